@@ -55,6 +55,7 @@ let package = Package(
         .target(
             name: "BaocuoObservability",
             dependencies: [
+                "BaocuoDomain",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -73,14 +74,17 @@ let package = Package(
                 "BaocuoObservability",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "BaocuoDomainTests", dependencies: ["BaocuoDomain"]),
         .testTarget(name: "BaocuoKafkaTests", dependencies: ["BaocuoKafka"]),
         .testTarget(
             name: "BaocuoPipelineTests",
-            dependencies: ["BaocuoPipeline", "BaocuoDomain", "BaocuoKafka"]
+            dependencies: ["BaocuoPipeline", "BaocuoDomain", "BaocuoKafka", "BaocuoObservability"]
         ),
     ]
 )

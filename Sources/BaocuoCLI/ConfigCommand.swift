@@ -1,0 +1,45 @@
+import ArgumentParser
+import BaocuoDomain
+
+/// `baocuo config check`: validates a configuration folder the way a worker would load it.
+struct ConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "config",
+        abstract: "Inspect configuration.",
+        subcommands: [Check.self]
+    )
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate a configuration folder (with BAOCUO_* environment overrides applied); exit 1 on the first error.",
+            discussion: "Prints the file, line and reason of the first problem, or a summary of what was loaded."
+        )
+
+        @OptionGroup var configOptions: ConfigOptions
+
+        func run() throws {
+            let directory = configOptions.config ?? DomainConfiguration.defaultDirectory()
+            let configuration: DomainConfiguration
+            do {
+                configuration = try DomainConfiguration.load(directory: directory, warn: warnOnStandardError)
+            } catch {
+                print("config: \(error)")
+                throw ExitCode(1)
+            }
+            let settings = configuration.settings
+            print("""
+            config: \(directory) is valid
+              topics        prefix \(settings.topicPrefix)
+              schedule      intake \(Self.clock(settings.schedule.intakeSecondsIntoDay)), return \(Self.clock(settings.schedule.returnSecondsIntoDay)), UTC\(settings.schedule.utcOffsetSeconds >= 0 ? "+" : "-")\(Self.clock(abs(settings.schedule.utcOffsetSeconds)))
+              regions       \(configuration.regions.regions.count) pooling regions in \(configuration.regions.provinces.count) provinces
+              rules         version \(configuration.classifier.rulesVersion)
+              kafka         group \(settings.kafka.group), \(settings.kafka.properties.count) librdkafka properties
+            """)
+        }
+
+        static func clock(_ seconds: Int) -> String {
+            let hours = seconds / 3600, minutes = seconds / 60 % 60
+            return (hours < 10 ? "0" : "") + "\(hours):" + (minutes < 10 ? "0" : "") + "\(minutes)"
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import ArgumentParser
+import BaocuoDomain
+import BaocuoKafka
+import BaocuoObservability
+import BaocuoPipeline
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+import UnixSignals
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `baocuo run` (CONTRACT §8): one router worker of the fleet.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a router worker: consume the ingest topic in the consumer group and route every report.",
+        discussion: """
+        SIGTERM or SIGINT: stop fetching, finish and commit what is in flight, exit 0 within 10 seconds. \
+        SIGHUP: reload classification.yaml and regions.csv without a restart.
+        """
+    )
+
+    @Option(name: .long, help: "Bootstrap brokers, HOST:PORT[,...] (default: kafka.brokers of baocuo.yaml).")
+    var brokers: String?
+
+    @Option(name: .long, help: "Consumer group (default: kafka.group of baocuo.yaml, baocuo-router).")
+    var group: String?
+
+    @Option(name: .long, help: "Port of the /metrics and /health endpoint (default: http.port of baocuo.yaml; 0 picks a free port).")
+    var httpPort: Int?
+
+    @OptionGroup var configOptions: ConfigOptions
+
+    func run() async throws {
+        let configuration = try configOptions.load()
+        let settings = configuration.settings
+        let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.router")
+        guard let brokers = brokers ?? settings.kafka.brokers else {
+            throw ValidationError("no brokers: pass --brokers HOST:PORT or set kafka.brokers / BAOCUO_KAFKA_BROKERS")
+        }
+        KafkaVersionCheck.log(to: logger)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let health = HealthState()
+
+        let group = group ?? settings.kafka.group
+        let rules = RouterRules(RecordRouter(configuration: configuration, group: group))
+        let options = RouterOptions(
+            brokers: brokers,
+            group: group,
+            pollBatchSize: settings.router.pollBatchSize,
+            maxInFlightRecords: settings.router.maxInFlightRecords,
+            commitInterval: .milliseconds(settings.router.commitIntervalMs),
+            kafkaProperties: settings.kafka.properties,
+            maxRecordBytes: settings.limits.maxRecordBytes
+        )
+        let worker = RouterWorker(options: options, rules: rules, logger: logger, events: RouterEvents(
+            onPoll: { health.recordPoll(brokerReachable: true) },
+            onAssignment: { health.recordAssignment(partitions: $0) },
+            onStopping: { health.recordStopping() }
+        ))
+        let reloader = RulesReloader(configuration: configuration, group: group, rules: rules, logger: logger)
+        let server = ObservabilityServer(host: settings.http.host, port: httpPort ?? settings.http.port,
+                                         registry: registry, health: health, logger: logger)
+        let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [
+                .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup,
+                      failureTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: server),
+                .init(service: reloader),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        do {
+            try await serviceGroup.run()
+        } catch {
+            health.recordFatalError("\(error)")
+            throw ExitCode(2)
+        }
+    }
+}
+
+/// Reloads the rules and the region table on SIGHUP; a bad file is reported and the running rules stay.
+struct RulesReloader: Service {
+    let configuration: DomainConfiguration
+    let group: String
+    let rules: RouterRules
+    let logger: Logger
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        var current = configuration
+        await withGracefulShutdownHandler {
+            for await _ in signals.cancelOnGracefulShutdown() {
+                do {
+                    current = try current.reloadingRulesAndRegions()
+                    rules.replace(with: RecordRouter(configuration: current, group: group))
+                    logger.notice("rules and regions reloaded", metadata: ["rulesVersion": "\(current.classifier.rulesVersion)"])
+                } catch {
+                    logger.error("reload refused; the running rules stay", metadata: ["error": "\(error)"])
+                }
+            }
+        } onGracefulShutdown: {}
+    }
+}

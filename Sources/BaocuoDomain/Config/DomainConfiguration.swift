@@ -1,0 +1,92 @@
+import Foundation
+
+/// Everything the domain reads from a `Config/` folder, loaded and validated together so that a
+/// bad file fails fast, naming the file, the line and the reason.
+public struct DomainConfiguration: Sendable {
+    public static let settingsFile = "baocuo.yaml"
+    public static let regionsFile = "regions.csv"
+    public static let calendarFile = "calendar.csv"
+    public static let rulesFile = "classification.yaml"
+
+    public let directory: String
+    public let settings: BaocuoSettings
+    public let regions: RegionTable
+    public let calendar: WorkCalendar
+    public let classifier: Classifier
+
+    public init(directory: String, settings: BaocuoSettings, regions: RegionTable, calendar: WorkCalendar, classifier: Classifier) {
+        self.directory = directory
+        self.settings = settings
+        self.regions = regions
+        self.calendar = calendar
+        self.classifier = classifier
+    }
+
+    /// Loads `baocuo.yaml`, `regions.csv`, `calendar.csv` and `classification.yaml` from `directory`.
+    /// `warn` receives one-off warnings (e.g. a year beyond the holiday calendar).
+    public static func load(
+        directory: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        warn: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws(ConfigError) -> DomainConfiguration {
+        let settingsPath = path(directory, settingsFile)
+        let settings = try BaocuoSettings.load(yaml: read(settingsPath), source: settingsPath, environment: environment)
+        let regionsPath = path(directory, regionsFile)
+        let regions = try RegionTable(csv: read(regionsPath), source: regionsPath)
+        let calendarPath = path(directory, calendarFile)
+        let calendar = try WorkCalendar(csv: read(calendarPath), source: calendarPath, schedule: settings.schedule, warn: warn)
+        let rulesPath = path(directory, rulesFile)
+        let classifier: Classifier
+        do {
+            classifier = try Classifier(rulesYAML: read(rulesPath), source: rulesPath)
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw ConfigError(file: rulesPath, reason: "\(error)")
+        }
+        return DomainConfiguration(directory: directory, settings: settings, regions: regions, calendar: calendar, classifier: classifier)
+    }
+
+    /// The same folder with the region table and the rules read again (SIGHUP reload); settings and
+    /// calendar stay as they were, because the running clients were built from them.
+    public func reloadingRulesAndRegions() throws(ConfigError) -> DomainConfiguration {
+        let regionsPath = Self.path(directory, Self.regionsFile)
+        let regions = try RegionTable(csv: Self.read(regionsPath), source: regionsPath)
+        let rulesPath = Self.path(directory, Self.rulesFile)
+        let classifier: Classifier
+        do {
+            classifier = try Classifier(rulesYAML: Self.read(rulesPath), source: rulesPath)
+        } catch let error as ConfigError {
+            throw error
+        } catch {
+            throw ConfigError(file: rulesPath, reason: "\(error)")
+        }
+        return DomainConfiguration(directory: directory, settings: settings, regions: regions, calendar: calendar, classifier: classifier)
+    }
+
+    /// The `Config/` folder to use when none is given: `$BAOCUO_CONFIG_DIR`, else `./Config`, else the
+    /// `Config/` folder of the source checkout this binary was built from.
+    public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let explicit = environment["BAOCUO_CONFIG_DIR"], !explicit.isEmpty { return explicit }
+        let fileManager = FileManager.default
+        if fileManager.fileExists(atPath: path("Config", settingsFile)) { return "Config" }
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<4 { url.deleteLastPathComponent() }  // …/Sources/BaocuoDomain/Config/this file
+        let checkout = url.appendingPathComponent("Config").path
+        return fileManager.fileExists(atPath: path(checkout, settingsFile)) ? checkout : "Config"
+    }
+
+    static func path(_ directory: String, _ file: String) -> String {
+        directory.hasSuffix("/") ? directory + file : directory + "/" + file
+    }
+
+    static func read(_ path: String) throws(ConfigError) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(file: path, reason: "cannot read the file (missing or not readable)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: path, reason: "not valid UTF-8")
+        }
+        return text
+    }
+}

@@ -1,0 +1,102 @@
+/// The result of routing one ingest record.
+public enum RoutingOutcome: Sendable {
+    case routed(RoutedReport)
+    case rejected(Rejection)
+}
+
+/// A validated, classified report with its destinations and its weekly cycle.
+public struct RoutedReport: Sendable {
+    public let report: Report
+    public let classification: Classification
+    /// The insured region's pooling region: the owner of the case.
+    public let owner: PoolingRegion
+    /// Regions that receive a `cc` copy (the treatment region, when the category asks for it and it
+    /// differs from the owner).
+    public let cc: [String]
+    /// The hospital's region code when the category wanted a cc copy but the code resolves to no
+    /// pooling region: the copy is skipped and the routed record says so.
+    public let unresolvedTreatmentRegion: String?
+    public let cycle: WeeklyCycle
+    public let receivedAt: Timestamp
+
+    /// A masked copy goes to the ops incidents topic.
+    public var sendsOpsCopy: Bool { classification.category.copiesOps }
+}
+
+/// Decode → validate → resolve regions → classify → place in the weekly cycle. Pure and immutable:
+/// one engine is shared by every worker thread and replaced as a whole on a rules reload.
+public struct RoutingEngine: Sendable {
+    public let decoder: ReportDecoder
+    public let regions: RegionTable
+    public let calendar: WorkCalendar
+    public let classifier: Classifier
+
+    public init(decoder: ReportDecoder, regions: RegionTable, calendar: WorkCalendar, classifier: Classifier) {
+        self.decoder = decoder
+        self.regions = regions
+        self.calendar = calendar
+        self.classifier = classifier
+    }
+
+    public init(configuration: DomainConfiguration) {
+        self.init(
+            decoder: ReportDecoder(limits: configuration.settings.limits),
+            regions: configuration.regions,
+            calendar: configuration.calendar,
+            classifier: configuration.classifier
+        )
+    }
+
+    /// Routes one record. `receivedAt` is the ingest record's timestamp (never the worker's clock),
+    /// so a replay lands every report in the same weekly batch; nil takes the report's own
+    /// `reportedAt`, as the offline CLI does (CONTRACT §7).
+    public func route(_ bytes: UnsafeRawBufferPointer, receivedAt: Timestamp?) -> RoutingOutcome {
+        let report: Report
+        switch decoder.decode(bytes) {
+        case .success(let decoded): report = decoded
+        case .failure(let rejection): return .rejected(rejection)
+        }
+        guard let owner = regions.resolve(report.insuredRegionCode) else {
+            return .rejected(Rejection(
+                code: .unknownRegion,
+                detail: "insured.regionCode: \(report.insuredRegionCode) resolves to no pooling region"
+            ))
+        }
+        let classification = classifier.classify(ClassificationInput(report: report))
+        var cc: [String] = []
+        var unresolvedTreatmentRegion: String?
+        if classification.category.copiesTreatmentRegion {
+            if let treatment = regions.resolve(report.hospitalRegionCode) {
+                if treatment.code != owner.code { cc.append(treatment.code) }
+            } else {
+                unresolvedTreatmentRegion = report.hospitalRegionCode
+            }
+        }
+        return .routed(RoutedReport(
+            report: report,
+            classification: classification,
+            owner: owner,
+            cc: cc,
+            unresolvedTreatmentRegion: unresolvedTreatmentRegion,
+            cycle: calendar.cycle(receivedAt: receivedAt ?? report.reportedAt),
+            receivedAt: receivedAt ?? report.reportedAt
+        ))
+    }
+
+    public func route(_ bytes: [UInt8], receivedAt: Timestamp?) -> RoutingOutcome {
+        bytes.withUnsafeBytes { route($0, receivedAt: receivedAt) }
+    }
+}
+
+extension ClassificationInput {
+    /// The fields of a report the classifier reads (CONTRACT §4).
+    public init(report: Report) {
+        self.init(
+            failureCode: report.failureCode,
+            failureMessage: report.failureMessage,
+            failureStage: report.failureStage,
+            visitType: report.visitType,
+            filingType: report.filingType
+        )
+    }
+}

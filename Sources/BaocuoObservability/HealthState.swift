@@ -1,0 +1,70 @@
+import Synchronization
+
+/// What `/health/live` and `/health/ready` report, fed by the worker as it runs.
+///
+/// Live: the worker's loop has polled recently (a stuck loop is not alive, even if the process is).
+/// Ready: the worker holds an assignment and the broker answered recently.
+public final class HealthState: Sendable {
+    private struct State {
+        var lastPollAt: ContinuousClock.Instant?
+        var lastBrokerContactAt: ContinuousClock.Instant?
+        var assignedPartitions = 0
+        var stopping = false
+        var fatalError: String?
+    }
+
+    private let state = Mutex(State())
+    /// A loop that has not polled for this long is reported dead.
+    public let pollStallLimit: Duration
+    /// No broker answer for this long makes the worker not ready.
+    public let brokerSilenceLimit: Duration
+
+    public init(pollStallLimit: Duration = .seconds(60), brokerSilenceLimit: Duration = .seconds(30)) {
+        self.pollStallLimit = pollStallLimit
+        self.brokerSilenceLimit = brokerSilenceLimit
+    }
+
+    public func recordPoll(brokerReachable: Bool) {
+        let now = ContinuousClock.now
+        state.withLock {
+            $0.lastPollAt = now
+            if brokerReachable { $0.lastBrokerContactAt = now }
+        }
+    }
+
+    public func recordAssignment(partitions: Int) {
+        state.withLock { $0.assignedPartitions = partitions }
+    }
+
+    public func recordStopping() {
+        state.withLock { $0.stopping = true }
+    }
+
+    public func recordFatalError(_ message: String) {
+        state.withLock { $0.fatalError = message }
+    }
+
+    /// (healthy, reason)
+    public func liveness() -> (Bool, String) {
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            if let fatal = state.fatalError { return (false, "fatal error: \(fatal)") }
+            guard let lastPoll = state.lastPollAt else { return (true, "starting") }
+            let age = now - lastPoll
+            return age < pollStallLimit ? (true, "polling") : (false, "no poll for \(age)")
+        }
+    }
+
+    public func readiness() -> (Bool, String) {
+        let now = ContinuousClock.now
+        return state.withLock { state in
+            if state.stopping { return (false, "stopping") }
+            if let fatal = state.fatalError { return (false, "fatal error: \(fatal)") }
+            guard let contact = state.lastBrokerContactAt, now - contact < brokerSilenceLimit else {
+                return (false, "broker not reachable")
+            }
+            guard state.assignedPartitions > 0 else { return (false, "no partitions assigned") }
+            return (true, "assigned \(state.assignedPartitions) partitions")
+        }
+    }
+}

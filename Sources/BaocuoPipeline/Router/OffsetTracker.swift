@@ -1,0 +1,156 @@
+import BaocuoKafka
+import Synchronization
+
+/// Tracks, per input partition, which consumed records still wait for acknowledgements of their
+/// outputs, and the commit frontier: the offset below which every record's outputs are all
+/// acknowledged. Only the frontier is ever committed, so a crash can repeat work but never skip it
+/// (at-least-once).
+///
+/// Acknowledgements arrive on the producer's delivery thread while the router thread begins new
+/// records, hence the lock. A record is identified to the producer by a token that packs its
+/// partition slot and its sequence number, so acknowledging allocates nothing.
+public final class OffsetTracker: Sendable {
+    private static let sequenceBits: UInt64 = 44
+    private static let sequenceMask: UInt64 = (1 << sequenceBits) - 1
+
+    private struct Slot {
+        var partition: TopicPartition
+        /// Sequence number of `pendingOutputs[0]`.
+        var baseSequence: UInt64 = 0
+        /// Outputs still unacknowledged, per record in consumption order, from `head` on.
+        var pendingOutputs: [Int32] = []
+        var offsets: [Int64] = []
+        var head = 0
+        /// Next offset to commit; nil until a record is complete.
+        var frontier: Int64?
+        var reportedFrontier: Int64?
+        var failed = false
+    }
+
+    private struct State {
+        var slots: [Slot] = []
+        var slotIndex: [TopicPartition: Int] = [:]
+        var inFlightRecords = 0
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Records currently waiting for acknowledgements, across partitions.
+    public var inFlightRecords: Int { state.withLock { $0.inFlightRecords } }
+
+    /// Starts tracking a consumed record that will produce `outputs` records (≥ 1) and returns the
+    /// token to attach to each of them. Offsets of one partition must be begun in increasing order.
+    public func begin(_ partition: TopicPartition, offset: Int64, outputs: Int) -> UInt64 {
+        precondition(outputs > 0, "a record always has at least one output (a routed copy or a DLQ record)")
+        return state.withLock { state in
+            let slotNumber: Int
+            if let existing = state.slotIndex[partition] {
+                slotNumber = existing
+            } else {
+                slotNumber = state.slots.count
+                state.slots.append(Slot(partition: partition))
+                state.slotIndex[partition] = slotNumber
+            }
+            state.inFlightRecords += 1
+            let sequence = state.slots[slotNumber].begin(offset: offset, outputs: Int32(outputs))
+            return UInt64(slotNumber) << Self.sequenceBits | sequence
+        }
+    }
+
+    /// One output of the record behind `token` was acknowledged (or failed for good).
+    public func acknowledge(_ token: UInt64, failed: Bool = false) {
+        let slotNumber = Int(token >> Self.sequenceBits)
+        let sequence = token & Self.sequenceMask
+        state.withLock { state in
+            let completed = state.slots[slotNumber].acknowledge(sequence: sequence, failed: failed)
+            state.inFlightRecords -= completed
+        }
+    }
+
+    /// Frontiers that moved since the last call: the offsets to commit now.
+    public func takeCommittableOffsets() -> [(TopicPartition, Int64)] {
+        state.withLock { state in
+            var result: [(TopicPartition, Int64)] = []
+            for index in state.slots.indices {
+                if let frontier = state.slots[index].frontier, frontier != state.slots[index].reportedFrontier {
+                    state.slots[index].reportedFrontier = frontier
+                    result.append((state.slots[index].partition, frontier))
+                }
+            }
+            return result
+        }
+    }
+
+    /// Every frontier known, moved or not (for the final commit of revoked partitions).
+    public func frontiers(of partitions: Set<TopicPartition>) -> [(TopicPartition, Int64)] {
+        state.withLock { state in
+            partitions.compactMap { partition in
+                guard let index = state.slotIndex[partition], let frontier = state.slots[index].frontier else { return nil }
+                return (partition, frontier)
+            }
+        }
+    }
+
+    /// Records of `partitions` still waiting for acknowledgements.
+    public func pendingRecords(in partitions: Set<TopicPartition>) -> Int {
+        state.withLock { state in
+            partitions.reduce(0) { sum, partition in
+                guard let index = state.slotIndex[partition] else { return sum }
+                let slot = state.slots[index]
+                return sum + slot.pendingOutputs.count - slot.head
+            }
+        }
+    }
+
+    /// Partitions whose outputs failed permanently: their frontier stops before the failed record.
+    public var failedPartitions: [TopicPartition] {
+        state.withLock { state in state.slots.filter(\.failed).map(\.partition) }
+    }
+
+    /// Forgets partitions after they were revoked and their frontier committed. Their slots are
+    /// reset rather than removed so tokens of other partitions stay valid.
+    public func forget(_ partitions: Set<TopicPartition>) {
+        state.withLock { state in
+            for partition in partitions {
+                guard let index = state.slotIndex[partition] else { continue }
+                let slot = state.slots[index]
+                state.inFlightRecords -= slot.pendingOutputs.count - slot.head
+                state.slots[index] = Slot(partition: partition, baseSequence: slot.baseSequence + UInt64(slot.pendingOutputs.count))
+            }
+        }
+    }
+}
+
+extension OffsetTracker.Slot {
+    mutating func begin(offset: Int64, outputs: Int32) -> UInt64 {
+        let sequence = baseSequence + UInt64(pendingOutputs.count)
+        pendingOutputs.append(outputs)
+        offsets.append(offset)
+        return sequence
+    }
+
+    /// Returns how many records completed (left the in-flight window) because of this acknowledgement.
+    mutating func acknowledge(sequence: UInt64, failed: Bool) -> Int {
+        // An acknowledgement for a record forgotten on revoke: nothing to do.
+        guard sequence >= baseSequence, sequence < baseSequence + UInt64(pendingOutputs.count) else { return 0 }
+        let index = Int(sequence - baseSequence)
+        if failed { self.failed = true }
+        pendingOutputs[index] -= 1
+        guard !self.failed else { return 0 }
+        var completed = 0
+        while head < pendingOutputs.count, pendingOutputs[head] == 0 {
+            frontier = offsets[head] + 1
+            head += 1
+            completed += 1
+        }
+        if head >= 4096, head * 2 >= pendingOutputs.count {
+            pendingOutputs.removeFirst(head)
+            offsets.removeFirst(head)
+            baseSequence += UInt64(head)
+            head = 0
+        }
+        return completed
+    }
+}

@@ -1,0 +1,111 @@
+import BaocuoKafka
+import Logging
+
+/// A record read back from a topic, copied out of librdkafka's buffers.
+public struct StoredRecord: Sendable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    public var timestampMs: Int64?
+    public var key: [UInt8]?
+    public var value: [UInt8]
+    public var headers: [KafkaHeader]
+
+    public func header(_ name: String) -> String? {
+        headers.last { $0.key == name }?.value.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    public var keyString: String? { key.map { String(decoding: $0, as: UTF8.self) } }
+    public var valueString: String { String(decoding: value, as: UTF8.self) }
+}
+
+/// Reads whole topics, from their low to their high watermark as of the start of the read: the
+/// snapshot that batch building, replay previews, the ledger check and the demo work from.
+public struct TopicReader: Sendable {
+    public let brokers: String
+    public let logger: Logger
+    public let properties: [String: String]
+
+    public init(brokers: String, logger: Logger, properties: [String: String] = [:]) {
+        self.brokers = brokers
+        self.logger = logger
+        self.properties = properties
+    }
+
+    /// Every partition of every existing topic whose name satisfies `include`.
+    public func topics(matching include: (String) -> Bool) async throws -> [TopicMetadata] {
+        let consumer = try KafkaConsumer(configuration: configuration(), assignment: [], logger: logger)
+        defer { Task { await consumer.close() } }
+        return try await consumer.metadata().filter { include($0.name) }.sorted { $0.name < $1.name }
+    }
+
+    /// Calls `body` for every record of `topics` in partition order, with bounded memory.
+    /// `isolation.level` is read_committed, so aborted transactional writes are never seen.
+    public func forEachRecord(in topics: [TopicMetadata], _ body: (StoredRecord) throws -> Void) async throws {
+        var assignment: [TopicPartitionOffset] = []
+        var ends: [TopicPartition: Int64] = [:]
+        let probe = try KafkaConsumer(configuration: configuration(), assignment: [], logger: logger)
+        for topic in topics {
+            for partition in 0..<Int32(topic.partitions) {
+                let marks = try await probe.watermarks(topic: topic.name, partition: partition)
+                guard marks.high > marks.low else { continue }
+                assignment.append(TopicPartitionOffset(topic: topic.name, partition: partition, offset: marks.low))
+                ends[TopicPartition(topic: topic.name, partition: partition)] = marks.high
+            }
+        }
+        await probe.close()
+        guard !assignment.isEmpty else { return }
+        let consumer = try KafkaConsumer(configuration: configuration(), assignment: assignment, logger: logger)
+        var remaining = ends
+        var lastProgress = ContinuousClock.now
+        while !remaining.isEmpty {
+            let batch = try await consumer.poll(maxMessages: 5000, timeout: .milliseconds(200))
+            for message in batch {
+                let key = TopicPartition(topic: message.topic, partition: message.partition)
+                guard let end = remaining[key], message.offset < end else { continue }
+                try body(StoredRecord(topic: message.topic, partition: message.partition, offset: message.offset,
+                                      timestampMs: message.timestampMs, key: message.keyBytes, value: message.valueBytes,
+                                      headers: message.headers))
+                if message.offset + 1 >= end { remaining[key] = nil }
+            }
+            // End-of-partition events also cover partitions whose last offsets are transaction
+            // markers, which no record is returned for.
+            for position in batch.partitionsAtEnd {
+                let key = position.topicPartition
+                if let end = remaining[key], position.offset >= end { remaining[key] = nil }
+            }
+            if !batch.isEmpty || !batch.partitionsAtEnd.isEmpty {
+                lastProgress = ContinuousClock.now
+            } else if ContinuousClock.now - lastProgress > .seconds(30) {
+                await consumer.close()
+                throw TopicReadError(partitions: remaining.keys.map(\.description).sorted())
+            }
+        }
+        await consumer.close()
+    }
+
+    /// All records of `topics`, in partition order.
+    public func readAll(_ topics: [TopicMetadata]) async throws -> [StoredRecord] {
+        var records: [StoredRecord] = []
+        try await forEachRecord(in: topics) { records.append($0) }
+        return records
+    }
+
+    private func configuration() -> KafkaConfiguration {
+        var properties = [
+            "bootstrap.servers": brokers,
+            "enable.auto.commit": "false",
+            "isolation.level": "read_committed",
+            "group.id": "baocuo-reader",
+            "enable.partition.eof": "true",
+        ]
+        properties.merge(self.properties) { _, configured in configured }
+        return KafkaConfiguration(properties)
+    }
+}
+
+/// Reading a topic snapshot stalled before reaching the end of these partitions.
+public struct TopicReadError: Error, CustomStringConvertible {
+    public var partitions: [String]
+    public var description: String { "no progress for 30 s reading \(partitions.joined(separator: ", "))" }
+}

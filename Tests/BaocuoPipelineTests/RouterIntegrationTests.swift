@@ -1,0 +1,138 @@
+import BaocuoDomain
+import BaocuoKafka
+import BaocuoPipeline
+import Foundation
+import Testing
+
+/// The router against librdkafka's mock cluster over TCP, in this process.
+@Suite(.serialized)
+struct RouterIntegrationTests {
+    let configuration = TestConfiguration.shared
+    var names: TopicNames { TopicNames(prefix: configuration.settings.topicPrefix) }
+
+    /// A cluster with the contract topics.
+    func makeCluster(inputPartitions: Int = 4) throws -> MockCluster {
+        let cluster = try MockCluster(brokers: 3, logger: TestLogging.logger)
+        for topic in TopicLayout(names: names, regions: configuration.regions, inputPartitions: inputPartitions).topics {
+            try cluster.createTopic(topic.name, partitions: topic.partitions, replicationFactor: 3)
+        }
+        return cluster
+    }
+
+    func makeWorker(cluster: MockCluster, group: String, properties: [String: String] = [:]) -> RouterWorker {
+        var kafka = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
+        kafka.merge(properties) { _, new in new }
+        return RouterWorker(
+            options: RouterOptions(brokers: cluster.bootstrapServers, group: group, pollBatchSize: 500,
+                                   commitInterval: .milliseconds(200), kafkaProperties: kafka),
+            rules: RouterRules(RecordRouter(configuration: configuration, group: group)),
+            logger: TestLogging.logger
+        )
+    }
+
+    /// Runs `workers` until the group has committed the whole input, then stops them.
+    func route(cluster: MockCluster, workers: [RouterWorker], group: String, inputPartitions: Int,
+               whileRunning: @Sendable () async throws -> Void = {}) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for worker in workers { tasks.addTask { try await worker.run() } }
+            try await whileRunning()
+            let progress = try await GroupProgress.waitUntilCaughtUp(
+                group: group, topic: names.failures, partitions: inputPartitions, brokers: cluster.bootstrapServers,
+                logger: TestLogging.logger, timeout: .seconds(90)
+            )
+            for worker in workers { worker.requestStop() }
+            try await tasks.waitForAll()
+            #expect(progress.lag == 0, "the group did not commit the whole input: \(progress)")
+        }
+    }
+
+    func ledger(cluster: MockCluster, group: String) async throws -> Ledger.Result {
+        let reader = TopicReader(brokers: cluster.bootstrapServers, logger: TestLogging.logger)
+        let inputs = try await reader.readAll(reader.topics { $0 == names.failures })
+        let outputs = try await reader.readAll(reader.topics { name in
+            name.hasSuffix(".inbox") || name == names.ops || name == names.failuresDLQ
+        })
+        return Ledger(router: RecordRouter(configuration: configuration, group: group)).check(inputs: inputs, outputs: outputs)
+    }
+
+    @Test func everySampleEndsAsExactlyOneOwnerCopyOrOneDeadLetter() async throws {
+        let cluster = try makeCluster()
+        defer { cluster.close() }
+        let lines = SampleReports.generate(count: 460)
+        try await SampleReports.load(lines, topic: names.failures, brokers: cluster.bootstrapServers)
+        let group = "router-exact"
+        try await route(cluster: cluster, workers: [makeWorker(cluster: cluster, group: group)], group: group, inputPartitions: 4)
+        let result = try await ledger(cluster: cluster, group: group)
+        #expect(result.inputs == 460)
+        #expect(result.expectedDeadLetters == 100)
+        #expect(result.isExact, "\(result)")
+        #expect(result.ccCopies > 0 && result.opsCopies > 0, "\(result)")
+    }
+
+    @Test func deadLettersKeepTheOriginalBytesAndCarryTheContractHeaders() async throws {
+        let cluster = try makeCluster(inputPartitions: 1)
+        defer { cluster.close() }
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers]), logger: TestLogging.logger)
+        let broken = Array(#"{"schema":"baocuo.report/v1","reportId":"R-1""#.utf8)
+        try await producer.send([ProducerRecord(topic: names.failures, key: Array("R-1".utf8), value: broken,
+                                                headers: [KafkaHeader(key: "trace", value: "abc")], timestampMs: 1_795_000_000_000)])
+        await producer.close()
+        let group = "router-dlq"
+        try await route(cluster: cluster, workers: [makeWorker(cluster: cluster, group: group)], group: group, inputPartitions: 1)
+        let reader = TopicReader(brokers: cluster.bootstrapServers, logger: TestLogging.logger)
+        let dead = try await reader.readAll(reader.topics { $0 == names.failuresDLQ })
+        try #require(dead.count == 1)
+        let record = dead[0]
+        #expect(record.value == broken)
+        #expect(record.key == Array("R-1".utf8))
+        #expect(record.timestampMs == 1_795_000_000_000)
+        #expect(record.header("trace") == "abc")
+        #expect(record.header(DeadLetterHeader.errorCode) == "INVALID_JSON")
+        #expect(record.header(DeadLetterHeader.errorDetail)?.isEmpty == false)
+        #expect(record.header(DeadLetterHeader.sourceTopic) == names.failures)
+        #expect(record.header(DeadLetterHeader.sourcePartition) == "0")
+        #expect(record.header(DeadLetterHeader.sourceOffset) == "0")
+        #expect(record.header(DeadLetterHeader.sourceTimestamp) == "2026-11-19T02:13:20+08:00")
+        #expect(record.header(DeadLetterHeader.sourceGroup) == group)
+        #expect(record.header(DeadLetterHeader.failedAt).flatMap(Timestamp.parseRFC3339) != nil)
+        #expect(record.header(DeadLetterHeader.attempts) == "1")
+    }
+
+    @Test func routedCopiesFollowTheContract() async throws {
+        let cluster = try makeCluster(inputPartitions: 1)
+        defer { cluster.close() }
+        // A SYSTEM_FAULT sample and a treatment-agency sample, by their expected categories.
+        let lines = SampleReports.lines
+        try await SampleReports.load(lines, topic: names.failures, brokers: cluster.bootstrapServers)
+        let group = "router-copies"
+        try await route(cluster: cluster, workers: [makeWorker(cluster: cluster, group: group)], group: group, inputPartitions: 1)
+        let reader = TopicReader(brokers: cluster.bootstrapServers, logger: TestLogging.logger)
+        let ops = try await reader.readAll(reader.topics { $0 == names.ops })
+        #expect(ops.count == 3, "three SYSTEM_FAULT samples")
+        for record in ops {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(record.value)) as? [String: Any])
+            #expect(object["category"] as? String == "SYSTEM_FAULT")
+            #expect(object["role"] as? String == "ops")
+            let report = try #require(object["report"] as? [String: Any])
+            let insured = try #require(report["insured"] as? [String: Any])
+            if let personId = insured["personId"] as? String {
+                #expect(personId.contains("********"), "ops copies mask the person ID")
+            }
+        }
+        let inboxes = try await reader.readAll(reader.topics { $0.hasSuffix(".inbox") })
+        for record in inboxes {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(record.value)) as? [String: Any])
+            let role = try #require(object["role"] as? String)
+            let owner = try #require(object["owner"] as? String)
+            let cc = try #require(object["cc"] as? [String])
+            #expect(record.keyString == object["reportId"] as? String, "keyed by reportId")
+            #expect(object["receivedAt"] as? String != nil)
+            if role == "owner" {
+                #expect(record.topic == names.inbox(region: owner))
+            } else {
+                #expect(role == "cc")
+                #expect(cc.contains { record.topic == names.inbox(region: $0) }, "a cc copy lands only in a listed cc region")
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import BaocuoDomain
+import BaocuoKafka
+import BaocuoObservability
+import BaocuoPipeline
+import Foundation
+import Logging
+
+/// Paths and shared fixtures of the pipeline tests.
+enum TestPaths {
+    /// The checkout this test file belongs to.
+    static let checkout: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let config = checkout.appendingPathComponent("Config").path
+    static let samples = checkout.appendingPathComponent("Demo/reports.jsonl").path
+
+    /// The `baocuo` executable built next to the test bundle.
+    static let baocuo: String = {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("baocuo").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        return checkout.appendingPathComponent(".build/debug/baocuo").path
+    }()
+}
+
+enum TestConfiguration {
+    static let shared: DomainConfiguration = {
+        do {
+            return try DomainConfiguration.load(directory: TestPaths.config, environment: [:])
+        } catch {
+            fatalError("test configuration: \(error)")
+        }
+    }()
+}
+
+/// Test logs go through Baocuo's handler at warning level, so the PII scan sees what production would.
+enum TestLogging {
+    static let logger: Logger = {
+        var logger = Logger(label: "baocuo.test") { label in
+            BaocuoLogHandler(label: label, level: .warning, format: .text)
+        }
+        logger.logLevel = .warning
+        return logger
+    }()
+}
+
+/// The sample reports, replicated with unique report ids: valid lines get `-N` appended to their
+/// reportId; malformed lines are kept as they are (each copy is its own dead letter).
+enum SampleReports {
+    static let lines: [[UInt8]] = {
+        let data = FileManager.default.contents(atPath: TestPaths.samples)!
+        return data.split(separator: UInt8(ascii: "\n")).map(Array.init)
+    }()
+
+    static func generate(count: Int) -> [[UInt8]] {
+        (0..<count).map { index in
+            let line = lines[index % lines.count]
+            guard let range = reportIdValueRange(in: line) else { return line }
+            var copy = Array(line[..<range.upperBound])
+            copy.append(contentsOf: Array("-\(index)".utf8))
+            copy.append(contentsOf: line[range.upperBound...])
+            return copy
+        }
+    }
+
+    /// The bytes of the reportId string value (without its closing quote), located textually.
+    private static func reportIdValueRange(in line: [UInt8]) -> Range<Int>? {
+        let marker = Array(#""reportId": ""#.utf8)
+        guard line.count > marker.count else { return nil }
+        for start in 0...(line.count - marker.count) where line[start..<(start + marker.count)].elementsEqual(marker) {
+            let valueStart = start + marker.count
+            guard let end = line[valueStart...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+            return valueStart..<end
+        }
+        return nil
+    }
+
+    /// Produces lines into `topic` keyed by nothing, timestamped `baseMs + index`.
+    static func load(_ lines: [[UInt8]], topic: String, brokers: String, baseMs: Int64 = 1_795_000_000_000) async throws {
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(["bootstrap.servers": brokers, "linger.ms": "20"]),
+                                         logger: TestLogging.logger)
+        var batch: [ProducerRecord] = []
+        for (index, line) in lines.enumerated() {
+            batch.append(ProducerRecord(topic: topic, value: line, timestampMs: baseMs + Int64(index)))
+            if batch.count == 5000 {
+                try await producer.send(batch)
+                batch.removeAll()
+            }
+        }
+        if !batch.isEmpty { try await producer.send(batch) }
+        await producer.close()
+    }
+}
