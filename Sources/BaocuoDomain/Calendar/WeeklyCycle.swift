@@ -7,6 +7,7 @@ public struct Schedule: Sendable, Hashable {
     /// The zone's offset east of UTC (default 28800: Asia/Shanghai, which has no DST).
     public var utcOffsetSeconds: Int
 
+    /// Both times must lie within a day (`0..<86400`); `BaocuoSettings` checks them as `HH:MM`.
     public init(intakeSecondsIntoDay: Int = 9 * 3600, returnSecondsIntoDay: Int = 16 * 3600,
                 utcOffsetSeconds: Int = 8 * 3600) {
         precondition((0..<86_400).contains(intakeSecondsIntoDay) && (0..<86_400).contains(returnSecondsIntoDay),

@@ -60,10 +60,12 @@ public struct WorkCalendar: Sendable {
             throw ConfigError(file: source, reason: "no dates for \(missing), between \(firstYear) and \(lastYear)")
         }
 
+        // The table is built by `cycle(for:)` itself, so a cycle has one definition. Weeks reaching
+        // outside the covered years stay out of it: they warn when (and only if) they are used.
         let covered = firstYear...lastYear
         let withoutTable = WorkCalendar(schedule: schedule, coveredYears: covered, exceptions: exceptions,
-                                 fallback: FallbackYears(source: source, covered: covered, warn: warn),
-                                 coveredCycles: [])
+                                        fallback: FallbackYears(source: source, covered: covered, warn: warn),
+                                        coveredCycles: [])
         var firstWeek = IsoWeek(containing: CivilDate(year: firstYear, month: 1, day: 1)!)
         if firstWeek.monday.year < firstYear { firstWeek = firstWeek.next }
         var lastWeek = IsoWeek(containing: CivilDate(year: lastYear, month: 12, day: 31)!)
