@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Baocuo",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "baocuo", targets: ["BaocuoCLI"]),
     ],
@@ -80,7 +80,7 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
-        .testTarget(name: "BaocuoDomainTests", dependencies: ["BaocuoDomain"]),
+        .testTarget(name: "BaocuoDomainTests", dependencies: ["BaocuoDomain"], exclude: ["Fixtures"]),
         .testTarget(name: "BaocuoKafkaTests", dependencies: ["BaocuoKafka"]),
         .testTarget(
             name: "BaocuoPipelineTests",
