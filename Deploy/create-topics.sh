@@ -54,7 +54,7 @@ while read -r name partitions configs; do
   [[ -z $name || $name == \#* ]] && continue
   [[ -n ${existing[$name]:-} ]] && continue
   # shellcheck disable=SC2086 # configs are `key=value` words without spaces
-  create "$name" "$partitions" $configs &
+  create "$name" "$partitions" $configs </dev/null &
   created=$((created + 1)) running=$((running + 1))
   if ((running >= parallel)); then
     wait -n || failed=$((failed + 1))

@@ -17,6 +17,8 @@ from pathlib import Path
 DEPLOY_DIR = Path(__file__).resolve().parent
 REPO_DIR = DEPLOY_DIR.parent
 
+# The ingest topic's partition count is the ceiling of useful workers (RUNBOOK.md: Scale).
+INGEST_PARTITIONS = 16
 DAY_MS = 24 * 60 * 60 * 1000
 # Routed records embed the report (up to the 1 MiB record limit) plus routing fields and headers;
 # the worker's producer allows 1 MiB + 64 KiB (1,114,112 bytes), so the topics must accept that.
@@ -54,7 +56,7 @@ def read_regions(path):
 def topic_lines(prefix, regions, provinces):
     """`name partitions [config=value ...]`, in the order of CONTRACT §1."""
     lines = [
-        f"{prefix}settlement.failures 16 {INGEST_RETENTION} {LARGE_RECORD}",
+        f"{prefix}settlement.failures {INGEST_PARTITIONS} {INGEST_RETENTION} {LARGE_RECORD}",
         f"{prefix}settlement.failures.dlq 4 {DLQ_RETENTION} {LARGE_RECORD}",
         f"{prefix}ops.incidents 4 {OPS_RETENTION} {LARGE_RECORD}",
         f"{prefix}agency.resolutions 4 {HISTORY_RETENTION}",
