@@ -1,7 +1,7 @@
 import BaocuoDomain
 
 /// The topics a Baocuo deployment needs, with partition counts (CONTRACT §1). Used to create them
-/// on the embedded cluster and to write `Deploy/topics.yaml`.
+/// on the embedded cluster and to write `Deploy/topics.txt` (Deploy/generate-topics.py).
 public struct TopicLayout: Sendable {
     public struct Topic: Sendable, Hashable {
         public var name: String
