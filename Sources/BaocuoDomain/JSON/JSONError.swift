@@ -1,0 +1,21 @@
+/// Why a byte sequence is not an acceptable JSON document.
+public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// The bytes are not valid UTF-8 (reported in preference to any syntax error).
+        case invalidUTF8
+        /// Valid UTF-8, but not strict RFC 8259 JSON, too deeply nested, or with duplicate keys.
+        case invalidJSON
+    }
+
+    public let kind: Kind
+    /// Human-readable reason with its position, e.g. `trailing comma before '}' at byte 812`.
+    /// Never contains input text beyond a single character or a truncated key name.
+    public let detail: String
+
+    public init(_ kind: Kind, _ detail: String) {
+        self.kind = kind
+        self.detail = detail
+    }
+
+    public var description: String { detail }
+}

@@ -1,0 +1,393 @@
+/// A strict RFC 8259 JSON parser over raw bytes that produces a flat tape of `JSONNode`s.
+///
+/// Strict means: no trailing commas, comments, `NaN`/`Infinity`, leading zeros, byte-order mark
+/// or unknown escapes; lone surrogates in `\u` escapes are invalid; text must be strict UTF-8
+/// (`JSONError.Kind.invalidUTF8` wins over any syntax error, so the answer does not depend on
+/// where the first problem sits); nesting is limited; and an object with two members of the
+/// same name (after unescaping) is rejected rather than guessing which one was meant.
+///
+/// Keep one parser per thread of work and call `parse` repeatedly: the tape's storage is reused
+/// across calls as long as the previous `JSONDocument` is no longer held.
+public struct JSONParser: Sendable {
+    /// Containers may nest this deep unless the caller asks otherwise (CONTRACT §2).
+    public static let defaultMaxDepth = 32
+
+    private var tape: [JSONNode]
+
+    public init() {
+        tape = []
+        tape.reserveCapacity(128)
+    }
+
+    /// Parses `bytes` as one JSON document whose containers nest at most `maxDepth` deep
+    /// (the top-level container is depth 1). The document refers to `bytes` and is valid
+    /// only while they are.
+    public mutating func parse(
+        _ bytes: UnsafeRawBufferPointer, maxDepth: Int = JSONParser.defaultMaxDepth
+    ) -> Result<JSONDocument, JSONError> {
+        var storage: [JSONNode] = []
+        swap(&storage, &tape)
+        storage.removeAll(keepingCapacity: true)
+        var builder = TapeBuilder(bytes: bytes, maxDepth: maxDepth, tape: storage)
+        let failure: JSONError?
+        do {
+            try builder.buildDocument()
+            failure = nil
+        } catch {
+            failure = error
+        }
+        tape = builder.tape
+        if var error = failure {
+            // Invalid UTF-8 anywhere outranks the syntax error; only failures pay for this scan.
+            if error.kind == .invalidJSON, let offset = UTF8Validation.firstInvalidOffset(in: bytes) {
+                error = JSONError(.invalidUTF8, "invalid UTF-8 at offset \(offset)")
+            }
+            return .failure(error)
+        }
+        return .success(JSONDocument(bytes: bytes, tape: tape))
+    }
+}
+
+/// The single-pass, non-recursive scanner behind `JSONParser`.
+private struct TapeBuilder {
+    let bytes: UnsafeRawBufferPointer
+    let maxDepth: Int
+    var tape: [JSONNode]
+    /// Read position in `bytes`.
+    var i = 0
+    /// Tape index of the innermost container still being filled, or `noContainer`.
+    var open = TapeBuilder.noContainer
+    var depth = 0
+
+    static let noContainer = -1
+    /// `JSONNode.link` of an open top-level container: it has no enclosing one.
+    static let noParentLink = UInt32.max
+
+    init(bytes: UnsafeRawBufferPointer, maxDepth: Int, tape: [JSONNode]) {
+        self.bytes = bytes
+        self.maxDepth = maxDepth
+        self.tape = tape
+    }
+
+    mutating func buildDocument() throws(JSONError) {
+        // Offsets are stored in 32 bits; real callers cap records far below this.
+        guard bytes.count < Int(UInt32.max) else { throw invalid("document larger than 4 GiB") }
+        try parseValues()
+        skipWhitespace()
+        if i < bytes.count {
+            throw invalid("unexpected \(describeByte(at: i)) after the top-level value at offset \(i)")
+        }
+    }
+
+    // MARK: Structure
+
+    /// Parses one value (the document's root) with everything nested in it, iteratively.
+    mutating func parseValues() throws(JSONError) {
+        let n = bytes.count
+        nextValue: while true {
+            skipWhitespace()
+            guard i < n else { throw endOfInput() }
+            switch bytes[i] {
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                let isObject = bytes[i] == UInt8(ascii: "{")
+                depth += 1
+                if depth > maxDepth { throw invalid("nesting deeper than \(maxDepth)") }
+                let parentLink = open == TapeBuilder.noContainer ? TapeBuilder.noParentLink : UInt32(open)
+                open = tape.count
+                tape.append(JSONNode(
+                    kind: isObject ? .object : .array, hasEscapes: false,
+                    start: UInt32(i), end: 0, link: parentLink, count: 0))
+                i += 1
+                skipWhitespace()
+                if i < n, bytes[i] == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                    try closeContainer()
+                } else {
+                    if isObject { try parseKey() }
+                    continue nextValue
+                }
+            case UInt8(ascii: "\""):
+                try scanString()
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                try scanNumber()
+            case UInt8(ascii: "t"):
+                try scanLiteral("true", .true)
+            case UInt8(ascii: "f"):
+                try scanLiteral("false", .false)
+            case UInt8(ascii: "n"):
+                try scanLiteral("null", .null)
+            default:
+                throw invalid("unexpected \(describeByte(at: i)) where a value should start at offset \(i)")
+            }
+            // A value is complete: carry on in the container that holds it, closing finished ones.
+            while open != TapeBuilder.noContainer {
+                tape[open].count += 1
+                skipWhitespace()
+                guard i < n else { throw endOfInput() }
+                let isObject = tape[open].kind == .object
+                let closer = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                if bytes[i] == UInt8(ascii: ",") {
+                    i += 1
+                    skipWhitespace()
+                    if i < n, bytes[i] == closer {
+                        throw invalid("trailing comma before '\(Character(Unicode.Scalar(closer)))' at offset \(i)")
+                    }
+                    if isObject { try parseKey() }
+                    continue nextValue
+                }
+                if bytes[i] == closer {
+                    try closeContainer()
+                    continue
+                }
+                throw invalid(
+                    "expected ',' or '\(Character(Unicode.Scalar(closer)))' but found \(describeByte(at: i)) at offset \(i)")
+            }
+            return
+        }
+    }
+
+    /// Parses `"name" :` of an object member; the member's value follows.
+    mutating func parseKey() throws(JSONError) {
+        guard i < bytes.count else { throw endOfInput() }
+        guard bytes[i] == UInt8(ascii: "\"") else {
+            throw invalid("expected a member name in double quotes but found \(describeByte(at: i)) at offset \(i)")
+        }
+        try scanString()
+        skipWhitespace()
+        guard i < bytes.count else { throw endOfInput() }
+        guard bytes[i] == UInt8(ascii: ":") else {
+            throw invalid("expected ':' after a member name but found \(describeByte(at: i)) at offset \(i)")
+        }
+        i += 1
+    }
+
+    /// Closes the open container whose closing bracket is at `i`.
+    mutating func closeContainer() throws(JSONError) {
+        let index = open
+        if tape[index].kind == .object, tape[index].count > 1, let duplicate = duplicateKey(inObject: index) {
+            let document = JSONDocument(bytes: bytes, tape: tape)
+            throw invalid("duplicate key '\(document.displayText(JSONValue(index: duplicate)))' at \(pathDescription(of: index))")
+        }
+        let parentLink = tape[index].link
+        tape[index].end = UInt32(i + 1)
+        tape[index].link = UInt32(tape.count)
+        open = parentLink == TapeBuilder.noParentLink ? TapeBuilder.noContainer : Int(parentLink)
+        depth -= 1
+        i += 1
+    }
+
+    // MARK: Scalars
+
+    @inline(__always)
+    mutating func appendScalar(_ kind: JSONKind, from start: Int, hasEscapes: Bool = false) {
+        let index = tape.count
+        tape.append(JSONNode(
+            kind: kind, hasEscapes: hasEscapes, start: UInt32(start), end: UInt32(i),
+            link: UInt32(index + 1), count: 0))
+    }
+
+    /// Scans the string token starting at the quote at `i`, validating escapes and UTF-8.
+    mutating func scanString() throws(JSONError) {
+        let start = i
+        let n = bytes.count
+        var j = i + 1
+        var hasEscapes = false
+        while true {
+            // Skip plain ASCII eight bytes at a time; stop at the first byte that needs a look.
+            while j + 8 <= n {
+                let mask = TapeBuilder.bytesNeedingAttention(bytes.loadUnaligned(fromByteOffset: j, as: UInt64.self))
+                if mask == 0 {
+                    j += 8
+                } else {
+                    j += mask.trailingZeroBitCount >> 3
+                    break
+                }
+            }
+            guard j < n else { throw invalid("unterminated string starting at offset \(start)") }
+            let c = bytes[j]
+            if c == UInt8(ascii: "\"") { break }
+            if c == UInt8(ascii: "\\") {
+                hasEscapes = true
+                j = try scanEscape(at: j, stringStart: start)
+            } else if c >= 0x80 {
+                guard let length = UTF8Validation.multiByteSequenceLength(bytes, at: j) else {
+                    throw JSONError(.invalidUTF8, "invalid UTF-8 at offset \(j)")
+                }
+                j += length
+            } else if c < 0x20 {
+                throw invalid("unescaped control character 0x\(hex(c)) in a string at offset \(j)")
+            } else {
+                j += 1
+            }
+        }
+        i = j + 1
+        appendScalar(.string, from: start, hasEscapes: hasEscapes)
+    }
+
+    /// Bits set (at bit 7 of each byte lane) for bytes that are `"`, `\`, below 0x20 or
+    /// above 0x7F. Only the lowest set lane is exact, which is all the caller uses.
+    @inline(__always)
+    static func bytesNeedingAttention(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func zeroLanes(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & high }
+        let quote = zeroLanes(word ^ (ones &* 0x22))
+        let backslash = zeroLanes(word ^ (ones &* 0x5C))
+        let control = (word &- ones &* 0x20) & ~word & high
+        return quote | backslash | control | (word & high)
+    }
+
+    /// Validates the escape at `index` (a backslash) and returns the offset just past it.
+    func scanEscape(at index: Int, stringStart: Int) throws(JSONError) -> Int {
+        let n = bytes.count
+        guard index + 1 < n else { throw invalid("unterminated string starting at offset \(stringStart)") }
+        switch bytes[index + 1] {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+             UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+            return index + 2
+        case UInt8(ascii: "u"):
+            guard let unit = hex4(at: index + 2) else {
+                throw invalid("invalid \\u escape at offset \(index): needs four hex digits")
+            }
+            switch unit {
+            case 0xD800...0xDBFF:
+                guard index + 7 < n, bytes[index + 6] == UInt8(ascii: "\\"), bytes[index + 7] == UInt8(ascii: "u"),
+                      let low = hex4(at: index + 8), (0xDC00...0xDFFF).contains(low)
+                else { throw invalid("lone surrogate in \\u escape at offset \(index)") }
+                return index + 12
+            case 0xDC00...0xDFFF:
+                throw invalid("lone surrogate in \\u escape at offset \(index)")
+            default:
+                return index + 6
+            }
+        default:
+            throw invalid("invalid escape '\\\(describeByte(at: index + 1))' at offset \(index)")
+        }
+    }
+
+    func hex4(at index: Int) -> UInt32? {
+        guard index + 4 <= bytes.count else { return nil }
+        var value: UInt32 = 0
+        for k in index..<(index + 4) {
+            guard let digit = JSONDocument.hexValue(bytes[k]) else { return nil }
+            value = value << 4 | digit
+        }
+        return value
+    }
+
+    /// Scans `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    mutating func scanNumber() throws(JSONError) {
+        let start = i
+        let n = bytes.count
+        @inline(__always) func isDigit(_ k: Int) -> Bool { k < n && bytes[k] >= 0x30 && bytes[k] <= 0x39 }
+        if bytes[i] == UInt8(ascii: "-") { i += 1 }
+        guard isDigit(i) else { throw invalid("expected a digit at offset \(i)") }
+        if bytes[i] == UInt8(ascii: "0") {
+            i += 1
+            if isDigit(i) { throw invalid("leading zero in a number at offset \(start)") }
+        } else {
+            while isDigit(i) { i += 1 }
+        }
+        if i < n, bytes[i] == UInt8(ascii: ".") {
+            i += 1
+            guard isDigit(i) else { throw invalid("expected a digit after '.' at offset \(i)") }
+            while isDigit(i) { i += 1 }
+        }
+        if i < n, bytes[i] | 0x20 == UInt8(ascii: "e") {
+            i += 1
+            if i < n, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+            guard isDigit(i) else { throw invalid("expected a digit in the exponent at offset \(i)") }
+            while isDigit(i) { i += 1 }
+        }
+        appendScalar(.number, from: start)
+    }
+
+    mutating func scanLiteral(_ literal: StaticString, _ kind: JSONKind) throws(JSONError) {
+        let start = i
+        let count = literal.utf8CodeUnitCount
+        guard i + count <= bytes.count, JSONDocument.bytesEqual(
+            UnsafeRawBufferPointer(rebasing: bytes[i..<(i + count)]), literal)
+        else { throw invalid("unexpected \(describeByte(at: i)) where a value should start at offset \(i)") }
+        i += count
+        appendScalar(kind, from: start)
+    }
+
+    @inline(__always)
+    mutating func skipWhitespace() {
+        let n = bytes.count
+        while i < n {
+            switch bytes[i] {
+            case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): i += 1
+            default: return
+            }
+        }
+    }
+
+    // MARK: Duplicate keys
+
+    /// Tape index of a member name that repeats an earlier one of the object at `object`, if any.
+    /// Small objects with plain names compare names pairwise; others sort seeded hashes, so a
+    /// huge object costs O(n log n) rather than O(n²).
+    func duplicateKey(inObject object: Int) -> Int? {
+        let memberCount = Int(tape[object].count)
+        let document = JSONDocument(bytes: bytes, tape: tape)
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: memberCount) { keys in
+            var key = object + 1
+            var anyEscapes = false
+            for m in 0..<memberCount {
+                keys[m] = key
+                anyEscapes = anyEscapes || tape[key].hasEscapes
+                key = tape[key + 1].subtreeEnd
+            }
+            if memberCount <= 16, !anyEscapes {
+                for later in 1..<memberCount {
+                    let name = document.rawStringContent(JSONValue(index: keys[later]))
+                    for earlier in 0..<later
+                    where JSONDocument.bytesEqual(document.rawStringContent(JSONValue(index: keys[earlier])), name) {
+                        return keys[later]
+                    }
+                }
+                return nil
+            }
+            return document.duplicateKeyByHashing(keys)
+        }
+    }
+
+    // MARK: Errors
+
+    func invalid(_ detail: String) -> JSONError { JSONError(.invalidJSON, detail) }
+
+    func endOfInput() -> JSONError { invalid("unexpected end of input at offset \(bytes.count)") }
+
+    /// `'x'` for a printable ASCII byte, `byte 0xNN` otherwise: never more of the input than that.
+    func describeByte(at index: Int) -> String {
+        guard index < bytes.count else { return "end of input" }
+        let c = bytes[index]
+        return (0x21...0x7E).contains(c) ? "'\(Character(Unicode.Scalar(c)))'" : "byte 0x\(hex(c))"
+    }
+
+    /// Where the open container at `index` sits, e.g. `insured` or `attachments[0]`.
+    func pathDescription(of index: Int) -> String {
+        let document = JSONDocument(bytes: bytes, tape: tape)
+        var components: [String] = []
+        var current = index
+        while tape[current].link != TapeBuilder.noParentLink {
+            let parent = Int(tape[current].link)
+            if tape[parent].kind == .object {
+                // The value of a member directly follows its name on the tape.
+                components.append("." + document.displayText(JSONValue(index: current - 1)))
+            } else {
+                components.append("[\(tape[parent].count)]")
+            }
+            current = parent
+        }
+        guard !components.isEmpty else { return "top level" }
+        var path = components.reversed().joined()
+        if path.hasPrefix(".") { path.removeFirst() }
+        return path
+    }
+}
+
+func hex(_ byte: UInt8) -> String {
+    let digits = Array("0123456789ABCDEF".utf8)
+    return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]], as: UTF8.self)
+}

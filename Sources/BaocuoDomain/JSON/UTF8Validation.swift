@@ -1,0 +1,51 @@
+/// Strict UTF-8 validation (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
+enum UTF8Validation {
+    /// Length of the well-formed multi-byte sequence starting at `index` (whose byte is ≥ 0x80),
+    /// or nil when that sequence is ill-formed or truncated.
+    @inline(__always)
+    static func multiByteSequenceLength(_ bytes: UnsafeRawBufferPointer, at index: Int) -> Int? {
+        let n = bytes.count
+        let lead = bytes[index]
+        @inline(__always) func continuation(_ offset: Int, _ low: UInt8 = 0x80, _ high: UInt8 = 0xBF) -> Bool {
+            index + offset < n && bytes[index + offset] >= low && bytes[index + offset] <= high
+        }
+        switch lead {
+        case 0xC2...0xDF:
+            return continuation(1) ? 2 : nil
+        case 0xE0:
+            return continuation(1, 0xA0) && continuation(2) ? 3 : nil  // no overlongs
+        case 0xED:
+            return continuation(1, 0x80, 0x9F) && continuation(2) ? 3 : nil  // no surrogates
+        case 0xE1...0xEC, 0xEE...0xEF:
+            return continuation(1) && continuation(2) ? 3 : nil
+        case 0xF0:
+            return continuation(1, 0x90) && continuation(2) && continuation(3) ? 4 : nil  // no overlongs
+        case 0xF1...0xF3:
+            return continuation(1) && continuation(2) && continuation(3) ? 4 : nil
+        case 0xF4:
+            return continuation(1, 0x80, 0x8F) && continuation(2) && continuation(3) ? 4 : nil  // ≤ U+10FFFF
+        default:
+            return nil  // stray continuation byte, C0/C1 overlong lead, or F5…FF
+        }
+    }
+
+    /// Offset of the first byte at or after `start` that begins an ill-formed sequence, or nil
+    /// when the rest of the buffer is valid UTF-8. ASCII runs are skipped eight bytes at a time.
+    static func firstInvalidOffset(in bytes: UnsafeRawBufferPointer, from start: Int = 0) -> Int? {
+        let n = bytes.count
+        var i = start
+        while i < n {
+            if i + 8 <= n, bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                i += 8
+                continue
+            }
+            if bytes[i] < 0x80 {
+                i += 1
+                continue
+            }
+            guard let length = multiByteSequenceLength(bytes, at: i) else { return i }
+            i += length
+        }
+        return nil
+    }
+}

@@ -1,0 +1,47 @@
+/// Why a record was refused: the `baocuo.error.code` of dead-letter records and the offline
+/// CLI's `error.code` (CONTRACT §2, §5). Raw values are the wire spellings.
+public enum RejectCode: String, Sendable, CaseIterable {
+    case invalidUTF8 = "INVALID_UTF8"
+    case invalidJSON = "INVALID_JSON"
+    case tooLarge = "TOO_LARGE"
+    case unsupportedSchema = "UNSUPPORTED_SCHEMA"
+    case missingField = "MISSING_FIELD"
+    case invalidField = "INVALID_FIELD"
+    /// The insured region resolves to no pooling region (decided by region resolution, not decoding).
+    case unknownRegion = "UNKNOWN_REGION"
+    /// A resolution from an agency that does not own the report (decided by the batch scheduler).
+    case forbiddenAgency = "FORBIDDEN_AGENCY"
+}
+
+/// A refused record: the code plus a precise, human-readable detail naming the field path and
+/// the reason, e.g. `insured.regionCode: missing`.
+///
+/// Details never contain a person ID, and echo at most 40 characters of any other input value.
+public struct Rejection: Error, Sendable, Equatable, CustomStringConvertible {
+    public var code: RejectCode
+    public var detail: String
+
+    public init(_ code: RejectCode, _ detail: String) {
+        self.code = code
+        self.detail = detail
+    }
+
+    public var description: String { "\(code.rawValue): \(detail)" }
+}
+
+/// Size and shape limits applied before and while decoding a record (CONTRACT §2).
+public struct DecodeLimits: Sendable, Equatable {
+    /// Larger records are `TOO_LARGE`, checked before any parsing. Default 1 MiB.
+    public var maxRecordBytes: Int
+    /// Deeper nesting of objects and arrays is `INVALID_JSON`. Default 32.
+    public var maxDepth: Int
+    /// Longest `failure.message`, counted in Unicode scalars (cheap on UTF-8 and, unlike
+    /// grapheme clusters, independent of the Unicode version). Default 2000.
+    public var maxMessageCharacters: Int
+
+    public init(maxRecordBytes: Int = 1_048_576, maxDepth: Int = 32, maxMessageCharacters: Int = 2000) {
+        self.maxRecordBytes = maxRecordBytes
+        self.maxDepth = maxDepth
+        self.maxMessageCharacters = maxMessageCharacters
+    }
+}
