@@ -1,0 +1,161 @@
+import Crypto
+
+/// Assigns a report's failure to a taxonomy category (CONTRACT §4) with the rules of
+/// `classification.yaml`.
+///
+/// The model is a score per category. A rule is evidence for one category: its keyword
+/// groups (`all`, `any`) must each occur in the normalised failure code or message, none
+/// of its `none` keywords may occur, its `codes` (if any) must match `failure.code`, and
+/// its context filters (stages, visit and filing types) must accept the report. A
+/// category's score is the weight of its strongest matching rule plus the boosts whose
+/// context applies. The best category wins when it reaches the threshold and leads the
+/// runner-up by the margin; otherwise the report is UNCLASSIFIED. The reported rule is
+/// the winning category's strongest rule (the first in the file on a tie).
+///
+/// Everything is compiled at init: keywords into one Aho–Corasick automaton, rules into
+/// flat tables. Classification allocates nothing but stack scratch space, so one
+/// instance is shared by all threads.
+public final class Classifier: Sendable {
+    /// The rule id of UNCLASSIFIED outcomes.
+    public static let unclassifiedRuleId = ClassificationRules.unclassifiedRuleId
+
+    /// Identifies the rules text: the first 16 hex digits of its SHA-256.
+    public let rulesVersion: String
+
+    private let actionsByCategory: [Category: [String]]
+    private let threshold: Double
+    private let margin: Double
+    private let categories: [Category]
+    private let automaton: KeywordAutomaton
+    private let groupCount: Int
+    private let tables: RuleTables
+
+    /// Compiles `rulesYAML`; `source` (usually the file path) names it in errors.
+    /// - Throws: `ConfigError` with the line of the first problem.
+    public init(rulesYAML: String, source: String) throws {
+        let rules = try ClassificationRules(yaml: rulesYAML, source: source)
+        rulesVersion = SHA256.hash(data: Array(rulesYAML.utf8)).prefix(8).map { byte in
+            let digits = Array("0123456789abcdef")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+        }.joined()
+        actionsByCategory = rules.actions
+        threshold = rules.threshold
+        margin = rules.margin
+        categories = Category.allCases
+        var patterns: [(bytes: [UInt8], output: Int)] = []
+        for (index, group) in rules.groups.enumerated() {
+            for keyword in group { patterns.append((Array(keyword.utf8), index)) }
+        }
+        automaton = KeywordAutomaton(patterns: patterns)
+        groupCount = rules.groups.count
+        tables = RuleTables(rules: rules, categories: categories)
+    }
+
+    /// The guidance configured for `category`, in file order.
+    public func actions(for category: Category) -> [String] {
+        actionsByCategory[category] ?? []
+    }
+
+    /// Classifies one report's failure.
+    public func classify(_ input: ClassificationInput) -> Classification {
+        var code = input.failureCode ?? ""
+        var message = input.failureMessage ?? ""
+        let capacity = code.utf8.count + 1 + message.utf8.count
+        let context = tables.contextOrder.bits(of: input)
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { text in
+            let base = text.baseAddress!
+            let codeLength = code.withUTF8 { MessageNormalizer.normalize($0, into: base) }
+            // A byte no keyword contains, so no match spans code and message.
+            base[codeLength] = 0
+            let messageLength = message.withUTF8 { MessageNormalizer.normalize($0, into: base + codeLength + 1) }
+            let normalized = UnsafeBufferPointer(start: base, count: codeLength + 1 + messageLength)
+            let normalizedCode = UnsafeBufferPointer(start: base, count: codeLength)
+            return decide(text: normalized, code: normalizedCode, context: context)
+        }
+    }
+
+    private func decide(text: UnsafeBufferPointer<UInt8>, code: UnsafeBufferPointer<UInt8>, context: ContextBits) -> Classification {
+        let groupWords = (groupCount + 63) >> 6
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: groupWords) { groupBits in
+            groupBits.initialize(repeating: 0)
+            automaton.scan(text) { group in
+                groupBits[group >> 6] |= 1 << UInt64(group & 63)
+            }
+            return withUnsafeTemporaryAllocation(of: Score.self, capacity: categories.count) { scores in
+                scores.initialize(repeating: Score())
+                tables.score(groups: UnsafeBufferPointer(groupBits), code: code, context: context, into: scores)
+                return verdict(UnsafeBufferPointer(scores))
+            }
+        }
+    }
+
+    private func verdict(_ scores: UnsafeBufferPointer<Score>) -> Classification {
+        var best = -1
+        var bestTotal = -Double.infinity
+        var runnerUp = 0.0
+        for index in scores.indices where scores[index].rule >= 0 {
+            let total = scores[index].total
+            if total > bestTotal {
+                if best >= 0 { runnerUp = max(runnerUp, bestTotal) }
+                best = index
+                bestTotal = total
+            } else {
+                runnerUp = max(runnerUp, total)
+            }
+        }
+        guard best >= 0, bestTotal >= threshold, bestTotal - runnerUp >= margin else {
+            return Classification(category: .unclassified, ruleId: Self.unclassifiedRuleId)
+        }
+        return Classification(category: categories[best], ruleId: tables.ruleIds[scores[best].rule])
+    }
+}
+
+/// One category's standing while a report is scored.
+struct Score {
+    /// Index of the strongest matching rule, or -1 when none matched.
+    var rule = -1
+    var weight = 0.0
+    var boost = 0.0
+    var total: Double { weight + boost }
+}
+
+/// The report's context fields as one bit each (0 when absent), to test against filter masks.
+struct ContextBits {
+    var stage: UInt16 = 0
+    var visit: UInt16 = 0
+    var filing: UInt16 = 0
+}
+
+/// Bit positions of the context enums: their case order, computed once.
+struct ContextOrder: Sendable {
+    let stages = FailureStage.allCases
+    let visitTypes = VisitType.allCases
+    let filingTypes = FilingType.allCases
+
+    func bits(of input: ClassificationInput) -> ContextBits {
+        ContextBits(stage: Self.bit(input.failureStage, in: stages),
+                    visit: Self.bit(input.visitType, in: visitTypes),
+                    filing: Self.bit(input.filingType, in: filingTypes))
+    }
+
+    func mask(of filter: ClassificationRules.ContextFilter) -> ContextBits {
+        ContextBits(stage: filter.stages.reduce(0) { $0 | Self.bit($1, in: stages) },
+                    visit: filter.visitTypes.reduce(0) { $0 | Self.bit($1, in: visitTypes) },
+                    filing: filter.filingTypes.reduce(0) { $0 | Self.bit($1, in: filingTypes) })
+    }
+
+    private static func bit<Value: Equatable>(_ value: Value?, in order: [Value]) -> UInt16 {
+        guard let value, let index = order.firstIndex(of: value) else { return 0 }
+        return 1 << UInt16(index)
+    }
+}
+
+extension ContextBits {
+    /// Whether a report with these bits passes a filter with mask `self` (0: no filter).
+    @inline(__always)
+    func accepts(_ report: ContextBits) -> Bool {
+        (stage == 0 || stage & report.stage != 0)
+            && (visit == 0 || visit & report.visit != 0)
+            && (filing == 0 || filing & report.filing != 0)
+    }
+}
