@@ -215,8 +215,9 @@ public final class KafkaConsumer: Sendable {
     /// For each entry (whose `offset` is a timestamp in ms), the earliest offset whose
     /// timestamp is at or after it (``TopicPartitionOffset/end`` when there is none).
     ///
-    /// - Throws: librdkafka's error; the mock cluster of librdkafka 2.0.2 does not implement
-    ///   timestamp lookups and answers with an error (see the tests for which).
+    /// - Important: librdkafka 2.0.2's mock cluster ignores the timestamp and answers
+    ///   ``TopicPartitionOffset/end`` for every lookup, without an error. On the mock, replay
+    ///   by time must scan from the beginning and filter on ``ConsumedMessage/timestampMs``.
     public func offsetsForTimes(_ query: [TopicPartitionOffset], timeout: Duration = .seconds(10)) async throws(KafkaError) -> [TopicPartitionOffset] {
         let client = try client(allowClosing: false)
         return try await queryQueue.run { () throws(KafkaError) in
