@@ -1,0 +1,73 @@
+import CRdKafka
+
+/// librdkafka configuration properties (see librdkafka's CONFIGURATION.md), e.g.
+/// `["bootstrap.servers": "127.0.0.1:9092", "group.id": "baocuo-router"]`.
+///
+/// Producer and consumer add their own defaults for keys left unset; values set here win.
+public struct KafkaConfiguration: Sendable, Hashable {
+    /// The raw property dictionary handed to `rd_kafka_conf_set`.
+    public var properties: [String: String]
+
+    public init(_ properties: [String: String] = [:]) {
+        self.properties = properties
+    }
+
+    public subscript(key: String) -> String? {
+        get { properties[key] }
+        set { properties[key] = newValue }
+    }
+
+    /// A copy with `defaults` added for every key not already set.
+    func withDefaults(_ defaults: [String: String]) -> KafkaConfiguration {
+        KafkaConfiguration(properties.merging(defaults) { configured, _ in configured })
+    }
+
+    /// A new `rd_kafka_conf_t` holding these properties. The caller owns it.
+    func makeNative() throws(KafkaError) -> OpaquePointer {
+        let conf = rd_kafka_conf_new()!
+        var errorText = [CChar](repeating: 0, count: 512)
+        // Sorted so that a bad configuration always fails on the same key.
+        for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
+            let result = rd_kafka_conf_set(conf, key, value, &errorText, errorText.count)
+            if result != RD_KAFKA_CONF_OK {
+                rd_kafka_conf_destroy(conf)
+                throw KafkaError(
+                    code: .invalidArgument,
+                    message: "configuration property \(key): \(String(errorBuffer: errorText))"
+                )
+            }
+        }
+        return conf
+    }
+}
+
+/// The linked librdkafka version, e.g. `"2.0.2"`.
+public var librdkafkaVersion: String { String(cString: rd_kafka_version_str()) }
+
+/// The linked librdkafka version as `0xMMmmrrxx` (major, minor, revision, pre-release).
+public var librdkafkaVersionNumber: Int32 { rd_kafka_version() }
+
+/// Kafka protocol API keys, used to inject errors into a ``MockCluster``.
+/// (librdkafka 2.0.2 does not export these constants.)
+public struct KafkaAPIKey: Hashable, Sendable {
+    public let rawValue: Int16
+
+    public init(rawValue: Int16) { self.rawValue = rawValue }
+
+    public static let produce = KafkaAPIKey(rawValue: 0)
+    public static let fetch = KafkaAPIKey(rawValue: 1)
+    public static let listOffsets = KafkaAPIKey(rawValue: 2)
+    public static let metadata = KafkaAPIKey(rawValue: 3)
+    public static let offsetCommit = KafkaAPIKey(rawValue: 8)
+    public static let offsetFetch = KafkaAPIKey(rawValue: 9)
+    public static let findCoordinator = KafkaAPIKey(rawValue: 10)
+    public static let joinGroup = KafkaAPIKey(rawValue: 11)
+    public static let heartbeat = KafkaAPIKey(rawValue: 12)
+    public static let leaveGroup = KafkaAPIKey(rawValue: 13)
+    public static let syncGroup = KafkaAPIKey(rawValue: 14)
+    public static let initProducerId = KafkaAPIKey(rawValue: 22)
+    public static let addPartitionsToTxn = KafkaAPIKey(rawValue: 24)
+    public static let addOffsetsToTxn = KafkaAPIKey(rawValue: 25)
+    public static let endTxn = KafkaAPIKey(rawValue: 26)
+    public static let txnOffsetCommit = KafkaAPIKey(rawValue: 28)
+}

@@ -1,0 +1,329 @@
+import CRdKafka
+import Dispatch
+import Logging
+import Synchronization
+
+/// Told about eager rebalances of a group consumer.
+///
+/// Both methods run synchronously on the consumer's poll thread, inside
+/// ``KafkaConsumer/poll(maxMessages:timeout:)`` or ``KafkaConsumer/close()``, *before* the
+/// assignment changes. On revoke the partitions are still owned: finish in-flight work and
+/// commit with ``KafkaConsumer/commitSynchronously(_:)`` before returning.
+public protocol KafkaRebalanceHandler: Sendable {
+    func partitionsAssigned(_ partitions: [TopicPartition])
+    func partitionsRevoked(_ partitions: [TopicPartition])
+}
+
+/// A Kafka consumer: a member of a consumer group (eager rebalancing) or a manually
+/// assigned reader.
+///
+/// Blocking librdkafka calls never run on the cooperative pool: polling (and the rebalance
+/// handler inside it) runs on the consumer's poll thread, committed/watermark/metadata
+/// queries on a second thread.
+///
+/// At-least-once use: poll, process, ``storeOffsets(_:)`` (offset of the *next* message),
+/// and let auto-commit or ``commit(_:)`` persist the stored offsets.
+public final class KafkaConsumer: Sendable {
+    private enum State {
+        case open(NativeClient)
+        /// `rd_kafka_consumer_close` is running: the final revoke may still store and commit.
+        case closing(NativeClient)
+        case closed
+    }
+
+    private let state: Mutex<State>
+    /// Runs poll and close, one at a time: close waits for a running poll.
+    private let pollQueue = DispatchQueue(label: "baocuo.kafka.consumer.poll")
+    /// Runs blocking queries, so that they do not wait behind a poll.
+    private let queryQueue = DispatchQueue(label: "baocuo.kafka.consumer.query")
+    private let topicNames = TopicNameCache()
+    private let logger: Logger
+
+    /// Joins consumer group `group.id` and subscribes to `topics`.
+    ///
+    /// Defaults added unless configured: `enable.auto.offset.store=false` (offsets are stored
+    /// only after processing) and `partition.assignment.strategy=range,roundrobin`.
+    /// `cooperative-sticky` is refused: librdkafka 2.0.2 has lag-spike bugs with it.
+    public init(
+        configuration: KafkaConfiguration,
+        topics: [String],
+        logger: Logger,
+        rebalanceHandler: (any KafkaRebalanceHandler)? = nil,
+        statisticsHandler: (@Sendable (String) -> Void)? = nil
+    ) throws(KafkaError) {
+        guard configuration["group.id"] != nil else {
+            throw KafkaError(code: .invalidArgument, message: "a group consumer needs group.id")
+        }
+        if configuration["partition.assignment.strategy"]?.contains("cooperative") == true {
+            throw KafkaError(code: .invalidArgument, message: "cooperative rebalancing is unreliable on librdkafka 2.0.2; use range or roundrobin")
+        }
+        let context = CallbackContext(logger: logger, statisticsHandler: statisticsHandler, rebalanceHandler: rebalanceHandler)
+        let client = try NativeClient(
+            type: RD_KAFKA_CONSUMER,
+            configuration: configuration.withDefaults([
+                "enable.auto.offset.store": "false",
+                "partition.assignment.strategy": "range,roundrobin",
+            ]),
+            context: context
+        ) { conf in rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback) }
+        let subscription = NativePartitionList.make(topics.map { TopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA) })
+        defer { rd_kafka_topic_partition_list_destroy(subscription) }
+        try rd_kafka_subscribe(client.handle, subscription).check("subscribe")
+        self.state = Mutex(.open(client))
+        self.logger = logger
+    }
+
+    /// Reads exactly `assignment` (each partition from its offset, which may be logical such
+    /// as ``TopicPartitionOffset/beginning``), without joining a group. If `group.id` is
+    /// configured, ``commit(_:)`` and ``committed(_:timeout:)`` use that group.
+    public init(
+        configuration: KafkaConfiguration,
+        assignment: [TopicPartitionOffset],
+        logger: Logger,
+        statisticsHandler: (@Sendable (String) -> Void)? = nil
+    ) throws(KafkaError) {
+        let context = CallbackContext(logger: logger, statisticsHandler: statisticsHandler)
+        let client = try NativeClient(
+            type: RD_KAFKA_CONSUMER,
+            configuration: configuration.withDefaults(["enable.auto.offset.store": "false"]),
+            context: context
+        )
+        let list = NativePartitionList.make(assignment)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try rd_kafka_assign(client.handle, list).check("assign")
+        self.state = Mutex(.open(client))
+        self.logger = logger
+    }
+
+    /// Waits up to `timeout` for messages and returns at most `maxMessages` (possibly none).
+    /// Rebalance callbacks run inside this call.
+    ///
+    /// - Throws: ``KafkaErrorCode/clientClosed`` after close, or the consumer's fatal error.
+    ///   Other per-message errors are logged and skipped; end-of-partition events are
+    ///   returned in ``ConsumedBatch/partitionsAtEnd``.
+    public func poll(maxMessages: Int, timeout: Duration) async throws(KafkaError) -> ConsumedBatch {
+        precondition(maxMessages > 0, "maxMessages must be positive")
+        return try await pollQueue.run { [self] () throws(KafkaError) -> ConsumedBatch in
+            let client = try self.client(allowClosing: false)
+            if let fatal = client.context.fatalError { throw fatal }
+            return try self.consumeBatch(client, maxMessages: maxMessages, timeout: timeout)
+        }
+    }
+
+    /// Runs on the poll queue.
+    private func consumeBatch(_ client: NativeClient, maxMessages: Int, timeout: Duration) throws(KafkaError) -> ConsumedBatch {
+        let buffer = UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: maxMessages)
+        let received = rd_kafka_consume_batch_queue(client.queue, timeout.kafkaMilliseconds, buffer.baseAddress, maxMessages)
+        if received < 0 {
+            buffer.deallocate()
+            throw KafkaError(rd_kafka_last_error(), context: "consume")
+        }
+        // Compact in place: keep data messages, turn events into markers or log lines.
+        var kept = 0
+        var topics: [String] = []
+        topics.reserveCapacity(received)
+        var partitionsAtEnd: [TopicPartitionOffset] = []
+        for index in 0..<received {
+            let message = buffer[index]!
+            let err = message.pointee.err
+            if err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                buffer[kept] = message
+                topics.append(topicNames.name(of: message.pointee.rkt))
+                kept += 1
+                continue
+            }
+            defer { rd_kafka_message_destroy(message) }
+            let topic = message.pointee.rkt.map { topicNames.name(of: $0) } ?? ""
+            if err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                partitionsAtEnd.append(TopicPartitionOffset(topic: topic, partition: message.pointee.partition, offset: message.pointee.offset))
+            } else {
+                let text = String(cString: rd_kafka_message_errstr(message))
+                logger.warning(
+                    "consumer error",
+                    metadata: ["kafka.error": "\(KafkaErrorCode(err).name): \(text)", "kafka.topic": "\(topic)", "kafka.partition": "\(message.pointee.partition)"]
+                )
+            }
+        }
+        if let fatal = client.context.fatalError {
+            for index in 0..<kept { rd_kafka_message_destroy(buffer[index]) }
+            buffer.deallocate()
+            throw fatal
+        }
+        let messages = UnsafeMutableBufferPointer(rebasing: buffer[0..<kept])
+        return ConsumedBatch(client: client, messages: messages, topics: topics, partitionsAtEnd: partitionsAtEnd)
+    }
+
+    /// Stores offsets (of the next message to read) for the next commit. Non-blocking.
+    public func storeOffsets(_ offsets: [TopicPartitionOffset]) throws(KafkaError) {
+        guard !offsets.isEmpty else { return }
+        let client = try client(allowClosing: true)
+        let list = NativePartitionList.make(offsets)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        try rd_kafka_offsets_store(client.handle, list).check("store offsets")
+        if let error = NativePartitionList.firstError(list) { throw error }
+    }
+
+    /// Commits `offsets`, or every stored offset when `nil`, and waits for the broker.
+    public func commit(_ offsets: [TopicPartitionOffset]? = nil) async throws(KafkaError) {
+        let client = try client(allowClosing: true)
+        try await queryQueue.run { () throws(KafkaError) in try Self.commit(client, offsets) }
+    }
+
+    /// Like ``commit(_:)`` but blocks the calling thread: for a ``KafkaRebalanceHandler``,
+    /// which must commit before it returns.
+    public func commitSynchronously(_ offsets: [TopicPartitionOffset]? = nil) throws(KafkaError) {
+        try Self.commit(try client(allowClosing: true), offsets)
+    }
+
+    private static func commit(_ client: NativeClient, _ offsets: [TopicPartitionOffset]?) throws(KafkaError) {
+        let list = offsets.map(NativePartitionList.make)
+        defer { list.map(rd_kafka_topic_partition_list_destroy) }
+        let result = rd_kafka_commit(client.handle, list, 0)
+        // Nothing stored since the last commit is not a failure.
+        if result == RD_KAFKA_RESP_ERR__NO_OFFSET { return }
+        try result.check("commit")
+        if let list, let error = NativePartitionList.firstError(list) { throw error }
+    }
+
+    /// The group's committed offsets for `partitions` (``TopicPartitionOffset/invalid`` when
+    /// nothing is committed).
+    public func committed(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) async throws(KafkaError) -> [TopicPartitionOffset] {
+        let client = try client(allowClosing: false)
+        return try await queryQueue.run { () throws(KafkaError) in
+            let list = NativePartitionList.make(partitions)
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            try rd_kafka_committed(client.handle, list, timeout.kafkaMilliseconds).check("committed offsets")
+            if let error = NativePartitionList.firstError(list) { throw error }
+            return NativePartitionList.offsets(list)
+        }
+    }
+
+    /// The partition's low watermark (oldest offset) and high watermark (next offset to be
+    /// written), queried from the leader.
+    public func watermarks(topic: String, partition: Int32, timeout: Duration = .seconds(10)) async throws(KafkaError) -> (low: Int64, high: Int64) {
+        let client = try client(allowClosing: false)
+        let marks: [Int64] = try await queryQueue.run { () throws(KafkaError) in
+            var low: Int64 = 0
+            var high: Int64 = 0
+            try rd_kafka_query_watermark_offsets(client.handle, topic, partition, &low, &high, timeout.kafkaMilliseconds)
+                .check("watermarks of \(topic)[\(partition)]")
+            return [low, high]
+        }
+        return (marks[0], marks[1])
+    }
+
+    /// For each entry (whose `offset` is a timestamp in ms), the earliest offset whose
+    /// timestamp is at or after it (``TopicPartitionOffset/end`` when there is none).
+    ///
+    /// - Important: librdkafka 2.0.2's mock cluster ignores the timestamp and answers
+    ///   ``TopicPartitionOffset/end`` for every lookup, without an error. On the mock, replay
+    ///   by time must scan from the beginning and filter on ``ConsumedMessage/timestampMs``.
+    public func offsetsForTimes(_ query: [TopicPartitionOffset], timeout: Duration = .seconds(10)) async throws(KafkaError) -> [TopicPartitionOffset] {
+        let client = try client(allowClosing: false)
+        return try await queryQueue.run { () throws(KafkaError) in
+            let list = NativePartitionList.make(query)
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            try rd_kafka_offsets_for_times(client.handle, list, timeout.kafkaMilliseconds).check("offsets for times")
+            if let error = NativePartitionList.firstError(list) { throw error }
+            return NativePartitionList.offsets(list)
+        }
+    }
+
+    /// All topics in the cluster with their partition counts.
+    public func metadata(timeout: Duration = .seconds(10)) async throws(KafkaError) -> [TopicMetadata] {
+        let client = try client(allowClosing: false)
+        return try await queryQueue.run { () throws(KafkaError) in
+            var metadata: UnsafePointer<rd_kafka_metadata>?
+            try rd_kafka_metadata(client.handle, 1, nil, &metadata, timeout.kafkaMilliseconds).check("metadata")
+            defer { rd_kafka_metadata_destroy(metadata) }
+            let topics = UnsafeBufferPointer(start: metadata!.pointee.topics, count: Int(metadata!.pointee.topic_cnt))
+            return topics.map { TopicMetadata(name: String(cString: $0.topic), partitions: Int($0.partition_cnt)) }
+        }
+    }
+
+    /// The partitions currently assigned to this consumer.
+    public func assignment() throws(KafkaError) -> [TopicPartition] {
+        let client = try client(allowClosing: true)
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        try rd_kafka_assignment(client.handle, &list).check("assignment")
+        defer { list.map(rd_kafka_topic_partition_list_destroy) }
+        return NativePartitionList.partitions(list)
+    }
+
+    /// Leaves the group (the final revoke reaches the rebalance handler first), waits for a
+    /// running poll, and releases the handle. Idempotent; later calls throw
+    /// ``KafkaErrorCode/clientClosed``.
+    public func close() async {
+        let logger = logger
+        await pollQueue.run { [self] () -> Void in
+            let client: NativeClient? = state.withLock { state in
+                guard case .open(let client) = state else { return nil }
+                state = .closing(client)
+                return client
+            }
+            guard let client else { return }
+            let result = rd_kafka_consumer_close(client.handle)
+            if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+                logger.warning("consumer close", metadata: ["kafka.error": "\(KafkaError(result))"])
+            }
+            state.withLock { $0 = .closed }
+        }
+    }
+
+    /// A new `rd_kafka_consumer_group_metadata_t` for transactional offset commits; the
+    /// caller destroys it.
+    func groupMetadata() throws(KafkaError) -> SendablePointer {
+        let client = try client(allowClosing: false)
+        guard let metadata = rd_kafka_consumer_group_metadata(client.handle) else {
+            throw KafkaError(code: .state, message: "the consumer has no group metadata (no group.id?)")
+        }
+        return SendablePointer(metadata)
+    }
+
+    /// The live handle; the returned reference keeps it alive for the caller's C call.
+    private func client(allowClosing: Bool) throws(KafkaError) -> NativeClient {
+        try state.withLock { (state) throws(KafkaError) -> NativeClient in
+            switch state {
+            case .open(let client): return client
+            case .closing(let client) where allowClosing: return client
+            case .closing, .closed: throw KafkaError.closed("consumer")
+            }
+        }
+    }
+}
+
+/// Topic names by topic handle, so that each consumed message shares one String.
+/// Used only on the consumer's poll queue.
+private final class TopicNameCache: @unchecked Sendable {
+    // @unchecked: confined to the poll queue, which runs one block at a time.
+    private var names: [OpaquePointer: String] = [:]
+
+    func name(of topic: OpaquePointer?) -> String {
+        guard let topic else { return "" }
+        if let name = names[topic] { return name }
+        let name = String(cString: rd_kafka_topic_name(topic))
+        names[topic] = name
+        return name
+    }
+}
+
+/// Eager rebalance: tell the handler first, then change the assignment.
+private let rebalanceCallback: @convention(c) (
+    OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
+) -> Void = { handle, reason, partitions, opaque in
+    let context = CallbackContext.from(opaque)
+    let changed = NativePartitionList.partitions(partitions)
+    switch reason {
+    case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+        context.logger.info("partitions assigned", metadata: ["kafka.partitions": "\(changed)"])
+        context.rebalanceHandler?.partitionsAssigned(changed)
+        rd_kafka_assign(handle, partitions)
+    case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+        context.logger.info("partitions revoked", metadata: ["kafka.partitions": "\(changed)"])
+        context.rebalanceHandler?.partitionsRevoked(changed)
+        rd_kafka_assign(handle, nil)
+    default:
+        context.logger.error("rebalance failed", metadata: ["kafka.error": "\(KafkaError(reason))"])
+        rd_kafka_assign(handle, nil)
+    }
+}

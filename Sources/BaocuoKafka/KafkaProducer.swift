@@ -1,0 +1,527 @@
+import CRdKafka
+import Dispatch
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A record header. A `nil` value is a null header (distinct from an empty one).
+public struct KafkaHeader: Hashable, Sendable {
+    public var key: String
+    public var value: [UInt8]?
+
+    public init(key: String, value: [UInt8]?) {
+        self.key = key
+        self.value = value
+    }
+
+    public init(key: String, value: String) {
+        self.init(key: key, value: Array(value.utf8))
+    }
+}
+
+/// A record to send with ``KafkaProducer/send(_:)``.
+public struct ProducerRecord: Hashable, Sendable {
+    public var topic: String
+    /// `nil`: chosen by the partitioner from the key.
+    public var partition: Int32?
+    public var key: [UInt8]?
+    public var value: [UInt8]
+    public var headers: [KafkaHeader]
+    /// `nil`: the producer's current time.
+    public var timestampMs: Int64?
+
+    public init(
+        topic: String,
+        partition: Int32? = nil,
+        key: [UInt8]? = nil,
+        value: [UInt8],
+        headers: [KafkaHeader] = [],
+        timestampMs: Int64? = nil
+    ) {
+        self.topic = topic
+        self.partition = partition
+        self.key = key
+        self.value = value
+        self.headers = headers
+        self.timestampMs = timestampMs
+    }
+}
+
+/// The outcome of one produced record, reported once per ``KafkaProducer/produce(topic:partition:key:value:headers:timestampMs:token:)``.
+public struct DeliveryReport: Sendable {
+    /// The token given to `produce`.
+    public var token: UInt64
+    public var topic: String?
+    public var partition: Int32
+    /// The record's offset, or ``TopicPartitionOffset/invalid`` when not known (e.g. on error).
+    public var offset: Int64
+    /// `nil` when the record was acknowledged by the cluster.
+    public var error: KafkaError?
+}
+
+/// An idempotent Kafka producer.
+///
+/// Records are enqueued with ``produce(topic:partition:key:value:headers:timestampMs:token:)``
+/// (non-blocking, copies the bytes) and acknowledged through one delivery handler, called
+/// on the producer's own poll thread in acknowledgement order per partition. Each record
+/// carries a caller-chosen integer token, so no per-record closure is allocated.
+public final class KafkaProducer: Sendable {
+    /// Tokens with this bit set are reserved for ``send(_:)``.
+    public static let reservedTokenBit: UInt64 = 1 << 63
+
+    private enum State {
+        case open(NativeClient)
+        case closing
+        case closed
+    }
+
+    private let state: Mutex<State>
+    private let pendingSends = PendingSends()
+    private let pollLoop: PollLoop
+    /// Serializes blocking calls (flush, transactions, close) off the cooperative pool.
+    private let blockingQueue = DispatchQueue(label: "baocuo.kafka.producer.blocking")
+    private let logger: Logger
+
+    /// Creates the producer and starts its poll thread.
+    ///
+    /// - Parameters:
+    ///   - configuration: librdkafka properties; `bootstrap.servers` is required.
+    ///     `enable.idempotence` defaults to `true`.
+    ///   - deliveryHandler: receives one ``DeliveryReport`` per produced record (except those
+    ///     sent with ``send(_:)``), on the poll thread. Keep it short and non-blocking.
+    ///   - statisticsHandler: receives librdkafka's statistics JSON every
+    ///     `statistics.interval.ms` (when that property is set).
+    public init(
+        configuration: KafkaConfiguration,
+        logger: Logger,
+        deliveryHandler: @escaping @Sendable (DeliveryReport) -> Void = { _ in },
+        statisticsHandler: (@Sendable (String) -> Void)? = nil
+    ) throws(KafkaError) {
+        let context = CallbackContext(logger: logger, statisticsHandler: statisticsHandler)
+        let client = try NativeClient(
+            type: RD_KAFKA_PRODUCER,
+            configuration: configuration.withDefaults(["enable.idempotence": "true"]),
+            context: context
+        ) { conf in
+            // Event mode: delivery reports arrive in batches on our poll thread, and
+            // rd_kafka_flush waits for them instead of serving callbacks on the caller.
+            rd_kafka_conf_set_events(conf, Int32(RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR | RD_KAFKA_EVENT_STATS))
+        }
+        self.logger = logger
+        self.state = Mutex(.open(client))
+        self.pollLoop = PollLoop(client: client, pendingSends: pendingSends, deliveryHandler: deliveryHandler)
+        pollLoop.start()
+    }
+
+    deinit {
+        // Without close(): let the poll loop end; it releases the handle.
+        pollLoop.requestStop()
+    }
+
+    /// Enqueues one record. Returns once librdkafka holds a copy of key, value and headers.
+    ///
+    /// When librdkafka's queue is full (`queue.buffering.max.messages`/`kbytes`) this waits
+    /// for deliveries to make room instead of failing: that is the producer's backpressure.
+    ///
+    /// - Parameters:
+    ///   - partition: `nil` lets the partitioner choose from the key.
+    ///   - timestampMs: `nil` uses the current time.
+    ///   - token: identifies the record in its ``DeliveryReport``; must not have
+    ///     ``reservedTokenBit`` set.
+    /// - Throws: ``KafkaErrorCode/clientClosed`` after `close()`, a pending fatal error, or
+    ///   librdkafka's refusal (e.g. ``KafkaErrorCode/messageSizeTooLarge``, unknown partition).
+    public func produce(
+        topic: String,
+        partition: Int32? = nil,
+        key: UnsafeRawBufferPointer?,
+        value: UnsafeRawBufferPointer,
+        headers: [KafkaHeader] = [],
+        timestampMs: Int64? = nil,
+        token: UInt64
+    ) throws(KafkaError) {
+        precondition(token & Self.reservedTokenBit == 0, "token uses the bit reserved for send(_:)")
+        try enqueue(
+            topic: topic, partition: partition, key: key, value: value,
+            headers: headers, timestampMs: timestampMs, token: token
+        )
+    }
+
+    private func enqueue(
+        topic: String,
+        partition: Int32?,
+        key: UnsafeRawBufferPointer?,
+        value: UnsafeRawBufferPointer,
+        headers: [KafkaHeader],
+        timestampMs: Int64?,
+        token: UInt64
+    ) throws(KafkaError) {
+        var backoffMicroseconds: UInt32 = 200
+        while true {
+            // Enqueue under the state lock so that close() cannot flush in between and
+            // leave a record without a delivery report.
+            let outcome = try state.withLock { (state) throws(KafkaError) -> rd_kafka_resp_err_t in
+                guard case .open(let client) = state else { throw KafkaError.closed("producer") }
+                if let fatal = client.context.fatalError { throw fatal }
+                return try Self.produceOnce(
+                    client: client, topic: topic, partition: partition, key: key, value: value,
+                    headers: headers, timestampMs: timestampMs, token: token
+                )
+            }
+            switch outcome {
+            case RD_KAFKA_RESP_ERR_NO_ERROR:
+                return
+            case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+                usleep(backoffMicroseconds)
+                backoffMicroseconds = min(backoffMicroseconds * 2, 50_000)
+            default:
+                throw KafkaError(outcome, context: "produce to \(topic)")
+            }
+        }
+    }
+
+    /// One `rd_kafka_produceva` call; returns its error code (headers are freed on failure).
+    private static func produceOnce(
+        client: NativeClient,
+        topic: String,
+        partition: Int32?,
+        key: UnsafeRawBufferPointer?,
+        value: UnsafeRawBufferPointer,
+        headers: [KafkaHeader],
+        timestampMs: Int64?,
+        token: UInt64
+    ) throws(KafkaError) -> rd_kafka_resp_err_t {
+        let topicHandle = try client.topicHandle(topic)
+        var nativeHeaders: OpaquePointer?
+        if !headers.isEmpty {
+            let list = rd_kafka_headers_new(headers.count)!
+            for header in headers {
+                if let headerValue = header.value {
+                    headerValue.withUnsafeBytes { _ = rd_kafka_header_add(list, header.key, -1, $0.baseAddress, $0.count) }
+                } else {
+                    rd_kafka_header_add(list, header.key, -1, nil, 0)
+                }
+            }
+            nativeHeaders = list
+        }
+        let error = withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: 8) { fields in
+            var count = 0
+            func append(_ type: rd_kafka_vtype_t, _ fill: (inout rd_kafka_vu_t) -> Void) {
+                var field = rd_kafka_vu_t()
+                field.vtype = type
+                fill(&field)
+                fields.initializeElement(at: count, to: field)
+                count += 1
+            }
+            append(RD_KAFKA_VTYPE_RKT) { $0.u.rkt = topicHandle }
+            append(RD_KAFKA_VTYPE_MSGFLAGS) { $0.u.i = RD_KAFKA_MSG_F_COPY }
+            append(RD_KAFKA_VTYPE_VALUE) {
+                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: value.baseAddress)
+                $0.u.mem.size = value.count
+            }
+            if let key {
+                append(RD_KAFKA_VTYPE_KEY) {
+                    $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
+                    $0.u.mem.size = key.count
+                }
+            }
+            if let partition { append(RD_KAFKA_VTYPE_PARTITION) { $0.u.i32 = partition } }
+            if let timestampMs { append(RD_KAFKA_VTYPE_TIMESTAMP) { $0.u.i64 = timestampMs } }
+            if let nativeHeaders { append(RD_KAFKA_VTYPE_HEADERS) { $0.u.headers = nativeHeaders } }
+            append(RD_KAFKA_VTYPE_OPAQUE) { $0.u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(token)) }
+            defer { fields.baseAddress!.deinitialize(count: count) }
+            return rd_kafka_produceva(client.handle, fields.baseAddress, count)
+        }
+        guard let error else { return RD_KAFKA_RESP_ERR_NO_ERROR }
+        // On failure the headers were not taken over.
+        if let nativeHeaders { rd_kafka_headers_destroy(nativeHeaders) }
+        let code = rd_kafka_error_code(error)
+        rd_kafka_error_destroy(error)
+        return code
+    }
+
+    /// Produces `records` and waits until every one is acknowledged.
+    ///
+    /// - Throws: the first enqueue or delivery error; records enqueued before a failure are
+    ///   still awaited, so nothing is left in flight when this returns.
+    public func send(_ records: [ProducerRecord]) async throws(KafkaError) {
+        guard !records.isEmpty else { return }
+        let failure = await withCheckedContinuation { (continuation: CheckedContinuation<KafkaError?, Never>) in
+            let batch = pendingSends.register(expected: records.count, continuation: continuation)
+            var enqueued = 0
+            var enqueueError: KafkaError?
+            for record in records {
+                let outcome = record.value.withUnsafeBytes { value in
+                    withOptionalBytes(record.key) { key in
+                        Result { () throws(KafkaError) in
+                            try enqueue(
+                                topic: record.topic, partition: record.partition, key: key, value: value,
+                                headers: record.headers, timestampMs: record.timestampMs,
+                                token: Self.reservedTokenBit | batch
+                            )
+                        }
+                    }
+                }
+                if case .failure(let error) = outcome {
+                    enqueueError = error
+                    break
+                }
+                enqueued += 1
+            }
+            pendingSends.finishEnqueueing(batch, notEnqueued: records.count - enqueued, error: enqueueError)
+        }
+        if let failure { throw failure }
+    }
+
+    /// Waits until every enqueued record has been acknowledged or has failed.
+    /// - Throws: ``KafkaErrorCode/timedOut`` if records are still outstanding after `timeout`.
+    public func flush(timeout: Duration) async throws(KafkaError) {
+        let client = try liveClient()
+        try await blockingQueue.run { () throws(KafkaError) in
+            try rd_kafka_flush(client.handle, timeout.kafkaMilliseconds).check("flush")
+        }
+    }
+
+    /// Records enqueued or in flight, not yet reported.
+    public var outstandingCount: Int {
+        state.withLock { state in
+            guard case .open(let client) = state else { return 0 }
+            return Int(rd_kafka_outq_len(client.handle))
+        }
+    }
+
+    /// Flushes (up to `timeout`), fails what is still outstanding with a purge error, stops the
+    /// poll thread and releases the handle. Later calls throw ``KafkaErrorCode/clientClosed``;
+    /// calling `close()` again returns at once.
+    public func close(timeout: Duration = .seconds(10)) async {
+        let client: NativeClient? = state.withLock { state in
+            guard case .open(let client) = state else { return nil }
+            state = .closing
+            return client
+        }
+        guard let client else { return }
+        let pollLoop = pollLoop
+        let logger = logger
+        await blockingQueue.run { () -> Void in
+            if rd_kafka_flush(client.handle, timeout.kafkaMilliseconds) != RD_KAFKA_RESP_ERR_NO_ERROR {
+                logger.warning(
+                    "producer closing with undelivered records; failing them",
+                    metadata: ["kafka.outstanding": "\(rd_kafka_outq_len(client.handle))"]
+                )
+                rd_kafka_purge(client.handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+                // Purged records get delivery reports with a purge error: let the poll loop deliver them.
+                _ = rd_kafka_flush(client.handle, 1000)
+            }
+            pollLoop.stopAndWait()
+        }
+        state.withLock { $0 = .closed }
+    }
+
+    private func liveClient() throws(KafkaError) -> NativeClient {
+        try state.withLock { (state) throws(KafkaError) -> NativeClient in
+            guard case .open(let client) = state else { throw KafkaError.closed("producer") }
+            return client
+        }
+    }
+
+    // MARK: Transactions
+
+    /// Registers `transactional.id` with the cluster and fences older instances.
+    /// Requires `transactional.id` in the configuration; call once before the first transaction.
+    public func initTransactions(timeout: Duration = .seconds(30)) async throws(KafkaError) {
+        try await transactionCall { (handle) throws(KafkaError) in try check(rd_kafka_init_transactions(handle, timeout.kafkaMilliseconds)) }
+    }
+
+    /// Starts a transaction: records produced until commit or abort belong to it.
+    public func beginTransaction() throws(KafkaError) {
+        let client = try liveClient()
+        try check(rd_kafka_begin_transaction(client.handle))
+    }
+
+    /// Adds the consumer's offsets to the current transaction, so they commit atomically with
+    /// the records produced in it (consume-transform-produce, exactly once).
+    public func sendOffsetsToTransaction(
+        _ offsets: [TopicPartitionOffset],
+        consumer: KafkaConsumer,
+        timeout: Duration = .seconds(30)
+    ) async throws(KafkaError) {
+        let groupMetadata = try consumer.groupMetadata()
+        try await transactionCall { (handle) throws(KafkaError) in
+            let list = NativePartitionList.make(offsets)
+            defer {
+                rd_kafka_topic_partition_list_destroy(list)
+                rd_kafka_consumer_group_metadata_destroy(groupMetadata.pointer)
+            }
+            try check(rd_kafka_send_offsets_to_transaction(handle, list, groupMetadata.pointer, timeout.kafkaMilliseconds))
+        }
+    }
+
+    /// Flushes and commits the current transaction.
+    /// - Throws: an error with `isTransactionAbortable` (call ``abortTransaction(timeout:)``),
+    ///   `isRetriable` (call again) or `isFatal`.
+    public func commitTransaction(timeout: Duration = .seconds(30)) async throws(KafkaError) {
+        try await transactionCall { (handle) throws(KafkaError) in try check(rd_kafka_commit_transaction(handle, timeout.kafkaMilliseconds)) }
+    }
+
+    /// Aborts the current transaction; its records are never visible to `read_committed` consumers.
+    public func abortTransaction(timeout: Duration = .seconds(30)) async throws(KafkaError) {
+        try await transactionCall { (handle) throws(KafkaError) in try check(rd_kafka_abort_transaction(handle, timeout.kafkaMilliseconds)) }
+    }
+
+    private func transactionCall(_ body: @escaping @Sendable (OpaquePointer) throws(KafkaError) -> Void) async throws(KafkaError) {
+        let client = try liveClient()
+        try await blockingQueue.run { () throws(KafkaError) in try body(client.handle) }
+    }
+}
+
+/// Calls `body` with the bytes of `bytes`, or with `nil`.
+private func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+    guard let bytes else { return body(nil) }
+    return bytes.withUnsafeBytes { body($0) }
+}
+
+/// The producer's poll thread: serves delivery-report, error and statistics events until
+/// stopped. It holds the handle, so the handle outlives the loop.
+private final class PollLoop: Sendable {
+    private let client: NativeClient
+    private let pendingSends: PendingSends
+    private let deliveryHandler: @Sendable (DeliveryReport) -> Void
+    private let stopRequested = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(client: NativeClient, pendingSends: PendingSends, deliveryHandler: @escaping @Sendable (DeliveryReport) -> Void) {
+        self.client = client
+        self.pendingSends = pendingSends
+        self.deliveryHandler = deliveryHandler
+    }
+
+    /// Starts the loop on its own thread (a dedicated serial queue it never leaves).
+    func start() {
+        DispatchQueue(label: "baocuo.kafka.producer.poll").async { self.run() }
+    }
+
+    /// Asks the loop to end after its current wait (at most 100 ms).
+    func requestStop() { stopRequested.store(true, ordering: .relaxed) }
+
+    /// Stops the loop and waits for it to end. Blocks: call off the cooperative pool.
+    func stopAndWait() {
+        requestStop()
+        finished.wait()
+    }
+
+    private func run() {
+        // Topic names by topic handle: delivery reports then share one String per topic.
+        var topicNames: [OpaquePointer: String] = [:]
+        while !stopRequested.load(ordering: .relaxed) {
+            guard let event = rd_kafka_queue_poll(client.queue, 100) else { continue }
+            switch rd_kafka_event_type(event) {
+            case RD_KAFKA_EVENT_DR:
+                while let message = rd_kafka_event_message_next(event) {
+                    deliver(message.pointee, topicNames: &topicNames)
+                }
+            case RD_KAFKA_EVENT_ERROR:
+                let code = rd_kafka_event_error(event)
+                let reason = String(cString: rd_kafka_event_error_string(event))
+                client.context.report(
+                    rd_kafka_event_error_is_fatal(event) != 0
+                        ? client.fatalError(reason: reason)
+                        : KafkaError(code: KafkaErrorCode(code), message: reason)
+                )
+            case RD_KAFKA_EVENT_STATS:
+                client.context.statisticsHandler?(String(cString: rd_kafka_event_stats(event)))
+            default:
+                break
+            }
+            rd_kafka_event_destroy(event)
+        }
+        finished.signal()
+    }
+
+    private func deliver(_ message: rd_kafka_message_t, topicNames: inout [OpaquePointer: String]) {
+        let token = UInt64(UInt(bitPattern: message._private))
+        var error: KafkaError?
+        if message.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            error = KafkaError(
+                code: KafkaErrorCode(message.err),
+                message: String(cString: rd_kafka_err2str(message.err)),
+                isFatal: message.err == RD_KAFKA_RESP_ERR__FATAL
+            )
+        }
+        if token & KafkaProducer.reservedTokenBit != 0 {
+            pendingSends.delivered(token & ~KafkaProducer.reservedTokenBit, error: error)
+            return
+        }
+        var topic: String?
+        if let topicHandle = message.rkt {
+            if let cached = topicNames[topicHandle] {
+                topic = cached
+            } else {
+                let name = String(cString: rd_kafka_topic_name(topicHandle))
+                topicNames[topicHandle] = name
+                topic = name
+            }
+        }
+        deliveryHandler(DeliveryReport(
+            token: token,
+            topic: topic,
+            partition: message.partition,
+            offset: error == nil ? message.offset : TopicPartitionOffset.invalid,
+            error: error
+        ))
+    }
+}
+
+/// Batches of ``KafkaProducer/send(_:)`` awaiting their acknowledgements.
+private final class PendingSends: Sendable {
+    private struct Batch {
+        /// Reports still expected, plus one while records are still being enqueued.
+        var remaining: Int
+        var firstError: KafkaError?
+        let continuation: CheckedContinuation<KafkaError?, Never>
+    }
+
+    private let state = Mutex<(nextID: UInt64, batches: [UInt64: Batch])>((0, [:]))
+
+    /// Registers a batch of `expected` records and returns its id (the record token).
+    func register(expected: Int, continuation: CheckedContinuation<KafkaError?, Never>) -> UInt64 {
+        state.withLock { state in
+            let id = state.nextID
+            state.nextID += 1
+            state.batches[id] = Batch(remaining: expected + 1, firstError: nil, continuation: continuation)
+            return id
+        }
+    }
+
+    /// Ends the enqueue phase: records never enqueued will not be reported.
+    func finishEnqueueing(_ id: UInt64, notEnqueued: Int, error: KafkaError?) {
+        update(id) { batch in
+            batch.remaining -= 1 + notEnqueued
+            if batch.firstError == nil { batch.firstError = error }
+        }
+    }
+
+    func delivered(_ id: UInt64, error: KafkaError?) {
+        update(id) { batch in
+            batch.remaining -= 1
+            if batch.firstError == nil { batch.firstError = error }
+        }
+    }
+
+    private func update(_ id: UInt64, _ change: (inout Batch) -> Void) {
+        let finished: Batch? = state.withLock { state in
+            guard var batch = state.batches[id] else { return nil }
+            change(&batch)
+            if batch.remaining > 0 {
+                state.batches[id] = batch
+                return nil
+            }
+            state.batches[id] = nil
+            return batch
+        }
+        if let finished { finished.continuation.resume(returning: finished.firstError) }
+    }
+}

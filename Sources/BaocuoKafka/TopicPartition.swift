@@ -1,0 +1,104 @@
+import CRdKafka
+
+/// One partition of one topic.
+public struct TopicPartition: Hashable, Sendable, CustomStringConvertible {
+    public var topic: String
+    public var partition: Int32
+
+    public init(topic: String, partition: Int32) {
+        self.topic = topic
+        self.partition = partition
+    }
+
+    public var description: String { "\(topic)[\(partition)]" }
+}
+
+/// A partition with an offset: a position to consume from, an offset to store or commit
+/// (the offset of the *next* message to read), or a committed offset.
+public struct TopicPartitionOffset: Hashable, Sendable, CustomStringConvertible {
+    public var topic: String
+    public var partition: Int32
+    /// A real offset, or one of the logical offsets ``beginning``, ``end``, ``stored``, ``invalid``.
+    public var offset: Int64
+
+    public init(topic: String, partition: Int32, offset: Int64) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+    }
+
+    public var topicPartition: TopicPartition { TopicPartition(topic: topic, partition: partition) }
+
+    /// Logical offset: the oldest retained message.
+    public static let beginning = Int64(RD_KAFKA_OFFSET_BEGINNING)
+    /// Logical offset: the next message to be produced.
+    public static let end = Int64(RD_KAFKA_OFFSET_END)
+    /// Logical offset: the group's committed offset (falling back to `auto.offset.reset`).
+    public static let stored = Int64(RD_KAFKA_OFFSET_STORED)
+    /// Logical offset: no offset (e.g. nothing committed yet).
+    public static let invalid = Int64(RD_KAFKA_OFFSET_INVALID)
+
+    public var description: String { "\(topic)[\(partition)]@\(offset)" }
+}
+
+/// A topic as reported by cluster metadata.
+public struct TopicMetadata: Hashable, Sendable {
+    public var name: String
+    public var partitions: Int
+
+    public init(name: String, partitions: Int) {
+        self.name = name
+        self.partitions = partitions
+    }
+}
+
+/// Builds and reads `rd_kafka_topic_partition_list_t`.
+enum NativePartitionList {
+    /// A new list; the caller destroys it with `rd_kafka_topic_partition_list_destroy`.
+    static func make(_ entries: [TopicPartitionOffset]) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+        let list = rd_kafka_topic_partition_list_new(Int32(entries.count))!
+        for entry in entries {
+            rd_kafka_topic_partition_list_add(list, entry.topic, entry.partition).pointee.offset = entry.offset
+        }
+        return list
+    }
+
+    static func make(_ partitions: [TopicPartition], offset: Int64 = TopicPartitionOffset.invalid)
+        -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
+    {
+        make(partitions.map { TopicPartitionOffset(topic: $0.topic, partition: $0.partition, offset: offset) })
+    }
+
+    static func elements(_ list: UnsafePointer<rd_kafka_topic_partition_list_t>?) -> UnsafeBufferPointer<rd_kafka_topic_partition_t> {
+        guard let list, list.pointee.cnt > 0 else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: list.pointee.elems, count: Int(list.pointee.cnt))
+    }
+
+    static func offsets(_ list: UnsafePointer<rd_kafka_topic_partition_list_t>?) -> [TopicPartitionOffset] {
+        elements(list).map {
+            TopicPartitionOffset(topic: String(cString: $0.topic), partition: $0.partition, offset: $0.offset)
+        }
+    }
+
+    static func partitions(_ list: UnsafePointer<rd_kafka_topic_partition_list_t>?) -> [TopicPartition] {
+        elements(list).map { TopicPartition(topic: String(cString: $0.topic), partition: $0.partition) }
+    }
+
+    /// The first per-partition error in the list, if any.
+    static func firstError(_ list: UnsafePointer<rd_kafka_topic_partition_list_t>) -> KafkaError? {
+        for element in elements(list) where element.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            let where_ = "\(String(cString: element.topic))[\(element.partition)]"
+            return KafkaError(element.err, context: where_)
+        }
+        return nil
+    }
+}
+
+extension Duration {
+    /// Milliseconds for a librdkafka timeout argument, clamped to `0...Int32.max`.
+    var kafkaMilliseconds: Int32 {
+        let (seconds, attoseconds) = components
+        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        return Int32(clamping: max(0, milliseconds))
+    }
+}

@@ -1,0 +1,72 @@
+import BaocuoKafka
+import Testing
+
+@Suite(.timeLimit(.minutes(1)))
+struct LifecycleTests {
+    @Test func producerCallsAfterCloseThrowClosed() async throws {
+        let cluster = try MockCluster(brokers: 1, logger: testLogger)
+        defer { cluster.close() }
+        let producer = try KafkaProducer(configuration: producerConfiguration(cluster), logger: testLogger)
+        await producer.close()
+        await producer.close()
+
+        let closed = KafkaErrorCode.clientClosed
+        #expect(producer.outstandingCount == 0)
+        #expect(throws: KafkaError.self) {
+            try [UInt8(1)].withUnsafeBytes { try producer.produce(topic: "t", key: nil, value: $0, token: 1) }
+        }
+        let sendError = await #expect(throws: KafkaError.self) { try await producer.send(records(topic: "t", count: 1)) }
+        #expect(sendError?.code == closed)
+        let flushError = await #expect(throws: KafkaError.self) { try await producer.flush(timeout: .seconds(1)) }
+        #expect(flushError?.code == closed)
+    }
+
+    @Test func consumerCallsAfterCloseThrowClosed() async throws {
+        let cluster = try MockCluster(brokers: 1, logger: testLogger)
+        defer { cluster.close() }
+        let topic = uniqueName("closed")
+        try cluster.createTopic(topic, partitions: 1)
+        let consumer = try KafkaConsumer(
+            configuration: consumerConfiguration(cluster, group: uniqueName("closed")), topics: [topic], logger: testLogger
+        )
+        // A poll in flight when close() is called finishes first (the sleep lets it start).
+        async let polling = consumer.poll(maxMessages: 10, timeout: .seconds(3))
+        try await Task.sleep(for: .milliseconds(300))
+        await consumer.close()
+        _ = try await polling
+        await consumer.close()
+
+        let closed = KafkaErrorCode.clientClosed
+        let pollError = await #expect(throws: KafkaError.self) { try await consumer.poll(maxMessages: 1, timeout: .zero) }
+        #expect(pollError?.code == closed)
+        let storeError = #expect(throws: KafkaError.self) {
+            try consumer.storeOffsets([TopicPartitionOffset(topic: topic, partition: 0, offset: 1)])
+        }
+        #expect(storeError?.code == closed)
+        let commitError = await #expect(throws: KafkaError.self) { try await consumer.commit() }
+        #expect(commitError?.code == closed)
+        let watermarkError = await #expect(throws: KafkaError.self) { _ = try await consumer.watermarks(topic: topic, partition: 0) }
+        #expect(watermarkError?.code == closed)
+    }
+
+    @Test func mockClusterCallsAfterCloseThrowClosed() throws {
+        let cluster = try MockCluster(brokers: 1, logger: testLogger)
+        cluster.close()
+        cluster.close()
+        let error = #expect(throws: KafkaError.self) { try cluster.createTopic("t", partitions: 1) }
+        #expect(error?.code == .clientClosed)
+    }
+
+    @Test func invalidConfigurationNamesTheProperty() throws {
+        let error = #expect(throws: KafkaError.self) {
+            _ = try KafkaProducer(configuration: KafkaConfiguration(["no.such.property": "1"]), logger: testLogger)
+        }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.message.contains("no.such.property") == true)
+    }
+
+    @Test func versionIsTheLinkedLibrary() {
+        #expect(librdkafkaVersion.split(separator: ".").count >= 3)
+        #expect(librdkafkaVersionNumber > 0x0200_0000)
+    }
+}
