@@ -42,6 +42,6 @@ struct ConfigOptions: ParsableArguments {
 struct StandardError: TextOutputStream {
     mutating func write(_ string: String) {
         var string = string
-        string.withUTF8 { bytes in _ = fwrite(bytes.baseAddress, 1, bytes.count, stderr) }
+        string.withUTF8 { bytes in _ = Glibc.write(STDERR_FILENO, bytes.baseAddress, bytes.count) }
     }
 }

@@ -75,7 +75,7 @@ struct OfflineClassifier {
         switch line {
         case .tooLong(let byteCount):
             appendRejection(
-                Rejection(code: .tooLarge, detail: "record is \(byteCount) bytes; the limit is \(maxRecordBytes)"),
+                Rejection(.tooLarge, "record is \(byteCount) bytes; the limit is \(maxRecordBytes)"),
                 lineNumber: lineNumber, to: &out
             )
         case .bytes(let bytes):

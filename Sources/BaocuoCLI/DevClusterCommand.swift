@@ -4,9 +4,8 @@ import BaocuoKafka
 import BaocuoPipeline
 import Logging
 import UnixSignals
-#if canImport(Glibc)
-import Glibc
-#endif
+import Foundation
+import NIOCore
 
 /// `baocuo dev-cluster` (CONTRACT §8): librdkafka's mock cluster on 127.0.0.1 with the contract topics.
 struct DevClusterCommand: AsyncParsableCommand {
@@ -19,7 +18,7 @@ struct DevClusterCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Number of brokers.")
     var brokers: Int = 3
 
-    @Option(name: .long, help: "Port of the first broker (the others follow it); default: free ports chosen by the system.")
+    @Option(name: .long, help: "A fixed bootstrap port (forwarded to the first broker; the brokers themselves listen on free ports). Default: the brokers' own ports.")
     var port: Int?
 
     @Option(name: .long, help: "Partitions of the ingest topic.")
@@ -35,16 +34,23 @@ struct DevClusterCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try configOptions.load()
         let logger = LoggingSetup.bootstrap(settings: configuration.settings, label: "baocuo.dev-cluster")
-        let cluster = try MockCluster(brokers: brokers, firstPort: port, logger: logger)
+        let cluster = try MockCluster(brokers: brokers, logger: logger)
         let layout = TopicLayout(names: TopicNames(prefix: configuration.settings.topicPrefix),
                                  regions: configuration.regions, inputPartitions: inputPartitions)
         for topic in layout.topics {
             try cluster.createTopic(topic.name, partitions: topic.partitions, replicationFactor: min(3, brokers))
         }
-        print(cluster.bootstrapServers)
-        fflush(stdout)
+        var bootstrap = cluster.bootstrapServers
+        var forwarder: BootstrapForwarder?
+        if let port {
+            let first = cluster.bootstrapServers.split(separator: ",")[0].split(separator: ":")
+            forwarder = try await BootstrapForwarder.start(port: port, target: try SocketAddress(ipAddress: "127.0.0.1", port: Int(first[1])!))
+            bootstrap = "127.0.0.1:\(port)"
+        }
+        FileHandle.standardOutput.write(Data((bootstrap + "\n").utf8))
         logger.info("dev cluster serving", metadata: ["bootstrap": "\(cluster.bootstrapServers)", "topics": "\(layout.topics.count)"])
         for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { break }
+        await forwarder?.close()
         cluster.close()
         logger.info("dev cluster stopped")
     }

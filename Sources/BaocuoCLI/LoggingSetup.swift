@@ -6,8 +6,8 @@ import Logging
 enum LoggingSetup {
     /// Installs Baocuo's log handler (text or JSON lines, person IDs masked) process-wide.
     static func bootstrap(settings: BaocuoSettings, label: String) -> Logger {
-        let level = Logger.Level(rawValue: settings.logging.level) ?? .info
-        let format = LogFormat(rawValue: settings.logging.format) ?? .text
+        let level = Logger.Level(rawValue: settings.logging.level.rawValue) ?? .info
+        let format = settings.logging.format
         let offset = settings.schedule.utcOffsetSeconds
         LoggingSystem.bootstrap { label in
             BaocuoLogHandler(label: label, level: level, format: format, utcOffsetSeconds: offset)

@@ -38,7 +38,7 @@ struct RunCommand: AsyncParsableCommand {
         let configuration = try configOptions.load()
         let settings = configuration.settings
         let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.router")
-        guard let brokers = brokers ?? settings.kafka.brokers else {
+        guard let brokers = brokers ?? (settings.kafka.brokers.isEmpty ? nil : settings.kafka.brokers.joined(separator: ",")) else {
             throw ValidationError("no brokers: pass --brokers HOST:PORT or set kafka.brokers / BAOCUO_KAFKA_BROKERS")
         }
         KafkaVersionCheck.log(to: logger)

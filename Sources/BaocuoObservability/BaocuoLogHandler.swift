@@ -5,12 +5,6 @@ import BaocuoDomain
 import Logging
 import Synchronization
 
-/// How log lines are written.
-public enum LogFormat: String, Sendable, CaseIterable {
-    case text
-    case json
-}
-
 /// A swift-log handler writing one line per event to standard error, as text or JSON lines.
 ///
 /// Person IDs must never reach a log. Code never logs them on purpose; as a last line of defence,
@@ -20,11 +14,11 @@ public struct BaocuoLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
     private let label: String
-    private let format: LogFormat
+    private let format: BaocuoSettings.LogFormat
     private let utcOffsetSeconds: Int
 
     /// `utcOffsetSeconds`: the zone of the timestamps (Asia/Shanghai by default, as every time in Baocuo).
-    public init(label: String, level: Logger.Level, format: LogFormat, utcOffsetSeconds: Int = 8 * 3600) {
+    public init(label: String, level: Logger.Level, format: BaocuoSettings.LogFormat, utcOffsetSeconds: Int = 8 * 3600) {
         self.label = label
         self.logLevel = level
         self.format = format
@@ -57,8 +51,14 @@ public struct BaocuoLogHandler: LogHandler {
         }
         line += "\n"
         Self.writeLock.withLock { _ in
-            line.withUTF8 { bytes in _ = fwrite(bytes.baseAddress, 1, bytes.count, stderr) }
-            fflush(stderr)
+            line.withUTF8 { bytes in
+                var written = 0
+                while written < bytes.count {
+                    let result = write(STDERR_FILENO, bytes.baseAddress! + written, bytes.count - written)
+                    if result <= 0 { break }
+                    written += result
+                }
+            }
         }
     }
 

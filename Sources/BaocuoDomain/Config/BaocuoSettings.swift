@@ -16,7 +16,7 @@ public struct BaocuoSettings: Sendable, Equatable {
     public var timeZone = "Asia/Shanghai"
     /// Intake and return times of day, and the zone's offset.
     public var schedule = Schedule()
-    public var limits = Limits()
+    public var limits = DecodeLimits()
     public var kafka = Kafka()
     public var router = Router()
     public var http = HTTP()
@@ -26,15 +26,6 @@ public struct BaocuoSettings: Sendable, Equatable {
     public init() {}
 
     /// Input limits for report records (CONTRACT §2).
-    public struct Limits: Sendable, Equatable {
-        /// Larger records are rejected `TOO_LARGE`.
-        public var maxRecordBytes = 1_048_576
-        /// Deeper JSON nesting is rejected `INVALID_JSON`.
-        public var maxDepth = 32
-        /// Longer `failure.message` values are rejected `INVALID_FIELD`.
-        public var maxMessageCharacters = 2_000
-    }
-
     public struct Kafka: Sendable, Equatable {
         /// The consumer group of the router fleet.
         public var group = "baocuo-router"

@@ -57,10 +57,7 @@ public struct RoutingEngine: Sendable {
         case .failure(let rejection): return .rejected(rejection)
         }
         guard let owner = regions.resolve(report.insuredRegionCode) else {
-            return .rejected(Rejection(
-                code: .unknownRegion,
-                detail: "insured.regionCode: \(report.insuredRegionCode) resolves to no pooling region"
-            ))
+            return .rejected(Rejection(.unknownRegion, "insured.regionCode: \(report.insuredRegionCode) resolves to no pooling region"))
         }
         let classification = classifier.classify(ClassificationInput(report: report))
         var cc: [String] = []

@@ -13,7 +13,7 @@ public final class OffsetTracker: Sendable {
     private static let sequenceBits: UInt64 = 44
     private static let sequenceMask: UInt64 = (1 << sequenceBits) - 1
 
-    private struct Slot {
+    fileprivate struct Slot {
         var partition: TopicPartition
         /// Sequence number of `pendingOutputs[0]`.
         var baseSequence: UInt64 = 0

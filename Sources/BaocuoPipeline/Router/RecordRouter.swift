@@ -164,7 +164,7 @@ public struct RecordRouter: Sendable {
             headers.append(KafkaHeader(key: DeadLetterHeader.sourcePartition, value: String(source.partition)))
             headers.append(KafkaHeader(key: DeadLetterHeader.sourceOffset, value: String(source.offset)))
             headers.append(KafkaHeader(key: DeadLetterHeader.sourceTimestamp,
-                                        string: Timestamp(millisecondsSinceEpoch: source.timestampMs).rfc3339(utcOffsetSeconds: utcOffsetSeconds)))
+                                        value: Timestamp(millisecondsSinceEpoch: source.timestampMs).rfc3339(utcOffsetSeconds: utcOffsetSeconds)))
             headers.append(KafkaHeader(key: DeadLetterHeader.sourceGroup, value: group))
         }
         headers.append(KafkaHeader(key: DeadLetterHeader.failedAt, value: failedAt.rfc3339(utcOffsetSeconds: utcOffsetSeconds)))

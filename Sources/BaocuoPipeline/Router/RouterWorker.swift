@@ -60,7 +60,7 @@ public final class RouterWorker: Service, Sendable {
     private let metrics: RouterMetrics
     private let events: RouterEvents
     private let tracker = OffsetTracker()
-    private let deliveryFailure = Mutex<KafkaError?>(nil)
+    private let deliveryFailure = FirstFailure()
     private let stopRequested = Atomic<Bool>(false)
 
     public init(options: RouterOptions, rules: RouterRules, logger: Logger, events: RouterEvents = RouterEvents()) {
@@ -86,7 +86,7 @@ public final class RouterWorker: Service, Sendable {
             logger: logger,
             deliveryHandler: { [tracker, deliveryFailure, metrics] report in
                 if let error = report.error {
-                    deliveryFailure.withLock { if $0 == nil { $0 = error } }
+                    deliveryFailure.record(error)
                     tracker.acknowledge(report.token, failed: true)
                     metrics.deliveryFailures.increment()
                 } else {
@@ -130,7 +130,7 @@ public final class RouterWorker: Service, Sendable {
         var outputs = OutputBatch()
         var lastCommit = ContinuousClock.now
         while !stopRequested.load(ordering: .relaxed) {
-            if let error = deliveryFailure.withLock({ $0 }) {
+            if let error = deliveryFailure.first {
                 throw RouterError.deliveryFailed(error)
             }
             if tracker.inFlightRecords >= options.maxInFlightRecords {
@@ -250,6 +250,17 @@ public final class RouterWorker: Service, Sendable {
             metrics.commitFailures.increment()
         }
     }
+}
+
+/// The first permanent delivery failure, recorded on the producer's thread, read by the loop.
+final class FirstFailure: Sendable {
+    private let value = Mutex<KafkaError?>(nil)
+
+    func record(_ error: KafkaError) {
+        value.withLock { if $0 == nil { $0 = error } }
+    }
+
+    var first: KafkaError? { value.withLock { $0 } }
 }
 
 public enum RouterError: Error, CustomStringConvertible {

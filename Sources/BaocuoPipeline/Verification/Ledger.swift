@@ -148,9 +148,15 @@ struct RoutedFields {
     var role: String
 
     init?(_ bytes: [UInt8]) {
-        guard let object = try? JSONDocument(parsing: bytes),
-              let reportId = object.string(at: ["reportId"]), let role = object.string(at: ["role"]) else { return nil }
-        self.reportId = reportId
-        self.role = role
+        var parser = JSONParser()
+        let fields: (String, String)? = bytes.withUnsafeBytes { raw in
+            guard case .success(let document) = parser.parse(raw), document.kind(document.root) == .object,
+                  let reportId = document.member(of: document.root, named: "reportId"), document.kind(reportId) == .string,
+                  let role = document.member(of: document.root, named: "role"), document.kind(role) == .string
+            else { return nil }
+            return (document.string(reportId), document.string(role))
+        }
+        guard let fields else { return nil }
+        (self.reportId, self.role) = fields
     }
 }
