@@ -39,9 +39,7 @@ struct DemoCommand: AsyncParsableCommand {
         let cluster = try MockCluster(brokers: 3, logger: logger)
         let names = TopicNames(prefix: settings.topicPrefix)
         let layout = TopicLayout(names: names, regions: configuration.regions, inputPartitions: 8)
-        for topic in layout.topics {
-            try cluster.createTopic(topic.name, partitions: topic.partitions, replicationFactor: 3)
-        }
+        try cluster.createTopics(layout.topics.map { ($0.name, $0.partitions) }, replicationFactor: 3)
         out.line("cluster      \(cluster.bootstrapServers) (3 brokers, \(layout.topics.count) topics: ingest, DLQ, ops, resolutions, 401 agency inboxes and intakes, \(configuration.regions.provinces.count) province returns)")
 
         let loaded = try await DemoLoader.load(lines, into: names.failures, brokers: cluster.bootstrapServers, logger: logger)

@@ -37,9 +37,7 @@ struct DevClusterCommand: AsyncParsableCommand {
         let cluster = try MockCluster(brokers: brokers, logger: logger)
         let layout = TopicLayout(names: TopicNames(prefix: configuration.settings.topicPrefix),
                                  regions: configuration.regions, inputPartitions: inputPartitions)
-        for topic in layout.topics {
-            try cluster.createTopic(topic.name, partitions: topic.partitions, replicationFactor: min(3, brokers))
-        }
+        try cluster.createTopics(layout.topics.map { ($0.name, $0.partitions) }, replicationFactor: min(3, brokers))
         var bootstrap = cluster.bootstrapServers
         var forwarder: BootstrapForwarder?
         if let port {
