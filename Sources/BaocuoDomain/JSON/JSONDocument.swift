@@ -227,7 +227,7 @@ public struct JSONDocument {
 
     /// Used by the parser for objects too large (or too escaped) for pairwise comparison:
     /// sorts per-process-seeded hashes of the unescaped names and compares only equal hashes.
-    func duplicateKeyByHashing(_ keys: UnsafeMutableBufferPointer<Int>) -> Int? {
+    func duplicateKeyByHashing(_ keys: [Int]) -> Int? {
         var hashed: [(hash: Int, key: Int)] = []
         hashed.reserveCapacity(keys.count)
         for key in keys {
