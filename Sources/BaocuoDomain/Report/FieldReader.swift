@@ -30,6 +30,8 @@ protocol RecordField: CaseIterable, RawRepresentable where RawValue == Int, AllC
 /// Where each field of a `RecordField` enum lives: top level, or inside which known object.
 struct FieldTable: Sendable {
     let paths: [FieldPath]
+    /// Per field: the UTF-8 length of its member name.
+    let nameLengths: [Int]
     /// Per field: the id of its enclosing object field, or nil at top level.
     let parents: [Int?]
     let topLevel: [Int]
@@ -45,6 +47,7 @@ struct FieldTable: Sendable {
             }
         }
         self.paths = paths
+        self.nameLengths = paths.map(\.name.utf8CodeUnitCount)
         self.parents = parents
         self.topLevel = topLevel
         self.objects = topLevel.compactMap { object in
@@ -91,14 +94,12 @@ struct FieldReader<Field: RecordField> {
         }
         let table = Field.table
         // A few dozen slots: on the stack, so a decode allocates nothing here.
-        let outcome = withUnsafeTemporaryAllocation(of: Int32.self, capacity: table.paths.count) { slots in
-            Result { () throws(Rejection) -> T in
-                let reader = FieldReader(document: document, slots: slots, table: table)
-                try reader.checkSchema(expectedSchema)
-                return try body(reader)
-            }
+        return try withUnsafeTemporaryAllocation(of: Int32.self, capacity: table.paths.count) {
+            (slots) throws(Rejection) -> T in
+            let reader = FieldReader(document: document, slots: slots, table: table)
+            try reader.checkSchema(expectedSchema)
+            return try body(reader)
         }
-        return try outcome.get()
     }
 
     private init(document: JSONDocument, slots: UnsafeMutableBufferPointer<Int32>, table: FieldTable) {
@@ -114,13 +115,12 @@ struct FieldReader<Field: RecordField> {
     /// Records the value of every member of `object` (if an object) named like a candidate field.
     private func collect(in object: JSONValue, candidates: [Int], table: FieldTable) {
         for (key, value) in document.members(of: object) {
+            let escaped = document.node(key).hasEscapes
             let name = document.rawStringContent(key)
-            for field in candidates {
-                let fieldName = FieldTable.bytes(of: table.paths[field].name)
-                let matches = document.node(key).hasEscapes
-                    ? document.stringEquals(key, table.paths[field].name)
-                    : JSONDocument.bytesEqual(name, fieldName)
-                if matches {
+            // Unescaped names are compared only with field names of the same length.
+            for field in candidates where escaped || table.nameLengths[field] == name.count {
+                let fieldName = table.paths[field].name
+                if escaped ? document.stringEquals(key, fieldName) : JSONDocument.bytesEqual(name, fieldName) {
                     slots[field] = Int32(value.index)
                     break
                 }
