@@ -115,6 +115,14 @@ import Testing
         #expect(dumped.contains("210781********1235"))
     }
 
+    @Test func fieldTablesBuildWithoutNameCollisions() {
+        // Building a table checks that no two names of one object share a lookup slot.
+        #expect(ReportField.table.objects.map { ReportField(rawValue: $0)! }
+            == [.hospital, .insured, .filing, .visit, .failure, .amounts])
+        #expect(ResolutionField.table.objects.isEmpty)
+        #expect(ReportField.table.paths.map(\.description).contains("insured.personId"))
+    }
+
     @Test func repeatedDecodingWithOneParserMatchesFreshDecoding() {
         var parser = JSONParser()
         let decoder = ReportDecoder()

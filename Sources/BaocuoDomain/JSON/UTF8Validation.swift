@@ -34,11 +34,11 @@ enum UTF8Validation {
         }
     }
 
-    /// Offset of the first byte at or after `start` that begins an ill-formed sequence, or nil
-    /// when the rest of the buffer is valid UTF-8. ASCII runs are skipped eight bytes at a time.
-    static func firstInvalidOffset(in bytes: UnsafeRawBufferPointer, from start: Int = 0) -> Int? {
+    /// Offset of the first byte that begins an ill-formed sequence, or nil when the buffer is
+    /// valid UTF-8. ASCII runs are skipped eight bytes at a time.
+    static func firstInvalidOffset(in bytes: UnsafeRawBufferPointer) -> Int? {
         let n = bytes.count
-        var i = start
+        var i = 0
         while i < n {
             if i + 8 <= n, bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
                 i += 8

@@ -27,16 +27,19 @@ protocol RecordField: CaseIterable, RawRepresentable where RawValue == Int, AllC
     static var table: FieldTable { get }
 }
 
-/// Where each field of a `RecordField` enum lives: top level, or inside which known object.
+/// Where each field of a `RecordField` enum lives (top level, or inside which known object),
+/// with a small hash table per object so that each member name costs one comparison.
 struct FieldTable: Sendable {
     let paths: [FieldPath]
-    /// Per field: the UTF-8 length of its member name.
-    let nameLengths: [Int]
     /// Per field: the id of its enclosing object field, or nil at top level.
     let parents: [Int?]
-    let topLevel: [Int]
-    /// Per known object: its field id and the ids of its member fields.
-    let objects: [(object: Int, members: [Int])]
+    /// Known objects: their field ids, in field order.
+    let objects: [Int]
+    /// `lookupSize` slots per object set (set 0: top level; set k: `objects[k - 1]`), each
+    /// holding the id of the field whose name hashes there, or -1.
+    private let lookup: [Int8]
+
+    private static let lookupSize = 64
 
     init<F: RecordField>(_: F.Type) {
         let paths = F.allCases.map(\.path)
@@ -46,14 +49,34 @@ struct FieldTable: Sendable {
                 topLevel.first { JSONDocument.bytesEqual(FieldTable.bytes(of: paths[$0].name), object) }!
             }
         }
-        self.paths = paths
-        self.nameLengths = paths.map(\.name.utf8CodeUnitCount)
-        self.parents = parents
-        self.topLevel = topLevel
-        self.objects = topLevel.compactMap { object in
-            let members = paths.indices.filter { parents[$0] == object }
-            return members.isEmpty ? nil : (object, members)
+        let objects = topLevel.filter { object in parents.contains(object) }
+        var lookup = [Int8](repeating: -1, count: (objects.count + 1) * FieldTable.lookupSize)
+        for field in paths.indices {
+            let set = parents[field].map { objects.firstIndex(of: $0)! + 1 } ?? 0
+            let slot = set * FieldTable.lookupSize + FieldTable.slot(FieldTable.bytes(of: paths[field].name))
+            precondition(lookup[slot] == -1, "field names of one object collide in the lookup hash; change FieldTable.slot")
+            lookup[slot] = Int8(field)
         }
+        self.paths = paths
+        self.parents = parents
+        self.objects = objects
+        self.lookup = lookup
+    }
+
+    /// The field of object set `set` whose name is `name` (unescaped), if any.
+    @inline(__always)
+    func field(named name: UnsafeRawBufferPointer, inSet set: Int) -> Int? {
+        let candidate = Int(lookup[set * FieldTable.lookupSize + FieldTable.slot(name)])
+        guard candidate >= 0, JSONDocument.bytesEqual(name, paths[candidate].name) else { return nil }
+        return candidate
+    }
+
+    /// Hash of a name from its length and its first and last bytes: cheap, and collision-free
+    /// for the few names of one object (checked when the table is built).
+    @inline(__always)
+    private static func slot(_ name: UnsafeRawBufferPointer) -> Int {
+        guard let first = name.first, let last = name.last else { return 0 }
+        return (name.count &+ Int(first) &+ Int(last)) & (lookupSize - 1)
     }
 
     static func bytes(of text: StaticString) -> UnsafeRawBufferPointer {
@@ -106,25 +129,23 @@ struct FieldReader<Field: RecordField> {
         self.document = document
         self.slots = slots
         slots.initialize(repeating: -1)
-        collect(in: document.root, candidates: table.topLevel, table: table)
-        for (object, members) in table.objects where slots[object] >= 0 {
-            collect(in: JSONValue(index: Int(slots[object])), candidates: members, table: table)
+        collect(in: document.root, set: 0, table: table)
+        for (index, object) in table.objects.enumerated() where slots[object] >= 0 {
+            collect(in: JSONValue(index: Int(slots[object])), set: index + 1, table: table)
         }
     }
 
-    /// Records the value of every member of `object` (if an object) named like a candidate field.
-    private func collect(in object: JSONValue, candidates: [Int], table: FieldTable) {
-        for (key, value) in document.members(of: object) {
-            let escaped = document.node(key).hasEscapes
-            let name = document.rawStringContent(key)
-            // Unescaped names are compared only with field names of the same length.
-            for field in candidates where escaped || table.nameLengths[field] == name.count {
-                let fieldName = table.paths[field].name
-                if escaped ? document.stringEquals(key, fieldName) : JSONDocument.bytesEqual(name, fieldName) {
-                    slots[field] = Int32(value.index)
-                    break
-                }
-            }
+    /// Records the value of every member of `object` (if an object) that is a field of `set`.
+    private func collect(in object: JSONValue, set: Int, table: FieldTable) {
+        let tape = document.tape
+        guard tape[object.index].kind == .object else { return }
+        var key = object.index + 1
+        for _ in 0..<tape[object.index].memberCount {
+            let field = tape[key].hasEscapes
+                ? document.withStringBytes(JSONValue(index: key)) { table.field(named: $0, inSet: set) }
+                : table.field(named: document.rawStringContent(JSONValue(index: key)), inSet: set)
+            if let field { slots[field] = Int32(key + 1) }
+            key = tape[key + 1].subtreeEnd
         }
     }
 
