@@ -8,6 +8,7 @@
 ///
 /// Conventions: `null` for an optional field means absent; `null` for a required field is the
 /// wrong type (`INVALID_FIELD`). Unknown fields anywhere are accepted and left in the bytes.
+/// `failure` with neither `code` nor `message` is `MISSING_FIELD`; with both empty, `INVALID_FIELD`.
 public struct ReportDecoder: Sendable {
     public static let schema: StaticString = "baocuo.report/v1"
 
