@@ -157,7 +157,16 @@ public struct JSONDocument {
     @inline(__always)
     static func bytesEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
         guard a.count == b.count else { return false }
-        for k in 0..<a.count where a[k] != b[k] { return false }
+        var k = 0
+        while k + 8 <= a.count {
+            guard a.loadUnaligned(fromByteOffset: k, as: UInt64.self) == b.loadUnaligned(fromByteOffset: k, as: UInt64.self)
+            else { return false }
+            k += 8
+        }
+        while k < a.count {
+            guard a[k] == b[k] else { return false }
+            k += 1
+        }
         return true
     }
 
@@ -227,7 +236,7 @@ public struct JSONDocument {
 
     /// Used by the parser for objects too large (or too escaped) for pairwise comparison:
     /// sorts per-process-seeded hashes of the unescaped names and compares only equal hashes.
-    func duplicateKeyByHashing(_ keys: UnsafeMutableBufferPointer<Int>) -> Int? {
+    func duplicateKeyByHashing(_ keys: [Int]) -> Int? {
         var hashed: [(hash: Int, key: Int)] = []
         hashed.reserveCapacity(keys.count)
         for key in keys {

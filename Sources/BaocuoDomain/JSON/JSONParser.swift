@@ -25,10 +25,10 @@ public struct JSONParser: Sendable {
     public mutating func parse(
         _ bytes: UnsafeRawBufferPointer, maxDepth: Int = JSONParser.defaultMaxDepth
     ) -> Result<JSONDocument, JSONError> {
-        var storage: [JSONNode] = []
-        swap(&storage, &tape)
-        storage.removeAll(keepingCapacity: true)
-        var builder = TapeBuilder(bytes: bytes, maxDepth: maxDepth, tape: storage)
+        var builder = TapeBuilder(bytes: bytes, maxDepth: maxDepth)
+        // Hand the storage over rather than sharing it, so appends do not copy it.
+        swap(&builder.tape, &tape)
+        builder.tape.removeAll(keepingCapacity: true)
         let failure: JSONError?
         do {
             try builder.buildDocument()
@@ -36,7 +36,7 @@ public struct JSONParser: Sendable {
         } catch {
             failure = error
         }
-        tape = builder.tape
+        swap(&builder.tape, &tape)
         if var error = failure {
             // Invalid UTF-8 anywhere outranks the syntax error; only failures pay for this scan.
             if error.kind == .invalidJSON, let offset = UTF8Validation.firstInvalidOffset(in: bytes) {
@@ -52,21 +52,23 @@ public struct JSONParser: Sendable {
 private struct TapeBuilder {
     let bytes: UnsafeRawBufferPointer
     let maxDepth: Int
-    var tape: [JSONNode]
+    var tape: [JSONNode] = []
     /// Read position in `bytes`.
     var i = 0
     /// Tape index of the innermost container still being filled, or `noContainer`.
+    /// Its kind and running member count are kept in locals, not on the tape, while it is open.
     var open = TapeBuilder.noContainer
+    var openIsObject = false
+    var openCount: UInt32 = 0
     var depth = 0
 
     static let noContainer = -1
     /// `JSONNode.link` of an open top-level container: it has no enclosing one.
     static let noParentLink = UInt32.max
 
-    init(bytes: UnsafeRawBufferPointer, maxDepth: Int, tape: [JSONNode]) {
+    init(bytes: UnsafeRawBufferPointer, maxDepth: Int) {
         self.bytes = bytes
         self.maxDepth = maxDepth
-        self.tape = tape
     }
 
     mutating func buildDocument() throws(JSONError) {
@@ -90,14 +92,7 @@ private struct TapeBuilder {
             switch bytes[i] {
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 let isObject = bytes[i] == UInt8(ascii: "{")
-                depth += 1
-                if depth > maxDepth { throw invalid("nesting deeper than \(maxDepth)") }
-                let parentLink = open == TapeBuilder.noContainer ? TapeBuilder.noParentLink : UInt32(open)
-                open = tape.count
-                tape.append(JSONNode(
-                    kind: isObject ? .object : .array, hasEscapes: false,
-                    start: UInt32(i), end: 0, link: parentLink, count: 0))
-                i += 1
+                try openContainer(isObject: isObject)
                 skipWhitespace()
                 if i < n, bytes[i] == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
                     try closeContainer()
@@ -120,18 +115,17 @@ private struct TapeBuilder {
             }
             // A value is complete: carry on in the container that holds it, closing finished ones.
             while open != TapeBuilder.noContainer {
-                tape[open].count += 1
+                openCount += 1
                 skipWhitespace()
                 guard i < n else { throw endOfInput() }
-                let isObject = tape[open].kind == .object
-                let closer = isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
+                let closer = openIsObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
                 if bytes[i] == UInt8(ascii: ",") {
                     i += 1
                     skipWhitespace()
                     if i < n, bytes[i] == closer {
                         throw invalid("trailing comma before '\(Character(Unicode.Scalar(closer)))' at offset \(i)")
                     }
-                    if isObject { try parseKey() }
+                    if openIsObject { try parseKey() }
                     continue nextValue
                 }
                 if bytes[i] == closer {
@@ -160,17 +154,42 @@ private struct TapeBuilder {
         i += 1
     }
 
+    /// Opens the container whose bracket is at `i`.
+    mutating func openContainer(isObject: Bool) throws(JSONError) {
+        depth += 1
+        if depth > maxDepth { throw invalid("nesting deeper than \(maxDepth)") }
+        var parentLink = TapeBuilder.noParentLink
+        if open != TapeBuilder.noContainer {
+            tape[open].count = openCount  // parked until this child closes
+            parentLink = UInt32(open)
+        }
+        open = tape.count
+        openIsObject = isObject
+        openCount = 0
+        tape.append(JSONNode(
+            kind: isObject ? .object : .array, hasEscapes: false,
+            start: UInt32(i), end: 0, link: parentLink, count: 0))
+        i += 1
+    }
+
     /// Closes the open container whose closing bracket is at `i`.
     mutating func closeContainer() throws(JSONError) {
         let index = open
-        if tape[index].kind == .object, tape[index].count > 1, let duplicate = duplicateKey(inObject: index) {
+        tape[index].count = openCount
+        if openIsObject, openCount > 1, let duplicate = duplicateKey(inObject: index) {
             let document = JSONDocument(bytes: bytes, tape: tape)
             throw invalid("duplicate key '\(document.displayText(JSONValue(index: duplicate)))' at \(pathDescription(of: index))")
         }
         let parentLink = tape[index].link
         tape[index].end = UInt32(i + 1)
         tape[index].link = UInt32(tape.count)
-        open = parentLink == TapeBuilder.noParentLink ? TapeBuilder.noContainer : Int(parentLink)
+        if parentLink == TapeBuilder.noParentLink {
+            open = TapeBuilder.noContainer
+        } else {
+            open = Int(parentLink)
+            openIsObject = tape[open].kind == .object
+            openCount = tape[open].count
+        }
         depth -= 1
         i += 1
     }
@@ -209,10 +228,13 @@ private struct TapeBuilder {
                 hasEscapes = true
                 j = try scanEscape(at: j, stringStart: start)
             } else if c >= 0x80 {
-                guard let length = UTF8Validation.multiByteSequenceLength(bytes, at: j) else {
-                    throw JSONError(.invalidUTF8, "invalid UTF-8 at offset \(j)")
-                }
-                j += length
+                // Non-ASCII text (Chinese, mostly) comes in runs: validate the whole run here.
+                repeat {
+                    guard let length = UTF8Validation.multiByteSequenceLength(bytes, at: j) else {
+                        throw JSONError(.invalidUTF8, "invalid UTF-8 at offset \(j)")
+                    }
+                    j += length
+                } while j < n && bytes[j] >= 0x80
             } else if c < 0x20 {
                 throw invalid("unescaped control character 0x\(hex(c)) in a string at offset \(j)")
             } else {
@@ -325,31 +347,47 @@ private struct TapeBuilder {
     // MARK: Duplicate keys
 
     /// Tape index of a member name that repeats an earlier one of the object at `object`, if any.
-    /// Small objects with plain names compare names pairwise; others sort seeded hashes, so a
-    /// huge object costs O(n log n) rather than O(n²).
+    /// Objects of up to 32 plain names use a 64-bit mask of cheap name signatures, comparing
+    /// names in full only when a signature repeats; larger or escaped ones sort seeded hashes,
+    /// so a huge object costs O(n log n) rather than O(n²).
     func duplicateKey(inObject object: Int) -> Int? {
         let memberCount = Int(tape[object].count)
         let document = JSONDocument(bytes: bytes, tape: tape)
-        return withUnsafeTemporaryAllocation(of: Int.self, capacity: memberCount) { keys in
+        if memberCount <= 32 {
+            var seen: UInt64 = 0
             var key = object + 1
-            var anyEscapes = false
-            for m in 0..<memberCount {
-                keys[m] = key
-                anyEscapes = anyEscapes || tape[key].hasEscapes
-                key = tape[key + 1].subtreeEnd
-            }
-            if memberCount <= 16, !anyEscapes {
-                for later in 1..<memberCount {
-                    let name = document.rawStringContent(JSONValue(index: keys[later]))
-                    for earlier in 0..<later
-                    where JSONDocument.bytesEqual(document.rawStringContent(JSONValue(index: keys[earlier])), name) {
-                        return keys[later]
+            for _ in 0..<memberCount {
+                let node = tape[key]
+                if node.hasEscapes { return duplicateKeyByHashing(inObject: object, document: document) }
+                let name = document.rawStringContent(JSONValue(index: key))
+                let signature = name.isEmpty ? 0 : (name.count &* 7 &+ Int(name[0]) &+ Int(name[name.count - 1]) &* 3)
+                let bit: UInt64 = 1 << UInt64(signature & 63)
+                if seen & bit != 0 {
+                    var earlier = object + 1
+                    while earlier != key {
+                        if JSONDocument.bytesEqual(document.rawStringContent(JSONValue(index: earlier)), name) {
+                            return key
+                        }
+                        earlier = tape[earlier + 1].subtreeEnd
                     }
                 }
-                return nil
+                seen |= bit
+                key = tape[key + 1].subtreeEnd
             }
-            return document.duplicateKeyByHashing(keys)
+            return nil
         }
+        return duplicateKeyByHashing(inObject: object, document: document)
+    }
+
+    func duplicateKeyByHashing(inObject object: Int, document: JSONDocument) -> Int? {
+        var keys: [Int] = []
+        keys.reserveCapacity(Int(tape[object].count))
+        var key = object + 1
+        for _ in 0..<tape[object].count {
+            keys.append(key)
+            key = tape[key + 1].subtreeEnd
+        }
+        return document.duplicateKeyByHashing(keys)
     }
 
     // MARK: Errors

@@ -6,6 +6,11 @@ enum UTF8Validation {
     static func multiByteSequenceLength(_ bytes: UnsafeRawBufferPointer, at index: Int) -> Int? {
         let n = bytes.count
         let lead = bytes[index]
+        // Fast path for the common three-byte sequences (all of CJK): E1…EC, EE, EF lead bytes.
+        if lead & 0xF0 == 0xE0, lead != 0xE0, lead != 0xED, index + 2 < n,
+           bytes[index + 1] & 0xC0 == 0x80, bytes[index + 2] & 0xC0 == 0x80 {
+            return 3
+        }
         @inline(__always) func continuation(_ offset: Int, _ low: UInt8 = 0x80, _ high: UInt8 = 0xBF) -> Bool {
             index + offset < n && bytes[index + offset] >= low && bytes[index + offset] <= high
         }
@@ -29,11 +34,11 @@ enum UTF8Validation {
         }
     }
 
-    /// Offset of the first byte at or after `start` that begins an ill-formed sequence, or nil
-    /// when the rest of the buffer is valid UTF-8. ASCII runs are skipped eight bytes at a time.
-    static func firstInvalidOffset(in bytes: UnsafeRawBufferPointer, from start: Int = 0) -> Int? {
+    /// Offset of the first byte that begins an ill-formed sequence, or nil when the buffer is
+    /// valid UTF-8. ASCII runs are skipped eight bytes at a time.
+    static func firstInvalidOffset(in bytes: UnsafeRawBufferPointer) -> Int? {
         let n = bytes.count
-        var i = start
+        var i = 0
         while i < n {
             if i + 8 <= n, bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
                 i += 8

@@ -1,5 +1,5 @@
 /// The dotted name of a record field, e.g. `insured.regionCode`, for reject details.
-struct FieldPath: CustomStringConvertible {
+struct FieldPath: Sendable, CustomStringConvertible {
     /// The enclosing known object, nil for top-level fields.
     let object: StaticString?
     let name: StaticString
@@ -17,6 +17,73 @@ struct FieldPath: CustomStringConvertible {
     var description: String { object.map { "\($0).\(name)" } ?? "\(name)" }
 }
 
+/// The fields one record schema reads. Each decoder lists them as an enum so that a single
+/// pass over each JSON object finds every field, instead of one search per field.
+protocol RecordField: CaseIterable, RawRepresentable where RawValue == Int, AllCases == [Self] {
+    var path: FieldPath { get }
+    /// The `schema` field, checked before all others.
+    static var schema: Self { get }
+    /// `FieldTable(Self.self)`, built once.
+    static var table: FieldTable { get }
+}
+
+/// Where each field of a `RecordField` enum lives (top level, or inside which known object),
+/// with a small hash table per object so that each member name costs one comparison.
+struct FieldTable: Sendable {
+    let paths: [FieldPath]
+    /// Per field: the id of its enclosing object field, or nil at top level.
+    let parents: [Int?]
+    /// Known objects: their field ids, in field order.
+    let objects: [Int]
+    /// `lookupSize` slots per object set (set 0: top level; set k: `objects[k - 1]`), each
+    /// holding the id of the field whose name hashes there, or -1.
+    private let lookup: [Int8]
+
+    private static let lookupSize = 64
+
+    init<F: RecordField>(_: F.Type) {
+        let paths = F.allCases.map(\.path)
+        let topLevel = paths.indices.filter { paths[$0].object == nil }
+        let parents = paths.map { path in
+            path.object.map { object in
+                topLevel.first { JSONDocument.bytesEqual(FieldTable.bytes(of: paths[$0].name), object) }!
+            }
+        }
+        let objects = topLevel.filter { object in parents.contains(object) }
+        var lookup = [Int8](repeating: -1, count: (objects.count + 1) * FieldTable.lookupSize)
+        for field in paths.indices {
+            let set = parents[field].map { objects.firstIndex(of: $0)! + 1 } ?? 0
+            let slot = set * FieldTable.lookupSize + FieldTable.slot(FieldTable.bytes(of: paths[field].name))
+            precondition(lookup[slot] == -1, "field names of one object collide in the lookup hash; change FieldTable.slot")
+            lookup[slot] = Int8(field)
+        }
+        self.paths = paths
+        self.parents = parents
+        self.objects = objects
+        self.lookup = lookup
+    }
+
+    /// The field of object set `set` whose name is `name` (unescaped), if any.
+    @inline(__always)
+    func field(named name: UnsafeRawBufferPointer, inSet set: Int) -> Int? {
+        let candidate = Int(lookup[set * FieldTable.lookupSize + FieldTable.slot(name)])
+        guard candidate >= 0, JSONDocument.bytesEqual(name, paths[candidate].name) else { return nil }
+        return candidate
+    }
+
+    /// Hash of a name from its length and its first and last bytes: cheap, and collision-free
+    /// for the few names of one object (checked when the table is built).
+    @inline(__always)
+    private static func slot(_ name: UnsafeRawBufferPointer) -> Int {
+        guard let first = name.first, let last = name.last else { return 0 }
+        return (name.count &+ Int(first) &+ Int(last)) & (lookupSize - 1)
+    }
+
+    static func bytes(of text: StaticString) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+    }
+}
+
 /// Why a field's text is unacceptable: the part of a reject detail after `path: `.
 struct FieldProblem: Error {
     let reason: String
@@ -24,18 +91,19 @@ struct FieldProblem: Error {
 
 /// Reads the fields of a parsed record and turns every problem into a precise `Rejection`.
 /// Shared by all record decoders so that they apply one set of rules and one wording.
-struct FieldReader {
+struct FieldReader<Field: RecordField> {
     let document: JSONDocument
-    let root: JSONValue
+    /// Per field id: tape index of the field's value, or -1 when absent.
+    private let slots: UnsafeMutableBufferPointer<Int32>
 
-    /// Parses `bytes` and checks what every versioned record shares, in this order:
-    /// size (`TOO_LARGE`, before parsing), UTF-8, JSON syntax and depth, a top-level object,
-    /// then `schema` (absent: `MISSING_FIELD`; anything but `expectedSchema`: `UNSUPPORTED_SCHEMA`).
-    /// Returns a reader over the document, which borrows `bytes`.
-    static func open(
+    /// Parses `bytes`, checks what every versioned record shares, and calls `body` with a
+    /// reader over the document. The order of checks: size (`TOO_LARGE`, before parsing),
+    /// UTF-8, JSON syntax and depth, a top-level object, then `schema` (absent:
+    /// `MISSING_FIELD`; anything but `expectedSchema`: `UNSUPPORTED_SCHEMA`).
+    static func read<T>(
         _ bytes: UnsafeRawBufferPointer, limits: DecodeLimits, parser: inout JSONParser,
-        expectedSchema: StaticString
-    ) throws(Rejection) -> FieldReader {
+        expectedSchema: StaticString, _ body: (FieldReader) throws(Rejection) -> T
+    ) throws(Rejection) -> T {
         guard bytes.count <= limits.maxRecordBytes else {
             throw Rejection(.tooLarge, "record is \(bytes.count) bytes; the limit is \(limits.maxRecordBytes)")
         }
@@ -47,117 +115,141 @@ struct FieldReader {
         guard document.kind(document.root) == .object else {
             throw Rejection(.invalidJSON, "top level must be an object")
         }
-        let reader = FieldReader(document: document, root: document.root)
-        guard let schema = document.member(of: reader.root, named: "schema") else {
-            throw Rejection(.missingField, "schema: missing")
+        let table = Field.table
+        // A few dozen slots: on the stack, so a decode allocates nothing here.
+        return try withUnsafeTemporaryAllocation(of: Int32.self, capacity: table.paths.count) {
+            (slots) throws(Rejection) -> T in
+            let reader = FieldReader(document: document, slots: slots, table: table)
+            try reader.checkSchema(expectedSchema)
+            return try body(reader)
         }
+    }
+
+    private init(document: JSONDocument, slots: UnsafeMutableBufferPointer<Int32>, table: FieldTable) {
+        self.document = document
+        self.slots = slots
+        slots.initialize(repeating: -1)
+        collect(in: document.root, set: 0, table: table)
+        for (index, object) in table.objects.enumerated() where slots[object] >= 0 {
+            collect(in: JSONValue(index: Int(slots[object])), set: index + 1, table: table)
+        }
+    }
+
+    /// Records the value of every member of `object` (if an object) that is a field of `set`.
+    private func collect(in object: JSONValue, set: Int, table: FieldTable) {
+        let tape = document.tape
+        guard tape[object.index].kind == .object else { return }
+        var key = object.index + 1
+        for _ in 0..<tape[object.index].memberCount {
+            let field = tape[key].hasEscapes
+                ? document.withStringBytes(JSONValue(index: key)) { table.field(named: $0, inSet: set) }
+                : table.field(named: document.rawStringContent(JSONValue(index: key)), inSet: set)
+            if let field { slots[field] = Int32(key + 1) }
+            key = tape[key + 1].subtreeEnd
+        }
+    }
+
+    private func checkSchema(_ expectedSchema: StaticString) throws(Rejection) {
+        guard let schema = value(Field.schema) else { throw Rejection(.missingField, "schema: missing") }
         guard document.stringEquals(schema, expectedSchema) else {
             let found = document.kind(schema) == .string ? "\"\(document.displayText(schema))\"" : "a non-string value"
             throw Rejection(.unsupportedSchema, "schema: \(found) is not supported; expected \"\(expectedSchema)\"")
         }
-        return reader
+    }
+
+    /// The field's value as sent (`null` included), or nil when absent or its object is.
+    func value(_ field: Field) -> JSONValue? {
+        let index = slots[field.rawValue]
+        return index < 0 ? nil : JSONValue(index: Int(index))
+    }
+
+    /// The field's value unless absent or `null`.
+    func nonNullValue(_ field: Field) -> JSONValue? {
+        guard let value = value(field), document.kind(value) != .null else { return nil }
+        return value
     }
 
     // MARK: Presence
 
-    /// Throws `MISSING_FIELD` for the first of `paths` that is absent. `null` counts as present
+    /// Throws `MISSING_FIELD` for the first of `fields` that is absent. `null` counts as present
     /// (it is the wrong type, reported later), and so does a field whose enclosing object is
     /// present but not an object (that object is reported later).
-    func requirePresence(of paths: [FieldPath]) throws(Rejection) {
-        for path in paths {
-            var object = root
-            if let objectName = path.object {
-                guard let enclosing = document.member(of: root, named: objectName) else {
-                    throw Rejection(.missingField, "\(objectName): missing")
+    func requirePresence(of fields: [Field]) throws(Rejection) {
+        let table = Field.table
+        for field in fields where value(field) == nil {
+            if let parent = table.parents[field.rawValue] {
+                guard let object = value(Field(rawValue: parent)!) else {
+                    throw Rejection(.missingField, "\(table.paths[parent]): missing")
                 }
-                guard document.kind(enclosing) == .object else { continue }
-                object = enclosing
+                if document.kind(object) != .object { continue }
             }
-            if document.member(of: object, named: path.name) == nil {
-                throw Rejection(.missingField, "\(path): missing")
-            }
+            throw Rejection(.missingField, "\(field.path): missing")
         }
-    }
-
-    /// Whether `object` (if an object) has member `name` with a value other than `null`.
-    func hasValue(_ object: JSONValue?, _ name: StaticString) -> Bool {
-        guard let object, let value = document.member(of: object, named: name) else { return false }
-        return document.kind(value) != .null
     }
 
     // MARK: Containers
 
-    /// The optional known object `name` at top level; nil when absent or null.
-    func object(_ name: StaticString) throws(Rejection) -> JSONValue? {
-        try container(FieldPath(name), .object, required: false, wrongType: "must be an object")
+    /// An optional known object; nil when absent or null.
+    func object(_ field: Field) throws(Rejection) -> JSONValue? {
+        try container(field, .object, required: false, wrongType: "must be an object")
     }
 
-    /// The required known object `name` at top level.
-    func requiredObject(_ name: StaticString) throws(Rejection) -> JSONValue {
-        guard let object = try container(FieldPath(name), .object, required: true, wrongType: "must be an object")
-        else { throw Rejection(.missingField, "\(name): missing") }
+    /// A required known object (its absence is reported by `requirePresence`).
+    func requiredObject(_ field: Field) throws(Rejection) -> JSONValue {
+        guard let object = try container(field, .object, required: true, wrongType: "must be an object") else {
+            throw Rejection(.missingField, "\(field.path): missing")
+        }
         return object
     }
 
-    /// The array `name` at top level; nil when absent or null. Its contents are not inspected.
-    func array(_ name: StaticString) throws(Rejection) -> JSONValue? {
-        try container(FieldPath(name), .array, required: false, wrongType: "must be an array")
+    /// An optional array, nil when absent or null. Its contents are not inspected.
+    func array(_ field: Field) throws(Rejection) -> JSONValue? {
+        try container(field, .array, required: false, wrongType: "must be an array")
     }
 
     private func container(
-        _ path: FieldPath, _ kind: JSONKind, required: Bool, wrongType: String
+        _ field: Field, _ kind: JSONKind, required: Bool, wrongType: String
     ) throws(Rejection) -> JSONValue? {
-        guard let value = try member(root, path, required: required) else { return nil }
-        guard document.kind(value) == kind else { throw Rejection(.invalidField, "\(path): \(wrongType)") }
+        guard let value = required ? value(field) : nonNullValue(field) else { return nil }
+        guard document.kind(value) == kind else { throw Rejection(.invalidField, "\(field.path): \(wrongType)") }
         return value
     }
 
     // MARK: Strings
 
-    /// The string field at `path` in `object`, handed to `parse` as unescaped UTF-8.
-    /// Absent (or, unless `required`, null) gives nil; any other non-string is `INVALID_FIELD`
-    /// "must be a string"; a `FieldProblem` from `parse` becomes `INVALID_FIELD` "path: reason".
-    func string<T>(
-        _ object: JSONValue?, _ path: FieldPath, required: Bool = false,
-        _ parse: (UnsafeRawBufferPointer) -> Result<T, FieldProblem>
-    ) throws(Rejection) -> T? {
-        guard let value = try member(object, path, required: required) else { return nil }
-        guard document.kind(value) == .string else { throw Rejection(.invalidField, "\(path): must be a string") }
+    /// An optional string field, handed to `parse` as unescaped UTF-8. Absent or null gives
+    /// nil; any other non-string is `INVALID_FIELD` "must be a string"; a `FieldProblem` from
+    /// `parse` becomes `INVALID_FIELD` "path: reason".
+    func string<T>(_ field: Field, _ parse: (UnsafeRawBufferPointer) -> Result<T, FieldProblem>) throws(Rejection) -> T? {
+        guard let value = nonNullValue(field) else { return nil }
+        return try string(value, field, parse)
+    }
+
+    /// A required string field (its absence is reported by `requirePresence`; `null` is the wrong type).
+    func requiredString<T>(
+        _ field: Field, _ parse: (UnsafeRawBufferPointer) -> Result<T, FieldProblem>
+    ) throws(Rejection) -> T {
+        guard let value = value(field) else { throw Rejection(.missingField, "\(field.path): missing") }
+        return try string(value, field, parse)
+    }
+
+    private func string<T>(
+        _ value: JSONValue, _ field: Field, _ parse: (UnsafeRawBufferPointer) -> Result<T, FieldProblem>
+    ) throws(Rejection) -> T {
+        guard document.kind(value) == .string else { throw Rejection(.invalidField, "\(field.path): must be a string") }
         switch document.withStringBytes(value, parse) {
         case .success(let parsed): return parsed
-        case .failure(let problem): throw Rejection(.invalidField, "\(path): \(problem.reason)")
+        case .failure(let problem): throw Rejection(.invalidField, "\(field.path): \(problem.reason)")
         }
-    }
-
-    /// A required string field that `parse` accepts.
-    func requiredString<T>(
-        _ object: JSONValue, _ path: FieldPath, _ parse: (UnsafeRawBufferPointer) -> Result<T, FieldProblem>
-    ) throws(Rejection) -> T {
-        guard let parsed = try string(object, path, required: true, parse) else {
-            throw Rejection(.missingField, "\(path): missing")
-        }
-        return parsed
-    }
-
-    /// The member at `path` of `object`: nil when `object` is nil, when the member is absent,
-    /// or when it is null and not `required`. Absent and `required` is `MISSING_FIELD`;
-    /// null and `required` is returned for the caller's type check to reject.
-    private func member(_ object: JSONValue?, _ path: FieldPath, required: Bool) throws(Rejection) -> JSONValue? {
-        guard let object, let value = document.member(of: object, named: path.name) else {
-            if required { throw Rejection(.missingField, "\(path): missing") }
-            return nil
-        }
-        if !required, document.kind(value) == .null { return nil }
-        return value
     }
 
     /// A money field: a JSON string holding a `DecimalAmount`. A JSON number is refused
     /// explicitly, since binary floats must not carry money.
-    func amount(_ object: JSONValue?, _ path: FieldPath) throws(Rejection) -> DecimalAmount? {
-        if let object, let value = document.member(of: object, named: path.name), document.kind(value) == .number {
-            throw Rejection(.invalidField, "\(path): must be a decimal string")
+    func amount(_ field: Field) throws(Rejection) -> DecimalAmount? {
+        if let value = value(field), document.kind(value) == .number {
+            throw Rejection(.invalidField, "\(field.path): must be a decimal string")
         }
-        return try string(object, path, FieldParsers.amount)
+        return try string(field, FieldParsers.amount)
     }
 }
 

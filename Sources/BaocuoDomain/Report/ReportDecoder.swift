@@ -8,6 +8,7 @@
 ///
 /// Conventions: `null` for an optional field means absent; `null` for a required field is the
 /// wrong type (`INVALID_FIELD`). Unknown fields anywhere are accepted and left in the bytes.
+/// `failure` with neither `code` nor `message` is `MISSING_FIELD`; with both empty, `INVALID_FIELD`.
 public struct ReportDecoder: Sendable {
     public static let schema: StaticString = "baocuo.report/v1"
 
@@ -26,8 +27,8 @@ public struct ReportDecoder: Sendable {
     /// Decodes one record, reusing `parser`'s storage from earlier calls.
     public func decode(_ bytes: UnsafeRawBufferPointer, using parser: inout JSONParser) -> Result<Report, Rejection> {
         do {
-            let reader = try FieldReader.open(bytes, limits: limits, parser: &parser, expectedSchema: ReportDecoder.schema)
-            return .success(try decodeFields(reader))
+            return .success(try FieldReader<ReportField>.read(
+                bytes, limits: limits, parser: &parser, expectedSchema: ReportDecoder.schema, decodeFields))
         } catch {
             return .failure(error)
         }
@@ -38,58 +39,46 @@ public struct ReportDecoder: Sendable {
     }
 
     /// Required fields in the order their absence is reported.
-    private static let requiredFields: [FieldPath] = [
-        FieldPath("reportId"), FieldPath("reportedAt"),
-        FieldPath("hospital", "code"), FieldPath("hospital", "regionCode"),
-        FieldPath("insured", "regionCode"),
-        FieldPath("failure"),
+    private static let requiredFields: [ReportField] = [
+        .reportId, .reportedAt, .hospitalCode, .hospitalRegionCode, .insuredRegionCode, .failure,
     ]
 
-    private func decodeFields(_ reader: FieldReader) throws(Rejection) -> Report {
+    private func decodeFields(_ reader: FieldReader<ReportField>) throws(Rejection) -> Report {
         try reader.requirePresence(of: ReportDecoder.requiredFields)
-        let failureValue = reader.document.member(of: reader.root, named: "failure")
-        if let failureValue, reader.document.kind(failureValue) == .object,
-           !reader.hasValue(failureValue, "code"), !reader.hasValue(failureValue, "message") {
+        if let failure = reader.value(.failure), reader.document.kind(failure) == .object,
+           reader.nonNullValue(.failureCode) == nil, reader.nonNullValue(.failureMessage) == nil {
             throw Rejection(.missingField, "failure: needs a non-empty code or message")
         }
 
-        let root = reader.root
-        let reportId = try reader.requiredString(root, FieldPath("reportId"), FieldParsers.identifier)
-        let reportedAt = try reader.requiredString(root, FieldPath("reportedAt"), FieldParsers.timestamp)
+        let reportId = try reader.requiredString(.reportId, FieldParsers.identifier)
+        let reportedAt = try reader.requiredString(.reportedAt, FieldParsers.timestamp)
 
-        let hospital = try reader.requiredObject("hospital")
-        let hospitalCode = try reader.requiredString(hospital, FieldPath("hospital", "code"), FieldParsers.nonEmptyText)
-        let hospitalName = try reader.string(hospital, FieldPath("hospital", "name"), FieldParsers.text)
-        let hospitalRegionCode = try reader.requiredString(
-            hospital, FieldPath("hospital", "regionCode"), FieldParsers.regionCode)
+        _ = try reader.requiredObject(.hospital)
+        let hospitalCode = try reader.requiredString(.hospitalCode, FieldParsers.nonEmptyText)
+        let hospitalName = try reader.string(.hospitalName, FieldParsers.text)
+        let hospitalRegionCode = try reader.requiredString(.hospitalRegionCode, FieldParsers.regionCode)
 
-        let insured = try reader.requiredObject("insured")
-        let insuredRegionCode = try reader.requiredString(
-            insured, FieldPath("insured", "regionCode"), FieldParsers.regionCode)
-        let personId = try reader.string(insured, FieldPath("insured", "personId")) { utf8 in
-            ResidentID.problem(utf8).map { .failure(FieldProblem(reason: $0.description)) }
-                ?? FieldParsers.text(utf8)
+        _ = try reader.requiredObject(.insured)
+        let insuredRegionCode = try reader.requiredString(.insuredRegionCode, FieldParsers.regionCode)
+        let personId = try reader.string(.personId) { utf8 in
+            ResidentID.problem(utf8).map { .failure(FieldProblem(reason: $0.description)) } ?? FieldParsers.text(utf8)
         }
-        let personIdValueRange = personId.flatMap { _ in
-            reader.document.member(of: insured, named: "personId").map(reader.document.byteRange)
-        }
-        let insuranceType: InsuranceType? = try reader.string(
-            insured, FieldPath("insured", "insuranceType"), FieldParsers.enumeration)
+        let personIdValueRange = personId == nil ? nil : reader.value(.personId).map { reader.document.byteRange($0) }
+        let insuranceType: InsuranceType? = try reader.string(.insuranceType, FieldParsers.enumeration)
 
-        let filing = try reader.object("filing")
-        let filingType: FilingType? = try reader.string(filing, FieldPath("filing", "type"), FieldParsers.enumeration)
-        let filingValidUntil = try reader.string(filing, FieldPath("filing", "validUntil"), FieldParsers.date)
+        _ = try reader.object(.filing)
+        let filingType: FilingType? = try reader.string(.filingType, FieldParsers.enumeration)
+        let filingValidUntil = try reader.string(.filingValidUntil, FieldParsers.date)
 
-        let visit = try reader.object("visit")
-        let visitType: VisitType? = try reader.string(visit, FieldPath("visit", "type"), FieldParsers.enumeration)
-        let visitAdmittedAt = try reader.string(visit, FieldPath("visit", "admittedAt"), FieldParsers.timestamp)
+        _ = try reader.object(.visit)
+        let visitType: VisitType? = try reader.string(.visitType, FieldParsers.enumeration)
+        let visitAdmittedAt = try reader.string(.visitAdmittedAt, FieldParsers.timestamp)
 
-        let failure = try reader.requiredObject("failure")
-        let failureStage: FailureStage? = try reader.string(
-            failure, FieldPath("failure", "stage"), FieldParsers.enumeration)
-        let failureCode = try reader.string(failure, FieldPath("failure", "code"), FieldParsers.text)
+        _ = try reader.requiredObject(.failure)
+        let failureStage: FailureStage? = try reader.string(.failureStage, FieldParsers.enumeration)
+        let failureCode = try reader.string(.failureCode, FieldParsers.text)
         let maxMessageCharacters = limits.maxMessageCharacters
-        let failureMessage = try reader.string(failure, FieldPath("failure", "message")) { utf8 in
+        let failureMessage = try reader.string(.failureMessage) { utf8 in
             // Unicode scalars: count the bytes that start a UTF-8 sequence.
             var scalars = 0
             for byte in utf8 where byte & 0xC0 != 0x80 { scalars += 1 }
@@ -102,13 +91,13 @@ public struct ReportDecoder: Sendable {
         guard code != nil || message != nil else {
             throw Rejection(.invalidField, "failure: needs a non-empty code or message")
         }
-        let failureOccurredAt = try reader.string(failure, FieldPath("failure", "occurredAt"), FieldParsers.timestamp)
+        let failureOccurredAt = try reader.string(.failureOccurredAt, FieldParsers.timestamp)
 
-        let amounts = try reader.object("amounts")
-        let total = try reader.amount(amounts, FieldPath("amounts", "total"))
-        let fundPayable = try reader.amount(amounts, FieldPath("amounts", "fundPayable"))
+        _ = try reader.object(.amounts)
+        let total = try reader.amount(.total)
+        let fundPayable = try reader.amount(.fundPayable)
 
-        _ = try reader.array("attachments")
+        _ = try reader.array(.attachments)
 
         return Report(
             reportId: reportId, reportedAt: reportedAt,
@@ -121,4 +110,49 @@ public struct ReportDecoder: Sendable {
             failureOccurredAt: failureOccurredAt,
             amounts: Report.Amounts(total: total, fundPayable: fundPayable))
     }
+}
+
+/// The fields of report v1 that `ReportDecoder` reads (CONTRACT §2).
+enum ReportField: Int, RecordField {
+    case schema, reportId, reportedAt
+    case hospital, hospitalCode, hospitalName, hospitalRegionCode
+    case insured, insuredRegionCode, personId, insuranceType
+    case filing, filingType, filingValidUntil
+    case visit, visitType, visitAdmittedAt
+    case failure, failureStage, failureCode, failureMessage, failureOccurredAt
+    case amounts, total, fundPayable
+    case attachments
+
+    var path: FieldPath {
+        switch self {
+        case .schema: FieldPath("schema")
+        case .reportId: FieldPath("reportId")
+        case .reportedAt: FieldPath("reportedAt")
+        case .hospital: FieldPath("hospital")
+        case .hospitalCode: FieldPath("hospital", "code")
+        case .hospitalName: FieldPath("hospital", "name")
+        case .hospitalRegionCode: FieldPath("hospital", "regionCode")
+        case .insured: FieldPath("insured")
+        case .insuredRegionCode: FieldPath("insured", "regionCode")
+        case .personId: FieldPath("insured", "personId")
+        case .insuranceType: FieldPath("insured", "insuranceType")
+        case .filing: FieldPath("filing")
+        case .filingType: FieldPath("filing", "type")
+        case .filingValidUntil: FieldPath("filing", "validUntil")
+        case .visit: FieldPath("visit")
+        case .visitType: FieldPath("visit", "type")
+        case .visitAdmittedAt: FieldPath("visit", "admittedAt")
+        case .failure: FieldPath("failure")
+        case .failureStage: FieldPath("failure", "stage")
+        case .failureCode: FieldPath("failure", "code")
+        case .failureMessage: FieldPath("failure", "message")
+        case .failureOccurredAt: FieldPath("failure", "occurredAt")
+        case .amounts: FieldPath("amounts")
+        case .total: FieldPath("amounts", "total")
+        case .fundPayable: FieldPath("amounts", "fundPayable")
+        case .attachments: FieldPath("attachments")
+        }
+    }
+
+    static let table = FieldTable(ReportField.self)
 }

@@ -46,9 +46,8 @@ public struct ResolutionDecoder: Sendable {
     /// Decodes one record, reusing `parser`'s storage from earlier calls.
     public func decode(_ bytes: UnsafeRawBufferPointer, using parser: inout JSONParser) -> Result<Resolution, Rejection> {
         do {
-            let reader = try FieldReader.open(
-                bytes, limits: limits, parser: &parser, expectedSchema: ResolutionDecoder.schema)
-            return .success(try decodeFields(reader))
+            return .success(try FieldReader<ResolutionField>.read(
+                bytes, limits: limits, parser: &parser, expectedSchema: ResolutionDecoder.schema, decodeFields))
         } catch {
             return .failure(error)
         }
@@ -58,18 +57,31 @@ public struct ResolutionDecoder: Sendable {
         bytes.withUnsafeBytes { decode($0) }
     }
 
-    private static let requiredFields: [FieldPath] = [
-        FieldPath("reportId"), FieldPath("agency"), FieldPath("outcome"), FieldPath("resolvedAt"),
-    ]
-
-    private func decodeFields(_ reader: FieldReader) throws(Rejection) -> Resolution {
-        try reader.requirePresence(of: ResolutionDecoder.requiredFields)
-        let root = reader.root
+    private func decodeFields(_ reader: FieldReader<ResolutionField>) throws(Rejection) -> Resolution {
+        try reader.requirePresence(of: [.reportId, .agency, .outcome, .resolvedAt])
         return Resolution(
-            reportId: try reader.requiredString(root, FieldPath("reportId"), FieldParsers.identifier),
-            agency: try reader.requiredString(root, FieldPath("agency"), FieldParsers.regionCode),
-            outcome: try reader.requiredString(root, FieldPath("outcome"), FieldParsers.enumeration),
-            note: try reader.string(root, FieldPath("note"), FieldParsers.text),
-            resolvedAt: try reader.requiredString(root, FieldPath("resolvedAt"), FieldParsers.timestamp))
+            reportId: try reader.requiredString(.reportId, FieldParsers.identifier),
+            agency: try reader.requiredString(.agency, FieldParsers.regionCode),
+            outcome: try reader.requiredString(.outcome, FieldParsers.enumeration),
+            note: try reader.string(.note, FieldParsers.text),
+            resolvedAt: try reader.requiredString(.resolvedAt, FieldParsers.timestamp))
     }
+}
+
+/// The fields of resolution v1 that `ResolutionDecoder` reads (CONTRACT §5).
+enum ResolutionField: Int, RecordField {
+    case schema, reportId, agency, outcome, note, resolvedAt
+
+    var path: FieldPath {
+        switch self {
+        case .schema: FieldPath("schema")
+        case .reportId: FieldPath("reportId")
+        case .agency: FieldPath("agency")
+        case .outcome: FieldPath("outcome")
+        case .note: FieldPath("note")
+        case .resolvedAt: FieldPath("resolvedAt")
+        }
+    }
+
+    static let table = FieldTable(ResolutionField.self)
 }
