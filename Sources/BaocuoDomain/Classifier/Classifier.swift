@@ -46,7 +46,11 @@ public final class Classifier: Sendable {
         for (index, group) in rules.groups.enumerated() {
             for keyword in group { patterns.append((Array(keyword.utf8), index)) }
         }
-        automaton = KeywordAutomaton(patterns: patterns)
+        guard let automaton = KeywordAutomaton(patterns: patterns) else {
+            throw ConfigError(file: source, line: nil, reason: "too many keywords: they need more than "
+                + "\(KeywordAutomaton.maximumStateCount) automaton states; merge or shorten keyword lists")
+        }
+        self.automaton = automaton
         groupCount = rules.groups.count
         tables = RuleTables(rules: rules, categories: categories)
     }
