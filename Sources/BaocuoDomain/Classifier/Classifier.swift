@@ -13,7 +13,8 @@ import Crypto
 /// the winning category's strongest rule (the first in the file on a tie).
 ///
 /// Everything is compiled at init: keywords into one Aho–Corasick automaton, rules into
-/// flat tables. Classification allocates nothing but stack scratch space, so one
+/// flat tables. Classification only uses scratch space from `withUnsafeTemporaryAllocation`
+/// (on the stack for ordinary message sizes) and never mutates the instance, so one
 /// instance is shared by all threads.
 public final class Classifier: Sendable {
     /// The rule id of UNCLASSIFIED outcomes.
