@@ -13,7 +13,8 @@ import Crypto
 /// the winning category's strongest rule (the first in the file on a tie).
 ///
 /// Everything is compiled at init: keywords into one Aho–Corasick automaton, rules into
-/// flat tables. Classification allocates nothing but stack scratch space, so one
+/// flat tables. Classification only uses scratch space from `withUnsafeTemporaryAllocation`
+/// (on the stack for ordinary message sizes) and never mutates the instance, so one
 /// instance is shared by all threads.
 public final class Classifier: Sendable {
     /// The rule id of UNCLASSIFIED outcomes.
@@ -46,7 +47,11 @@ public final class Classifier: Sendable {
         for (index, group) in rules.groups.enumerated() {
             for keyword in group { patterns.append((Array(keyword.utf8), index)) }
         }
-        automaton = KeywordAutomaton(patterns: patterns)
+        guard let automaton = KeywordAutomaton(patterns: patterns) else {
+            throw ConfigError(file: source, line: nil, reason: "too many keywords: they need more than "
+                + "\(KeywordAutomaton.maximumStateCount) automaton states; merge or shorten keyword lists")
+        }
+        self.automaton = automaton
         groupCount = rules.groups.count
         tables = RuleTables(rules: rules, categories: categories)
     }

@@ -2,21 +2,28 @@
 /// left-to-right pass, whatever the number of patterns.
 ///
 /// Built once; the transition table is complete (failure links are folded in), so a scan
-/// is one table load per input byte. Bytes that occur in no pattern share one column
-/// (class 0), which keeps the table small for UTF-8 text with a few hundred CJK keywords.
+/// is one table load per input byte. The table is what a scan waits on, so it is kept
+/// small: bytes that occur in no pattern share one column (class 0), entries are 16 bits,
+/// and states are numbered breadth-first so the often-visited shallow states sit together.
 struct KeywordAutomaton: Sendable {
+    /// The most states a 16-bit entry with a flag bit can name.
+    static let maximumStateCount = 1 << 15
+
     private let byteClass: [UInt8]
     private let classCount: Int
-    /// `transitions[state * classCount + class]` is the next state.
-    private let transitions: [Int32]
+    /// `transitions[state * classCount + class]` is the next state, with `outputFlag` set
+    /// when that state has outputs (most have none, so their output range is not read).
+    private let transitions: [UInt16]
+    private static let outputFlag: UInt16 = 1 << 15
     /// The outputs of `state` are `outputs[outputStart[state] ..< outputStart[state + 1]]`:
     /// those of patterns ending here and at every proper suffix that is a pattern.
     private let outputStart: [Int32]
     private let outputs: [Int32]
 
     /// `patterns` pairs non-empty byte strings with an output value reported when one
-    /// occurs. Equal byte strings may carry different outputs.
-    init(patterns: [(bytes: [UInt8], output: Int)]) {
+    /// occurs. Equal byte strings may carry different outputs. Nil when the patterns need
+    /// more than `maximumStateCount` states.
+    init?(patterns: [(bytes: [UInt8], output: Int)]) {
         var byteClass = [UInt8](repeating: 0, count: 256)
         var classCount = 1
         for pattern in patterns {
@@ -74,6 +81,7 @@ struct KeywordAutomaton: Sendable {
             }
         }
 
+        guard stateCount <= Self.maximumStateCount else { return nil }
         var outputStart: [Int32] = [0]
         var outputs: [Int32] = []
         for state in 0..<stateCount {
@@ -82,13 +90,12 @@ struct KeywordAutomaton: Sendable {
         }
         self.byteClass = byteClass
         self.classCount = classCount
-        self.transitions = goto
+        self.transitions = goto.map { target in
+            UInt16(target) | (merged[Int(target)].isEmpty ? 0 : Self.outputFlag)
+        }
         self.outputStart = outputStart
         self.outputs = outputs
     }
-
-    /// Number of states, for diagnostics and tests.
-    var stateCount: Int { outputStart.count - 1 }
 
     /// Calls `report` with the output of each pattern occurrence in `text`, in order of
     /// the occurrences' end positions.
@@ -99,7 +106,9 @@ struct KeywordAutomaton: Sendable {
                 outputStart.withUnsafeBufferPointer { outputStart in
                     var state = 0
                     for byte in text {
-                        state = Int(transitions[state * classCount + Int(byteClass[Int(byte)])])
+                        let entry = transitions[state * classCount + Int(byteClass[Int(byte)])]
+                        state = Int(entry & ~Self.outputFlag)
+                        guard entry & Self.outputFlag != 0 else { continue }
                         var index = Int(outputStart[state])
                         let end = Int(outputStart[state + 1])
                         while index < end {

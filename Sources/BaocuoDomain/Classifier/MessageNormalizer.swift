@@ -23,6 +23,7 @@ public enum MessageNormalizer {
     /// which must have room for `input.count` bytes. Returns the number of bytes written.
     @inline(__always)
     static func normalize(_ input: UnsafeBufferPointer<UInt8>, into output: UnsafeMutablePointer<UInt8>) -> Int {
+        let simplifiedTable = simplifiedTable  // one lazy-global check per text, not per character
         var read = 0
         var written = 0
         let count = input.count
@@ -51,7 +52,7 @@ public enum MessageNormalizer {
             for offset in 1..<length {
                 scalar = scalar << 6 | UInt32(input[read + offset] & 0x3F)
             }
-            switch fold(scalar) {
+            switch fold(scalar, simplifiedTable) {
             case .drop:
                 break
             case .ascii(let byte):
@@ -94,7 +95,7 @@ public enum MessageNormalizer {
     }
 
     @inline(__always)
-    private static func fold(_ scalar: UInt32) -> Folded {
+    private static func fold(_ scalar: UInt32, _ simplifiedTable: SimplifiedTable) -> Folded {
         switch scalar {
         case 0x4E00...0x9FFF:
             if let simplified = simplifiedTable.simplified(scalar) { return .cjk(simplified) }
