@@ -245,8 +245,10 @@ public final class RouterWorker: Service, Sendable {
             try await consumer.commit(offsets.map { TopicPartitionOffset(topic: $0.0.topic, partition: $0.0.partition, offset: $0.1) })
             metrics.commits.increment()
         } catch {
-            // Not fatal: the next commit carries a newer frontier; a crash meanwhile repeats work, never skips it.
-            logger.warning("offset commit failed; will retry with the next frontier", metadata: ["error": "\(error)"])
+            // Not fatal: the frontier is offered again at the next interval; a crash meanwhile repeats
+            // work, never skips it.
+            if partitions == nil { tracker.commitFailed(offsets) }
+            logger.warning("offset commit failed; will retry", metadata: ["error": "\(error)"])
             metrics.commitFailures.increment()
         }
     }
