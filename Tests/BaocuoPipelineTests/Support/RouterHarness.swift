@@ -28,18 +28,23 @@ struct RouterHarness {
     }
 
     /// Runs `workers` until the group has committed the whole input, then stops them.
+    /// Returns the seconds from the end of `whileRunning` until the group had committed everything.
+    @discardableResult
     func route(cluster: MockCluster, workers: [RouterWorker], group: String, inputPartitions: Int,
-               whileRunning: @Sendable () async throws -> Void = {}) async throws {
+               whileRunning: @Sendable () async throws -> Void = {}) async throws -> Double {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             for worker in workers { tasks.addTask { try await worker.run() } }
             try await whileRunning()
+            let faultEnded = ContinuousClock.now
             let progress = try await GroupProgress.waitUntilCaughtUp(
                 group: group, topic: names.failures, partitions: inputPartitions, brokers: cluster.bootstrapServers,
                 logger: TestLogging.logger, timeout: .seconds(90)
             )
+            let recovery = ContinuousClock.now - faultEnded
             for worker in workers { worker.requestStop() }
             try await tasks.waitForAll()
             #expect(progress.lag == 0, "the group did not commit the whole input: \(progress)")
+            return Double(recovery.components.seconds) + Double(recovery.components.attoseconds) / 1e18
         }
     }
 
