@@ -45,6 +45,9 @@ struct FleetProcessTests {
         let recovery = ContinuousClock.now - lastAction
         #expect(progress.lag == 0, "fleet did not finish: \(progress)")
 
+        // A worker that has not yet installed its signal handlers would die of SIGTERM's default
+        // action; the contract's clean stop is for a running worker.
+        for worker in workers { await worker.waitForLog("router starting", timeout: .seconds(20)) }
         for worker in workers { worker.signal(SIGTERM) }
         for worker in workers {
             let status = await worker.waitForExit(timeout: .seconds(10))
