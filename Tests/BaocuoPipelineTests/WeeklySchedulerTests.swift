@@ -146,7 +146,7 @@ struct WeeklySchedulerTests {
             #expect(batch.manifest["carriedOverCount"] as? Int == 1)
         }
 
-        let deadLetters = try await fixture.readAll { $0 == fixture.names.resolutionsDLQ }
+        let deadLetters = try await fixture.readAll { $0 == fixture.names.resolutionsDLQ }.sorted { $0.keyString ?? "" < $1.keyString ?? "" }
         #expect(deadLetters.map { $0.header(DeadLetterHeader.errorCode) } == ["FORBIDDEN_AGENCY", "INVALID_FIELD"])
         #expect(deadLetters[0].keyString == "C-1")
         #expect(deadLetters[0].header(DeadLetterHeader.sourceTopic) == fixture.names.resolutions)

@@ -2,28 +2,7 @@ import BaocuoDomain
 import BaocuoKafka
 import BaocuoPipeline
 import Foundation
-import Synchronization
 import Testing
-
-/// A clock the test moves by hand: Mondays and Fridays in milliseconds of real time.
-final class ManualClock: SchedulerClock {
-    private let current: Mutex<Timestamp>
-
-    init(_ start: String) {
-        current = Mutex(Timestamp.parseRFC3339(start)!)
-    }
-
-    func now() -> Timestamp { current.withLock { $0 } }
-
-    func set(_ text: String) {
-        let instant = Timestamp.parseRFC3339(text)!
-        current.withLock { $0 = instant }
-    }
-
-    func sleep(until deadline: Timestamp) async throws {
-        while now() < deadline { try await Task.sleep(for: .milliseconds(5)) }
-    }
-}
 
 /// One weekly-cycle scenario: its own topic prefix (and so its own topics) on a shared cluster.
 struct WeeklyFixture {
