@@ -29,14 +29,24 @@ struct FleetProcessTests {
     /// A dev cluster, `reports` loaded, and the ledger checked after `scenario` drove the fleet to
     /// the end of the input. `scenario` starts workers, kills them, restarts them; it returns the
     /// workers still running, which are then stopped with SIGTERM and must exit 0 within 10 s.
-    func fleetScenario(_ name: String, injected: String, reports: Int, group: String,
+    func fleetScenario(_ name: String, injected: String, reports: Int, group: String, duplicateAllowance: Int = 1,
                        scenario: (_ brokers: String) async throws -> [ChildProcess]) async throws {
         let cluster = try ChildProcess(["dev-cluster", "--brokers", "3", "--input-partitions", "\(Self.inputPartitions)"], name: "dev-cluster")
         defer { cluster.signal(SIGTERM) }
         let brokers = try #require(cluster.firstLine(), "dev-cluster printed no bootstrap list: \(cluster.log)")
-        try await SampleReports.load(SampleReports.generate(count: reports), topic: names.failures, brokers: brokers)
-
+        // Reports arrive while the scenario runs (500 every 250 ms), so kills and rebalances land
+        // mid-stream however fast the fleet is.
+        let lines = SampleReports.generate(count: reports)
+        let topic = names.failures
+        let loading = Task {
+            for (index, chunk) in stride(from: 0, to: lines.count, by: 500).enumerated() {
+                try await SampleReports.load(Array(lines[chunk..<min(chunk + 500, lines.count)]), topic: topic, brokers: brokers,
+                                             baseMs: 1_795_000_000_000 + Int64(chunk))
+                if index > 0 { try await Task.sleep(for: .milliseconds(250)) }
+            }
+        }
         let workers = try await scenario(brokers)
+        try await loading.value
         let lastAction = ContinuousClock.now
         let progress = try await GroupProgress.waitUntilCaughtUp(
             group: group, topic: names.failures, partitions: Self.inputPartitions, brokers: brokers,
@@ -61,8 +71,10 @@ struct FleetProcessTests {
         #expect(result.inputs == reports)
         #expect(result.hasNoLoss, "\(result)")
         // At-least-once: a SIGKILL repeats at most what the killed worker had consumed but not
-        // committed: its in-flight window plus one commit interval of records.
-        #expect(result.duplicated <= reports / 2, "\(result)")
+        // committed: its in-flight window plus one commit interval of records. Each rebalance on
+        // the 2.0.2 mock can repeat what was consumed since the coordinator began refusing commits
+        // (REBALANCE_IN_PROGRESS until the members' next heartbeat), hence the scenario's allowance.
+        #expect(result.duplicated <= reports / 2 * duplicateAllowance, "\(result)")
         FleetReport.record(name, result, injected: injected,
                            recoverySeconds: Double(recovery.components.seconds) + Double(recovery.components.attoseconds) / 1e18)
     }
@@ -100,7 +112,7 @@ struct FleetProcessTests {
     @Test func aRebalanceStormLosesNothing() async throws {
         let group = "fleet-storm"
         try await fleetScenario("rebalance storm", injected: "a worker joins or leaves (SIGTERM) every 2 s, 8 times",
-                                reports: 20_000, group: group) { brokers in
+                                reports: 20_000, group: group, duplicateAllowance: 8) { brokers in
             var workers = [try startWorker(brokers: brokers, group: group, name: "storm-0")]
             for step in 1...8 {
                 try await Task.sleep(for: .seconds(2))
