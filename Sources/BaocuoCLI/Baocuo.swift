@@ -16,6 +16,7 @@ struct Baocuo: AsyncParsableCommand {
             ClassifyCommand.self,
             ConfigCommand.self,
             CalendarCommand.self,
+            ReplayCommand.self,
         ]
     )
 }
