@@ -13,6 +13,13 @@ public struct ReplayPlan: Sendable {
         /// Where this run starts reading: `start`, or the checkpoint of an interrupted run.
         public var from: Int64
 
+        public init(partition: Int32, start: Int64, end: Int64, from: Int64) {
+            self.partition = partition
+            self.start = start
+            self.end = end
+            self.from = from
+        }
+
         public var remaining: Int64 { max(0, end - from) }
         public var isResumed: Bool { from > start }
     }

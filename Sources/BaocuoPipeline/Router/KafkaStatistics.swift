@@ -12,15 +12,27 @@ public struct KafkaStatistics: Sendable, Equatable {
         public var rttAverageMicroseconds: Int64?
 
         public var isUp: Bool { state == "UP" }
+
+        public init(nodeID: Int32, state: String, rttAverageMicroseconds: Int64?) {
+            self.nodeID = nodeID
+            self.state = state
+            self.rttAverageMicroseconds = rttAverageMicroseconds
+        }
     }
 
     public struct Partition: Sendable, Equatable {
         public var topicPartition: TopicPartition
         /// Messages between the consumer's position and the high watermark; nil when unknown (not fetched).
         public var consumerLag: Int64?
+
+        public init(topicPartition: TopicPartition, consumerLag: Int64?) {
+            self.topicPartition = topicPartition
+            self.consumerLag = consumerLag
+        }
     }
 
-    /// Brokers with a node id (the bootstrap placeholders, node id -1, are left out).
+    /// The cluster's brokers (bootstrap placeholders and librdkafka's logical and internal brokers,
+    /// such as the group coordinator's alias, are left out).
     public var brokers: [Broker]
     /// Real partitions (librdkafka's internal unassigned partition -1 is left out).
     public var partitions: [Partition]
@@ -31,7 +43,8 @@ public struct KafkaStatistics: Sendable, Equatable {
     public init?(json: String) {
         guard let root = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] else { return nil }
         brokers = ((root["brokers"] as? [String: Any]) ?? [:]).values.compactMap { value in
-            guard let broker = value as? [String: Any], let nodeID = Self.integer(broker["nodeid"]), nodeID >= 0 else { return nil }
+            guard let broker = value as? [String: Any], let nodeID = Self.integer(broker["nodeid"]), nodeID >= 0,
+                  !["logical", "internal"].contains(broker["source"] as? String) else { return nil }
             let rtt = broker["rtt"] as? [String: Any]
             let samples = Self.integer(rtt?["cnt"]) ?? 0
             return Broker(nodeID: Int32(nodeID), state: broker["state"] as? String ?? "",
