@@ -287,16 +287,19 @@ final class ProgressDisplay: Sendable {
     }
 
     static func render(_ progress: ReplayProgress, elapsed: Duration, bar: Bool) -> String {
-        guard let total = progress.total, total > 0 else { return "\(progress.phase.rawValue): \(progress.done)" }
+        // Reading earlier owner copies counts records of the inboxes; the other phases count offsets.
+        let unit = progress.phase == .readingPriorCopies ? "records" : "offsets"
+        guard let total = progress.total, total > 0 else { return "\(progress.phase.rawValue): \(progress.done) \(unit)" }
         let fraction = min(1, Double(progress.done) / Double(total))
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let eta = progress.done > 0 && fraction < 1 ? " ETA " + clock(seconds / fraction - seconds) : ""
+        // An estimate from less than a second of work says nothing.
+        let eta = seconds >= 1 && progress.done > 0 && fraction < 1 ? " ETA " + clock(seconds / fraction - seconds) : ""
         let percent = String(format: "%3.0f%%", fraction * 100)
-        guard bar else { return "\(progress.phase.rawValue): \(progress.done)/\(total) offsets (\(percent))\(eta)" }
+        guard bar else { return "\(progress.phase.rawValue): \(progress.done)/\(total) \(unit) (\(percent))\(eta)" }
         let width = 30
         let filled = Int(fraction * Double(width))
         return "\(progress.phase.rawValue) [" + String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-            + "] \(percent) \(progress.done)/\(total)\(eta)"
+            + "] \(percent) \(progress.done)/\(total) \(unit)\(eta)"
     }
 
     private static func clock(_ seconds: Double) -> String {
