@@ -159,9 +159,25 @@ struct ReplayTests {
         #expect(changes.filter { $0.verdict == .nowRejected }.compactMap(\.reportId).sorted() == affected.sorted())
     }
 
-    @Test func refusesTheFleetGroup() async throws {
-        let environment = try await Self.shared.value
-        let fleet = options(environment, group: "baocuo-router", selection: ReplaySelection(range: .all, reportIds: ["x"]), execute: true)
+    @Test func recordsAReplaySkipsStillMoveTheCheckpoint() {
+        let tracker = OffsetTracker()
+        let partition = TopicPartition(topic: "t", partition: 0)
+        let routed = tracker.begin(partition, offset: 10, outputs: 2)
+        _ = tracker.begin(partition, offset: 11, outputs: 0)
+        #expect(tracker.takeCommittableOffsets().isEmpty, "a skipped record waits for the records before it")
+        tracker.acknowledge(routed)
+        tracker.acknowledge(routed)
+        #expect(tracker.takeCommittableOffsets().map(\.1) == [12])
+        _ = tracker.begin(partition, offset: 12, outputs: 0)
+        #expect(tracker.takeCommittableOffsets().map(\.1) == [13], "a skipped record with nothing before it completes at once")
+        #expect(tracker.inFlightRecords == 0)
+    }
+
+    @Test(arguments: ["baocuo-router", "fleet-of-this-deployment"])
+    func refusesTheFleetGroup(group: String) async throws {
+        // Refused before any broker is asked.
+        let fleet = ReplayOptions(brokers: "127.0.0.1:1", sourceTopic: "yb.settlement.failures", group: group,
+                                  fleetGroup: "fleet-of-this-deployment", selection: ReplaySelection(range: .all, reportIds: ["x"]), execute: true)
         await #expect(throws: ReplayError.self) { try await ReplayPlan.resolve(fleet, logger: TestLogging.logger) }
     }
 

@@ -117,7 +117,6 @@ public enum ReplayError: Error, CustomStringConvertible {
     case fleetGroup(String)
     case unknownTopic(String)
     case unknownPartition(String, Int32)
-    case emptyRange(String)
     case deliveryFailed(KafkaError)
 
     public var description: String {
@@ -128,8 +127,6 @@ public enum ReplayError: Error, CustomStringConvertible {
             "topic \(topic) does not exist"
         case .unknownPartition(let topic, let partition):
             "topic \(topic) has no partition \(partition)"
-        case .emptyRange(let reason):
-            "nothing to replay: \(reason)"
         case .deliveryFailed(let error):
             "an output could not be delivered (\(error)); stopped without moving the checkpoint past it"
         }
