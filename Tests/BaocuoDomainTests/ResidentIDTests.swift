@@ -50,5 +50,5 @@ import Testing
 /// (scripts/scan-pii.sh fails the run on an unmasked sample ID).
 struct MaskedID: CustomTestStringConvertible, Sendable {
     let value: String
-    var testDescription: String { String(value.prefix(6)) + "********" + String(value.suffix(4)) }
+    var testDescription: String { ResidentID.masked(value) }
 }
