@@ -8,6 +8,6 @@ swift build --build-tests
 mkdir -p .build/test-logs
 rm -f .build/test-logs/*.log
 status=0
-swift test --skip-build --parallel --num-workers 2 "$@" 2>&1 | tee .build/test-logs/swift-test.log || status=$?
+swift test --skip-build "$@" 2>&1 | tee .build/test-logs/swift-test.log || status=$?
 scripts/scan-pii.sh .build/test-logs
 exit "$status"

@@ -26,7 +26,7 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try configOptions.load()
         var settings = configuration.settings
-        settings.logging.level = verbose ? .info : .warning
+        settings.logging.level = verbose ? .info : .error
         let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.demo")
         let inputPath = input ?? DemoCommand.defaultInput(configDirectory: configuration.directory)
         guard let data = FileManager.default.contents(atPath: inputPath) else {

@@ -29,7 +29,7 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
         #expect(settings.kafka.properties.isEmpty)
         #expect(settings.router.maxInFlightRecords == 20_000)
         #expect(settings.router.pollBatchSize == 2_000)
-        #expect(settings.router.commitIntervalMs == 500)
+        #expect(settings.router.commitIntervalMs == 200)
         #expect(settings.http.port == 9464)
         #expect(settings.http.host == "0.0.0.0")
         #expect(settings.logging.level == .info)

@@ -33,8 +33,9 @@ struct ReplayTests {
     func loadAndRoute(_ lines: [[UInt8]], partition: Int32, in environment: Environment, baseMs: Int64 = 1_795_000_000_000) async throws -> Range<Int64> {
         let before = try await highWatermark(environment.names.failures, partition: partition, environment)
         try await SampleReports.load(lines, topic: environment.names.failures, partition: partition, brokers: environment.brokers, baseMs: baseMs)
-        try await RouteUntilCaughtUp.run(configuration: environment.configuration, cluster: environment.cluster,
-                                         group: "replay-suite-fleet", inputPartitions: Environment.inputPartitions)
+        let fleet = RouterHarness(configuration: environment.configuration)
+        try await fleet.route(cluster: environment.cluster, workers: [fleet.makeWorker(cluster: environment.cluster, group: "replay-suite-fleet")],
+                              group: "replay-suite-fleet", inputPartitions: Environment.inputPartitions)
         return before..<(before + Int64(lines.count))
     }
 
@@ -234,7 +235,9 @@ struct ReplayTests {
         try full.createTopics(on: environment.cluster, inputPartitions: 1)
         let names = TopicNames(prefix: "redrive.")
         try await SampleReports.load(lines, topic: names.failures, brokers: environment.brokers)
-        try await RouteUntilCaughtUp.run(configuration: try lacking.load(), cluster: environment.cluster, group: "redrive-fleet", inputPartitions: 1)
+        let fleet = RouterHarness(configuration: try lacking.load())
+        try await fleet.route(cluster: environment.cluster, workers: [fleet.makeWorker(cluster: environment.cluster, group: "redrive-fleet")],
+                              group: "redrive-fleet", inputPartitions: 1)
 
         let fixed = try full.load()
         let lackingConfiguration = try lacking.load()

@@ -7,61 +7,17 @@ import Testing
 /// The router against librdkafka's mock cluster over TCP, in this process.
 @Suite(.serialized)
 struct RouterIntegrationTests {
-    let configuration = TestConfiguration.shared
-    var names: TopicNames { TopicNames(prefix: configuration.settings.topicPrefix) }
-
-    /// A cluster with the contract topics.
-    func makeCluster(inputPartitions: Int = 4) throws -> MockCluster {
-        let cluster = try MockCluster(brokers: 3, logger: TestLogging.logger)
-        let layout = TopicLayout(names: names, regions: configuration.regions, inputPartitions: inputPartitions)
-        try cluster.createTopics(layout.topics.map { ($0.name, $0.partitions) }, replicationFactor: 3)
-        return cluster
-    }
-
-    func makeWorker(cluster: MockCluster, group: String, properties: [String: String] = [:]) -> RouterWorker {
-        var kafka = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
-        kafka.merge(properties) { _, new in new }
-        return RouterWorker(
-            options: RouterOptions(brokers: cluster.bootstrapServers, group: group, pollBatchSize: 500,
-                                   commitInterval: .milliseconds(200), kafkaProperties: kafka),
-            rules: RouterRules(RecordRouter(configuration: configuration, group: group)),
-            logger: TestLogging.logger
-        )
-    }
-
-    /// Runs `workers` until the group has committed the whole input, then stops them.
-    func route(cluster: MockCluster, workers: [RouterWorker], group: String, inputPartitions: Int,
-               whileRunning: @Sendable () async throws -> Void = {}) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            for worker in workers { tasks.addTask { try await worker.run() } }
-            try await whileRunning()
-            let progress = try await GroupProgress.waitUntilCaughtUp(
-                group: group, topic: names.failures, partitions: inputPartitions, brokers: cluster.bootstrapServers,
-                logger: TestLogging.logger, timeout: .seconds(90)
-            )
-            for worker in workers { worker.requestStop() }
-            try await tasks.waitForAll()
-            #expect(progress.lag == 0, "the group did not commit the whole input: \(progress)")
-        }
-    }
-
-    func ledger(cluster: MockCluster, group: String) async throws -> Ledger.Result {
-        let reader = TopicReader(brokers: cluster.bootstrapServers, logger: TestLogging.logger)
-        let inputs = try await reader.readAll(reader.topics { $0 == names.failures })
-        let outputs = try await reader.readAll(reader.topics { name in
-            name.hasSuffix(".inbox") || name == names.ops || name == names.failuresDLQ
-        })
-        return Ledger(router: RecordRouter(configuration: configuration, group: group)).check(inputs: inputs, outputs: outputs)
-    }
+    let harness = RouterHarness()
+    var names: TopicNames { harness.names }
 
     @Test func everySampleEndsAsExactlyOneOwnerCopyOrOneDeadLetter() async throws {
-        let cluster = try makeCluster()
+        let cluster = try harness.makeCluster()
         defer { cluster.close() }
         let lines = SampleReports.generate(count: 460)
         try await SampleReports.load(lines, topic: names.failures, brokers: cluster.bootstrapServers)
         let group = "router-exact"
-        try await route(cluster: cluster, workers: [makeWorker(cluster: cluster, group: group)], group: group, inputPartitions: 4)
-        let result = try await ledger(cluster: cluster, group: group)
+        try await harness.route(cluster: cluster, workers: [harness.makeWorker(cluster: cluster, group: group)], group: group, inputPartitions: 4)
+        let result = try await harness.ledger(cluster: cluster, group: group)
         #expect(result.inputs == 460)
         #expect(result.expectedDeadLetters == 100)
         #expect(result.isExact, "\(result)")
@@ -69,7 +25,7 @@ struct RouterIntegrationTests {
     }
 
     @Test func deadLettersKeepTheOriginalBytesAndCarryTheContractHeaders() async throws {
-        let cluster = try makeCluster(inputPartitions: 1)
+        let cluster = try harness.makeCluster(inputPartitions: 1)
         defer { cluster.close() }
         let producer = try KafkaProducer(configuration: KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers]), logger: TestLogging.logger)
         let broken = Array(#"{"schema":"baocuo.report/v1","reportId":"R-1""#.utf8)
@@ -77,7 +33,7 @@ struct RouterIntegrationTests {
                                                 headers: [KafkaHeader(key: "trace", value: "abc")], timestampMs: 1_795_000_000_000)])
         await producer.close()
         let group = "router-dlq"
-        try await route(cluster: cluster, workers: [makeWorker(cluster: cluster, group: group)], group: group, inputPartitions: 1)
+        try await harness.route(cluster: cluster, workers: [harness.makeWorker(cluster: cluster, group: group)], group: group, inputPartitions: 1)
         let reader = TopicReader(brokers: cluster.bootstrapServers, logger: TestLogging.logger)
         let dead = try await reader.readAll(reader.topics { $0 == names.failuresDLQ })
         try #require(dead.count == 1)
@@ -98,13 +54,13 @@ struct RouterIntegrationTests {
     }
 
     @Test func routedCopiesFollowTheContract() async throws {
-        let cluster = try makeCluster(inputPartitions: 1)
+        let cluster = try harness.makeCluster(inputPartitions: 1)
         defer { cluster.close() }
         // A SYSTEM_FAULT sample and a treatment-agency sample, by their expected categories.
         let lines = SampleReports.lines
         try await SampleReports.load(lines, topic: names.failures, brokers: cluster.bootstrapServers)
         let group = "router-copies"
-        try await route(cluster: cluster, workers: [makeWorker(cluster: cluster, group: group)], group: group, inputPartitions: 1)
+        try await harness.route(cluster: cluster, workers: [harness.makeWorker(cluster: cluster, group: group)], group: group, inputPartitions: 1)
         let reader = TopicReader(brokers: cluster.bootstrapServers, logger: TestLogging.logger)
         let ops = try await reader.readAll(reader.topics { $0 == names.ops })
         #expect(ops.count == 3, "three SYSTEM_FAULT samples")

@@ -41,7 +41,7 @@ public struct BaocuoSettings: Sendable, Equatable {
         /// Records taken per poll.
         public var pollBatchSize = 2_000
         /// How often processed offsets are committed.
-        public var commitIntervalMs = 500
+        public var commitIntervalMs = 200
     }
 
     public struct HTTP: Sendable, Equatable {

@@ -84,6 +84,16 @@ public final class OffsetTracker: Sendable {
         }
     }
 
+    /// A commit of these frontiers failed: offer them again with the next `takeCommittableOffsets`.
+    public func commitFailed(_ offsets: [(TopicPartition, Int64)]) {
+        state.withLock { state in
+            for (partition, offset) in offsets {
+                guard let index = state.slotIndex[partition], state.slots[index].reportedFrontier == offset else { continue }
+                state.slots[index].reportedFrontier = nil
+            }
+        }
+    }
+
     /// Every frontier known, moved or not (for the final commit of revoked partitions).
     public func frontiers(of partitions: Set<TopicPartition>) -> [(TopicPartition, Int64)] {
         state.withLock { state in

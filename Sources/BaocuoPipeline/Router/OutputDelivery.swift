@@ -72,9 +72,9 @@ final class OutputDelivery: Sendable {
         }
     }
 
-    /// Commits the frontier of `partitions` (every frontier that moved when nil). Returns whether a
-    /// commit failed; a failure is not fatal: the next commit carries a newer frontier, and a crash
-    /// meanwhile repeats work, never skips it.
+    /// Commits the frontier of `partitions` (every frontier that moved when nil). Returns whether the
+    /// commit succeeded; a failure is not fatal: the frontier is offered again at the next interval,
+    /// and a crash meanwhile repeats work, never skips it.
     @discardableResult
     func commitFrontier(consumer: KafkaConsumer, partitions: Set<TopicPartition>?) async -> Bool {
         let offsets = partitions.map(tracker.frontiers(of:)) ?? tracker.takeCommittableOffsets()
@@ -84,7 +84,8 @@ final class OutputDelivery: Sendable {
             metrics.commits.increment()
             return true
         } catch {
-            logger.warning("offset commit failed; will retry with the next frontier", metadata: ["error": "\(error)"])
+            if partitions == nil { tracker.commitFailed(offsets) }
+            logger.warning("offset commit failed; will retry", metadata: ["error": "\(error)"])
             metrics.commitFailures.increment()
             return false
         }

@@ -22,7 +22,7 @@ public struct RouterOptions: Sendable {
     public var maxRecordBytes: Int
 
     public init(brokers: String, group: String, pollBatchSize: Int = 2000, maxInFlightRecords: Int = 20000,
-                commitInterval: Duration = .milliseconds(500), kafkaProperties: [String: String] = [:],
+                commitInterval: Duration = .milliseconds(200), kafkaProperties: [String: String] = [:],
                 drainTimeout: Duration = .seconds(8), maxRecordBytes: Int = 1 << 20) {
         self.maxRecordBytes = maxRecordBytes
         self.brokers = brokers

@@ -13,17 +13,22 @@ public struct GroupProgress: Sendable {
             configuration: KafkaConfiguration(["bootstrap.servers": brokers, "group.id": group, "enable.auto.commit": "false"]),
             assignment: [], logger: logger
         )
-        defer { Task { await consumer.close() } }
-        let all = (0..<Int32(partitions)).map { TopicPartition(topic: topic, partition: $0) }
-        let committed = try await consumer.committed(all)
-        var progress = GroupProgress(committed: 0, end: 0)
-        for position in committed {
-            let marks = try await consumer.watermarks(topic: topic, partition: position.partition)
-            progress.end += marks.high
-            // A partition the group never committed counts from its low watermark.
-            progress.committed += position.offset >= 0 ? position.offset : marks.low
+        do {
+            let all = (0..<Int32(partitions)).map { TopicPartition(topic: topic, partition: $0) }
+            let committed = try await consumer.committed(all)
+            var progress = GroupProgress(committed: 0, end: 0)
+            for position in committed {
+                let marks = try await consumer.watermarks(topic: topic, partition: position.partition)
+                progress.end += marks.high
+                // A partition the group never committed counts from its low watermark.
+                progress.committed += position.offset >= 0 ? position.offset : marks.low
+            }
+            await consumer.close()
+            return progress
+        } catch {
+            await consumer.close()
+            throw error
         }
-        return progress
     }
 
     /// Polls until the group has committed up to the end of `topic`, or `timeout` passes.

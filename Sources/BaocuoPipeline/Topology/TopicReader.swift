@@ -35,8 +35,15 @@ public struct TopicReader: Sendable {
     /// Every partition of every existing topic whose name satisfies `include`.
     public func topics(matching include: (String) -> Bool) async throws -> [TopicMetadata] {
         let consumer = try KafkaConsumer(configuration: configuration(), assignment: [], logger: logger)
-        defer { Task { await consumer.close() } }
-        return try await consumer.metadata().filter { include($0.name) }.sorted { $0.name < $1.name }
+        let metadata: [TopicMetadata]
+        do {
+            metadata = try await consumer.metadata()
+        } catch {
+            await consumer.close()
+            throw error
+        }
+        await consumer.close()
+        return metadata.filter { include($0.name) }.sorted { $0.name < $1.name }
     }
 
     /// Calls `body` for every record of `topics` in partition order, with bounded memory.

@@ -20,7 +20,7 @@ final class ChildProcess: @unchecked Sendable {
         let logDirectory = TestPaths.checkout.appendingPathComponent(".build/test-logs")
         try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
         logPath = logDirectory.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(8)).log").path
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: logPath)
         process.standardOutput = stdoutPipe
         try process.run()
@@ -50,6 +50,14 @@ final class ChildProcess: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(50))
         }
         return process.terminationStatus
+    }
+
+    /// Waits until the process's log contains `text`, up to `timeout`.
+    func waitForLog(_ text: String, timeout: Duration) async {
+        let deadline = ContinuousClock.now + timeout
+        while !log.contains(text), process.isRunning, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
     }
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }

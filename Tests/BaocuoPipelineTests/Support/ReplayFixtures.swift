@@ -128,32 +128,6 @@ enum Committed {
     }
 }
 
-/// Runs router workers on a mock cluster until their group has committed the whole ingest topic.
-enum RouteUntilCaughtUp {
-    static func run(configuration: DomainConfiguration, cluster: MockCluster, group: String, inputPartitions: Int,
-                    events: RouterEvents = RouterEvents(), properties: [String: String] = [:]) async throws {
-        var kafka = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
-        kafka.merge(properties) { _, new in new }
-        let worker = RouterWorker(
-            options: RouterOptions(brokers: cluster.bootstrapServers, group: group, pollBatchSize: 200,
-                                   commitInterval: .milliseconds(100), kafkaProperties: kafka),
-            rules: RouterRules(RecordRouter(configuration: configuration, group: group)),
-            logger: TestLogging.logger, events: events
-        )
-        let names = TopicNames(prefix: configuration.settings.topicPrefix)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await worker.run() }
-            let progress = try await GroupProgress.waitUntilCaughtUp(
-                group: group, topic: names.failures, partitions: inputPartitions, brokers: cluster.bootstrapServers,
-                logger: TestLogging.logger, timeout: .seconds(60)
-            )
-            worker.requestStop()
-            try await tasks.waitForAll()
-            #expect(progress.lag == 0, "the router did not commit the whole input: \(progress)")
-        }
-    }
-}
-
 /// A blocking HTTP/1.1 GET over a plain socket (the observability endpoint is on 127.0.0.1).
 enum HTTPGet {
     struct Response: Sendable {

@@ -77,8 +77,11 @@ enum SampleReports {
     /// Produces lines into `topic` (into `partition` when given) keyed by nothing, timestamped `baseMs + index`.
     static func load(_ lines: [[UInt8]], topic: String, partition: Int32? = nil, brokers: String,
                      baseMs: Int64 = 1_795_000_000_000) async throws {
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(["bootstrap.servers": brokers, "linger.ms": "20"]),
-                                         logger: TestLogging.logger)
+        // No sticky partitioning: unkeyed records spread evenly, so no partition of the mock
+        // exceeds its ~5 MB retention and silently drops the oldest records.
+        let producer = try KafkaProducer(configuration: KafkaConfiguration([
+            "bootstrap.servers": brokers, "linger.ms": "20", "sticky.partitioning.linger.ms": "0",
+        ]), logger: TestLogging.logger)
         var batch: [ProducerRecord] = []
         for (index, line) in lines.enumerated() {
             batch.append(ProducerRecord(topic: topic, partition: partition, value: line, timestampMs: baseMs + Int64(index)))

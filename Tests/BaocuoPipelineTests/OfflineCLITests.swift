@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+
+/// `baocuo classify` and `baocuo calendar` as a user runs them (CONTRACT §7), in a child process.
+struct OfflineCLITests {
+    /// Runs the CLI with `input` on stdin; returns (exit status, stdout lines).
+    func runCLI(_ arguments: [String], input: [UInt8]) throws -> (Int32, [String]) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestPaths.baocuo)
+        process.arguments = arguments + ["--config", TestPaths.config]
+        let inputFile = FileManager.default.temporaryDirectory.appendingPathComponent("baocuo-cli-\(UUID().uuidString)")
+        try Data(input).write(to: inputFile)
+        defer { try? FileManager.default.removeItem(at: inputFile) }
+        process.standardInput = try FileHandle(forReadingFrom: inputFile)
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        return (process.terminationStatus, lines.last == "" ? Array(lines.dropLast()) : lines)
+    }
+
+    func object(_ line: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+    }
+
+    @Test func classifyMatchesEveryExpectedSampleLine() throws {
+        let input = try Data(contentsOf: URL(fileURLWithPath: TestPaths.samples))
+        let expectedPath = TestPaths.checkout.appendingPathComponent("Tests/BaocuoDomainTests/Fixtures/calendar/expected.jsonl").path
+        let expected = try String(contentsOfFile: expectedPath, encoding: .utf8).split(separator: "\n").map(String.init)
+        let (status, lines) = try runCLI(["classify"], input: Array(input))
+        #expect(status == 0)
+        try #require(lines.count == expected.count)
+        for (line, expectedLine) in zip(lines, expected) {
+            let got = try object(line)
+            let want = try object(expectedLine)
+            #expect(got["status"] as? String == want["status"] as? String, "line \(want["line"] ?? "?")")
+            for key in ["reportId", "category", "responsible", "owner", "role", "intakeBatch", "intakeAt", "dueBy"] {
+                #expect(got[key] as? String == want[key] as? String, "line \(want["line"] ?? "?"): \(key)")
+            }
+            #expect(got["cc"] as? [String] == want["cc"] as? [String], "line \(want["line"] ?? "?"): cc")
+            if let error = want["error"] as? [String: Any] {
+                let gotError = try #require(got["error"] as? [String: Any])
+                #expect(gotError["code"] as? String == error["code"] as? String)
+                #expect((gotError["detail"] as? String)?.isEmpty == false)
+                #expect(got["line"] as? Int == want["line"] as? Int)
+            }
+        }
+    }
+
+    @Test func garbageNeverCrashesAndEveryLineIsAnswered() throws {
+        var generator = SplitMix64(seed: 20261123)
+        var input: [UInt8] = []
+        var nonBlank = 0
+        for _ in 0..<2000 {
+            let length = Int(generator.next() % 300)
+            var line = (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) }.filter { $0 != 0x0A }
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { line = [0x7B] }
+            nonBlank += 1
+            input += line + [0x0A]
+        }
+        input += [0x0A, 0x20, 0x0A]  // blank lines: skipped without output
+        let (status, lines) = try runCLI(["classify"], input: input)
+        #expect(status == 0)
+        #expect(lines.count == nonBlank)
+        for (index, line) in lines.enumerated() {
+            let answer = try object(line)
+            #expect(answer["status"] as? String == "rejected")
+            #expect(answer["line"] as? Int == index + 1)
+        }
+    }
+
+    @Test func aLineOverTheRecordLimitIsTooLargeAndTheNextLineStillCounts() throws {
+        let sample = SampleReports.lines[0]
+        let huge = [UInt8](repeating: UInt8(ascii: "a"), count: (1 << 20) + 10)
+        let (status, lines) = try runCLI(["classify"], input: huge + [0x0A] + sample + [0x0A])
+        #expect(status == 0)
+        try #require(lines.count == 2)
+        let first = try object(lines[0])
+        #expect((first["error"] as? [String: Any])?["code"] as? String == "TOO_LARGE")
+        #expect(try object(lines[1])["status"] as? String == "routed")
+        #expect(try object(lines[1])["line"] as? Int == 2)
+    }
+
+    @Test func calendarPrintsTheContractExample() throws {
+        let (status, lines) = try runCLI(["calendar", "--at", "2026-11-23T09:15:00+08:00"], input: [])
+        #expect(status == 0)
+        #expect(lines == [#"{"receivedAt":"2026-11-23T09:15:00+08:00","intakeBatch":"2026-W49","intakeAt":"2026-11-30T09:00:00+08:00","dueBy":"2026-12-04T16:00:00+08:00"}"#])
+        let (badStatus, _) = try runCLI(["calendar", "--at", "next monday"], input: [])
+        #expect(badStatus != 0, "a bad timestamp is a usage error")
+    }
+}
+
+/// A small deterministic generator for test inputs.
+struct SplitMix64 {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

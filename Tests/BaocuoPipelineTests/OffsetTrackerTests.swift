@@ -1,0 +1,57 @@
+import BaocuoKafka
+import BaocuoPipeline
+import Testing
+
+struct OffsetTrackerTests {
+    let partition = TopicPartition(topic: "in", partition: 0)
+
+    @Test func theFrontierMovesOnlyOverFullyAcknowledgedRecords() {
+        let tracker = OffsetTracker()
+        let first = tracker.begin(partition, offset: 10, outputs: 2)
+        let second = tracker.begin(partition, offset: 11, outputs: 1)
+        tracker.acknowledge(second)
+        #expect(tracker.takeCommittableOffsets().isEmpty, "offset 11 is done but 10 is not")
+        tracker.acknowledge(first)
+        #expect(tracker.takeCommittableOffsets().isEmpty, "10 still waits for its second output")
+        tracker.acknowledge(first)
+        let offsets = tracker.takeCommittableOffsets()
+        #expect(offsets.count == 1 && offsets[0].1 == 12)
+        #expect(tracker.inFlightRecords == 0)
+        #expect(tracker.takeCommittableOffsets().isEmpty, "an unchanged frontier is not offered twice")
+    }
+
+    @Test func aFailedOutputFreezesItsPartition() {
+        let tracker = OffsetTracker()
+        let first = tracker.begin(partition, offset: 0, outputs: 1)
+        let second = tracker.begin(partition, offset: 1, outputs: 1)
+        tracker.acknowledge(first)
+        tracker.acknowledge(second, failed: true)
+        let third = tracker.begin(partition, offset: 2, outputs: 1)
+        tracker.acknowledge(third)
+        #expect(tracker.takeCommittableOffsets().map(\.1) == [1], "never past the failed record")
+        #expect(tracker.failedPartitions == [partition])
+    }
+
+    @Test func aFailedCommitIsOfferedAgain() {
+        let tracker = OffsetTracker()
+        tracker.acknowledge(tracker.begin(partition, offset: 5, outputs: 1))
+        let offsets = tracker.takeCommittableOffsets()
+        #expect(offsets.map(\.1) == [6])
+        tracker.commitFailed(offsets)
+        #expect(tracker.takeCommittableOffsets().map(\.1) == [6])
+    }
+
+    @Test func partitionsAreTrackedIndependentlyAndForgottenOnRevoke() {
+        let tracker = OffsetTracker()
+        let other = TopicPartition(topic: "in", partition: 1)
+        let pending = tracker.begin(partition, offset: 0, outputs: 1)
+        tracker.acknowledge(tracker.begin(other, offset: 7, outputs: 1))
+        #expect(tracker.pendingRecords(in: [partition]) == 1)
+        #expect(tracker.pendingRecords(in: [other]) == 0)
+        #expect(tracker.frontiers(of: [other]).map(\.1) == [8])
+        tracker.forget([partition])
+        #expect(tracker.inFlightRecords == 0)
+        tracker.acknowledge(pending)  // a late acknowledgement of a forgotten record is ignored
+        #expect(tracker.frontiers(of: [partition]).isEmpty)
+    }
+}
