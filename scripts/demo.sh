@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
-swift build -c release --product baocuo >&2
-exec .build/release/baocuo demo "$@"
+# A debug build: the demo's data is small, and the test command reuses the same build.
+swift build --product baocuo >&2
+exec .build/debug/baocuo demo "$@"

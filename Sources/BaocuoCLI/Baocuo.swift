@@ -16,6 +16,7 @@ struct Baocuo: AsyncParsableCommand {
             ClassifyCommand.self,
             ConfigCommand.self,
             CalendarCommand.self,
+            BatchCommand.self,
             ReplayCommand.self,
         ]
     )

@@ -71,6 +71,7 @@ struct DemoCommand: AsyncParsableCommand {
         let reader = TopicReader(brokers: cluster.bootstrapServers, logger: logger)
         let outputs = try await reader.readAll(reader.topics { $0 != names.failures && !$0.hasSuffix(".intake") && !$0.hasSuffix(".returns") })
         RoutingSummary(records: outputs, names: names, regions: configuration.regions, inputCount: loaded).print(to: out)
+        try await WeeklyDemo(configuration: configuration, brokers: cluster.bootstrapServers, logger: logger, out: out).run()
         cluster.close()
     }
 
@@ -94,5 +95,78 @@ enum DemoLoader {
         try await producer.send(records)
         await producer.close()
         return records.count
+    }
+}
+
+/// The weekly part of the demo: the scheduler, on a clock set by hand, emits the 2026-W49 intake,
+/// agencies resolve (one of them a report it does not own), and the Friday return follows.
+/// Fixed instants and sample data keep it deterministic.
+struct WeeklyDemo {
+    let configuration: DomainConfiguration
+    let brokers: String
+    let logger: Logger
+    let out: DemoPrinter
+
+    static let week = IsoWeek("2026-W49")!
+
+    func run() async throws {
+        let names = TopicNames(prefix: configuration.settings.topicPrefix)
+        let clock = ManualClock("2026-11-30T09:01:00+08:00")
+        let scheduler = WeeklyScheduler(configuration: configuration, options: WeeklySchedulerOptions(
+            brokers: brokers, lookBackWeeks: 0, raceJitter: .zero, checkerGroup: "baocuo-demo.resolution-check"
+        ), clock: clock, logger: logger)
+        let operations = WeeklyOperations(configuration: configuration, brokers: brokers, logger: logger)
+        let cycle = try operations.cycle(of: Self.week)
+        let utcOffset = configuration.settings.schedule.utcOffsetSeconds
+
+        out.title("Weekly cycle \(Self.week) — intake \(cycle.intakeAt.rfc3339(utcOffsetSeconds: utcOffset)), due \(cycle.dueBy.rfc3339(utcOffsetSeconds: utcOffset))")
+        let intake = try await scheduler.tick()
+        out.line("Monday 09:01  the scheduler emitted \(intake.emitted.count) intake batches (one per agency; \(intake.emitted.count { $0.itemCount == 0 }) empty manifests)")
+        let snapshot = try await operations.snapshot()
+        BatchTable.print(try operations.rebuild(.intake, week: Self.week, snapshot: snapshot), to: out)
+
+        // Agencies answer during the week: the owner resolves its reports, the treatment region
+        // tries to resolve one it does not own, and an older overdue report is finally settled.
+        let current = snapshot.sources.reports.values.filter { $0.intakeBatch == Self.week }.sorted { $0.reportId < $1.reportId }
+        let older = snapshot.sources.reports.values.filter { $0.intakeBatch < Self.week }.sorted { $0.reportId < $1.reportId }
+        var resolutions: [(reportId: String, agency: String, outcome: ResolutionOutcome, at: String)] = []
+        if let first = current.first {
+            resolutions.append((first.reportId, first.owner, .resettled, "2026-12-02T10:30:00+08:00"))
+            let intruder = configuration.regions.regions.first { $0.code != first.owner }!.code
+            resolutions.append((first.reportId, intruder, .rejected, "2026-12-02T11:00:00+08:00"))
+        }
+        if current.count > 1 {
+            resolutions.append((current[1].reportId, current[1].owner, .needMoreInfo, "2026-12-03T09:00:00+08:00"))
+        }
+        if let overdue = older.first {
+            resolutions.append((overdue.reportId, overdue.owner, .manualReimbursement, "2026-12-03T14:00:00+08:00"))
+        }
+        try await publish(resolutions, topic: names.resolutions)
+        out.section("During the week: \(resolutions.count) resolutions published to \(names.resolutions)")
+        out.table(["report", "agency", "outcome", "recorded at"], resolutions.map { [$0.reportId, $0.agency, $0.outcome.rawValue, $0.at] })
+
+        clock.set("2026-12-04T16:01:00+08:00")
+        let returnTick = try await scheduler.tick()
+        out.section("Friday 16:01  the scheduler emitted \(returnTick.emitted.count) return batches (one per province) and dead-lettered \(returnTick.deadLettered) refused resolution(s)")
+        let afterReturn = try await operations.snapshot()
+        BatchTable.print(try operations.rebuild(.return, week: Self.week, snapshot: afterReturn), to: out)
+        let reader = TopicReader(brokers: brokers, logger: logger)
+        let deadLetters = try await reader.readAll(reader.topics { $0 == names.resolutionsDLQ })
+        out.section("Refused resolutions (\(names.resolutionsDLQ))")
+        out.table(["report", "code", "detail"], deadLetters.map {
+            [$0.keyString ?? "", $0.header(DeadLetterHeader.errorCode) ?? "", $0.header(DeadLetterHeader.errorDetail) ?? ""]
+        })
+        let status = try operations.status(week: Self.week, snapshot: afterReturn, now: clock.now())
+        out.section("Status: intake \(status.intake.emitted)/\(status.intake.expected) and return \(status.returns.emitted)/\(status.returns.expected) batches emitted; a second tick emits \(try await scheduler.tick().emitted.count) more.")
+    }
+
+    private func publish(_ resolutions: [(reportId: String, agency: String, outcome: ResolutionOutcome, at: String)], topic: String) async throws {
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(["bootstrap.servers": brokers]), logger: logger)
+        try await producer.send(resolutions.map { resolution in
+            let json = #"{"schema":"baocuo.resolution/v1","reportId":"\#(resolution.reportId)","agency":"\#(resolution.agency)","outcome":"\#(resolution.outcome.rawValue)","resolvedAt":"\#(resolution.at)"}"#
+            return ProducerRecord(topic: topic, key: Array(resolution.reportId.utf8), value: Array(json.utf8),
+                                  timestampMs: Timestamp.parseRFC3339(resolution.at)!.millisecondsSinceEpoch)
+        })
+        await producer.close()
     }
 }

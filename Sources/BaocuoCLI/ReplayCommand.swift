@@ -82,9 +82,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let configuration = try configOptions.load()
         let settings = configuration.settings
         let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.replay")
-        guard let brokers = brokers ?? (settings.kafka.brokers.isEmpty ? nil : settings.kafka.brokers.joined(separator: ",")) else {
-            throw ValidationError("no brokers: pass --brokers HOST:PORT or set kafka.brokers / BAOCUO_KAFKA_BROKERS")
-        }
+        let brokers = try settings.brokers(overriddenBy: brokers)
         let topics = TopicNames(prefix: settings.topicPrefix)
         let sourceTopic = fromTopic ?? topics.failures
         let group = group ?? ReplayOptions.defaultGroup(topic: sourceTopic)

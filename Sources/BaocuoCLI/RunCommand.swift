@@ -32,15 +32,20 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Port of the /metrics and /health endpoint (default: http.port of baocuo.yaml; 0 picks a free port).")
     var httpPort: Int?
 
+    @Flag(name: .long, help: "Do not run the weekly batch scheduler in this worker (it runs in every worker by default).")
+    var noScheduler = false
+
+    @Option(name: .long, help: "Weeks before the current one the scheduler re-checks at every tick for missed emissions and late data.")
+    var lookBackWeeks: Int = 8
+
     @OptionGroup var configOptions: ConfigOptions
 
     func run() async throws {
         let configuration = try configOptions.load()
         let settings = configuration.settings
         let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.router")
-        guard let brokers = brokers ?? (settings.kafka.brokers.isEmpty ? nil : settings.kafka.brokers.joined(separator: ",")) else {
-            throw ValidationError("no brokers: pass --brokers HOST:PORT or set kafka.brokers / BAOCUO_KAFKA_BROKERS")
-        }
+        let brokers = try settings.brokers(overriddenBy: brokers)
+        guard lookBackWeeks >= 0 else { throw ValidationError("--look-back-weeks must not be negative") }
         KafkaVersionCheck.log(to: logger)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -66,13 +71,21 @@ struct RunCommand: AsyncParsableCommand {
         let reloader = RulesReloader(configuration: configuration, group: group, rules: rules, logger: logger)
         let server = ObservabilityServer(host: settings.http.host, port: httpPort ?? settings.http.port,
                                          registry: registry, health: health, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup,
+                  failureTerminationBehavior: .gracefullyShutdownGroup),
+            .init(service: server),
+            .init(service: reloader),
+        ]
+        if !noScheduler {
+            let scheduler = WeeklyScheduler(configuration: configuration, options: WeeklySchedulerOptions(
+                brokers: brokers, lookBackWeeks: lookBackWeeks, checkerGroup: group + ".resolution-check",
+                kafkaProperties: settings.kafka.properties
+            ), logger: logger)
+            services.append(.init(service: scheduler))
+        }
         let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [
-                .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup,
-                      failureTerminationBehavior: .gracefullyShutdownGroup),
-                .init(service: server),
-                .init(service: reloader),
-            ],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))

@@ -154,7 +154,7 @@ enum FleetReport {
         ]
         guard let data = try? JSONSerialization.data(withJSONObject: row, options: [.sortedKeys]),
               let handle = FileHandle(forWritingAtPath: path) ?? {
-                  FileManager.default.createFile(atPath: path, contents: nil)
+                  _ = FileManager.default.createFile(atPath: path, contents: nil)
                   return FileHandle(forWritingAtPath: path)
               }() else { return }
         handle.seekToEndOfFile()

@@ -11,6 +11,8 @@ public struct TopicNames: Sendable, Hashable {
     public let resolutions: String
     /// Malformed or forbidden resolutions: `yb.agency.resolutions.dlq`.
     public let resolutionsDLQ: String
+    /// Internal: one marker per completed weekly batch emission (key batchId): `yb.baocuo.batches`.
+    public let batches: String
 
     public init(prefix: String = "yb.") {
         self.prefix = prefix
@@ -19,6 +21,7 @@ public struct TopicNames: Sendable, Hashable {
         ops = prefix + "ops.incidents"
         resolutions = prefix + "agency.resolutions"
         resolutionsDLQ = prefix + "agency.resolutions.dlq"
+        batches = prefix + "baocuo.batches"
     }
 
     /// A pooling region's queue of routed reports: `yb.agency.{region}.inbox`.

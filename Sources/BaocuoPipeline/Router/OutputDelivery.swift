@@ -110,7 +110,7 @@ final class OutputDelivery: Sendable {
     }
 
     /// Consumer settings a shared property map may carry that a producer rejects or warns about.
-    private static let consumerOnly: Set<String> = [
+    static let consumerOnly: Set<String> = [
         "group.id", "session.timeout.ms", "heartbeat.interval.ms", "auto.offset.reset", "enable.auto.commit",
         "enable.auto.offset.store", "partition.assignment.strategy", "fetch.wait.max.ms", "max.poll.interval.ms",
         "fetch.min.bytes", "fetch.max.bytes", "max.partition.fetch.bytes", "isolation.level", "group.instance.id",

@@ -109,7 +109,8 @@ public struct RecordRouter: Sendable {
         let receivedAt = Timestamp(millisecondsSinceEpoch: source.timestampMs)
         switch engine.route(value, receivedAt: receivedAt) {
         case .rejected(let rejection):
-            let dlqHeaders = deadLetterHeaders(original: headers(), rejection: rejection, source: source, failedAt: failedAt()) + extraHeaders
+            let dlqHeaders = DeadLetterHeader.headers(original: headers(), rejection: rejection, source: source, group: group,
+                                                      failedAt: failedAt(), utcOffsetSeconds: utcOffsetSeconds) + extraHeaders
             outputs.append(topic: topics.failuresDLQ, key: key, headers: dlqHeaders, timestampMs: source.timestampMs) {
                 $0.append(contentsOf: value)
             }
@@ -138,52 +139,4 @@ public struct RecordRouter: Sendable {
             return .routed(category: category, owner: routed.owner.code, copies: copies)
         }
     }
-
-    /// The original headers minus any earlier Baocuo error headers, plus this failure's
-    /// (CONTRACT §1). A re-driven record keeps its first origin (`baocuo.source.*`) so the first
-    /// failure stays traceable, and counts attempts.
-    func deadLetterHeaders(original: [KafkaHeader], rejection: Rejection, source: SourcePosition, failedAt: Timestamp) -> [KafkaHeader] {
-        var previous: [String: [UInt8]?] = [:]
-        var headers: [KafkaHeader] = []
-        for header in original {
-            if DeadLetterHeader.all.contains(header.key) {
-                previous[header.key] = header.value
-            } else {
-                headers.append(header)
-            }
-        }
-        let attempts = previous[DeadLetterHeader.attempts].flatMap { $0.flatMap { Int(String(decoding: $0, as: UTF8.self)) } } ?? 0
-        headers.append(KafkaHeader(key: DeadLetterHeader.errorCode, value: rejection.code.rawValue))
-        headers.append(KafkaHeader(key: DeadLetterHeader.errorDetail, value: rejection.detail))
-        if previous[DeadLetterHeader.sourceTopic] != nil {
-            for key in DeadLetterHeader.sourceKeys {
-                headers.append(KafkaHeader(key: key, value: previous[key] ?? nil))
-            }
-        } else {
-            headers.append(KafkaHeader(key: DeadLetterHeader.sourceTopic, value: source.topic))
-            headers.append(KafkaHeader(key: DeadLetterHeader.sourcePartition, value: String(source.partition)))
-            headers.append(KafkaHeader(key: DeadLetterHeader.sourceOffset, value: String(source.offset)))
-            headers.append(KafkaHeader(key: DeadLetterHeader.sourceTimestamp,
-                                        value: Timestamp(millisecondsSinceEpoch: source.timestampMs).rfc3339(utcOffsetSeconds: utcOffsetSeconds)))
-            headers.append(KafkaHeader(key: DeadLetterHeader.sourceGroup, value: group))
-        }
-        headers.append(KafkaHeader(key: DeadLetterHeader.failedAt, value: failedAt.rfc3339(utcOffsetSeconds: utcOffsetSeconds)))
-        headers.append(KafkaHeader(key: DeadLetterHeader.attempts, value: String(attempts + 1)))
-        return headers
-    }
-}
-
-/// Dead-letter header names (CONTRACT §1).
-public enum DeadLetterHeader {
-    public static let errorCode = "baocuo.error.code"
-    public static let errorDetail = "baocuo.error.detail"
-    public static let sourceTopic = "baocuo.source.topic"
-    public static let sourcePartition = "baocuo.source.partition"
-    public static let sourceOffset = "baocuo.source.offset"
-    public static let sourceTimestamp = "baocuo.source.timestamp"
-    public static let sourceGroup = "baocuo.source.group"
-    public static let failedAt = "baocuo.failed.at"
-    public static let attempts = "baocuo.attempts"
-    static let sourceKeys = [sourceTopic, sourcePartition, sourceOffset, sourceTimestamp, sourceGroup]
-    static let all: Set<String> = Set([errorCode, errorDetail, failedAt, attempts] + sourceKeys)
 }

@@ -18,6 +18,8 @@ public struct TopicLayout: Sendable {
             Topic(name: names.ops, partitions: 4),
             Topic(name: names.resolutions, partitions: 4),
             Topic(name: names.resolutionsDLQ, partitions: 1),
+            // Small and read whole at every scheduler tick; one partition keeps markers in emission order.
+            Topic(name: names.batches, partitions: 1),
         ]
         for region in regions.regions {
             topics.append(Topic(name: names.inbox(region: region.code), partitions: inboxPartitions))

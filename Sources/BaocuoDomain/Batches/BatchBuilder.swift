@@ -1,0 +1,50 @@
+/// Builds the weekly batches of CONTRACT §6 from recorded data and the calendar. Pure: the same
+/// sources and cycle always give the same batches, whenever and wherever they are built.
+public struct BatchBuilder: Sendable {
+    public let regions: RegionTable
+    public let encoder: BatchRecordEncoder
+
+    public init(regions: RegionTable, utcOffsetSeconds: Int) {
+        self.regions = regions
+        self.encoder = BatchRecordEncoder(utcOffsetSeconds: utcOffsetSeconds)
+    }
+
+    /// The intake batch of `region` for `cycle`: its reports whose intake is `cycle`, by reportId.
+    /// A region without reports gets a batch with no items, so its manifest says so.
+    public func intakeBatch(region: String, cycle: WeeklyCycle, sources: BatchSources) -> WeeklyBatch {
+        let items = (sources.reportsByOwner[region] ?? []).filter { $0.intakeBatch == cycle.week }.map(IntakeItem.init)
+        return WeeklyBatch(kind: .intake, scope: region, cycle: cycle, content: .intake(items), encoder: encoder)
+    }
+
+    /// The intake batches of every region of the table for `cycle`, in region order.
+    public func intakeBatches(cycle: WeeklyCycle, sources: BatchSources) -> [WeeklyBatch] {
+        regions.regions.map { intakeBatch(region: $0.code, cycle: cycle, sources: sources) }
+    }
+
+    /// The return batch of `province` for `cycle`: every report of the cycle's intake owned by a
+    /// region of the province, with the outcome that counts at `cycle.dueBy` (by reportId), then
+    /// every report of an earlier intake still unresolved at that deadline, `PENDING` and overdue
+    /// (by intake week, then reportId).
+    public func returnBatch(province: String, cycle: WeeklyCycle, sources: BatchSources) -> WeeklyBatch {
+        var current: [ReturnItem] = []
+        var carried: [ReturnItem] = []
+        for region in regions.regions(inProvince: province) {
+            for report in sources.reportsByOwner[region.code] ?? [] where report.intakeBatch <= cycle.week {
+                let resolution = sources.resolution(of: report.reportId, atOrBefore: cycle.dueBy)
+                if report.intakeBatch == cycle.week {
+                    current.append(ReturnItem(report: report, resolution: resolution, overdue: false))
+                } else if resolution == nil {
+                    carried.append(ReturnItem(report: report, resolution: nil, overdue: true))
+                }
+            }
+        }
+        current.sort { $0.report.reportId < $1.report.reportId }
+        carried.sort { ($0.report.intakeBatch, $0.report.reportId) < ($1.report.intakeBatch, $1.report.reportId) }
+        return WeeklyBatch(kind: .return, scope: province, cycle: cycle, content: .return(current + carried), encoder: encoder)
+    }
+
+    /// The return batches of every province of the table for `cycle`, in province order.
+    public func returnBatches(cycle: WeeklyCycle, sources: BatchSources) -> [WeeklyBatch] {
+        regions.provinces.map { returnBatch(province: $0, cycle: cycle, sources: sources) }
+    }
+}

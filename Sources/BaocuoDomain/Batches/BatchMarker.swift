@@ -1,0 +1,99 @@
+/// The record of one completed emission, written to `{prefix}baocuo.batches` (key: batchId) only
+/// after every item and the manifest of the batch were acknowledged. Its absence means the batch
+/// may be incomplete and must be emitted (again); its digest tells whether the batch as rebuilt
+/// now is still the one emitted.
+public struct BatchMarker: Sendable, Equatable {
+    public static let schema = "baocuo.batch-marker/v1"
+
+    public var batchId: String
+    public var kind: BatchKind
+    public var week: IsoWeek
+    /// The region (intake) or province (return).
+    public var scope: String
+    public var revision: Int
+    public var digest: String
+    public var itemCount: Int
+    /// When the emitting worker finished (its clock): for operators only, never read by batch logic.
+    public var emittedAt: Timestamp
+
+    public init(batch: WeeklyBatch, revision: Int, emittedAt: Timestamp) {
+        self.init(batchId: batch.batchId, kind: batch.kind, week: batch.cycle.week, scope: batch.scope,
+                  revision: revision, digest: batch.digest, itemCount: batch.itemCount, emittedAt: emittedAt)
+    }
+
+    public init(batchId: String, kind: BatchKind, week: IsoWeek, scope: String, revision: Int, digest: String,
+                itemCount: Int, emittedAt: Timestamp) {
+        self.batchId = batchId
+        self.kind = kind
+        self.week = week
+        self.scope = scope
+        self.revision = revision
+        self.digest = digest
+        self.itemCount = itemCount
+        self.emittedAt = emittedAt
+    }
+
+    /// The marker record's value.
+    public func encoded(utcOffsetSeconds: Int) -> [UInt8] {
+        var out: [UInt8] = Array(#"{"schema":"#.utf8)
+        JSONWriter.appendString(Self.schema, to: &out)
+        for (key, value) in [("batchId", batchId), ("kind", kind.rawValue), ("week", week.description), ("scope", scope)] {
+            out.append(UInt8(ascii: ","))
+            JSONWriter.appendString(key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONWriter.appendString(value, to: &out)
+        }
+        out.append(contentsOf: #","revision":\#(revision),"digest":"#.utf8)
+        JSONWriter.appendString(digest, to: &out)
+        out.append(contentsOf: #","itemCount":\#(itemCount),"emittedAt":""#.utf8)
+        emittedAt.appendRFC3339(to: &out, utcOffsetSeconds: utcOffsetSeconds)
+        out.append(contentsOf: #""}"#.utf8)
+        return out
+    }
+
+    /// Reads a marker record; nil for anything else.
+    public init?(record bytes: [UInt8]) {
+        let marker: BatchMarker? = bytes.withUnsafeBytes { raw in
+            var parser = JSONParser()
+            guard case .success(let document) = parser.parse(raw), document.kind(document.root) == .object,
+                  let schema = document.member(of: document.root, named: "schema"), document.stringEquals(schema, "baocuo.batch-marker/v1")
+            else { return nil }
+            func string(_ name: StaticString) -> String? {
+                guard let value = document.member(of: document.root, named: name), document.kind(value) == .string else { return nil }
+                return document.string(value)
+            }
+            func integer(_ name: StaticString) -> Int? {
+                guard let value = document.member(of: document.root, named: name), document.kind(value) == .number else { return nil }
+                return Int(String(decoding: document.rawBytes(value), as: UTF8.self))
+            }
+            guard let batchId = string("batchId"), let kind = string("kind").flatMap(BatchKind.init(rawValue:)),
+                  let week = string("week").flatMap(IsoWeek.init), let scope = string("scope"),
+                  let revision = integer("revision"), let digest = string("digest"), let itemCount = integer("itemCount"),
+                  let emittedAt = string("emittedAt").flatMap(Timestamp.parseRFC3339)
+            else { return nil }
+            return BatchMarker(batchId: batchId, kind: kind, week: week, scope: scope, revision: revision, digest: digest,
+                               itemCount: itemCount, emittedAt: emittedAt)
+        }
+        guard let marker else { return nil }
+        self = marker
+    }
+
+    /// The marker that stands for each batch, from markers in topic order: the highest revision,
+    /// and of two equal ones (two workers that raced) the later.
+    public static func latest(_ markers: some Sequence<BatchMarker>) -> [String: BatchMarker] {
+        var latest: [String: BatchMarker] = [:]
+        for marker in markers where marker.revision >= latest[marker.batchId]?.revision ?? 0 {
+            latest[marker.batchId] = marker
+        }
+        return latest
+    }
+
+    /// What emitting `batch` means given the marker that stands for it: nothing when the
+    /// marker's digest is the batch's (`emitted`), otherwise a new revision — the first, or the
+    /// next after content changed because data arrived late. A forced re-emission (operator
+    /// rebuild) of an unchanged batch repeats the marker's revision, so its records are identical.
+    public static func revision(for batch: WeeklyBatch, latest: BatchMarker?) -> (revision: Int, emitted: Bool) {
+        guard let latest else { return (1, false) }
+        return latest.digest == batch.digest ? (latest.revision, true) : (latest.revision + 1, false)
+    }
+}

@@ -1,0 +1,58 @@
+/// The fields of a routed v1 owner copy (CONTRACT §3) that weekly batches are built from.
+///
+/// Batches are built from what the router recorded (its `intakeBatch`, `dueBy`, `receivedAt`),
+/// not recomputed, so a batch agrees with what the agency saw in its inbox.
+public struct OwnerCopy: Sendable, Hashable {
+    public var reportId: String
+    /// The owner agency's pooling-region code.
+    public var owner: String
+    public var category: Category
+    /// The ISO week of the intake this report belongs to.
+    public var intakeBatch: IsoWeek
+    public var intakeAt: Timestamp
+    public var dueBy: Timestamp
+    /// The ingest record's timestamp: decides which intake a report belongs to.
+    public var receivedAt: Timestamp
+
+    public init(reportId: String, owner: String, category: Category, intakeBatch: IsoWeek,
+                intakeAt: Timestamp, dueBy: Timestamp, receivedAt: Timestamp) {
+        self.reportId = reportId
+        self.owner = owner
+        self.category = category
+        self.intakeBatch = intakeBatch
+        self.intakeAt = intakeAt
+        self.dueBy = dueBy
+        self.receivedAt = receivedAt
+    }
+
+    /// Reads the owner copy of routed v1 bytes; nil for `cc` and `ops` copies and for anything
+    /// that is not a well-formed routed v1 record (inbox topics hold nothing else, so such a
+    /// record can only be foreign and is not ours to batch).
+    public init?(routedRecord bytes: UnsafeRawBufferPointer) {
+        var parser = JSONParser()
+        guard case .success(let document) = parser.parse(bytes), document.kind(document.root) == .object else { return nil }
+        let root = document.root
+        func string(_ name: StaticString) -> String? {
+            guard let value = document.member(of: root, named: name), document.kind(value) == .string else { return nil }
+            return document.string(value)
+        }
+        func timestamp(_ name: StaticString) -> Timestamp? {
+            guard let value = document.member(of: root, named: name), document.kind(value) == .string else { return nil }
+            return document.withStringBytes(value) { Timestamp.parseRFC3339($0) }
+        }
+        guard let schema = document.member(of: root, named: "schema"), document.stringEquals(schema, "baocuo.routed/v1"),
+              let role = document.member(of: root, named: "role"), document.stringEquals(role, "owner"),
+              let reportId = string("reportId"), let owner = string("owner"),
+              let category = string("category").flatMap(Category.init(rawValue:)),
+              let intakeBatch = string("intakeBatch").flatMap(IsoWeek.init),
+              let intakeAt = timestamp("intakeAt"), let dueBy = timestamp("dueBy"), let receivedAt = timestamp("receivedAt")
+        else { return nil }
+        self.init(reportId: reportId, owner: owner, category: category, intakeBatch: intakeBatch,
+                  intakeAt: intakeAt, dueBy: dueBy, receivedAt: receivedAt)
+    }
+
+    public init?(routedRecord bytes: [UInt8]) {
+        guard let copy = bytes.withUnsafeBytes({ OwnerCopy(routedRecord: $0) }) else { return nil }
+        self = copy
+    }
+}

@@ -1,0 +1,156 @@
+import BaocuoDomain
+import BaocuoKafka
+import Logging
+import ServiceLifecycle
+
+/// Settings of the weekly batch scheduler that runs in every worker.
+public struct WeeklySchedulerOptions: Sendable {
+    public var brokers: String
+    /// Weeks before the current one re-checked at every tick (late data, missed emissions).
+    public var lookBackWeeks: Int
+    /// Waited after an intake or due instant before the first emission, so that what was recorded
+    /// just before it has been routed.
+    public var settleDelay: Duration
+    /// How often the scheduler looks for due batches, late data and refused resolutions.
+    public var tickInterval: Duration
+    /// Before emitting, each worker waits a random time up to this, then re-reads the markers:
+    /// when several workers see the same due batch, usually only the first emits it.
+    public var raceJitter: Duration
+    /// The consumer group whose committed offsets on the resolutions topic track the DLQ check.
+    public var checkerGroup: String
+    /// librdkafka properties (TLS, SASL, …) for every client.
+    public var kafkaProperties: [String: String]
+
+    public init(brokers: String, lookBackWeeks: Int = 8, settleDelay: Duration = .seconds(60),
+                tickInterval: Duration = .seconds(60), raceJitter: Duration = .seconds(5),
+                checkerGroup: String = "baocuo-resolution-check", kafkaProperties: [String: String] = [:]) {
+        self.brokers = brokers
+        self.lookBackWeeks = lookBackWeeks
+        self.settleDelay = settleDelay
+        self.tickInterval = tickInterval
+        self.raceJitter = raceJitter
+        self.checkerGroup = checkerGroup
+        self.kafkaProperties = kafkaProperties
+    }
+}
+
+/// What one tick did.
+public struct SchedulerTick: Sendable {
+    /// Markers of the batches this worker emitted (first emissions and new revisions).
+    public var emitted: [BatchMarker] = []
+    /// Due batches another worker had already emitted unchanged.
+    public var alreadyEmitted = 0
+    /// Refused resolutions dead-lettered.
+    public var deadLettered = 0
+}
+
+/// The weekly batch scheduler (CONTRACT §6): a `Service` in every `baocuo run` worker. At each
+/// tick it reads the recorded data, rebuilds every due batch of the look-back window, and emits
+/// those whose marker is missing or whose content changed (late data: a new revision). No
+/// worker is special: they all do the same, and emission is idempotent (see `BatchEmitter`).
+public final class WeeklyScheduler: Service, Sendable {
+    public let options: WeeklySchedulerOptions
+    private let names: TopicNames
+    private let builder: BatchBuilder
+    private let schedule: BatchSchedule
+    private let clock: any SchedulerClock
+    private let reader: TopicReader
+    private let emitter: BatchEmitter
+    private let checker: ResolutionChecker
+    private let logger: Logger
+
+    public init(configuration: DomainConfiguration, options: WeeklySchedulerOptions, clock: any SchedulerClock = SystemClock(),
+                logger: Logger) {
+        let settings = configuration.settings
+        let utcOffset = settings.schedule.utcOffsetSeconds
+        self.options = options
+        self.clock = clock
+        self.logger = logger
+        names = TopicNames(prefix: settings.topicPrefix)
+        builder = BatchBuilder(regions: configuration.regions, utcOffsetSeconds: utcOffset)
+        schedule = BatchSchedule(calendar: configuration.calendar, lookBackWeeks: options.lookBackWeeks,
+                                 settleMilliseconds: options.settleDelay.milliseconds)
+        reader = TopicReader(brokers: options.brokers, logger: logger, properties: options.kafkaProperties)
+        emitter = BatchEmitter(names: names, encoder: builder.encoder, brokers: options.brokers,
+                               kafkaProperties: options.kafkaProperties, logger: logger)
+        checker = ResolutionChecker(names: names, group: options.checkerGroup, brokers: options.brokers,
+                                    kafkaProperties: options.kafkaProperties, utcOffsetSeconds: utcOffset, logger: logger)
+    }
+
+    /// Ticks until graceful shutdown: at every `tickInterval`, and as soon as something falls due.
+    /// A failed tick is logged and retried at the next one: nothing it did half is trusted.
+    public func run() async throws {
+        logger.info("weekly scheduler starting", metadata: [
+            "lookBackWeeks": "\(options.lookBackWeeks)", "tickInterval": "\(options.tickInterval)",
+        ])
+        // Workers started together tick at different moments, which keeps most emissions single.
+        var next = Timestamp(millisecondsSinceEpoch: clock.now().millisecondsSinceEpoch
+                             + Int64.random(in: 0...options.tickInterval.milliseconds))
+        while true {
+            do {
+                let wake = next
+                try await cancelWhenGracefulShutdown { try await self.clock.sleep(until: wake) }
+                // A tick cut short by shutdown is safe: a batch without its marker is emitted again, identically.
+                _ = try await cancelWhenGracefulShutdown { try await self.tick() }
+            } catch is CancellationError {
+                break
+            } catch {
+                logger.error("weekly scheduler tick failed; retrying at the next tick", metadata: ["error": "\(error)"])
+            }
+            if Task.isShuttingDownGracefully || Task.isCancelled { break }
+            let now = clock.now()
+            next = min(Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + options.tickInterval.milliseconds),
+                       schedule.nextDue(after: now))
+        }
+        logger.info("weekly scheduler stopped")
+    }
+
+    /// One pass at the clock's current time: dead-letters refused resolutions, then emits every
+    /// due batch of the look-back window that has no marker or whose content changed.
+    @discardableResult
+    public func tick() async throws -> SchedulerTick {
+        let now = clock.now()
+        var result = SchedulerTick()
+        let snapshot = try await WeeklySnapshot.read(reader: reader, names: names)
+        result.deadLettered = try await checker.deadLetterRefused(in: snapshot, failedAt: now)
+        let due = schedule.dueCycles(at: now).flatMap { due in
+            builder.intakeBatches(cycle: due.cycle, sources: snapshot.sources)
+                + (due.returnDue ? builder.returnBatches(cycle: due.cycle, sources: snapshot.sources) : [])
+        }
+        var pending = plan(due, markers: snapshot.markers)
+        result.alreadyEmitted = due.count - pending.count
+        if !pending.isEmpty && options.raceJitter > .zero {
+            try await Task.sleep(for: .milliseconds(Int64.random(in: 0...options.raceJitter.milliseconds)))
+            let markers = try await WeeklySnapshot.readMarkers(reader: reader, names: names)
+            pending = plan(pending.map(\.batch), markers: markers)
+            result.alreadyEmitted = due.count - pending.count
+        }
+        try Task.checkCancellation()
+        result.emitted = try await emitter.emit(pending, emittedAt: now)
+        for marker in result.emitted where marker.revision > 1 {
+            logger.notice("batch re-emitted with late data", metadata: [
+                "batchId": "\(marker.batchId)", "revision": "\(marker.revision)", "items": "\(marker.itemCount)",
+            ])
+        }
+        if !result.emitted.isEmpty {
+            logger.info("weekly batches emitted", metadata: ["count": "\(result.emitted.count)"])
+        }
+        return result
+    }
+
+    /// The batches to emit and at which revision: those not already emitted with this content.
+    private func plan(_ batches: [WeeklyBatch], markers: [String: BatchMarker]) -> [PlannedEmission] {
+        batches.compactMap { batch in
+            let (revision, emitted) = BatchMarker.revision(for: batch, latest: markers[batch.batchId])
+            return emitted ? nil : PlannedEmission(batch: batch, revision: revision)
+        }
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded down.
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}
