@@ -17,6 +17,7 @@ struct Baocuo: AsyncParsableCommand {
             ConfigCommand.self,
             CalendarCommand.self,
             BatchCommand.self,
+            ReplayCommand.self,
         ]
     )
 }

@@ -63,8 +63,9 @@ struct RunCommand: AsyncParsableCommand {
             maxRecordBytes: settings.limits.maxRecordBytes
         )
         let worker = RouterWorker(options: options, rules: rules, logger: logger, events: RouterEvents(
-            onPoll: { health.recordPoll(brokerReachable: true) },
+            onPoll: { health.recordPoll(brokerReachable: $0) },
             onAssignment: { health.recordAssignment(partitions: $0) },
+            onBrokerState: { health.recordBrokerState(anyUp: $0) },
             onStopping: { health.recordStopping() }
         ))
         let reloader = RulesReloader(configuration: configuration, group: group, rules: rules, logger: logger)

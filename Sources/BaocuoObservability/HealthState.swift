@@ -3,7 +3,9 @@ import Synchronization
 /// What `/health/live` and `/health/ready` report, fed by the worker as it runs.
 ///
 /// Live: the worker's loop has polled recently (a stuck loop is not alive, even if the process is).
-/// Ready: the worker holds an assignment and the broker answered recently.
+/// Ready: the worker holds an assignment and a broker answered recently — a poll that returned
+/// records, or a Kafka statistics report with a broker connection up. A report with every broker
+/// connection down makes the worker not ready at once.
 public final class HealthState: Sendable {
     private struct State {
         var lastPollAt: ContinuousClock.Instant?
@@ -30,6 +32,13 @@ public final class HealthState: Sendable {
             $0.lastPollAt = now
             if brokerReachable { $0.lastBrokerContactAt = now }
         }
+    }
+
+    /// From the Kafka client's statistics (every `statistics.interval.ms`): whether any broker
+    /// connection is up.
+    public func recordBrokerState(anyUp: Bool) {
+        let now = ContinuousClock.now
+        state.withLock { $0.lastBrokerContactAt = anyUp ? now : nil }
     }
 
     public func recordAssignment(partitions: Int) {

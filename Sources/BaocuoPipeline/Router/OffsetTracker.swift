@@ -40,10 +40,11 @@ public final class OffsetTracker: Sendable {
     /// Records currently waiting for acknowledgements, across partitions.
     public var inFlightRecords: Int { state.withLock { $0.inFlightRecords } }
 
-    /// Starts tracking a consumed record that will produce `outputs` records (≥ 1) and returns the
-    /// token to attach to each of them. Offsets of one partition must be begun in increasing order.
+    /// Starts tracking a consumed record that will produce `outputs` records and returns the token
+    /// to attach to each of them. A record with no outputs (one a replay skips) completes at once, so
+    /// the frontier can pass it. Offsets of one partition must be begun in increasing order.
     public func begin(_ partition: TopicPartition, offset: Int64, outputs: Int) -> UInt64 {
-        precondition(outputs > 0, "a record always has at least one output (a routed copy or a DLQ record)")
+        precondition(outputs >= 0, "a negative output count")
         return state.withLock { state in
             let slotNumber: Int
             if let existing = state.slotIndex[partition] {
@@ -53,8 +54,8 @@ public final class OffsetTracker: Sendable {
                 state.slots.append(Slot(partition: partition))
                 state.slotIndex[partition] = slotNumber
             }
-            state.inFlightRecords += 1
-            let sequence = state.slots[slotNumber].begin(offset: offset, outputs: Int32(outputs))
+            let (sequence, completed) = state.slots[slotNumber].begin(offset: offset, outputs: Int32(outputs))
+            state.inFlightRecords += 1 - completed
             return UInt64(slotNumber) << Self.sequenceBits | sequence
         }
     }
@@ -134,11 +135,13 @@ public final class OffsetTracker: Sendable {
 }
 
 extension OffsetTracker.Slot {
-    mutating func begin(offset: Int64, outputs: Int32) -> UInt64 {
+    /// Returns the record's sequence number and how many records completed with it (a record
+    /// without outputs completes when every record before it has).
+    mutating func begin(offset: Int64, outputs: Int32) -> (sequence: UInt64, completed: Int) {
         let sequence = baseSequence + UInt64(pendingOutputs.count)
         pendingOutputs.append(outputs)
         offsets.append(offset)
-        return sequence
+        return (sequence, outputs == 0 && !failed ? advanceFrontier() : 0)
     }
 
     /// Returns how many records completed (left the in-flight window) because of this acknowledgement.
@@ -149,6 +152,11 @@ extension OffsetTracker.Slot {
         if failed { self.failed = true }
         pendingOutputs[index] -= 1
         guard !self.failed else { return 0 }
+        return advanceFrontier()
+    }
+
+    /// Moves the frontier past every leading record whose outputs are all acknowledged.
+    private mutating func advanceFrontier() -> Int {
         var completed = 0
         while head < pendingOutputs.count, pendingOutputs[head] == 0 {
             frontier = offsets[head] + 1

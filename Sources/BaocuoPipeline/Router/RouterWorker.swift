@@ -59,8 +59,6 @@ public final class RouterWorker: Service, Sendable {
     private let logger: Logger
     private let metrics: RouterMetrics
     private let events: RouterEvents
-    private let tracker = OffsetTracker()
-    private let deliveryFailure = FirstFailure()
     private let stopRequested = Atomic<Bool>(false)
 
     public init(options: RouterOptions, rules: RouterRules, logger: Logger, events: RouterEvents = RouterEvents()) {
@@ -81,32 +79,26 @@ public final class RouterWorker: Service, Sendable {
         logger.info("router starting", metadata: [
             "group": "\(options.group)", "topic": "\(inputTopic)", "librdkafka": "\(librdkafkaVersion)",
         ])
-        let producer = try KafkaProducer(
-            configuration: KafkaConfiguration(producerProperties()),
-            logger: logger,
-            deliveryHandler: { [tracker, deliveryFailure, metrics] report in
-                if let error = report.error {
-                    deliveryFailure.record(error)
-                    tracker.acknowledge(report.token, failed: true)
-                    metrics.deliveryFailures.increment()
-                } else {
-                    tracker.acknowledge(report.token)
-                }
-            }
+        let delivery = try OutputDelivery(
+            properties: OutputDelivery.producerProperties(brokers: options.brokers, clientID: clientID,
+                                                          maxRecordBytes: options.maxRecordBytes, overrides: options.kafkaProperties),
+            logger: logger, metrics: metrics
         )
-        let rebalance = RebalanceListener(tracker: tracker, logger: logger, drainTimeout: options.drainTimeout,
+        let rebalance = RebalanceListener(tracker: delivery.tracker, logger: logger, drainTimeout: options.drainTimeout,
                                           onAssignment: events.onAssignment)
+        let statistics = StatisticsMetrics(onBrokerState: events.onBrokerState)
         let consumer = try KafkaConsumer(
             configuration: KafkaConfiguration(consumerProperties()),
             topics: [inputTopic],
             logger: logger,
-            rebalanceHandler: rebalance
+            rebalanceHandler: rebalance,
+            statisticsHandler: statistics.submit
         )
         rebalance.attach(consumer)
         var failure: Error?
         do {
             try await withGracefulShutdownHandler {
-                try await self.consumeLoop(consumer: consumer, producer: producer)
+                try await self.consumeLoop(consumer: consumer, delivery: delivery)
             } onGracefulShutdown: {
                 self.requestStop()
             }
@@ -115,10 +107,10 @@ public final class RouterWorker: Service, Sendable {
         }
         events.stopping()
         // Whatever stopped the loop, commit what is safely done, then leave the group.
-        await drain(producer: producer, timeout: options.drainTimeout)
-        await commitFrontier(consumer: consumer, partitions: nil)
+        await delivery.drain(timeout: options.drainTimeout)
+        await delivery.commitFrontier(consumer: consumer, partitions: nil)
         await consumer.close()
-        await producer.close()
+        await delivery.producer.close()
         if let failure {
             logger.critical("router stopped on an error; uncommitted records will be routed again by the fleet", metadata: ["error": "\(failure)"])
             throw failure
@@ -126,40 +118,36 @@ public final class RouterWorker: Service, Sendable {
         logger.info("router stopped cleanly")
     }
 
-    private func consumeLoop(consumer: KafkaConsumer, producer: KafkaProducer) async throws {
+    private func consumeLoop(consumer: KafkaConsumer, delivery: OutputDelivery) async throws {
         var outputs = OutputBatch()
         var lastCommit = ContinuousClock.now
         while !stopRequested.load(ordering: .relaxed) {
-            if let error = deliveryFailure.first {
+            if let error = delivery.failure {
                 throw RouterError.deliveryFailed(error)
             }
-            if tracker.inFlightRecords >= options.maxInFlightRecords {
+            if delivery.tracker.inFlightRecords >= options.maxInFlightRecords {
                 // Backpressure: let acknowledgements catch up before fetching more.
                 try await Task.sleep(for: .milliseconds(1))
                 continue
             }
             let batch = try await consumer.poll(maxMessages: options.pollBatchSize, timeout: .milliseconds(100))
-            events.polled()
+            events.polled(receivedRecords: !batch.isEmpty)
             if !batch.isEmpty {
-                try route(batch, outputs: &outputs, producer: producer)
+                try route(batch, outputs: &outputs, delivery: delivery)
             }
             let now = ContinuousClock.now
             if now - lastCommit >= options.commitInterval {
                 lastCommit = now
-                await commitFrontier(consumer: consumer, partitions: nil)
+                await delivery.commitFrontier(consumer: consumer, partitions: nil)
             }
         }
     }
 
-    private func route(_ batch: ConsumedBatch, outputs: inout OutputBatch, producer: KafkaProducer) throws {
+    private func route(_ batch: ConsumedBatch, outputs: inout OutputBatch, delivery: OutputDelivery) throws {
         let router = rules.router
-        outputs.removeAll()
-        var tokens: [UInt64] = []
-        tokens.reserveCapacity(batch.count)
         var tally = RouteTally()
         let wallClock = { Timestamp(millisecondsSinceEpoch: WallClock.nowMilliseconds()) }
-        for message in batch {
-            let firstOutput = outputs.records.count
+        try delivery.produce(batch, outputs: &outputs) { message, outputs in
             let source = SourcePosition(topic: message.topic, partition: message.partition, offset: message.offset,
                                         timestampMs: message.timestampMs ?? WallClock.nowMilliseconds())
             let summary = message.withKey { key in
@@ -169,15 +157,6 @@ public final class RouterWorker: Service, Sendable {
                 }
             }
             tally.add(summary)
-            let token = tracker.begin(message.topicPartition, offset: message.offset, outputs: outputs.records.count - firstOutput)
-            for _ in firstOutput..<outputs.records.count { tokens.append(token) }
-        }
-        for index in outputs.records.indices {
-            let record = outputs.records[index]
-            try outputs.withBytes(of: index) { key, value in
-                try producer.produce(topic: record.topic, key: key, value: value, headers: record.headers,
-                                     timestampMs: record.timestampMs, token: tokens[index])
-            }
         }
         metrics.record(tally, consumed: batch.count)
     }
@@ -195,74 +174,12 @@ public final class RouterWorker: Service, Sendable {
             // Eager assignment: cooperative-sticky has a lag-spike bug before librdkafka 2.4.
             "partition.assignment.strategy": "range,roundrobin",
             "fetch.wait.max.ms": "50",
+            // Consumer lag, broker RTT and broker states for /metrics and /health/ready.
+            "statistics.interval.ms": "5000",
         ]
         properties.merge(options.kafkaProperties) { _, configured in configured }
         return properties
     }
-
-    func producerProperties() -> [String: String] {
-        var properties = [
-            "bootstrap.servers": options.brokers,
-            "client.id": clientID,
-            // Idempotence: broker-side retries never duplicate or reorder an output.
-            "enable.idempotence": "true",
-            "linger.ms": "5",
-            "batch.num.messages": "10000",
-            "queue.buffering.max.messages": "500000",
-            // Outputs embed the input report (up to the 1 MiB record limit) plus the routing fields.
-            "message.max.bytes": String(options.maxRecordBytes + 64 * 1024),
-        ]
-        properties.merge(options.kafkaProperties.filter { !Self.consumerOnly.contains($0.key) }) { _, configured in configured }
-        return properties
-    }
-
-    /// Consumer settings a shared property map may carry that a producer rejects or warns about.
-    static let consumerOnly: Set<String> = [
-        "group.id", "session.timeout.ms", "heartbeat.interval.ms", "auto.offset.reset", "enable.auto.commit",
-        "enable.auto.offset.store", "partition.assignment.strategy", "fetch.wait.max.ms", "max.poll.interval.ms",
-        "fetch.min.bytes", "fetch.max.bytes", "max.partition.fetch.bytes", "isolation.level", "group.instance.id",
-    ]
-
-    /// Waits until every produced output is acknowledged (or the timeout passes).
-    private func drain(producer: KafkaProducer, timeout: Duration) async {
-        do {
-            try await producer.flush(timeout: timeout)
-        } catch {
-            logger.error("outputs not all acknowledged before the deadline; their records stay uncommitted", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// Commits the frontier of `partitions` (all tracked partitions when nil).
-    func commitFrontier(consumer: KafkaConsumer, partitions: Set<TopicPartition>?) async {
-        let offsets: [(TopicPartition, Int64)]
-        if let partitions {
-            offsets = tracker.frontiers(of: partitions)
-        } else {
-            offsets = tracker.takeCommittableOffsets()
-        }
-        guard !offsets.isEmpty else { return }
-        do {
-            try await consumer.commit(offsets.map { TopicPartitionOffset(topic: $0.0.topic, partition: $0.0.partition, offset: $0.1) })
-            metrics.commits.increment()
-        } catch {
-            // Not fatal: the frontier is offered again at the next interval; a crash meanwhile repeats
-            // work, never skips it.
-            if partitions == nil { tracker.commitFailed(offsets) }
-            logger.warning("offset commit failed; will retry", metadata: ["error": "\(error)"])
-            metrics.commitFailures.increment()
-        }
-    }
-}
-
-/// The first permanent delivery failure, recorded on the producer's thread, read by the loop.
-final class FirstFailure: Sendable {
-    private let value = Mutex<KafkaError?>(nil)
-
-    func record(_ error: KafkaError) {
-        value.withLock { if $0 == nil { $0 = error } }
-    }
-
-    var first: KafkaError? { value.withLock { $0 } }
 }
 
 public enum RouterError: Error, CustomStringConvertible {
@@ -300,17 +217,22 @@ struct RouteTally {
 
 /// Hooks for the health endpoint and tests.
 public struct RouterEvents: Sendable {
-    public var onPoll: @Sendable () -> Void
+    /// After every poll; `true` when it returned records, which proves a broker answered.
+    public var onPoll: @Sendable (_ receivedRecords: Bool) -> Void
+    /// The number of partitions assigned, after every rebalance.
     public var onAssignment: @Sendable (Int) -> Void
+    /// After every statistics report (`statistics.interval.ms`): whether any broker connection is up.
+    public var onBrokerState: @Sendable (_ anyBrokerUp: Bool) -> Void
     public var onStopping: @Sendable () -> Void
 
-    public init(onPoll: @escaping @Sendable () -> Void = {}, onAssignment: @escaping @Sendable (Int) -> Void = { _ in },
-                onStopping: @escaping @Sendable () -> Void = {}) {
+    public init(onPoll: @escaping @Sendable (Bool) -> Void = { _ in }, onAssignment: @escaping @Sendable (Int) -> Void = { _ in },
+                onBrokerState: @escaping @Sendable (Bool) -> Void = { _ in }, onStopping: @escaping @Sendable () -> Void = {}) {
         self.onPoll = onPoll
         self.onAssignment = onAssignment
+        self.onBrokerState = onBrokerState
         self.onStopping = onStopping
     }
 
-    func polled() { onPoll() }
+    func polled(receivedRecords: Bool) { onPoll(receivedRecords) }
     func stopping() { onStopping() }
 }

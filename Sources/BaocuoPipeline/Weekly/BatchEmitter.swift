@@ -59,7 +59,7 @@ public struct BatchEmitter: Sendable {
     public func emit(_ emissions: [PlannedEmission], emittedAt: Timestamp) async throws -> [BatchMarker] {
         guard !emissions.isEmpty else { return [] }
         var properties = ["bootstrap.servers": brokers, "enable.idempotence": "true", "linger.ms": "5"]
-        properties.merge(kafkaProperties.filter { !RouterWorker.consumerOnly.contains($0.key) }) { _, configured in configured }
+        properties.merge(kafkaProperties.filter { !OutputDelivery.consumerOnly.contains($0.key) }) { _, configured in configured }
         let producer = try KafkaProducer(configuration: KafkaConfiguration(properties), logger: logger)
         do {
             try await producer.send(emissions.flatMap(records(of:)))

@@ -66,7 +66,7 @@ public struct ResolutionChecker: Sendable {
         }
         if !deadLetters.isEmpty {
             var properties = ["bootstrap.servers": brokers, "enable.idempotence": "true"]
-            properties.merge(kafkaProperties.filter { !RouterWorker.consumerOnly.contains($0.key) }) { _, configured in configured }
+            properties.merge(kafkaProperties.filter { !OutputDelivery.consumerOnly.contains($0.key) }) { _, configured in configured }
             let producer = try KafkaProducer(configuration: KafkaConfiguration(properties), logger: logger)
             do {
                 try await producer.send(deadLetters)

@@ -5,7 +5,8 @@ import Testing
 
 /// Runs router workers in this process against a mock cluster with the contract topics.
 struct RouterHarness {
-    let configuration = TestConfiguration.shared
+    /// The rules and topic prefix of the workers (the checkout's `Config/` unless given).
+    var configuration = TestConfiguration.shared
     var names: TopicNames { TopicNames(prefix: configuration.settings.topicPrefix) }
 
     /// A cluster with the contract topics.

@@ -50,12 +50,13 @@ enum SampleReports {
         return data.split(separator: UInt8(ascii: "\n")).map(Array.init)
     }()
 
-    static func generate(count: Int) -> [[UInt8]] {
+    /// `tag` keeps the ids of one test apart from another's on a shared cluster.
+    static func generate(count: Int, tag: String = "") -> [[UInt8]] {
         (0..<count).map { index in
             let line = lines[index % lines.count]
             guard let range = reportIdValueRange(in: line) else { return line }
             var copy = Array(line[..<range.upperBound])
-            copy.append(contentsOf: Array("-\(index)".utf8))
+            copy.append(contentsOf: Array("\(tag)-\(index)".utf8))
             copy.append(contentsOf: line[range.upperBound...])
             return copy
         }
@@ -73,8 +74,9 @@ enum SampleReports {
         return nil
     }
 
-    /// Produces lines into `topic` keyed by nothing, timestamped `baseMs + index`.
-    static func load(_ lines: [[UInt8]], topic: String, brokers: String, baseMs: Int64 = 1_795_000_000_000) async throws {
+    /// Produces lines into `topic` (into `partition` when given) keyed by nothing, timestamped `baseMs + index`.
+    static func load(_ lines: [[UInt8]], topic: String, partition: Int32? = nil, brokers: String,
+                     baseMs: Int64 = 1_795_000_000_000) async throws {
         // No sticky partitioning: unkeyed records spread evenly, so no partition of the mock
         // exceeds its ~5 MB retention and silently drops the oldest records.
         let producer = try KafkaProducer(configuration: KafkaConfiguration([
@@ -82,7 +84,7 @@ enum SampleReports {
         ]), logger: TestLogging.logger)
         var batch: [ProducerRecord] = []
         for (index, line) in lines.enumerated() {
-            batch.append(ProducerRecord(topic: topic, value: line, timestampMs: baseMs + Int64(index)))
+            batch.append(ProducerRecord(topic: topic, partition: partition, value: line, timestampMs: baseMs + Int64(index)))
             if batch.count == 5000 {
                 try await producer.send(batch)
                 batch.removeAll()

@@ -1,0 +1,134 @@
+import BaocuoDomain
+import BaocuoKafka
+
+/// Which records of the source topic a replay takes: a range (by offsets or by receive time, or the
+/// whole topic) narrowed, optionally, to a set of report ids.
+public struct ReplaySelection: Sendable, Hashable {
+    public enum Range: Sendable, Hashable {
+        /// Offsets `start..<end` of one partition, or of every partition when `partition` is nil;
+        /// a missing bound is the partition's low / high watermark.
+        case offsets(partition: Int32?, start: Int64?, end: Int64?)
+        /// Records whose timestamp (the receive time) lies in `since..<until`.
+        case time(since: Timestamp, until: Timestamp)
+        /// Every record of every partition (with a report id filter).
+        case all
+    }
+
+    public var range: Range
+    /// When set, only records whose key or decoded reportId is in the set.
+    public var reportIds: Set<String>?
+
+    public init(range: Range, reportIds: Set<String>? = nil) {
+        self.range = range
+        self.reportIds = reportIds
+    }
+
+    /// A stable description, the basis of the run id (so that a resumed run keeps its id).
+    var canonicalDescription: String {
+        var text: String
+        switch range {
+        case .offsets(let partition, let start, let end):
+            text = "offsets p=\(partition.map(String.init) ?? "*") \(start.map(String.init) ?? "low")..<\(end.map(String.init) ?? "high")"
+        case .time(let since, let until):
+            text = "time \(since.millisecondsSinceEpoch)..<\(until.millisecondsSinceEpoch)"
+        case .all:
+            text = "all"
+        }
+        if let reportIds { text += " ids " + reportIds.sorted().joined(separator: ",") }
+        return text
+    }
+}
+
+/// Settings of one `baocuo replay` run.
+public struct ReplayOptions: Sendable {
+    public var brokers: String
+    /// The topic to read: the ingest topic, or its dead-letter topic for a re-drive.
+    public var sourceTopic: String
+    /// The replay's own consumer group: its committed offsets are the checkpoint.
+    public var group: String
+    /// The router fleet's group, which a replay refuses to use (besides `baocuo-router`).
+    public var fleetGroup: String
+    public var selection: ReplaySelection
+    /// False: preview only (nothing produced, nothing committed).
+    public var execute: Bool
+    /// Records per second when executing; nil: as fast as the cluster acknowledges.
+    public var recordsPerSecond: Int?
+    /// Ignore the group's checkpoint and start the range over.
+    public var restart: Bool
+    /// librdkafka properties (TLS, SASL, …) applied over Baocuo's defaults.
+    public var kafkaProperties: [String: String]
+    public var pollBatchSize: Int
+    public var commitInterval: Duration
+    public var drainTimeout: Duration
+    public var maxRecordBytes: Int
+
+    public init(brokers: String, sourceTopic: String, group: String, fleetGroup: String = "baocuo-router", selection: ReplaySelection, execute: Bool = false,
+                recordsPerSecond: Int? = nil, restart: Bool = false, kafkaProperties: [String: String] = [:],
+                pollBatchSize: Int = 500, commitInterval: Duration = .milliseconds(500), drainTimeout: Duration = .seconds(30),
+                maxRecordBytes: Int = 1 << 20) {
+        self.brokers = brokers
+        self.sourceTopic = sourceTopic
+        self.group = group
+        self.fleetGroup = fleetGroup
+        self.selection = selection
+        self.execute = execute
+        self.recordsPerSecond = recordsPerSecond
+        self.restart = restart
+        self.kafkaProperties = kafkaProperties
+        self.pollBatchSize = pollBatchSize
+        self.commitInterval = commitInterval
+        self.drainTimeout = drainTimeout
+        self.maxRecordBytes = maxRecordBytes
+    }
+
+    /// Throws when `group` is the fleet's: committing there would move the fleet's offsets.
+    func validateGroup() throws(ReplayError) {
+        if group == "baocuo-router" || group == fleetGroup { throw .fleetGroup(group) }
+    }
+
+    /// The default group of a replay of `topic`.
+    public static func defaultGroup(topic: String) -> String { "baocuo-replay-\(topic)" }
+
+    /// The run id stamped on every output (`baocuo.replay.id`): the same for the same group, topic and
+    /// selection, so a resumed run continues under its id and recognises its own dead-letter records.
+    public var runID: String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: stable across processes, unlike Hasher
+        for byte in "\(group)|\(sourceTopic)|\(selection.canonicalDescription)".utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return "replay-" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+/// Provenance headers of every replayed output.
+public enum ReplayHeader {
+    /// The run id (``ReplayOptions/runID``).
+    public static let id = "baocuo.replay.id"
+    /// The replayed record: `topic[partition]@offset`.
+    public static let source = "baocuo.replay.source"
+    /// When it was replayed, RFC 3339 in the deployment's zone.
+    public static let at = "baocuo.replay.at"
+    static let all: Set<String> = [id, source, at]
+}
+
+/// A replay that cannot start.
+public enum ReplayError: Error, CustomStringConvertible {
+    case fleetGroup(String)
+    case unknownTopic(String)
+    case unknownPartition(String, Int32)
+    case deliveryFailed(KafkaError)
+
+    public var description: String {
+        switch self {
+        case .fleetGroup(let group):
+            "group \(group) is the router fleet's: a replay commits its own checkpoint and must use its own group (--group)"
+        case .unknownTopic(let topic):
+            "topic \(topic) does not exist"
+        case .unknownPartition(let topic, let partition):
+            "topic \(topic) has no partition \(partition)"
+        case .deliveryFailed(let error):
+            "an output could not be delivered (\(error)); stopped without moving the checkpoint past it"
+        }
+    }
+}

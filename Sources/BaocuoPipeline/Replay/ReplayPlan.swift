@@ -1,0 +1,138 @@
+import BaocuoDomain
+import BaocuoKafka
+import Logging
+
+/// The offsets a replay reads, per partition, resolved against the cluster and the group's checkpoint.
+public struct ReplayPlan: Sendable {
+    public struct PartitionRange: Sendable, Equatable {
+        public var partition: Int32
+        /// The first offset of the range.
+        public var start: Int64
+        /// One past the last offset of the range (exclusive).
+        public var end: Int64
+        /// Where this run starts reading: `start`, or the checkpoint of an interrupted run.
+        public var from: Int64
+
+        public init(partition: Int32, start: Int64, end: Int64, from: Int64) {
+            self.partition = partition
+            self.start = start
+            self.end = end
+            self.from = from
+        }
+
+        public var remaining: Int64 { max(0, end - from) }
+        public var isResumed: Bool { from > start }
+    }
+
+    public var topic: String
+    public var group: String
+    public var runID: String
+    public var partitions: [PartitionRange]
+    /// How the time range was found: nil for offset selections.
+    public var timeLookup: TimeLookup?
+
+    public enum TimeLookup: Sendable, Equatable {
+        /// The broker's offsetsForTimes narrowed each partition's range.
+        case offsetsForTimes
+        /// The broker answered offsetsForTimes wrongly (librdkafka 2.0.2's mock answers "end" for every
+        /// time): whole partitions are scanned, filtered on record timestamps.
+        case scanFallback
+    }
+
+    /// Offsets this run has left to read.
+    public var remaining: Int64 { partitions.reduce(0) { $0 + $1.remaining } }
+    public var resumedPartitions: [PartitionRange] { partitions.filter(\.isResumed) }
+
+    /// Resolves `options.selection` on the cluster; reads the checkpoint of `options.group` unless
+    /// `options.restart`. Commits nothing.
+    public static func resolve(_ options: ReplayOptions, logger: Logger) async throws -> ReplayPlan {
+        try options.validateGroup()
+        var properties = ["bootstrap.servers": options.brokers, "group.id": options.group, "enable.auto.commit": "false"]
+        properties.merge(options.kafkaProperties.filter { $0.key != "group.id" }) { _, configured in configured }
+        let consumer = try KafkaConsumer(configuration: KafkaConfiguration(properties), assignment: [], logger: logger)
+        do {
+            let plan = try await resolve(options, consumer: consumer)
+            await consumer.close()
+            return plan
+        } catch {
+            await consumer.close()
+            throw error
+        }
+    }
+
+    private static func resolve(_ options: ReplayOptions, consumer: KafkaConsumer) async throws -> ReplayPlan {
+        let topic = options.sourceTopic
+        guard let metadata = try await consumer.metadata().first(where: { $0.name == topic }) else {
+            throw ReplayError.unknownTopic(topic)
+        }
+        var numbers = (0..<Int32(metadata.partitions)).map { $0 }
+        if case .offsets(let partition?, _, _) = options.selection.range {
+            guard numbers.contains(partition) else { throw ReplayError.unknownPartition(topic, partition) }
+            numbers = [partition]
+        }
+        var ranges: [PartitionRange] = []
+        for partition in numbers {
+            let marks = try await consumer.watermarks(topic: topic, partition: partition)
+            ranges.append(PartitionRange(partition: partition, start: marks.low, end: marks.high, from: marks.low))
+        }
+        var timeLookup: TimeLookup?
+        switch options.selection.range {
+        case .offsets(_, let start, let end):
+            for index in ranges.indices {
+                let low = ranges[index].start, high = ranges[index].end
+                ranges[index].start = min(max(start ?? low, low), high)
+                ranges[index].end = max(min(end ?? high, high), ranges[index].start)
+            }
+        case .time(let since, let until):
+            if try await brokerAnswersOffsetsForTimes(topic: topic, ranges: ranges, consumer: consumer) {
+                timeLookup = .offsetsForTimes
+                let starts = try await offsets(at: since, topic: topic, ranges: ranges, consumer: consumer)
+                let ends = try await offsets(at: until, topic: topic, ranges: ranges, consumer: consumer)
+                for index in ranges.indices {
+                    ranges[index].start = starts[index]
+                    ranges[index].end = max(ends[index], starts[index])
+                }
+            } else {
+                timeLookup = .scanFallback
+            }
+        case .all:
+            break
+        }
+        let checkpoint = options.restart ? [:] : try await committedOffsets(topic: topic, ranges: ranges, consumer: consumer)
+        for index in ranges.indices {
+            ranges[index].from = ranges[index].start
+            guard let committed = checkpoint[ranges[index].partition], committed > ranges[index].start else { continue }
+            ranges[index].from = min(committed, ranges[index].end)
+        }
+        return ReplayPlan(topic: topic, group: options.group, runID: options.runID,
+                          partitions: ranges.filter { $0.end > $0.start }, timeLookup: timeLookup)
+    }
+
+    /// Asks for the first offset at or after the epoch of every non-empty partition: a broker that
+    /// implements the lookup answers an offset; librdkafka 2.0.2's mock answers "end" although the
+    /// partition holds records.
+    private static func brokerAnswersOffsetsForTimes(topic: String, ranges: [PartitionRange], consumer: KafkaConsumer) async throws -> Bool {
+        let nonEmpty = ranges.filter { $0.end > $0.start }
+        guard !nonEmpty.isEmpty else { return true }
+        let answers = try await consumer.offsetsForTimes(nonEmpty.map { TopicPartitionOffset(topic: topic, partition: $0.partition, offset: 0) })
+        return answers.allSatisfy { $0.offset >= 0 }
+    }
+
+    /// The first offset at or after `time` per range; a partition with no such record ends at its high watermark.
+    private static func offsets(at time: Timestamp, topic: String, ranges: [PartitionRange], consumer: KafkaConsumer) async throws -> [Int64] {
+        let answers = try await consumer.offsetsForTimes(ranges.map {
+            TopicPartitionOffset(topic: topic, partition: $0.partition, offset: time.millisecondsSinceEpoch)
+        })
+        let byPartition = Dictionary(answers.map { ($0.partition, $0.offset) }, uniquingKeysWith: { first, _ in first })
+        return ranges.map { range in
+            guard let offset = byPartition[range.partition], offset >= 0 else { return range.end }
+            return min(max(offset, range.start), range.end)
+        }
+    }
+
+    private static func committedOffsets(topic: String, ranges: [PartitionRange], consumer: KafkaConsumer) async throws -> [Int32: Int64] {
+        guard !ranges.isEmpty else { return [:] }
+        let committed = try await consumer.committed(ranges.map { TopicPartition(topic: topic, partition: $0.partition) })
+        return Dictionary(committed.filter { $0.offset >= 0 }.map { ($0.partition, $0.offset) }, uniquingKeysWith: { first, _ in first })
+    }
+}

@@ -1,0 +1,277 @@
+import BaocuoDomain
+import BaocuoKafka
+import BaocuoPipeline
+import Foundation
+import Synchronization
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `baocuo replay` on one mock cluster shared by the suite (topics under the prefix `replay.` for the
+/// regions of the samples). Each test loads its own tagged reports into its own partition.
+@Suite(.serialized)
+struct ReplayTests {
+    /// The suite's cluster and configuration, set up once.
+    struct Environment: Sendable {
+        let cluster: MockCluster
+        let folder: TestConfigFolder
+        let configuration: DomainConfiguration
+        var names: TopicNames { TopicNames(prefix: folder.prefix) }
+        var brokers: String { cluster.bootstrapServers }
+        static let inputPartitions = 4
+    }
+
+    static let shared: Task<Environment, Error> = Task {
+        let cluster = try MockCluster(brokers: 1, logger: TestLogging.logger)
+        let folder = try TestConfigFolder(prefix: "replay.", regions: SampleRegions.pooling)
+        try folder.createTopics(on: cluster, inputPartitions: Environment.inputPartitions)
+        return Environment(cluster: cluster, folder: folder, configuration: try folder.load())
+    }
+
+    /// Loads `lines` into `partition`, routes them with the fleet's rules, and returns their offsets.
+    func loadAndRoute(_ lines: [[UInt8]], partition: Int32, in environment: Environment, baseMs: Int64 = 1_795_000_000_000) async throws -> Range<Int64> {
+        let before = try await highWatermark(environment.names.failures, partition: partition, environment)
+        try await SampleReports.load(lines, topic: environment.names.failures, partition: partition, brokers: environment.brokers, baseMs: baseMs)
+        let fleet = RouterHarness(configuration: environment.configuration)
+        try await fleet.route(cluster: environment.cluster, workers: [fleet.makeWorker(cluster: environment.cluster, group: "replay-suite-fleet")],
+                              group: "replay-suite-fleet", inputPartitions: Environment.inputPartitions)
+        return before..<(before + Int64(lines.count))
+    }
+
+    func highWatermark(_ topic: String, partition: Int32, _ environment: Environment) async throws -> Int64 {
+        let consumer = try KafkaConsumer(configuration: KafkaConfiguration(["bootstrap.servers": environment.brokers, "group.id": "replay-test-probe"]), assignment: [],
+                                         logger: TestLogging.logger)
+        let marks = try await consumer.watermarks(topic: topic, partition: partition)
+        await consumer.close()
+        return marks.high
+    }
+
+    /// Records in every output topic (inboxes, ops, DLQ), to see that a preview produced nothing.
+    func outputCount(_ environment: Environment) async throws -> Int {
+        let reader = TopicReader(brokers: environment.brokers, logger: TestLogging.logger)
+        let topics = try await reader.topics { $0.hasPrefix(environment.folder.prefix) && $0 != environment.names.failures }
+        var count = 0
+        try await reader.forEachRecord(in: topics) { _ in count += 1 }
+        return count
+    }
+
+    func replayOutputs(runID: String, _ environment: Environment) async throws -> [StoredRecord] {
+        let reader = TopicReader(brokers: environment.brokers, logger: TestLogging.logger)
+        let topics = try await reader.topics { $0.hasPrefix(environment.folder.prefix) && $0 != environment.names.failures }
+        return try await reader.readAll(topics).filter { $0.header(ReplayHeader.id) == runID }
+    }
+
+    func options(_ environment: Environment, group: String, selection: ReplaySelection, execute: Bool,
+                 topic: String? = nil) -> ReplayOptions {
+        ReplayOptions(brokers: environment.brokers, sourceTopic: topic ?? environment.names.failures, group: group,
+                      selection: selection, execute: execute, pollBatchSize: 7, commitInterval: .milliseconds(100))
+    }
+
+    func replay(_ options: ReplayOptions, configuration: DomainConfiguration) async throws -> (ReplayPlan, ReplaySummary, [ReplayedRecord]) {
+        let plan = try await ReplayPlan.resolve(options, logger: TestLogging.logger)
+        let records = RecordCollector()
+        let runner = ReplayRunner(options: options, router: RecordRouter(configuration: configuration, group: options.group),
+                                  logger: TestLogging.logger)
+        let summary = try await runner.run(plan, onRecord: records.append)
+        return (plan, summary, records.all)
+    }
+
+    @Test func previewProducesNothingAndExecuteReplaysTheRangeWithProvenance() async throws {
+        let environment = try await Self.shared.value
+        let lines = SampleReports.generate(count: 30, tag: "-offsets")
+        let range = try await loadAndRoute(lines, partition: 0, in: environment)
+        let malformed = lines.filter { !SampleRegions.routes($0, environment.configuration) }.count
+        let selection = ReplaySelection(range: .offsets(partition: 0, start: range.lowerBound, end: range.upperBound))
+        let group = "replay-offsets"
+        let outputsBefore = try await outputCount(environment)
+
+        let (plan, preview, records) = try await replay(options(environment, group: group, selection: selection, execute: false),
+                                                        configuration: environment.configuration)
+        #expect(plan.partitions == [ReplayPlan.PartitionRange(partition: 0, start: range.lowerBound, end: range.upperBound, from: range.lowerBound)])
+        #expect(preview.scanned == 30 && preview.selected == 30)
+        // The rules did not change: every routed report matches its earlier owner copy.
+        #expect(preview.unchanged == 30 - malformed, "\(preview)")
+        #expect(preview.changed == 0 && preview.routedWithoutPrior == 0, "\(preview)")
+        #expect(preview.rejected == malformed && preview.rejectedWithoutPrior == malformed, "\(preview)")
+        #expect(records.count == 30)
+        #expect(preview.outputsProduced == 0)
+        #expect(try await outputCount(environment) == outputsBefore, "a preview produces nothing")
+        #expect(try await Committed.offsets(group: group, topic: environment.names.failures, partitions: [0], brokers: environment.brokers).isEmpty,
+                "a preview commits nothing")
+
+        let executeOptions = options(environment, group: group, selection: selection, execute: true)
+        let (_, executed, _) = try await replay(executeOptions, configuration: environment.configuration)
+        #expect(executed.unchanged == preview.unchanged && executed.routed == preview.routed && executed.rejected == malformed)
+        let outputs = try await replayOutputs(runID: executeOptions.runID, environment)
+        #expect(outputs.count == executed.outputsProduced && executed.outputsProduced >= 30)
+        var ownerSources: [String: Int] = [:]
+        for output in outputs {
+            let source = try #require(output.header(ReplayHeader.source))
+            let offset = try #require(source.split(separator: "@").last.flatMap { Int64($0) })
+            #expect(source.hasPrefix("\(environment.names.failures)[0]@") && range.contains(offset), "\(source)")
+            let at = try #require(output.header(ReplayHeader.at))
+            #expect(at.hasSuffix("+08:00") && Timestamp.parseRFC3339(at) != nil, "\(at)")
+            if output.topic.hasSuffix(".inbox"), output.valueString.contains(#""role":"owner""#) { ownerSources[source, default: 0] += 1 }
+        }
+        #expect(ownerSources.count == 30 - malformed && ownerSources.values.allSatisfy { $0 == 1 }, "one owner copy per routed record")
+        #expect(outputs.filter { $0.topic == environment.names.failuresDLQ }.count == malformed)
+        let committed = try await Committed.offsets(group: group, topic: environment.names.failures, partitions: [0], brokers: environment.brokers)
+        #expect(committed[0] == range.upperBound, "the checkpoint is the end of the range")
+
+        // The same range again with the same group: nothing left.
+        let again = try await ReplayPlan.resolve(executeOptions, logger: TestLogging.logger)
+        #expect(again.remaining == 0)
+    }
+
+    @Test func selectsByReportIdsAndByTimeAndShowsWhatTheNewRulesChange() async throws {
+        let environment = try await Self.shared.value
+        let lines = SampleReports.generate(count: 20, tag: "-select")
+        let baseMs: Int64 = 1_796_000_000_000
+        let range = try await loadAndRoute(lines, partition: 1, in: environment, baseMs: baseMs)
+        let routable = lines.filter { SampleRegions.routes($0, environment.configuration) }
+        let chosenLines = Array(routable.prefix(3))
+        let chosen = Set(chosenLines.compactMap(SampleRegions.reportId))
+
+        // By report ids, over the whole topic: matched on the decoded reportId (these records have no key).
+        let (_, byIds, records) = try await replay(options(environment, group: "replay-ids", selection: ReplaySelection(range: .all, reportIds: chosen),
+                                                           execute: false), configuration: environment.configuration)
+        #expect(byIds.selected == 3 && byIds.unchanged == 3, "\(byIds)")
+        #expect(Set(records.compactMap(\.reportId)) == chosen)
+
+        // By time: the 5th…14th record; the mock's offsetsForTimes is detected and replaced by a scan.
+        let since = Timestamp(millisecondsSinceEpoch: baseMs + 5), until = Timestamp(millisecondsSinceEpoch: baseMs + 15)
+        let timeOptions = options(environment, group: "replay-time", selection: ReplaySelection(range: .time(since: since, until: until)), execute: false)
+        let (plan, byTime, timed) = try await replay(timeOptions, configuration: environment.configuration)
+        #expect(plan.timeLookup == .scanFallback)
+        #expect(byTime.selected == 10, "\(byTime)")
+        #expect(Set(timed.map(\.source)) == Set((range.lowerBound + 5..<range.lowerBound + 15).map { "\(environment.names.failures)[1]@\($0)" }))
+
+        // New rules: the region table loses the first chosen report's insured region.
+        let dropped = try #require(SampleRegions.insuredRegion(chosenLines[0]).flatMap { environment.configuration.regions.resolve($0)?.code })
+        let fewer = try TestConfigFolder(prefix: environment.folder.prefix, regions: SampleRegions.pooling.subtracting([dropped]))
+        defer { fewer.remove() }
+        let fewerConfiguration = try fewer.load()
+        let affected = chosenLines.filter { !SampleRegions.routes($0, fewerConfiguration) }.compactMap(SampleRegions.reportId)
+        #expect(!affected.isEmpty)
+        let (_, changed, changes) = try await replay(options(environment, group: "replay-ids", selection: ReplaySelection(range: .all, reportIds: chosen),
+                                                             execute: false), configuration: fewerConfiguration)
+        #expect(changed.nowRejected == affected.count && changed.rejectedByCode["UNKNOWN_REGION"] == affected.count, "\(changed)")
+        #expect(changes.filter { $0.verdict == .nowRejected }.compactMap(\.reportId).sorted() == affected.sorted())
+    }
+
+    @Test func recordsAReplaySkipsStillMoveTheCheckpoint() {
+        let tracker = OffsetTracker()
+        let partition = TopicPartition(topic: "t", partition: 0)
+        let routed = tracker.begin(partition, offset: 10, outputs: 2)
+        _ = tracker.begin(partition, offset: 11, outputs: 0)
+        #expect(tracker.takeCommittableOffsets().isEmpty, "a skipped record waits for the records before it")
+        tracker.acknowledge(routed)
+        tracker.acknowledge(routed)
+        #expect(tracker.takeCommittableOffsets().map(\.1) == [12])
+        _ = tracker.begin(partition, offset: 12, outputs: 0)
+        #expect(tracker.takeCommittableOffsets().map(\.1) == [13], "a skipped record with nothing before it completes at once")
+        #expect(tracker.inFlightRecords == 0)
+    }
+
+    @Test(arguments: ["baocuo-router", "fleet-of-this-deployment"])
+    func refusesTheFleetGroup(group: String) async throws {
+        // Refused before any broker is asked.
+        let fleet = ReplayOptions(brokers: "127.0.0.1:1", sourceTopic: "yb.settlement.failures", group: group,
+                                  fleetGroup: "fleet-of-this-deployment", selection: ReplaySelection(range: .all, reportIds: ["x"]), execute: true)
+        await #expect(throws: ReplayError.self) { try await ReplayPlan.resolve(fleet, logger: TestLogging.logger) }
+    }
+
+    @Test func anInterruptedReplayResumesAndReplaysEveryRecordExactlyOnce() async throws {
+        let environment = try await Self.shared.value
+        let lines = SampleReports.generate(count: 40, tag: "-resume")
+        let range = try await loadAndRoute(lines, partition: 2, in: environment)
+        let group = "replay-resume"
+        let arguments = ["replay", "--brokers", environment.brokers, "--partition", "2",
+                         "--start-offset", "\(range.lowerBound)", "--end-offset", "\(range.upperBound)", "--group", group, "--execute"]
+        let environmentVariables = ["BAOCUO_CONFIG_DIR": environment.folder.path, "BAOCUO_LOGGING_LEVEL": "info"]
+
+        let first = try ChildProcess(arguments + ["--rate", "10"], environment: environmentVariables, name: "replay-interrupted")
+        // Interrupt once the checkpoint has moved into the range.
+        var committed: Int64 = range.lowerBound
+        let deadline = ContinuousClock.now + .seconds(30)
+        while committed < range.lowerBound + 5, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+            committed = try await Committed.offsets(group: group, topic: environment.names.failures, partitions: [2], brokers: environment.brokers)[2] ?? committed
+        }
+        first.signal(SIGINT)
+        let firstStatus = await first.waitForExit(timeout: .seconds(10))
+        #expect(firstStatus == 3, "an interrupted replay exits 3 after committing: \(first.log.suffix(1500))")
+        let checkpoint = try #require(try await Committed.offsets(group: group, topic: environment.names.failures, partitions: [2], brokers: environment.brokers)[2])
+        #expect(checkpoint > range.lowerBound && checkpoint < range.upperBound, "stopped mid-way: \(checkpoint) in \(range)")
+
+        let second = try ChildProcess(arguments, environment: environmentVariables, name: "replay-resumed")
+        let secondStatus = await second.waitForExit(timeout: .seconds(60))
+        #expect(secondStatus == 0, "\(second.log.suffix(1500))")
+        let plan = try await ReplayPlan.resolve(options(environment, group: group, selection: ReplaySelection(
+            range: .offsets(partition: 2, start: range.lowerBound, end: range.upperBound)), execute: true), logger: TestLogging.logger)
+        #expect(plan.remaining == 0)
+
+        // Exactly once overall: one owner copy or one dead letter per source record, across both runs.
+        let outputs = try await replayOutputs(runID: plan.runID, environment)
+        var perSource: [String: Int] = [:]
+        for output in outputs where output.topic == environment.names.failuresDLQ || output.valueString.contains(#""role":"owner""#) {
+            perSource[output.header(ReplayHeader.source) ?? "?", default: 0] += 1
+        }
+        #expect(perSource.count == 40, "every record replayed: \(perSource.count) of 40")
+        #expect(perSource.values.allSatisfy { $0 == 1 }, "no record replayed twice: \(perSource.filter { $0.value > 1 })")
+        #expect(PersonIDScan.unmaskedCount(in: first.log + second.log) == 0, "a replay log holds an unmasked person ID")
+    }
+
+    @Test func redrivesTheDeadLetterQueueAfterTheRegionTableIsFixed() async throws {
+        let environment = try await Self.shared.value
+        // A fleet whose region table lacks one region, under its own prefix.
+        let lines = SampleReports.generate(count: SampleReports.lines.count, tag: "-redrive")
+        let routable = try #require(lines.first { SampleRegions.routes($0, environment.configuration) })
+        let missing = try #require(SampleRegions.insuredRegion(routable).flatMap { environment.configuration.regions.resolve($0)?.code })
+        let full = try TestConfigFolder(prefix: "redrive.", regions: SampleRegions.pooling)
+        let lacking = try TestConfigFolder(prefix: "redrive.", regions: SampleRegions.pooling.subtracting([missing]))
+        defer { full.remove(); lacking.remove() }
+        try full.createTopics(on: environment.cluster, inputPartitions: 1)
+        let names = TopicNames(prefix: "redrive.")
+        try await SampleReports.load(lines, topic: names.failures, brokers: environment.brokers)
+        let fleet = RouterHarness(configuration: try lacking.load())
+        try await fleet.route(cluster: environment.cluster, workers: [fleet.makeWorker(cluster: environment.cluster, group: "redrive-fleet")],
+                              group: "redrive-fleet", inputPartitions: 1)
+
+        let fixed = try full.load()
+        let lackingConfiguration = try lacking.load()
+        let forMissing = lines.filter { SampleRegions.routes($0, fixed) && !SampleRegions.routes($0, lackingConfiguration) }.count
+        let malformed = lines.filter { !SampleRegions.routes($0, fixed) }.count
+        #expect(forMissing > 0)
+        let reader = TopicReader(brokers: environment.brokers, logger: TestLogging.logger)
+        let deadLetters = try await reader.readAll(reader.topics { $0 == names.failuresDLQ })
+        #expect(deadLetters.filter { $0.header(DeadLetterHeader.errorCode) == "UNKNOWN_REGION" }.count
+                == lines.filter { SampleRegions.rejectCode($0, lackingConfiguration) == "UNKNOWN_REGION" }.count)
+
+        let redrive = ReplayOptions(brokers: environment.brokers, sourceTopic: names.failuresDLQ, group: "redrive-replay",
+                                    selection: ReplaySelection(range: .offsets(partition: nil, start: nil, end: nil)), execute: true,
+                                    pollBatchSize: 7, commitInterval: .milliseconds(100))
+        let (_, summary, _) = try await replay(redrive, configuration: fixed)
+        #expect(summary.nowRouted == forMissing && summary.stillRejected == malformed, "\(summary)")
+
+        let inbox = try await reader.readAll(reader.topics { $0 == names.inbox(region: missing) })
+        let redriven = inbox.filter { $0.header(ReplayHeader.id) == redrive.runID && $0.valueString.contains(#""role":"owner""#) }
+        #expect(redriven.count == forMissing, "the re-driven reports reach the fixed region's inbox")
+        let again = try await reader.readAll(reader.topics { $0 == names.failuresDLQ }).filter { $0.header(ReplayHeader.id) == redrive.runID }
+        #expect(again.count == malformed)
+        for record in again {
+            #expect(record.header(DeadLetterHeader.attempts) == "2")
+            #expect(record.headers.filter { $0.key == DeadLetterHeader.errorCode }.count == 1, "error headers are replaced, not piled up")
+            #expect(record.headers.filter { $0.key == ReplayHeader.id }.count == 1)
+            #expect(record.header(DeadLetterHeader.sourceTopic) == names.failures, "the first origin stays")
+        }
+    }
+}
+
+/// Collects replayed records reported from the runner.
+final class RecordCollector: Sendable {
+    private let records = Mutex<[ReplayedRecord]>([])
+    func append(_ record: ReplayedRecord) { records.withLock { $0.append(record) } }
+    var all: [ReplayedRecord] { records.withLock { $0 } }
+}
