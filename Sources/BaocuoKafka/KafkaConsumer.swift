@@ -85,7 +85,9 @@ public final class KafkaConsumer: Sendable {
         let context = CallbackContext(logger: logger, statisticsHandler: statisticsHandler)
         let client = try NativeClient(
             type: RD_KAFKA_CONSUMER,
-            configuration: configuration.withDefaults(["enable.auto.offset.store": "false"]),
+            // librdkafka has no consumer queue without a group.id; an assigned reader never joins
+            // the group, so a fixed default is harmless.
+            configuration: configuration.withDefaults(["enable.auto.offset.store": "false", "group.id": "baocuo-assigned-reader"]),
             context: context
         )
         let list = NativePartitionList.make(assignment)
