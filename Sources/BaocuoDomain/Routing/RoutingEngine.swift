@@ -30,12 +30,19 @@ public struct RoutingEngine: Sendable {
     public let regions: RegionTable
     public let calendar: WorkCalendar
     public let classifier: Classifier
+    /// Receive times the weekly calendar can place: calendar years 0001–9998 in the schedule's
+    /// zone, so that the following intake and its ISO week still have four-digit years. Any
+    /// `Int64` can arrive as a Kafka record timestamp, and any such year as a `reportedAt`.
+    public let placeableReceiveTimes: Range<Timestamp>
 
     public init(decoder: ReportDecoder, regions: RegionTable, calendar: WorkCalendar, classifier: Classifier) {
         self.decoder = decoder
         self.regions = regions
         self.calendar = calendar
         self.classifier = classifier
+        let offset = calendar.schedule.utcOffsetSeconds
+        placeableReceiveTimes = Timestamp(date: CivilDate(year: 1, month: 1, day: 1)!, secondsIntoDay: 0, utcOffsetSeconds: offset)
+            ..< Timestamp(date: CivilDate(year: 9999, month: 1, day: 1)!, secondsIntoDay: 0, utcOffsetSeconds: offset)
     }
 
     public init(configuration: DomainConfiguration) {
@@ -59,6 +66,13 @@ public struct RoutingEngine: Sendable {
         guard let owner = regions.resolve(report.insuredRegionCode) else {
             return .rejected(Rejection(.unknownRegion, "insured.regionCode: \(report.insuredRegionCode) resolves to no pooling region"))
         }
+        // Without a record timestamp the receive time is the report's own `reportedAt`.
+        let receiveTime = receivedAt ?? report.reportedAt
+        guard placeableReceiveTimes.contains(receiveTime) else {
+            let source = receivedAt == nil ? "reportedAt" : "record timestamp"
+            let time = receiveTime.rfc3339(utcOffsetSeconds: calendar.schedule.utcOffsetSeconds)
+            return .rejected(Rejection(.invalidField, "\(source): \(time) is outside the years 0001–9998 the weekly calendar can place"))
+        }
         let classification = classifier.classify(ClassificationInput(report: report))
         var cc: [String] = []
         var unresolvedTreatmentRegion: String?
@@ -75,8 +89,8 @@ public struct RoutingEngine: Sendable {
             owner: owner,
             cc: cc,
             unresolvedTreatmentRegion: unresolvedTreatmentRegion,
-            cycle: calendar.cycle(receivedAt: receivedAt ?? report.reportedAt),
-            receivedAt: receivedAt ?? report.reportedAt
+            cycle: calendar.cycle(receivedAt: receiveTime),
+            receivedAt: receiveTime
         ))
     }
 
