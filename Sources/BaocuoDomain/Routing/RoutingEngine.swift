@@ -58,8 +58,15 @@ public struct RoutingEngine: Sendable {
     /// so a replay lands every report in the same weekly batch; nil takes the report's own
     /// `reportedAt`, as the offline CLI does (CONTRACT §7).
     public func route(_ bytes: UnsafeRawBufferPointer, receivedAt: Timestamp?) -> RoutingOutcome {
+        var parser = JSONParser()
+        return route(bytes, receivedAt: receivedAt, using: &parser)
+    }
+
+    /// Routes one record, reusing `parser`'s storage from earlier calls: hot loops keep one
+    /// parser per thread, so that routing a record allocates no parse tape.
+    public func route(_ bytes: UnsafeRawBufferPointer, receivedAt: Timestamp?, using parser: inout JSONParser) -> RoutingOutcome {
         let report: Report
-        switch decoder.decode(bytes) {
+        switch decoder.decode(bytes, using: &parser) {
         case .success(let decoded): report = decoded
         case .failure(let rejection): return .rejected(rejection)
         }
