@@ -1,13 +1,24 @@
 #!/usr/bin/env bash
-# The test command of the README: installs what is missing, builds, runs every test, then checks
-# that no log of the run (test output, child-process logs) holds an unmasked person ID.
+# The test command of the README: installs what is missing, builds, runs a bounded fuzz pass and
+# every test, then checks that no log of the run (test output, child-process logs) holds an
+# unmasked person ID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 swift build --build-tests
+# A bounded libFuzzer run over the domain (Fuzz/run.sh; about 2 minutes with its build), before
+# the tests so that `swift test`'s summary stays the last thing printed.
+mkdir -p .build/fuzz
+if ! Fuzz/run.sh --bounded > .build/fuzz/bounded.log 2>&1; then
+  tail -n 60 .build/fuzz/bounded.log
+  echo "fuzz: FAILED (log: .build/fuzz/bounded.log)"
+  exit 1
+fi
+echo "fuzz: $(grep -m1 '^Done ' .build/fuzz/bounded.log)"
 mkdir -p .build/test-logs
 rm -f .build/test-logs/*.log
 status=0
 swift test --skip-build "$@" 2>&1 | tee .build/test-logs/swift-test.log || status=$?
-scripts/scan-pii.sh .build/test-logs
+# Quiet when clean, so the test summary stays the last line; names file and line of any hit.
+scripts/scan-pii.sh .build/test-logs > /dev/null
 exit "$status"

@@ -33,7 +33,7 @@ struct ClassifyCommand: ParsableCommand {
             if input != nil { close(inputFD) }
             if output != nil { close(outputFD) }
         }
-        let classifier = OfflineClassifier(configuration: configuration)
+        var classifier = OfflineClassifier(configuration: configuration)
         var reader = LineReader(fd: inputFD, maxLineBytes: configuration.settings.limits.maxRecordBytes)
         var writer = OutputWriter(fd: outputFD)
         do {
@@ -61,6 +61,8 @@ struct OfflineClassifier {
     let engine: RoutingEngine
     let encoder: RoutedRecordEncoder
     let maxRecordBytes: Int
+    /// Reused for every line: its tape storage outlives each record.
+    private var parser = JSONParser()
 
     init(configuration: DomainConfiguration) {
         engine = RoutingEngine(configuration: configuration)
@@ -71,7 +73,7 @@ struct OfflineClassifier {
         maxRecordBytes = configuration.settings.limits.maxRecordBytes
     }
 
-    func classify(_ line: InputLine, lineNumber: Int, to out: inout [UInt8]) {
+    mutating func classify(_ line: InputLine, lineNumber: Int, to out: inout [UInt8]) {
         switch line {
         case .tooLong(let byteCount):
             appendRejection(
@@ -80,7 +82,7 @@ struct OfflineClassifier {
             )
         case .bytes(let bytes):
             guard !Self.isBlank(bytes) else { return }
-            switch engine.route(bytes, receivedAt: nil) {
+            switch engine.route(bytes, receivedAt: nil, using: &parser) {
             case .routed(let routed):
                 encoder.append(routed, role: .owner, originalReport: bytes,
                                leadingFields: #""status":"routed","#, lineNumber: lineNumber, to: &out)

@@ -116,10 +116,10 @@ func withDocument<R>(_ text: String, _ body: (JSONDocument) -> R) -> R {
         let thirtyTwo = String(repeating: "[", count: 32) + String(repeating: "]", count: 32)
         let thirtyThree = String(repeating: "[", count: 33) + String(repeating: "]", count: 33)
         #expect(jsonError(thirtyTwo) == nil)
-        #expect(jsonError(thirtyThree) == JSONError(.invalidJSON, "nesting deeper than 32"))
+        #expect(jsonError(thirtyThree) == JSONError(.invalidJSON, "nesting deeper than 32 at offset 32"))
         let objects = String(repeating: #"{"a":"#, count: 33) + "1" + String(repeating: "}", count: 33)
-        #expect(jsonError(objects)?.detail == "nesting deeper than 32")
-        #expect(jsonError("[[[1]]]", maxDepth: 2) == JSONError(.invalidJSON, "nesting deeper than 2"))
+        #expect(jsonError(objects)?.detail == "nesting deeper than 32 at offset 160")
+        #expect(jsonError("[[[1]]]", maxDepth: 2) == JSONError(.invalidJSON, "nesting deeper than 2 at offset 2"))
         #expect(jsonError("[[1]]", maxDepth: 2) == nil)
     }
 

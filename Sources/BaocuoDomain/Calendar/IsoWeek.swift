@@ -65,11 +65,16 @@ public struct IsoWeek: Sendable, Hashable, Comparable, CustomStringConvertible, 
     public var description: String {
         var out: [UInt8] = []
         out.reserveCapacity(8)
+        appendDescription(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends `description`'s bytes without creating a string (the routed-record encoder).
+    func appendDescription(to out: inout [UInt8]) {
         appendDigits(&out, year, width: 4)
         out.append(UInt8(ascii: "-"))
         out.append(UInt8(ascii: "W"))
         appendDigits(&out, week, width: 2)
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

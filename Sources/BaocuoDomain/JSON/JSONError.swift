@@ -5,6 +5,8 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidUTF8
         /// Valid UTF-8, but not strict RFC 8259 JSON, too deeply nested, or with duplicate keys.
         case invalidJSON
+        /// More values than the parser was allowed to hold (a size limit, not a syntax error).
+        case tooManyValues
     }
 
     public let kind: Kind

@@ -2,15 +2,21 @@
 ///
 /// Strict means: no trailing commas, comments, `NaN`/`Infinity`, leading zeros, byte-order mark
 /// or unknown escapes; lone surrogates in `\u` escapes are invalid; text must be strict UTF-8
-/// (`JSONError.Kind.invalidUTF8` wins over any syntax error, so the answer does not depend on
-/// where the first problem sits); nesting is limited; and an object with two members of the
-/// same name (after unescaping) is rejected rather than guessing which one was meant.
+/// (`JSONError.Kind.invalidUTF8` wins over any other problem, so the answer does not depend on
+/// where the first problem sits); nesting and the number of values are limited; and an object
+/// with two members of the same name (after unescaping) is rejected rather than guessing which
+/// one was meant.
 ///
 /// Keep one parser per thread of work and call `parse` repeatedly: the tape's storage is reused
 /// across calls as long as the previous `JSONDocument` is no longer held.
 public struct JSONParser: Sendable {
     /// Containers may nest this deep unless the caller asks otherwise (CONTRACT §2).
     public static let defaultMaxDepth = 32
+    /// Documents may hold this many values (scalars and containers, member names included)
+    /// unless the caller asks otherwise. It bounds the tape, and so the memory and work of one
+    /// parse, independently of the byte size: a report has a few dozen values, while 1 MiB of
+    /// `[0,0,…]` would otherwise make half a million tape nodes (10 MB).
+    public static let defaultMaxValues = 100_000
 
     private var tape: [JSONNode]
 
@@ -20,12 +26,13 @@ public struct JSONParser: Sendable {
     }
 
     /// Parses `bytes` as one JSON document whose containers nest at most `maxDepth` deep
-    /// (the top-level container is depth 1). The document refers to `bytes` and is valid
-    /// only while they are.
+    /// (the top-level container is depth 1) and that holds at most `maxValues` values. The
+    /// document refers to `bytes` and is valid only while they are.
     public mutating func parse(
-        _ bytes: UnsafeRawBufferPointer, maxDepth: Int = JSONParser.defaultMaxDepth
+        _ bytes: UnsafeRawBufferPointer, maxDepth: Int = JSONParser.defaultMaxDepth,
+        maxValues: Int = JSONParser.defaultMaxValues
     ) -> Result<JSONDocument, JSONError> {
-        var builder = TapeBuilder(bytes: bytes, maxDepth: maxDepth)
+        var builder = TapeBuilder(bytes: bytes, maxDepth: maxDepth, maxValues: maxValues)
         // Hand the storage over rather than sharing it, so appends do not copy it.
         swap(&builder.tape, &tape)
         builder.tape.removeAll(keepingCapacity: true)
@@ -38,8 +45,8 @@ public struct JSONParser: Sendable {
         }
         swap(&builder.tape, &tape)
         if var error = failure {
-            // Invalid UTF-8 anywhere outranks the syntax error; only failures pay for this scan.
-            if error.kind == .invalidJSON, let offset = UTF8Validation.firstInvalidOffset(in: bytes) {
+            // Invalid UTF-8 anywhere outranks any other problem; only failures pay for this scan.
+            if error.kind != .invalidUTF8, let offset = UTF8Validation.firstInvalidOffset(in: bytes) {
                 error = JSONError(.invalidUTF8, "invalid UTF-8 at offset \(offset)")
             }
             return .failure(error)
@@ -52,6 +59,7 @@ public struct JSONParser: Sendable {
 private struct TapeBuilder {
     let bytes: UnsafeRawBufferPointer
     let maxDepth: Int
+    let maxValues: Int
     var tape: [JSONNode] = []
     /// Read position in `bytes`.
     var i = 0
@@ -66,9 +74,10 @@ private struct TapeBuilder {
     /// `JSONNode.link` of an open top-level container: it has no enclosing one.
     static let noParentLink = UInt32.max
 
-    init(bytes: UnsafeRawBufferPointer, maxDepth: Int) {
+    init(bytes: UnsafeRawBufferPointer, maxDepth: Int, maxValues: Int) {
         self.bytes = bytes
         self.maxDepth = maxDepth
+        self.maxValues = maxValues
     }
 
     mutating func buildDocument() throws(JSONError) {
@@ -89,6 +98,10 @@ private struct TapeBuilder {
         nextValue: while true {
             skipWhitespace()
             guard i < n else { throw endOfInput() }
+            // Every pass appends exactly one node (member names are appended by `parseKey`).
+            guard tape.count < maxValues else {
+                throw JSONError(.tooManyValues, "more than \(maxValues) JSON values; the next starts at offset \(i)")
+            }
             switch bytes[i] {
             case UInt8(ascii: "{"), UInt8(ascii: "["):
                 let isObject = bytes[i] == UInt8(ascii: "{")
@@ -157,7 +170,7 @@ private struct TapeBuilder {
     /// Opens the container whose bracket is at `i`.
     mutating func openContainer(isObject: Bool) throws(JSONError) {
         depth += 1
-        if depth > maxDepth { throw invalid("nesting deeper than \(maxDepth)") }
+        if depth > maxDepth { throw invalid("nesting deeper than \(maxDepth) at offset \(i)") }
         var parentLink = TapeBuilder.noParentLink
         if open != TapeBuilder.noContainer {
             tape[open].count = openCount  // parked until this child closes

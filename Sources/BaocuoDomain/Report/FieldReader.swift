@@ -98,7 +98,8 @@ struct FieldReader<Field: RecordField> {
 
     /// Parses `bytes`, checks what every versioned record shares, and calls `body` with a
     /// reader over the document. The order of checks: size (`TOO_LARGE`, before parsing),
-    /// UTF-8, JSON syntax and depth, a top-level object, then `schema` (absent:
+    /// UTF-8, JSON syntax, depth and value count (`TOO_LARGE`; whichever the parser meets
+    /// first), a top-level object, then `schema` (absent:
     /// `MISSING_FIELD`; anything but `expectedSchema`: `UNSUPPORTED_SCHEMA`).
     static func read<T>(
         _ bytes: UnsafeRawBufferPointer, limits: DecodeLimits, parser: inout JSONParser,
@@ -108,9 +109,14 @@ struct FieldReader<Field: RecordField> {
             throw Rejection(.tooLarge, "record is \(bytes.count) bytes; the limit is \(limits.maxRecordBytes)")
         }
         let document: JSONDocument
-        switch parser.parse(bytes, maxDepth: limits.maxDepth) {
+        switch parser.parse(bytes, maxDepth: limits.maxDepth, maxValues: limits.maxValues) {
         case .success(let parsed): document = parsed
-        case .failure(let error): throw Rejection(error.kind == .invalidUTF8 ? .invalidUTF8 : .invalidJSON, error.detail)
+        case .failure(let error):
+            switch error.kind {
+            case .invalidUTF8: throw Rejection(.invalidUTF8, error.detail)
+            case .invalidJSON: throw Rejection(.invalidJSON, error.detail)
+            case .tooManyValues: throw Rejection(.tooLarge, error.detail)
+            }
         }
         guard document.kind(document.root) == .object else {
             throw Rejection(.invalidJSON, "top level must be an object")

@@ -38,10 +38,16 @@ public struct DecodeLimits: Sendable, Equatable {
     /// Longest `failure.message`, counted in Unicode scalars (cheap on UTF-8 and, unlike
     /// grapheme clusters, independent of the Unicode version). Default 2000.
     public var maxMessageCharacters: Int
+    /// More JSON values (scalars, containers and member names) is `TOO_LARGE`: it bounds the
+    /// parse of a record that is small in bytes but huge in values (`[0,0,…]`). Default 100,000;
+    /// a report has a few dozen.
+    public var maxValues: Int
 
-    public init(maxRecordBytes: Int = 1_048_576, maxDepth: Int = 32, maxMessageCharacters: Int = 2000) {
+    public init(maxRecordBytes: Int = 1_048_576, maxDepth: Int = 32, maxMessageCharacters: Int = 2000,
+                maxValues: Int = JSONParser.defaultMaxValues) {
         self.maxRecordBytes = maxRecordBytes
         self.maxDepth = maxDepth
         self.maxMessageCharacters = maxMessageCharacters
+        self.maxValues = maxValues
     }
 }

@@ -1,8 +1,9 @@
 /// Decodes and validates report v1 records (CONTRACT §2).
 ///
 /// Checks run in a fixed order, so that a record with several problems always gets the same
-/// answer: `TOO_LARGE` (before parsing), `INVALID_UTF8`, `INVALID_JSON` (syntax, depth,
-/// duplicate keys, a top level that is not an object), `schema` (`MISSING_FIELD` when absent,
+/// answer: `TOO_LARGE` (bytes, before parsing), `INVALID_UTF8`, then in document order
+/// `INVALID_JSON` (syntax, depth, duplicate keys) or `TOO_LARGE` (more values than
+/// `DecodeLimits.maxValues`), `INVALID_JSON` for a top level that is not an object, `schema` (`MISSING_FIELD` when absent,
 /// else `UNSUPPORTED_SCHEMA`), then every required field's presence (`MISSING_FIELD`), then
 /// types and formats field by field in contract order (`INVALID_FIELD`).
 ///

@@ -6,6 +6,15 @@ public enum RoutedRole: String, Sendable {
     case cc
     /// The ops incidents queue; the person ID is masked in this copy.
     case ops
+
+    /// `rawValue` as a literal, for the encoder's byte copies.
+    var literal: StaticString {
+        switch self {
+        case .owner: "owner"
+        case .cc: "cc"
+        case .ops: "ops"
+        }
+    }
 }
 
 /// Writes routed v1 records as UTF-8 JSON bytes.
@@ -17,22 +26,37 @@ public enum RoutedRole: String, Sendable {
 public struct RoutedRecordEncoder: Sendable {
     public let utcOffsetSeconds: Int
     public let rulesVersion: String
-    private let actionsJSON: [Category: [UInt8]]
+    /// Per category, in `Category.allCases` order, the bytes that depend only on the category
+    /// (and the rules), written once here so that each record copies them in one piece:
+    /// `"category":…,"responsible":"…","owner":"` and `"actions":[…],"intakeBatch":"`.
+    private let categoryFields: [[UInt8]]
+    private let actionFields: [[UInt8]]
+    /// `","rulesVersion":"…"},"report":`
+    private let rulesVersionField: [UInt8]
 
     public init(classifier: Classifier, utcOffsetSeconds: Int) {
         self.utcOffsetSeconds = utcOffsetSeconds
         self.rulesVersion = classifier.rulesVersion
-        var actionsJSON: [Category: [UInt8]] = [:]
-        for category in Category.allCases {
-            var out: [UInt8] = [UInt8(ascii: "[")]
+        categoryFields = Category.allCases.map { category in
+            var out = Array(#","category":""#.utf8)
+            out.append(contentsOf: category.rawValue.utf8)
+            out.append(contentsOf: #"","categoryLabel":""#.utf8)
+            out.append(contentsOf: category.label.utf8)
+            out.append(contentsOf: #"","responsible":""#.utf8)
+            out.append(contentsOf: category.responsible.rawValue.utf8)
+            out.append(contentsOf: #"","owner":""#.utf8)
+            return out
+        }
+        actionFields = Category.allCases.map { category in
+            var out = Array(#""actions":["#.utf8)
             for (index, action) in classifier.actions(for: category).enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
                 JSONWriter.appendString(action, to: &out)
             }
-            out.append(UInt8(ascii: "]"))
-            actionsJSON[category] = out
+            out.append(contentsOf: #"],"intakeBatch":""#.utf8)
+            return out
         }
-        self.actionsJSON = actionsJSON
+        rulesVersionField = Array(#","rulesVersion":""#.utf8) + Array(classifier.rulesVersion.utf8) + Array(#""},"report":"#.utf8)
     }
 
     /// Appends one routed v1 record. `leadingFields` is written first inside the object
@@ -45,56 +69,46 @@ public struct RoutedRecordEncoder: Sendable {
         lineNumber: Int? = nil,
         to out: inout [UInt8]
     ) {
-        let category = routed.classification.category
+        // Literals are appended as StaticStrings (one copy each) and per-category runs come from
+        // the tables built in `init`: this is the per-record hot path of the router and the CLI.
+        let categoryIndex = Category.allCases.firstIndex(of: routed.classification.category)!
         out.append(UInt8(ascii: "{"))
-        if let leadingFields {
-            leadingFields.withUTF8Buffer { out.append(contentsOf: $0) }
-        }
+        if let leadingFields { JSONWriter.appendLiteral(leadingFields, to: &out) }
         if let lineNumber {
-            out.append(contentsOf: #""line":"#.utf8)
-            out.append(contentsOf: String(lineNumber).utf8)
+            JSONWriter.appendLiteral(#""line":"#, to: &out)
+            appendDigits(&out, lineNumber, width: 1)
             out.append(UInt8(ascii: ","))
         }
-        out.append(contentsOf: #""schema":"baocuo.routed/v1","reportId":"#.utf8)
+        JSONWriter.appendLiteral(#""schema":"baocuo.routed/v1","reportId":"#, to: &out)
         JSONWriter.appendString(routed.report.reportId, to: &out)
-        out.append(contentsOf: #","category":""#.utf8)
-        out.append(contentsOf: category.rawValue.utf8)
-        out.append(contentsOf: #"","categoryLabel":""#.utf8)
-        out.append(contentsOf: category.label.utf8)
-        out.append(contentsOf: #"","responsible":""#.utf8)
-        out.append(contentsOf: category.responsible.rawValue.utf8)
-        out.append(contentsOf: #"","owner":""#.utf8)
-        out.append(contentsOf: routed.owner.code.utf8)
-        out.append(contentsOf: #"","role":""#.utf8)
-        out.append(contentsOf: role.rawValue.utf8)
-        out.append(contentsOf: #"","cc":["#.utf8)
+        out.append(contentsOf: categoryFields[categoryIndex])
+        Self.appendUTF8(routed.owner.code, to: &out)
+        JSONWriter.appendLiteral(#"","role":""#, to: &out)
+        JSONWriter.appendLiteral(role.literal, to: &out)
+        JSONWriter.appendLiteral(#"","cc":["#, to: &out)
         for (index, region) in routed.cc.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: region.utf8)
+            Self.appendUTF8(region, to: &out)
             out.append(UInt8(ascii: "\""))
         }
-        out.append(contentsOf: #"],"#.utf8)
+        JSONWriter.appendLiteral(#"],"#, to: &out)
         if let unresolved = routed.unresolvedTreatmentRegion {
-            out.append(contentsOf: #""ccSkipped":{"region":"#.utf8)
+            JSONWriter.appendLiteral(#""ccSkipped":{"region":"#, to: &out)
             JSONWriter.appendString(unresolved, to: &out)
-            out.append(contentsOf: #","reason":"UNKNOWN_REGION"},"#.utf8)
+            JSONWriter.appendLiteral(#","reason":"UNKNOWN_REGION"},"#, to: &out)
         }
-        out.append(contentsOf: #""actions":"#.utf8)
-        out.append(contentsOf: actionsJSON[category] ?? [UInt8(ascii: "["), UInt8(ascii: "]")])
-        out.append(contentsOf: #","intakeBatch":""#.utf8)
-        out.append(contentsOf: routed.cycle.week.description.utf8)
-        out.append(contentsOf: #"","intakeAt":""#.utf8)
+        out.append(contentsOf: actionFields[categoryIndex])
+        routed.cycle.week.appendDescription(to: &out)
+        JSONWriter.appendLiteral(#"","intakeAt":""#, to: &out)
         routed.cycle.intakeAt.appendRFC3339(to: &out, utcOffsetSeconds: utcOffsetSeconds)
-        out.append(contentsOf: #"","dueBy":""#.utf8)
+        JSONWriter.appendLiteral(#"","dueBy":""#, to: &out)
         routed.cycle.dueBy.appendRFC3339(to: &out, utcOffsetSeconds: utcOffsetSeconds)
-        out.append(contentsOf: #"","receivedAt":""#.utf8)
+        JSONWriter.appendLiteral(#"","receivedAt":""#, to: &out)
         routed.receivedAt.appendRFC3339(to: &out, utcOffsetSeconds: utcOffsetSeconds)
-        out.append(contentsOf: #"","classifier":{"rule":"#.utf8)
+        JSONWriter.appendLiteral(#"","classifier":{"rule":"#, to: &out)
         JSONWriter.appendString(routed.classification.ruleId, to: &out)
-        out.append(contentsOf: #","rulesVersion":""#.utf8)
-        out.append(contentsOf: rulesVersion.utf8)
-        out.append(contentsOf: #""},"report":"#.utf8)
+        out.append(contentsOf: rulesVersionField)
         appendReport(routed.report, original: originalReport, maskPersonId: role == .ops, to: &out)
         out.append(UInt8(ascii: "}"))
     }
@@ -108,6 +122,14 @@ public struct RoutedRecordEncoder: Sendable {
         out.append(contentsOf: original[trimmed.lowerBound..<range.lowerBound])
         JSONWriter.appendString(ResidentID.masked(personId), to: &out)
         out.append(contentsOf: original[range.upperBound..<trimmed.upperBound])
+    }
+
+    /// Appends a string's UTF-8 bytes in one copy (the generic `append(contentsOf: s.utf8)`
+    /// goes byte by byte).
+    @inline(__always)
+    private static func appendUTF8(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { out.append(contentsOf: $0) }
     }
 
     /// The record without surrounding JSON whitespace (a CLI line may end in `\r`).

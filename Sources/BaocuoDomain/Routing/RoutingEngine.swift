@@ -30,12 +30,19 @@ public struct RoutingEngine: Sendable {
     public let regions: RegionTable
     public let calendar: WorkCalendar
     public let classifier: Classifier
+    /// Receive times the weekly calendar can place: calendar years 0001–9998 in the schedule's
+    /// zone, so that the following intake and its ISO week still have four-digit years. Any
+    /// `Int64` can arrive as a Kafka record timestamp, and any such year as a `reportedAt`.
+    public let placeableReceiveTimes: Range<Timestamp>
 
     public init(decoder: ReportDecoder, regions: RegionTable, calendar: WorkCalendar, classifier: Classifier) {
         self.decoder = decoder
         self.regions = regions
         self.calendar = calendar
         self.classifier = classifier
+        let offset = calendar.schedule.utcOffsetSeconds
+        placeableReceiveTimes = Timestamp(date: CivilDate(year: 1, month: 1, day: 1)!, secondsIntoDay: 0, utcOffsetSeconds: offset)
+            ..< Timestamp(date: CivilDate(year: 9999, month: 1, day: 1)!, secondsIntoDay: 0, utcOffsetSeconds: offset)
     }
 
     public init(configuration: DomainConfiguration) {
@@ -51,13 +58,27 @@ public struct RoutingEngine: Sendable {
     /// so a replay lands every report in the same weekly batch; nil takes the report's own
     /// `reportedAt`, as the offline CLI does (CONTRACT §7).
     public func route(_ bytes: UnsafeRawBufferPointer, receivedAt: Timestamp?) -> RoutingOutcome {
+        var parser = JSONParser()
+        return route(bytes, receivedAt: receivedAt, using: &parser)
+    }
+
+    /// Routes one record, reusing `parser`'s storage from earlier calls: hot loops keep one
+    /// parser per thread, so that routing a record allocates no parse tape.
+    public func route(_ bytes: UnsafeRawBufferPointer, receivedAt: Timestamp?, using parser: inout JSONParser) -> RoutingOutcome {
         let report: Report
-        switch decoder.decode(bytes) {
+        switch decoder.decode(bytes, using: &parser) {
         case .success(let decoded): report = decoded
         case .failure(let rejection): return .rejected(rejection)
         }
         guard let owner = regions.resolve(report.insuredRegionCode) else {
             return .rejected(Rejection(.unknownRegion, "insured.regionCode: \(report.insuredRegionCode) resolves to no pooling region"))
+        }
+        // Without a record timestamp the receive time is the report's own `reportedAt`.
+        let receiveTime = receivedAt ?? report.reportedAt
+        guard placeableReceiveTimes.contains(receiveTime) else {
+            let source = receivedAt == nil ? "reportedAt" : "record timestamp"
+            let time = receiveTime.rfc3339(utcOffsetSeconds: calendar.schedule.utcOffsetSeconds)
+            return .rejected(Rejection(.invalidField, "\(source): \(time) is outside the years 0001–9998 the weekly calendar can place"))
         }
         let classification = classifier.classify(ClassificationInput(report: report))
         var cc: [String] = []
@@ -75,8 +96,8 @@ public struct RoutingEngine: Sendable {
             owner: owner,
             cc: cc,
             unresolvedTreatmentRegion: unresolvedTreatmentRegion,
-            cycle: calendar.cycle(receivedAt: receivedAt ?? report.reportedAt),
-            receivedAt: receivedAt ?? report.reportedAt
+            cycle: calendar.cycle(receivedAt: receiveTime),
+            receivedAt: receiveTime
         ))
     }
 

@@ -43,10 +43,16 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// Total over every `Int64` (a Kafka record timestamp can be anything): instants outside
+    /// years 0000–9999 come out with a longer or negative year rather than trapping.
     public func appendRFC3339(to out: inout [UInt8], utcOffsetSeconds: Int) {
-        let localMillis = millisecondsSinceEpoch + Int64(utcOffsetSeconds) * 1000
-        let localSeconds = floorDiv(localMillis, 1000)
-        let millis = Int(localMillis - localSeconds * 1000)
+        // Split before adding the offset, so that no step can overflow near Int64.min/max.
+        var (seconds, millis) = millisecondsSinceEpoch.quotientAndRemainder(dividingBy: 1000)
+        if millis < 0 {
+            seconds -= 1
+            millis += 1000
+        }
+        let localSeconds = seconds + Int64(utcOffsetSeconds)
         let days = Int(floorDiv(localSeconds, 86_400))
         let secondOfDay = Int(localSeconds - Int64(days) * 86_400)
         let date = CivilDate(daysSinceEpoch: days)
@@ -63,7 +69,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         appendDigits(&out, secondOfDay % 60, width: 2)
         if millis != 0 {
             out.append(UInt8(ascii: "."))
-            appendDigits(&out, millis, width: 3)
+            appendDigits(&out, Int(millis), width: 3)
         }
         if utcOffsetSeconds == 0 {
             out.append(UInt8(ascii: "Z"))
@@ -245,9 +251,8 @@ func appendDigits(_ out: inout [UInt8], _ value: Int, width: Int) {
     var divisor = 1
     for _ in 1..<width { divisor *= 10 }
     var v = value
-    if v >= divisor * 10 {  // wider than asked: write it all
-        let s = String(v)
-        out.append(contentsOf: s.utf8)
+    if v < 0 || v >= divisor * 10 {  // negative or wider than asked: write it all
+        out.append(contentsOf: String(v).utf8)
         return
     }
     while divisor > 0 {

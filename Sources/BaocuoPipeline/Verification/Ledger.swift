@@ -150,7 +150,9 @@ struct RoutedFields {
     init?(_ bytes: [UInt8]) {
         var parser = JSONParser()
         let fields: (String, String)? = bytes.withUnsafeBytes { raw in
-            guard case .success(let document) = parser.parse(raw), document.kind(document.root) == .object,
+            // Our own output: it nests one level deeper, and holds a few more values, than the
+            // report it embeds, so the report limits do not apply.
+            guard case .success(let document) = parser.parse(raw, maxDepth: .max, maxValues: .max), document.kind(document.root) == .object,
                   let reportId = document.member(of: document.root, named: "reportId"), document.kind(reportId) == .string,
                   let role = document.member(of: document.root, named: "role"), document.kind(role) == .string
             else { return nil }

@@ -1,0 +1,201 @@
+// baocuo-bench: reports per second and allocations per report for each stage of the routing
+// engine, over a file of report JSON lines (e.g. from shared/bench/gen_reports.py).
+//
+//   baocuo-bench [--config DIR] [--repeat N] [--only PREFIX] [--check] FILE
+//
+// Each stage runs N times over every line (best time kept: the cores are shared and noisy);
+// allocations are counted by the MallocCounter interposer over one pass. `--only` runs the
+// stages whose name starts with PREFIX (e.g. under callgrind). `--check` also runs the
+// correctness smoke (every line is routed or rejected, and routing is deterministic).
+import BaocuoDomain
+import Foundation
+import MallocCounter
+
+struct Arguments {
+    var config = "Config"
+    var repeatCount = 3
+    var check = false
+    var only = ""
+    var input = ""
+
+    init(_ arguments: [String]) {
+        var rest = arguments.dropFirst()
+        while let argument = rest.popFirst() {
+            switch argument {
+            case "--config": config = rest.popFirst() ?? config
+            case "--repeat": repeatCount = rest.popFirst().flatMap { Int($0) } ?? repeatCount
+            case "--check": check = true
+            case "--only": only = rest.popFirst() ?? only
+            default: input = argument
+            }
+        }
+        guard !input.isEmpty else {
+            FileHandle.standardError.write(Data("usage: baocuo-bench [--config DIR] [--repeat N] [--only PREFIX] [--check] FILE\n".utf8))
+            exit(2)
+        }
+    }
+}
+
+/// The input file's non-blank lines as ranges of one buffer, so no stage pays for slicing.
+struct Lines {
+    let buffer: [UInt8]
+    let ranges: [Range<Int>]
+
+    init(path: String) {
+        buffer = Array(FileManager.default.contents(atPath: path) ?? Data())
+        var ranges: [Range<Int>] = []
+        var start = 0
+        for (index, byte) in buffer.enumerated() where byte == 0x0A {
+            if index > start { ranges.append(start..<index) }
+            start = index + 1
+        }
+        if start < buffer.count { ranges.append(start..<buffer.count) }
+        self.ranges = ranges
+    }
+
+    func forEach(_ body: (Int, UnsafeRawBufferPointer) -> Void) {
+        buffer.withUnsafeBytes { all in
+            for (index, range) in ranges.enumerated() { body(index, UnsafeRawBufferPointer(rebasing: all[range])) }
+        }
+    }
+}
+
+struct Measurement {
+    let stage: String
+    let items: Int
+    let seconds: Double
+    let allocations: UInt64
+
+    var perSecond: Double { Double(items) / seconds }
+    var nanosecondsPerItem: Double { seconds * 1e9 / Double(items) }
+    var allocationsPerItem: Double { Double(allocations) / Double(items) }
+}
+
+/// Runs `pass` (one pass over `items` inputs) `repeatCount` times; keeps the best time and the
+/// allocations of the last pass (passes are identical, and the first warms caches and buffers).
+func measure(_ stage: String, items: Int, repeatCount: Int, _ pass: () -> Void) -> Measurement {
+    var best = Double.infinity
+    var allocations: UInt64 = 0
+    for _ in 0..<max(1, repeatCount) {
+        let before = malloc_counter_allocations()
+        let start = ContinuousClock.now
+        pass()
+        let elapsed = ContinuousClock.now - start
+        allocations = malloc_counter_allocations() - before
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        best = min(best, seconds)
+    }
+    return Measurement(stage: stage, items: items, seconds: best, allocations: allocations)
+}
+
+let arguments = Arguments(CommandLine.arguments)
+let configuration: DomainConfiguration
+do {
+    configuration = try DomainConfiguration.load(directory: arguments.config, environment: [:])
+} catch {
+    FileHandle.standardError.write(Data("baocuo-bench: \(error)\n".utf8))
+    exit(1)
+}
+let engine = RoutingEngine(configuration: configuration)
+let encoder = RoutedRecordEncoder(classifier: configuration.classifier,
+                                  utcOffsetSeconds: configuration.settings.schedule.utcOffsetSeconds)
+let lines = Lines(path: arguments.input)
+let count = lines.ranges.count
+
+/// Inputs of the single-step stages, from one untimed pass of the engine: built on first use,
+/// so that a profile of the engine stages (`--only engine`) contains nothing else.
+@MainActor enum Prepared {
+    static let routed: [(index: Int, routed: RoutedReport)] = {
+        var routed: [(index: Int, routed: RoutedReport)] = []
+        lines.forEach { index, line in
+            if case .routed(let report) = engine.route(line, receivedAt: nil) { routed.append((index, report)) }
+        }
+        return routed
+    }()
+    static let reports = routed.map(\.routed.report)
+    static let messages = reports.compactMap(\.failureMessage)
+    static let classificationInputs = reports.map(ClassificationInput.init(report:))
+}
+
+var results: [Measurement] = []
+@MainActor func stage(_ name: String, items: @autoclosure () -> Int, _ pass: () -> Void) {
+    guard name.hasPrefix(arguments.only) else { return }
+    results.append(measure(name, items: items(), repeatCount: arguments.repeatCount, pass))
+}
+var sink = 0  // keeps results observable so no stage is optimised away
+var parser = JSONParser()
+stage("parse (JSON tape)", items: count) {
+    lines.forEach { _, line in
+        if case .success(let document) = parser.parse(line) { sink &+= document.tape.count }
+    }
+}
+stage("decode (parse + validate)", items: count) {
+    lines.forEach { _, line in
+        if case .success(let report) = engine.decoder.decode(line, using: &parser) { sink &+= report.reportId.utf8.count }
+    }
+}
+stage("normalise message", items: Prepared.messages.count) {
+    for message in Prepared.messages { sink &+= MessageNormalizer.normalize(message).utf8.count }
+}
+stage("classify", items: Prepared.classificationInputs.count) {
+    for input in Prepared.classificationInputs { sink &+= configuration.classifier.classify(input).ruleId.utf8.count }
+}
+stage("resolve regions (insured + hospital)", items: Prepared.reports.count) {
+    for report in Prepared.reports {
+        sink &+= engine.regions.resolve(report.insuredRegionCode) == nil ? 0 : 1
+        sink &+= engine.regions.resolve(report.hospitalRegionCode) == nil ? 0 : 1
+    }
+}
+stage("calendar cycle", items: Prepared.reports.count) {
+    for report in Prepared.reports { sink &+= Int(engine.calendar.cycle(receivedAt: report.reportedAt).intakeAt.millisecondsSinceEpoch & 1) }
+}
+var output: [UInt8] = []
+output.reserveCapacity(1 << 16)
+stage("encode owner copy", items: Prepared.routed.count) {
+    lines.buffer.withUnsafeBytes { all in
+        for (index, routed) in Prepared.routed {
+            output.removeAll(keepingCapacity: true)
+            encoder.append(routed, role: .owner, originalReport: UnsafeRawBufferPointer(rebasing: all[lines.ranges[index]]),
+                           to: &output)
+            sink &+= output.count
+        }
+    }
+}
+stage("engine (route)", items: count) {
+    lines.forEach { _, line in
+        if case .routed(let routed) = engine.route(line, receivedAt: nil, using: &parser) { sink &+= routed.cc.count }
+    }
+}
+stage("engine + encode (per classify line)", items: count) {
+    lines.forEach { _, line in
+        output.removeAll(keepingCapacity: true)
+        if case .routed(let routed) = engine.route(line, receivedAt: nil, using: &parser) {
+            encoder.append(routed, role: .owner, originalReport: line, to: &output)
+        }
+        sink &+= output.count
+    }
+}
+
+print("input: \(arguments.input): \(count) lines; best of \(arguments.repeatCount)")
+print("| stage | items | reports/s | ns/report | allocations/report |")
+print("|---|---:|---:|---:|---:|")
+for result in results {
+    print("| \(result.stage) | \(result.items) | \(Int(result.perSecond.rounded())) | "
+          + "\(String(format: "%.0f", result.nanosecondsPerItem)) | \(String(format: "%.2f", result.allocationsPerItem)) |")
+}
+
+if arguments.check {
+    // Correctness smoke: the engine answers every line the same way twice.
+    var mismatches = 0
+    lines.forEach { _, line in
+        let first: Bool = if case .routed = engine.route(line, receivedAt: nil) { true } else { false }
+        let second: Bool = if case .routed = engine.route(line, receivedAt: nil) { true } else { false }
+        if first != second { mismatches += 1 }
+    }
+    guard mismatches == 0, count > 0, !Prepared.routed.isEmpty else {
+        print("check FAILED: \(mismatches) of \(count) lines routed differently the second time; \(Prepared.routed.count) routed")
+        exit(1)
+    }
+    print("check ok: \(count) lines, \(Prepared.routed.count) routed, the rest rejected, each the same way twice")
+}
+if sink == 42 { print("") }
