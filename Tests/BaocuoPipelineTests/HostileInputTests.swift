@@ -64,6 +64,7 @@ struct HostileInputPipelineTests {
         let result = Ledger(router: RecordRouter(configuration: configuration, group: group)).check(inputs: inputs, outputs: outputs)
         #expect(result.inputs == hostile.count + valid.count)
         #expect(result.isExact, "\(result)")
+        FleetReport.record("hostile input", result, injected: "the hostile corpus (\(hostile.count) records: broken UTF-8, bombs, 1 MiB+, wrong types…), then 200 valid reports")
         #expect(result.ownerCopies + result.deadLetters == result.inputs, "\(result)")
         // The corpus has both outcomes; the generated records are all dead letters.
         #expect(result.expectedDeadLetters > Self.generated.count && result.expectedRouted > 100, "\(result)")
