@@ -38,6 +38,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Weeks before the current one the scheduler re-checks at every tick for missed emissions and late data.")
     var lookBackWeeks: Int = 8
 
+    @Option(name: .long, help: "Seconds between scheduler ticks (a tick also happens as soon as a batch falls due).")
+    var schedulerTickSeconds: Int = 60
+
     @OptionGroup var configOptions: ConfigOptions
 
     func run() async throws {
@@ -79,8 +82,8 @@ struct RunCommand: AsyncParsableCommand {
         ]
         if !noScheduler {
             let scheduler = WeeklyScheduler(configuration: configuration, options: WeeklySchedulerOptions(
-                brokers: brokers, lookBackWeeks: lookBackWeeks, checkerGroup: group + ".resolution-check",
-                kafkaProperties: settings.kafka.properties
+                brokers: brokers, lookBackWeeks: lookBackWeeks, tickInterval: .seconds(max(1, schedulerTickSeconds)),
+                checkerGroup: group + ".resolution-check", kafkaProperties: settings.kafka.properties
             ), logger: logger)
             services.append(.init(service: scheduler))
         }

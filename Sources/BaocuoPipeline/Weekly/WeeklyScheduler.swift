@@ -126,6 +126,9 @@ public final class WeeklyScheduler: Service, Sendable {
             result.alreadyEmitted = due.count - pending.count
         }
         try Task.checkCancellation()
+        if !pending.isEmpty {
+            logger.info("emitting weekly batches", metadata: ["count": "\(pending.count)"])
+        }
         result.emitted = try await emitter.emit(pending, emittedAt: now)
         for marker in result.emitted where marker.revision > 1 {
             logger.notice("batch re-emitted with late data", metadata: [

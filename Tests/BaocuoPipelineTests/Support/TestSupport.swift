@@ -74,9 +74,10 @@ enum SampleReports {
         return nil
     }
 
-    /// Produces lines into `topic` (into `partition` when given) keyed by nothing, timestamped `baseMs + index`.
+    /// Produces lines into `topic` (into `partition` when given) keyed by nothing, timestamped
+    /// `baseMs + index × stepMs`.
     static func load(_ lines: [[UInt8]], topic: String, partition: Int32? = nil, brokers: String,
-                     baseMs: Int64 = 1_795_000_000_000) async throws {
+                     baseMs: Int64 = 1_795_000_000_000, stepMs: Int64 = 1) async throws {
         // No sticky partitioning: unkeyed records spread evenly, so no partition of the mock
         // exceeds its ~5 MB retention and silently drops the oldest records.
         let producer = try KafkaProducer(configuration: KafkaConfiguration([
@@ -84,7 +85,7 @@ enum SampleReports {
         ]), logger: TestLogging.logger)
         var batch: [ProducerRecord] = []
         for (index, line) in lines.enumerated() {
-            batch.append(ProducerRecord(topic: topic, partition: partition, value: line, timestampMs: baseMs + Int64(index)))
+            batch.append(ProducerRecord(topic: topic, partition: partition, value: line, timestampMs: baseMs + Int64(index) * stepMs))
             if batch.count == 5000 {
                 try await producer.send(batch)
                 batch.removeAll()
