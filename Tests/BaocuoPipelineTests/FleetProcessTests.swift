@@ -94,7 +94,7 @@ struct FleetProcessTests {
 
     @Test(arguments: [7, 42, 1234] as [UInt64])
     func sigkillAtARandomPointLosesNothing(seed: UInt64) async throws {
-        var random = SplitMix64(seed: seed)
+        var random = TestRandom(seed: seed)
         let killAfter = Int64(500 + random.next() % 8_000)
         let group = "fleet-random-\(seed)"
         try await fleetScenario("SIGKILL at a random point (seed \(seed))", injected: "2 processes; one SIGKILLed after \(killAfter) commits, then restarted",

@@ -51,7 +51,7 @@ struct OfflineCLITests {
     }
 
     @Test func garbageNeverCrashesAndEveryLineIsAnswered() throws {
-        var generator = SplitMix64(seed: 20261123)
+        var generator = TestRandom(seed: 20261123)
         var input: [UInt8] = []
         var nonBlank = 0
         for _ in 0..<2000 {
@@ -90,20 +90,5 @@ struct OfflineCLITests {
         #expect(lines == [#"{"receivedAt":"2026-11-23T09:15:00+08:00","intakeBatch":"2026-W49","intakeAt":"2026-11-30T09:00:00+08:00","dueBy":"2026-12-04T16:00:00+08:00"}"#])
         let (badStatus, _) = try runCLI(["calendar", "--at", "next monday"], input: [])
         #expect(badStatus != 0, "a bad timestamp is a usage error")
-    }
-}
-
-/// A small deterministic generator for test inputs.
-struct SplitMix64 {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

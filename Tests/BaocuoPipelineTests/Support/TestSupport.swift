@@ -95,3 +95,15 @@ enum SampleReports {
         await producer.close()
     }
 }
+
+/// Deterministic pseudo-random numbers for test inputs (Knuth's 64-bit LCG, high bits out).
+struct TestRandom {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return state ^ (state >> 29)
+    }
+}
