@@ -210,7 +210,7 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
     @Test func combinationsAreChecked() {
         #expect(loadError("schedule:\n  intakeTime: \"16:00\"\n")?.reason
                 == "schedule.returnTime (16:00) must be later than schedule.intakeTime (16:00): a one-day week is due on its intake day")
-        #expect(loadError("", environment: ["BAOCUO_ROUTER_POLL_BATCH_SIZE": "30000"])?.reason
+        #expect(loadError("", environment: ["BAOCUO_ROUTER_POLL_BATCH_SIZE": "30000", "BAOCUO_ROUTER_MAX_IN_FLIGHT_RECORDS": "20000"])?.reason
                 == "router.pollBatchSize (30000) must not exceed router.maxInFlightRecords (20000)")
     }
 }

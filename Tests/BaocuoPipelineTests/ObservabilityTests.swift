@@ -17,7 +17,9 @@ import Glibc
 enum TestMetrics {
     static let registry: PrometheusCollectorRegistry = {
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var metricsFactory = PrometheusMetricsFactory(registry: registry)
+        metricsFactory.durationHistogramBuckets = PipelineMetricNames.durationHistogramBuckets
+        MetricsSystem.bootstrap(metricsFactory)
         return registry
     }()
 
@@ -118,9 +120,13 @@ struct ObservabilityTests {
         }
         let consumedAfter = try #require(TestMetrics.value(of: PipelineMetricNames.recordsConsumed, in: metrics))
         #expect(consumedAfter - consumedBefore >= 30, "consumed \(consumedBefore) → \(consumedAfter)")
-        #expect(metrics.contains(PipelineMetricNames.recordsRouted + "{"))
+        #expect(metrics.contains(PipelineMetricNames.recordsRouted + "{category=\""))
+        #expect(metrics.contains(PipelineMetricNames.recordsRoutedByAgency + "{agency=\""))
         #expect(metrics.contains(PipelineMetricNames.recordsDeadLettered + "{code=\"INVALID_JSON\"}"))
         #expect((TestMetrics.value(of: PipelineMetricNames.produceLatency + "_count", in: metrics) ?? 0) > 0)
+        // Every consumed record's first output is timed from ingest; 50 ms is a bucket bound.
+        #expect((TestMetrics.value(of: PipelineMetricNames.ingestToAcknowledged + "_count", in: metrics) ?? 0) >= consumedAfter - consumedBefore)
+        #expect(metrics.contains(PipelineMetricNames.ingestToAcknowledged + "_bucket{le=\"0.05\"}"))
         #expect(TestMetrics.value(of: PipelineMetricNames.brokersUp, in: metrics) == 1)
 
         worker.requestStop()

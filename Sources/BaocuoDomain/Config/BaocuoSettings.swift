@@ -37,9 +37,9 @@ public struct BaocuoSettings: Sendable, Equatable {
 
     public struct Router: Sendable, Equatable {
         /// Records polled but not yet committed, across partitions: the worker's back-pressure bound.
-        public var maxInFlightRecords = 20_000
+        public var maxInFlightRecords = 64_000
         /// Records taken per poll.
-        public var pollBatchSize = 2_000
+        public var pollBatchSize = 16_000
         /// How often processed offsets are committed.
         public var commitIntervalMs = 200
     }

@@ -12,6 +12,10 @@ import Synchronization
 public final class OffsetTracker: Sendable {
     private static let sequenceBits: UInt64 = 44
     private static let sequenceMask: UInt64 = (1 << sequenceBits) - 1
+    private static let slotMask: UInt64 = (1 << 18) - 1
+    /// Set on the token of a record's first output (its owner copy or dead letter): acknowledging
+    /// that one returns the record's ingest timestamp, for the ingest-to-acknowledgement latency.
+    public static let firstOutputFlag: UInt64 = 1 << 62
 
     fileprivate struct Slot {
         var partition: TopicPartition
@@ -20,6 +24,8 @@ public final class OffsetTracker: Sendable {
         /// Outputs still unacknowledged, per record in consumption order, from `head` on.
         var pendingOutputs: [Int32] = []
         var offsets: [Int64] = []
+        /// The records' ingest timestamps (ms since the epoch), as given to `begin`.
+        var ingestedAtMs: [Int64] = []
         var head = 0
         /// Next offset to commit; nil until a record is complete.
         var frontier: Int64?
@@ -43,7 +49,7 @@ public final class OffsetTracker: Sendable {
     /// Starts tracking a consumed record that will produce `outputs` records and returns the token
     /// to attach to each of them. A record with no outputs (one a replay skips) completes at once, so
     /// the frontier can pass it. Offsets of one partition must be begun in increasing order.
-    public func begin(_ partition: TopicPartition, offset: Int64, outputs: Int) -> UInt64 {
+    public func begin(_ partition: TopicPartition, offset: Int64, ingestedAtMs: Int64 = 0, outputs: Int) -> UInt64 {
         precondition(outputs >= 0, "a negative output count")
         return state.withLock { state in
             let slotNumber: Int
@@ -51,22 +57,26 @@ public final class OffsetTracker: Sendable {
                 slotNumber = existing
             } else {
                 slotNumber = state.slots.count
+                precondition(UInt64(slotNumber) <= Self.slotMask, "more partitions than a token can address")
                 state.slots.append(Slot(partition: partition))
                 state.slotIndex[partition] = slotNumber
             }
-            let (sequence, completed) = state.slots[slotNumber].begin(offset: offset, outputs: Int32(outputs))
+            let (sequence, completed) = state.slots[slotNumber].begin(offset: offset, ingestedAtMs: ingestedAtMs, outputs: Int32(outputs))
             state.inFlightRecords += 1 - completed
             return UInt64(slotNumber) << Self.sequenceBits | sequence
         }
     }
 
-    /// One output of the record behind `token` was acknowledged (or failed for good).
-    public func acknowledge(_ token: UInt64, failed: Bool = false) {
-        let slotNumber = Int(token >> Self.sequenceBits)
+    /// One output of the record behind `token` was acknowledged (or failed for good). Returns the
+    /// record's ingest timestamp when `token` carries ``firstOutputFlag`` and the output was delivered.
+    @discardableResult
+    public func acknowledge(_ token: UInt64, failed: Bool = false) -> Int64? {
+        let slotNumber = Int(token >> Self.sequenceBits & Self.slotMask)
         let sequence = token & Self.sequenceMask
-        state.withLock { state in
-            let completed = state.slots[slotNumber].acknowledge(sequence: sequence, failed: failed)
+        return state.withLock { state in
+            let (completed, ingestedAtMs) = state.slots[slotNumber].acknowledge(sequence: sequence, failed: failed)
             state.inFlightRecords -= completed
+            return token & Self.firstOutputFlag != 0 && !failed ? ingestedAtMs : nil
         }
     }
 
@@ -137,22 +147,25 @@ public final class OffsetTracker: Sendable {
 extension OffsetTracker.Slot {
     /// Returns the record's sequence number and how many records completed with it (a record
     /// without outputs completes when every record before it has).
-    mutating func begin(offset: Int64, outputs: Int32) -> (sequence: UInt64, completed: Int) {
+    mutating func begin(offset: Int64, ingestedAtMs: Int64, outputs: Int32) -> (sequence: UInt64, completed: Int) {
         let sequence = baseSequence + UInt64(pendingOutputs.count)
         pendingOutputs.append(outputs)
         offsets.append(offset)
+        self.ingestedAtMs.append(ingestedAtMs)
         return (sequence, outputs == 0 && !failed ? advanceFrontier() : 0)
     }
 
-    /// Returns how many records completed (left the in-flight window) because of this acknowledgement.
-    mutating func acknowledge(sequence: UInt64, failed: Bool) -> Int {
+    /// Returns how many records completed (left the in-flight window) because of this acknowledgement,
+    /// and the record's ingest timestamp (nil for a record forgotten on revoke).
+    mutating func acknowledge(sequence: UInt64, failed: Bool) -> (completed: Int, ingestedAtMs: Int64?) {
         // An acknowledgement for a record forgotten on revoke: nothing to do.
-        guard sequence >= baseSequence, sequence < baseSequence + UInt64(pendingOutputs.count) else { return 0 }
+        guard sequence >= baseSequence, sequence < baseSequence + UInt64(pendingOutputs.count) else { return (0, nil) }
         let index = Int(sequence - baseSequence)
+        let ingestedAtMs = ingestedAtMs[index]
         if failed { self.failed = true }
         pendingOutputs[index] -= 1
-        guard !self.failed else { return 0 }
-        return advanceFrontier()
+        guard !self.failed else { return (0, ingestedAtMs) }
+        return (advanceFrontier(), ingestedAtMs)
     }
 
     /// Moves the frontier past every leading record whose outputs are all acknowledged.
@@ -166,6 +179,7 @@ extension OffsetTracker.Slot {
         if head >= 4096, head * 2 >= pendingOutputs.count {
             pendingOutputs.removeFirst(head)
             offsets.removeFirst(head)
+            ingestedAtMs.removeFirst(head)
             baseSequence += UInt64(head)
             head = 0
         }

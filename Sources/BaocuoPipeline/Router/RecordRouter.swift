@@ -21,6 +21,8 @@ public struct SourcePosition: Sendable {
 public struct OutputBatch: Sendable {
     public struct Record: Sendable {
         public var topic: String
+        /// A small number naming `topic` (see ``RecordRouter``): outputs are produced grouped by it.
+        public var destination: Int
         public var key: Range<Int>?
         public var value: Range<Int>
         /// Headers to attach (dead-letter records only; routed copies carry none).
@@ -33,6 +35,8 @@ public struct OutputBatch: Sendable {
 
     public private(set) var arena: [UInt8] = []
     public private(set) var records: [Record] = []
+    /// The JSON parser the router reuses for every record (its tape is the per-record scratch).
+    var parser = JSONParser()
 
     public init() {}
 
@@ -41,7 +45,7 @@ public struct OutputBatch: Sendable {
         records.removeAll(keepingCapacity: true)
     }
 
-    mutating func append(topic: String, key: UnsafeRawBufferPointer?, headers: [KafkaHeader] = [], timestampMs: Int64? = nil,
+    mutating func append(topic: String, destination: Int, key: UnsafeRawBufferPointer?, headers: [KafkaHeader] = [], timestampMs: Int64? = nil,
                          category: Category? = nil, role: RoutedRole? = nil, writeValue: (inout [UInt8]) -> Void) {
         var keyRange: Range<Int>?
         if let key {
@@ -51,7 +55,7 @@ public struct OutputBatch: Sendable {
         }
         let valueStart = arena.count
         writeValue(&arena)
-        records.append(Record(topic: topic, key: keyRange, value: valueStart..<arena.count, headers: headers,
+        records.append(Record(topic: topic, destination: destination, key: keyRange, value: valueStart..<arena.count, headers: headers,
                               timestampMs: timestampMs, category: category, role: role))
     }
 
@@ -78,7 +82,12 @@ public struct RecordRouter: Sendable {
     public let topics: TopicNames
     public let group: String
     public let utcOffsetSeconds: Int
-    private let inboxTopics: [String: String]
+    /// Every output topic by destination number: the dead-letter topic, the ops topic, then one
+    /// inbox per region of the table.
+    public let destinations: [String]
+    private let inboxDestinations: [String: Int]
+    private static let deadLetterDestination = 0
+    private static let opsDestination = 1
 
     public init(configuration: DomainConfiguration, group: String) {
         let settings = configuration.settings
@@ -87,11 +96,14 @@ public struct RecordRouter: Sendable {
         topics = TopicNames(prefix: settings.topicPrefix)
         self.group = group
         utcOffsetSeconds = settings.schedule.utcOffsetSeconds
-        var inboxTopics: [String: String] = [:]
+        var destinations = [topics.failuresDLQ, topics.ops]
+        var inboxDestinations: [String: Int] = [:]
         for region in configuration.regions.regions {
-            inboxTopics[region.code] = topics.inbox(region: region.code)
+            inboxDestinations[region.code] = destinations.count
+            destinations.append(topics.inbox(region: region.code))
         }
-        self.inboxTopics = inboxTopics
+        self.destinations = destinations
+        self.inboxDestinations = inboxDestinations
     }
 
     /// Routes one record into `outputs`. `headers` is read only when the record is dead-lettered.
@@ -107,11 +119,12 @@ public struct RecordRouter: Sendable {
         into outputs: inout OutputBatch
     ) -> RouteSummary {
         let receivedAt = Timestamp(millisecondsSinceEpoch: source.timestampMs)
-        switch engine.route(value, receivedAt: receivedAt) {
+        switch engine.route(value, receivedAt: receivedAt, using: &outputs.parser) {
         case .rejected(let rejection):
             let dlqHeaders = DeadLetterHeader.headers(original: headers(), rejection: rejection, source: source, group: group,
                                                       failedAt: failedAt(), utcOffsetSeconds: utcOffsetSeconds) + extraHeaders
-            outputs.append(topic: topics.failuresDLQ, key: key, headers: dlqHeaders, timestampMs: source.timestampMs) {
+            outputs.append(topic: destinations[Self.deadLetterDestination], destination: Self.deadLetterDestination, key: key,
+                           headers: dlqHeaders, timestampMs: source.timestampMs) {
                 $0.append(contentsOf: value)
             }
             return .deadLettered(rejection.code)
@@ -119,22 +132,23 @@ public struct RecordRouter: Sendable {
             let category = routed.classification.category
             let reportKey = routed.report.reportId
             var copies = 0
-            func emit(_ topic: String, role: RoutedRole) {
+            func emit(_ destination: Int, role: RoutedRole) {
                 var keyBytes = reportKey
                 keyBytes.withUTF8 { keyBuffer in
-                    outputs.append(topic: topic, key: UnsafeRawBufferPointer(keyBuffer), headers: extraHeaders,
-                                   category: category, role: role) {
+                    outputs.append(topic: destinations[destination], destination: destination, key: UnsafeRawBufferPointer(keyBuffer),
+                                   headers: extraHeaders, category: category, role: role) {
                         encoder.append(routed, role: role, originalReport: value, to: &$0)
                     }
                 }
                 copies += 1
             }
-            emit(inboxTopics[routed.owner.code] ?? topics.inbox(region: routed.owner.code), role: .owner)
+            // Owner and cc regions come from the region table, so every one has an inbox destination.
+            emit(inboxDestinations[routed.owner.code]!, role: .owner)
             for region in routed.cc {
-                emit(inboxTopics[region] ?? topics.inbox(region: region), role: .cc)
+                emit(inboxDestinations[region]!, role: .cc)
             }
             if routed.sendsOpsCopy {
-                emit(topics.ops, role: .ops)
+                emit(Self.opsDestination, role: .ops)
             }
             return .routed(category: category, owner: routed.owner.code, copies: copies)
         }

@@ -8,8 +8,11 @@ import Synchronization
 /// runbook's alerts.
 public enum PipelineMetricNames {
     public static let recordsConsumed = "baocuo_records_consumed_total"
-    /// Dimensions `category`, `agency` (the owner region).
+    /// Dimension `category`.
     public static let recordsRouted = "baocuo_records_routed_total"
+    /// Dimension `agency` (the owner region). A separate family rather than a second dimension of
+    /// `recordsRouted`: category × agency would be ~4,800 series per worker.
+    public static let recordsRoutedByAgency = "baocuo_records_routed_by_agency_total"
     public static let routedCopies = "baocuo_routed_copies_total"
     /// Dimension `code` (the reject code).
     public static let recordsDeadLettered = "baocuo_records_dead_lettered_total"
@@ -18,6 +21,14 @@ public enum PipelineMetricNames {
     public static let offsetCommitFailures = "baocuo_offset_commit_failures_total"
     /// A histogram: one sampled output per produced batch, from produce to the broker's acknowledgement.
     public static let produceLatency = "baocuo_produce_latency_seconds"
+    /// A histogram: every input record, from its Kafka timestamp (ingest) to the acknowledgement of
+    /// its first output (the owner copy, or its dead letter).
+    public static let ingestToAcknowledged = "baocuo_ingest_to_ack_seconds"
+    /// Bucket bounds of the latency histograms, fine around the 50 ms objective.
+    public static let durationHistogramBuckets: [String: [Duration]] = {
+        let bounds: [Duration] = [1, 2, 5, 10, 15, 20, 25, 30, 40, 50, 75, 100, 150, 250, 500, 1000, 2500, 5000, 10000, 30000].map { .milliseconds($0) }
+        return [produceLatency: bounds, ingestToAcknowledged: bounds]
+    }()
     /// Dimensions `topic`, `partition`; from librdkafka statistics.
     public static let consumerLag = "baocuo_consumer_lag"
     public static let consumerRebalances = "baocuo_consumer_rebalances_total"
@@ -38,27 +49,40 @@ final class RouterMetrics: Sendable {
     let commits = Counter(label: PipelineMetricNames.offsetCommits)
     let commitFailures = Counter(label: PipelineMetricNames.offsetCommitFailures)
     let produceLatency = Timer(label: PipelineMetricNames.produceLatency, preferredDisplayUnit: .seconds)
-    private let routedCounters = Mutex<[RouteTally.RouteKey: Counter]>([:])
-    private let rejectedCounters = Mutex<[RejectCode: Counter]>([:])
+    let ingestToAcknowledged = Timer(label: PipelineMetricNames.ingestToAcknowledged, preferredDisplayUnit: .seconds)
+    private let routedByCategory = DimensionedCounters<Category>(label: PipelineMetricNames.recordsRouted, dimension: "category", name: \.rawValue)
+    private let routedByAgency = DimensionedCounters<String>(label: PipelineMetricNames.recordsRoutedByAgency, dimension: "agency", name: { $0 })
+    private let deadLettered = DimensionedCounters<RejectCode>(label: PipelineMetricNames.recordsDeadLettered, dimension: "code", name: \.rawValue)
 
     func record(_ tally: RouteTally, consumed count: Int) {
         consumed.increment(by: count)
         if tally.copies > 0 { copies.increment(by: tally.copies) }
-        for (key, count) in tally.routed {
-            let counter = routedCounters.withLock { counters in
-                if let existing = counters[key] { return existing }
-                let made = Counter(label: PipelineMetricNames.recordsRouted,
-                                   dimensions: [("category", key.category.rawValue), ("agency", key.owner)])
-                counters[key] = made
-                return made
-            }
-            counter.increment(by: count)
-        }
-        for (code, count) in tally.rejected {
-            let counter = rejectedCounters.withLock { counters in
-                if let existing = counters[code] { return existing }
-                let made = Counter(label: PipelineMetricNames.recordsDeadLettered, dimensions: [("code", code.rawValue)])
-                counters[code] = made
+        routedByCategory.increment(tally.routedByCategory)
+        routedByAgency.increment(tally.routedByOwner)
+        deadLettered.increment(tally.rejected)
+    }
+}
+
+/// Counters of one family with one dimension, created on first use and cached: creating one goes
+/// through the Prometheus registry's lock and copies the family's label table.
+final class DimensionedCounters<Value: Hashable & Sendable>: Sendable {
+    private let label: String
+    private let dimension: String
+    private let name: @Sendable (Value) -> String
+    private let counters = Mutex<[Value: Counter]>([:])
+
+    init(label: String, dimension: String, name: @escaping @Sendable (Value) -> String) {
+        self.label = label
+        self.dimension = dimension
+        self.name = name
+    }
+
+    func increment(_ counts: [Value: Int]) {
+        for (value, count) in counts {
+            let counter = counters.withLock { counters in
+                if let existing = counters[value] { return existing }
+                let made = Counter(label: label, dimensions: [(dimension, name(value))])
+                counters[value] = made
                 return made
             }
             counter.increment(by: count)

@@ -21,7 +21,7 @@ public struct RouterOptions: Sendable {
     /// The largest input record (CONTRACT §2 limit); outputs may be slightly larger.
     public var maxRecordBytes: Int
 
-    public init(brokers: String, group: String, pollBatchSize: Int = 2000, maxInFlightRecords: Int = 20000,
+    public init(brokers: String, group: String, pollBatchSize: Int = 16_000, maxInFlightRecords: Int = 64_000,
                 commitInterval: Duration = .milliseconds(200), kafkaProperties: [String: String] = [:],
                 drainTimeout: Duration = .seconds(8), maxRecordBytes: Int = 1 << 20) {
         self.maxRecordBytes = maxRecordBytes
@@ -195,19 +195,16 @@ public enum RouterError: Error, CustomStringConvertible {
 
 /// Counts of one batch, applied to the metrics at once instead of per record.
 struct RouteTally {
-    var routed: [RouteKey: Int] = [:]
+    var routedByCategory: [Category: Int] = [:]
+    var routedByOwner: [String: Int] = [:]
     var rejected: [RejectCode: Int] = [:]
     var copies = 0
-
-    struct RouteKey: Hashable {
-        var category: Category
-        var owner: String
-    }
 
     mutating func add(_ summary: RouteSummary) {
         switch summary {
         case .routed(let category, let owner, let copies):
-            routed[RouteKey(category: category, owner: owner), default: 0] += 1
+            routedByCategory[category, default: 0] += 1
+            routedByOwner[owner, default: 0] += 1
             self.copies += copies
         case .deadLettered(let code):
             rejected[code, default: 0] += 1

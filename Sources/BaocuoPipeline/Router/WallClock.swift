@@ -2,12 +2,15 @@
 import Glibc
 #endif
 
-/// The machine's real-time clock in milliseconds: used only for `baocuo.failed.at` and for records
-/// without a timestamp, never for placing a report in a weekly batch.
+/// The machine's real-time clock: used only for `baocuo.failed.at`, for records without a
+/// timestamp and for the ingest-to-acknowledgement latency, never for placing a report in a weekly
+/// batch.
 enum WallClock {
-    static func nowMilliseconds() -> Int64 {
+    static func nowNanoseconds() -> Int64 {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1000 + Int64(spec.tv_nsec) / 1_000_000
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
     }
+
+    static func nowMilliseconds() -> Int64 { nowNanoseconds() / 1_000_000 }
 }
