@@ -80,7 +80,7 @@ public struct RoutedRecordEncoder: Sendable {
             out.append(UInt8(ascii: ","))
         }
         JSONWriter.appendLiteral(#""schema":"baocuo.routed/v1","reportId":"#, to: &out)
-        JSONWriter.appendString(routed.report.reportId, to: &out)
+        routed.report.text.withUTF8(.reportId) { JSONWriter.appendString(utf8: $0!, to: &out) }
         out.append(contentsOf: categoryFields[categoryIndex])
         Self.appendUTF8(routed.owner.code, to: &out)
         JSONWriter.appendLiteral(#"","role":""#, to: &out)

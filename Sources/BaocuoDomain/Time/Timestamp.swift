@@ -56,29 +56,42 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let days = Int(floorDiv(localSeconds, 86_400))
         let secondOfDay = Int(localSeconds - Int64(days) * 86_400)
         let date = CivilDate(daysSinceEpoch: days)
-        appendDigits(&out, date.year, width: 4)
-        out.append(UInt8(ascii: "-"))
-        appendDigits(&out, date.month, width: 2)
-        out.append(UInt8(ascii: "-"))
-        appendDigits(&out, date.day, width: 2)
-        out.append(UInt8(ascii: "T"))
-        appendDigits(&out, secondOfDay / 3600, width: 2)
-        out.append(UInt8(ascii: ":"))
-        appendDigits(&out, secondOfDay / 60 % 60, width: 2)
-        out.append(UInt8(ascii: ":"))
-        appendDigits(&out, secondOfDay % 60, width: 2)
-        if millis != 0 {
-            out.append(UInt8(ascii: "."))
-            appendDigits(&out, Int(millis), width: 3)
-        }
-        if utcOffsetSeconds == 0 {
-            out.append(UInt8(ascii: "Z"))
-        } else {
-            let magnitude = abs(utcOffsetSeconds)
-            out.append(UInt8(ascii: utcOffsetSeconds < 0 ? "-" : "+"))
-            appendDigits(&out, magnitude / 3600, width: 2)
-            out.append(UInt8(ascii: ":"))
-            appendDigits(&out, magnitude / 60 % 60, width: 2)
+        // Written into a stack buffer and appended in one copy: routed records carry three.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer in
+            let base = buffer.baseAddress!
+            var count = 0
+            @inline(__always) func digits(_ value: Int, width: Int) {
+                count += writeDigits(value, width: width, to: base + count)
+            }
+            @inline(__always) func byte(_ ascii: Unicode.Scalar) {
+                base[count] = UInt8(ascii: ascii)
+                count += 1
+            }
+            digits(date.year, width: 4)
+            byte("-")
+            digits(date.month, width: 2)
+            byte("-")
+            digits(date.day, width: 2)
+            byte("T")
+            digits(secondOfDay / 3600, width: 2)
+            byte(":")
+            digits(secondOfDay / 60 % 60, width: 2)
+            byte(":")
+            digits(secondOfDay % 60, width: 2)
+            if millis != 0 {
+                byte(".")
+                digits(Int(millis), width: 3)
+            }
+            if utcOffsetSeconds == 0 {
+                byte("Z")
+            } else {
+                let magnitude = abs(utcOffsetSeconds)
+                byte(utcOffsetSeconds < 0 ? "-" : "+")
+                digits(magnitude / 3600, width: 2)
+                byte(":")
+                digits(magnitude / 60 % 60, width: 2)
+            }
+            out.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
         }
     }
 
@@ -166,7 +179,13 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// Parses `YYYY-MM-DD`.
     public init?(iso text: Substring) {
-        let bytes = Array(text.utf8)
+        var text = text
+        guard let date = text.withUTF8({ CivilDate(isoUTF8: UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = date
+    }
+
+    /// Parses `YYYY-MM-DD` from UTF-8 bytes.
+    init?(isoUTF8 bytes: UnsafeRawBufferPointer) {
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return nil }
         func number(_ range: Range<Int>) -> Int? {
             var value = 0
@@ -248,16 +267,44 @@ func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
 
 @inline(__always)
 func appendDigits(_ out: inout [UInt8], _ value: Int, width: Int) {
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
+        let count = writeDigits(value, width: width, to: buffer.baseAddress!)
+        out.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress!, count: count))
+    }
+}
+
+/// Writes `value` in decimal, zero-padded to `width` digits (at most 18), to `out` (room for 20
+/// bytes) and returns the number of bytes written. A negative value, or one wider than asked,
+/// is written in full without padding.
+@inline(__always)
+func writeDigits(_ value: Int, width: Int, to out: UnsafeMutablePointer<UInt8>) -> Int {
     var divisor = 1
     for _ in 1..<width { divisor *= 10 }
-    var v = value
-    if v < 0 || v >= divisor * 10 {  // negative or wider than asked: write it all
-        out.append(contentsOf: String(v).utf8)
-        return
+    var count = 0
+    var magnitude = value.magnitude
+    if value < 0 || value >= divisor * 10 {
+        if value < 0 {
+            out[0] = UInt8(ascii: "-")
+            count = 1
+        }
+        var digitCount = 1
+        var rest = magnitude / 10
+        while rest > 0 {
+            digitCount += 1
+            rest /= 10
+        }
+        for position in stride(from: count + digitCount - 1, through: count, by: -1) {
+            out[position] = UInt8(0x30 + magnitude % 10)
+            magnitude /= 10
+        }
+        return count + digitCount
     }
-    while divisor > 0 {
-        out.append(UInt8(0x30 + v / divisor))
-        v %= divisor
-        divisor /= 10
+    var divisorMagnitude = UInt(divisor)
+    while divisorMagnitude > 0 {
+        out[count] = UInt8(0x30 + magnitude / divisorMagnitude)
+        magnitude %= divisorMagnitude
+        divisorMagnitude /= 10
+        count += 1
     }
+    return count
 }
