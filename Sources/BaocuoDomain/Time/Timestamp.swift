@@ -106,7 +106,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     public static func parseRFC3339(_ bytes: UnsafeRawBufferPointer) -> Timestamp? {
         let n = bytes.count
         guard n >= 20 else { return nil }
-        func digits(_ start: Int, _ count: Int) -> Int? {
+        // Inlined so that each call's loop unrolls for its constant count: several per report.
+        @inline(__always) func digits(_ start: Int, _ count: Int) -> Int? {
             var value = 0
             for i in start..<(start + count) {
                 let c = bytes[i]
