@@ -92,6 +92,8 @@ public struct ReportDecoder: Sendable {
         let hasCode = try reader.packString(.failureCode, keepsEmpty: false, into: &text, as: .failureCode) { _ in nil }
         let maxMessageCharacters = limits.maxMessageCharacters
         let hasMessage = try reader.packString(.failureMessage, keepsEmpty: false, into: &text, as: .failureMessage) { utf8 in
+            // A scalar takes at least one byte, so only a long message needs counting.
+            guard utf8.count > maxMessageCharacters else { return nil }
             // Unicode scalars: count the bytes that start a UTF-8 sequence.
             var scalars = 0
             for byte in utf8 where byte & 0xC0 != 0x80 { scalars += 1 }

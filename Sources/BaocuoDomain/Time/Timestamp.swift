@@ -46,6 +46,17 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Total over every `Int64` (a Kafka record timestamp can be anything): instants outside
     /// years 0000–9999 come out with a longer or negative year rather than trapping.
     public func appendRFC3339(to out: inout [UInt8], utcOffsetSeconds: Int) {
+        ByteWriter.append(to: &out, bound: Timestamp.maxRFC3339Length) {
+            writeRFC3339(to: &$0, utcOffsetSeconds: utcOffsetSeconds)
+        }
+    }
+
+    /// Most bytes `writeRFC3339` writes: a 9-digit negative year (an `Int64` of milliseconds
+    /// spans ±292 million years), then `-MM-DDTHH:MM:SS.mmm+HH:MM`.
+    static let maxRFC3339Length = 40
+
+    /// `appendRFC3339` for encoders that write a whole record at once.
+    func writeRFC3339(to writer: inout ByteWriter, utcOffsetSeconds: Int) {
         // Split before adding the offset, so that no step can overflow near Int64.min/max.
         var (seconds, millis) = millisecondsSinceEpoch.quotientAndRemainder(dividingBy: 1000)
         if millis < 0 {
@@ -56,42 +67,29 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let days = Int(floorDiv(localSeconds, 86_400))
         let secondOfDay = Int(localSeconds - Int64(days) * 86_400)
         let date = CivilDate(daysSinceEpoch: days)
-        // Written into a stack buffer and appended in one copy: routed records carry three.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer in
-            let base = buffer.baseAddress!
-            var count = 0
-            @inline(__always) func digits(_ value: Int, width: Int) {
-                count += writeDigits(value, width: width, to: base + count)
-            }
-            @inline(__always) func byte(_ ascii: Unicode.Scalar) {
-                base[count] = UInt8(ascii: ascii)
-                count += 1
-            }
-            digits(date.year, width: 4)
-            byte("-")
-            digits(date.month, width: 2)
-            byte("-")
-            digits(date.day, width: 2)
-            byte("T")
-            digits(secondOfDay / 3600, width: 2)
-            byte(":")
-            digits(secondOfDay / 60 % 60, width: 2)
-            byte(":")
-            digits(secondOfDay % 60, width: 2)
-            if millis != 0 {
-                byte(".")
-                digits(Int(millis), width: 3)
-            }
-            if utcOffsetSeconds == 0 {
-                byte("Z")
-            } else {
-                let magnitude = abs(utcOffsetSeconds)
-                byte(utcOffsetSeconds < 0 ? "-" : "+")
-                digits(magnitude / 3600, width: 2)
-                byte(":")
-                digits(magnitude / 60 % 60, width: 2)
-            }
-            out.append(contentsOf: UnsafeBufferPointer(start: base, count: count))
+        writer.writeDigits(date.year, width: 4)
+        writer.write(UInt8(ascii: "-"))
+        writer.writeDigits(date.month, width: 2)
+        writer.write(UInt8(ascii: "-"))
+        writer.writeDigits(date.day, width: 2)
+        writer.write(UInt8(ascii: "T"))
+        writer.writeDigits(secondOfDay / 3600, width: 2)
+        writer.write(UInt8(ascii: ":"))
+        writer.writeDigits(secondOfDay / 60 % 60, width: 2)
+        writer.write(UInt8(ascii: ":"))
+        writer.writeDigits(secondOfDay % 60, width: 2)
+        if millis != 0 {
+            writer.write(UInt8(ascii: "."))
+            writer.writeDigits(Int(millis), width: 3)
+        }
+        if utcOffsetSeconds == 0 {
+            writer.write(UInt8(ascii: "Z"))
+        } else {
+            let magnitude = abs(utcOffsetSeconds)
+            writer.write(UInt8(ascii: utcOffsetSeconds < 0 ? "-" : "+"))
+            writer.writeDigits(magnitude / 3600, width: 2)
+            writer.write(UInt8(ascii: ":"))
+            writer.writeDigits(magnitude / 60 % 60, width: 2)
         }
     }
 
@@ -268,44 +266,5 @@ func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
 
 @inline(__always)
 func appendDigits(_ out: inout [UInt8], _ value: Int, width: Int) {
-    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
-        let count = writeDigits(value, width: width, to: buffer.baseAddress!)
-        out.append(contentsOf: UnsafeBufferPointer(start: buffer.baseAddress!, count: count))
-    }
-}
-
-/// Writes `value` in decimal, zero-padded to `width` digits (at most 18), to `out` (room for 20
-/// bytes) and returns the number of bytes written. A negative value, or one wider than asked,
-/// is written in full without padding.
-@inline(__always)
-func writeDigits(_ value: Int, width: Int, to out: UnsafeMutablePointer<UInt8>) -> Int {
-    var divisor = 1
-    for _ in 1..<width { divisor *= 10 }
-    var count = 0
-    var magnitude = value.magnitude
-    if value < 0 || value >= divisor * 10 {
-        if value < 0 {
-            out[0] = UInt8(ascii: "-")
-            count = 1
-        }
-        var digitCount = 1
-        var rest = magnitude / 10
-        while rest > 0 {
-            digitCount += 1
-            rest /= 10
-        }
-        for position in stride(from: count + digitCount - 1, through: count, by: -1) {
-            out[position] = UInt8(0x30 + magnitude % 10)
-            magnitude /= 10
-        }
-        return count + digitCount
-    }
-    var divisorMagnitude = UInt(divisor)
-    while divisorMagnitude > 0 {
-        out[count] = UInt8(0x30 + magnitude / divisorMagnitude)
-        magnitude %= divisorMagnitude
-        divisorMagnitude /= 10
-        count += 1
-    }
-    return count
+    ByteWriter.append(to: &out, bound: ByteWriter.maxDigitsLength) { $0.writeDigits(value, width: width) }
 }
