@@ -68,24 +68,32 @@ struct ByteWriter {
     /// one wider than asked, in full without padding.
     @inline(__always)
     mutating func writeDigits(_ value: Int, width: Int) {
-        var divisor = 1
-        for _ in 1..<width { divisor *= 10 }
+        var limit = 1
+        for _ in 0..<width { limit *= 10 }
+        guard value >= 0, value < limit else { return writeInFull(value) }
+        // Small enough to inline: `width` is a constant at every call, so this loop unrolls.
+        let out = reserve(width)
+        var rest = UInt(value)
+        for position in stride(from: width - 1, through: 0, by: -1) {
+            out[position] = UInt8(truncatingIfNeeded: 0x30 + rest % 10)
+            rest /= 10
+        }
+    }
+
+    /// `writeDigits` for a value that is negative or wider than asked.
+    private mutating func writeInFull(_ value: Int) {
         var magnitude = value.magnitude
-        var digitCount = width
-        if value < 0 || value >= divisor * 10 {  // in full, without padding
-            digitCount = 1
-            var rest = magnitude / 10
-            while rest > 0 {
-                digitCount += 1
-                rest /= 10
-            }
+        var digitCount = 1
+        var rest = magnitude / 10
+        while rest > 0 {
+            digitCount += 1
+            rest /= 10
         }
         let sign = value < 0 ? 1 : 0
         let out = reserve(sign + digitCount)
         if sign == 1 { out[0] = UInt8(ascii: "-") }
-        // Backwards from the last digit; padding zeros come out once `magnitude` is 0.
         for position in stride(from: sign + digitCount - 1, through: sign, by: -1) {
-            out[position] = UInt8(0x30 + magnitude % 10)
+            out[position] = UInt8(truncatingIfNeeded: 0x30 + magnitude % 10)
             magnitude /= 10
         }
     }
