@@ -260,6 +260,10 @@ enum HostileCorpus {
         }
         #expect(Timestamp(millisecondsSinceEpoch: .min).rfc3339(utcOffsetSeconds: 0) == "-292275055-05-16T16:47:04.192Z")
         #expect(Timestamp(millisecondsSinceEpoch: -1).rfc3339(utcOffsetSeconds: 8 * 3600) == "1970-01-01T07:59:59.999+08:00")
+        // Years beyond four digits are written in full, year 0 padded to four.
+        #expect(Timestamp(millisecondsSinceEpoch: 253_402_300_800_000).rfc3339(utcOffsetSeconds: 0) == "10000-01-01T00:00:00Z")
+        #expect(Timestamp(millisecondsSinceEpoch: -62_167_219_200_000).rfc3339(utcOffsetSeconds: -3600) == "-1-12-31T23:00:00-01:00")
+        #expect(Timestamp(millisecondsSinceEpoch: -62_167_219_200_000).rfc3339(utcOffsetSeconds: 0) == "0000-01-01T00:00:00Z")
         // Kafka's "no timestamp" (-1) is an ordinary 1970 instant: routed, not rejected.
         guard case .routed = engine.route(HostileCorpus.validReport, receivedAt: Timestamp(millisecondsSinceEpoch: -1)) else {
             Issue.record("timestamp -1 rejected")

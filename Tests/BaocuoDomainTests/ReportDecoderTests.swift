@@ -2,6 +2,34 @@ import Testing
 @testable import BaocuoDomain
 
 @Suite struct ReportDecoderTests {
+    /// Reports hold their text fields packed in one buffer; equality and the accessors must
+    /// not depend on how a report was built (decoded or initialised) or on field order.
+    @Test func decodedReportEqualsTheSameReportBuiltByHand() throws {
+        let decoded = try ReportDecoder().decode(Array(Samples.validReport.utf8)).get()
+        let built = Report(
+            reportId: decoded.reportId, reportedAt: decoded.reportedAt,
+            hospitalCode: decoded.hospitalCode, hospitalName: decoded.hospitalName,
+            hospitalRegionCode: decoded.hospitalRegionCode, insuredRegionCode: decoded.insuredRegionCode,
+            personId: decoded.personId, personIdValueRange: decoded.personIdValueRange,
+            insuranceType: decoded.insuranceType, filingType: decoded.filingType,
+            filingValidUntil: decoded.filingValidUntil, visitType: decoded.visitType,
+            visitAdmittedAt: decoded.visitAdmittedAt, failureStage: decoded.failureStage,
+            failureCode: decoded.failureCode, failureMessage: decoded.failureMessage,
+            failureOccurredAt: decoded.failureOccurredAt, amounts: decoded.amounts)
+        #expect(built == decoded)
+        // An absent optional text differs from an empty one, and any differing field counts.
+        let minimal = Report(reportId: "R1", reportedAt: decoded.reportedAt, hospitalCode: "H1",
+                             hospitalRegionCode: "410105", insuredRegionCode: "210781", failureCode: "E1")
+        let emptyName = Report(reportId: "R1", reportedAt: decoded.reportedAt, hospitalCode: "H1", hospitalName: "",
+                               hospitalRegionCode: "410105", insuredRegionCode: "210781", failureCode: "E1")
+        let otherCode = Report(reportId: "R1", reportedAt: decoded.reportedAt, hospitalCode: "H1",
+                               hospitalRegionCode: "410105", insuredRegionCode: "210781", failureCode: "E2")
+        #expect(minimal.hospitalName == nil && emptyName.hospitalName == "")
+        #expect(minimal != emptyName)
+        #expect(minimal != otherCode)
+        #expect(minimal.failureCode == "E1" && minimal.failureMessage == nil && minimal.personId == nil)
+    }
+
     @Test func decodesTheContractExample() throws {
         let bytes = Array(Samples.validReport.utf8)
         let report = try ReportDecoder().decode(bytes).get()

@@ -71,10 +71,17 @@ public struct IsoWeek: Sendable, Hashable, Comparable, CustomStringConvertible, 
 
     /// Appends `description`'s bytes without creating a string (the routed-record encoder).
     func appendDescription(to out: inout [UInt8]) {
-        appendDigits(&out, year, width: 4)
-        out.append(UInt8(ascii: "-"))
-        out.append(UInt8(ascii: "W"))
-        appendDigits(&out, week, width: 2)
+        ByteWriter.append(to: &out, bound: IsoWeek.maxDescriptionLength) { writeDescription(to: &$0) }
+    }
+
+    /// Most bytes of `description`: the year in full (`writeDigits`), `-W`, two digits.
+    static let maxDescriptionLength = ByteWriter.maxDigitsLength + 4
+
+    /// `appendDescription` for encoders that write a whole record at once.
+    func writeDescription(to writer: inout ByteWriter) {
+        writer.writeDigits(year, width: 4)
+        writer.write("-W" as StaticString)
+        writer.writeDigits(week, width: 2)
     }
 }
 

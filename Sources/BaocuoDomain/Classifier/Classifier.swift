@@ -65,14 +65,35 @@ public final class Classifier: Sendable {
     public func classify(_ input: ClassificationInput) -> Classification {
         var code = input.failureCode ?? ""
         var message = input.failureMessage ?? ""
-        let capacity = code.utf8.count + 1 + message.utf8.count
-        let context = tables.contextOrder.bits(of: input)
+        return code.withUTF8 { code in
+            message.withUTF8 { message in
+                classify(code: code, message: message, context: tables.contextOrder.bits(of: input))
+            }
+        }
+    }
+
+    /// Classifies a report's failure from its fields as they are held by `Report` (UTF-8 bytes;
+    /// nil when absent), without making strings.
+    func classify(_ report: Report) -> Classification {
+        let context = tables.contextOrder.bits(stage: report.failureStage, visit: report.visitType, filing: report.filingType)
+        let none = UnsafeRawBufferPointer(start: nil, count: 0)
+        return report.text.withUTF8(.failureCode) { code in
+            report.text.withUTF8(.failureMessage) { message in
+                classify(code: (code ?? none).assumingMemoryBound(to: UInt8.self),
+                         message: (message ?? none).assumingMemoryBound(to: UInt8.self), context: context)
+            }
+        }
+    }
+
+    /// Classifies valid UTF-8 `code` and `message` (empty when absent) in `context`.
+    private func classify(code: UnsafeBufferPointer<UInt8>, message: UnsafeBufferPointer<UInt8>, context: ContextBits) -> Classification {
+        let capacity = code.count + 1 + message.count
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { text in
             let base = text.baseAddress!
-            let codeLength = code.withUTF8 { MessageNormalizer.normalize($0, into: base) }
+            let codeLength = MessageNormalizer.normalize(code, into: base)
             // A byte no keyword contains, so no match spans code and message.
             base[codeLength] = 0
-            let messageLength = message.withUTF8 { MessageNormalizer.normalize($0, into: base + codeLength + 1) }
+            let messageLength = MessageNormalizer.normalize(message, into: base + codeLength + 1)
             let normalized = UnsafeBufferPointer(start: base, count: codeLength + 1 + messageLength)
             let normalizedCode = UnsafeBufferPointer(start: base, count: codeLength)
             return decide(text: normalized, code: normalizedCode, context: context)
@@ -138,9 +159,12 @@ struct ContextOrder: Sendable {
     let filingTypes = FilingType.allCases
 
     func bits(of input: ClassificationInput) -> ContextBits {
-        ContextBits(stage: Self.bit(input.failureStage, in: stages),
-                    visit: Self.bit(input.visitType, in: visitTypes),
-                    filing: Self.bit(input.filingType, in: filingTypes))
+        bits(stage: input.failureStage, visit: input.visitType, filing: input.filingType)
+    }
+
+    func bits(stage: FailureStage?, visit: VisitType?, filing: FilingType?) -> ContextBits {
+        ContextBits(stage: Self.bit(stage, in: stages), visit: Self.bit(visit, in: visitTypes),
+                    filing: Self.bit(filing, in: filingTypes))
     }
 
     func mask(of filter: ClassificationRules.ContextFilter) -> ContextBits {

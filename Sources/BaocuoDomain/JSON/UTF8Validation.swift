@@ -34,6 +34,17 @@ enum UTF8Validation {
         }
     }
 
+    /// Whether the first six bytes of `word` (little-endian load) are two well-formed
+    /// three-byte sequences with lead bytes E1…EC, EE or EF (all of common CJK), which need no
+    /// range check beyond the continuation bytes: checks two Chinese characters at once.
+    @inline(__always)
+    static func startsWithTwoCommonThreeByteSequences(_ word: UInt64) -> Bool {
+        guard word & 0x0000_C0C0_F0C0_C0F0 == 0x0000_8080_E080_80E0 else { return false }
+        let first = word & 0x0F
+        let second = (word >> 24) & 0x0F
+        return first != 0 && first != 0x0D && second != 0 && second != 0x0D  // not E0 or ED
+    }
+
     /// Offset of the first byte that begins an ill-formed sequence, or nil when the buffer is
     /// valid UTF-8. ASCII runs are skipped eight bytes at a time.
     static func firstInvalidOffset(in bytes: UnsafeRawBufferPointer) -> Int? {

@@ -60,7 +60,7 @@ public struct RegionTable: Sendable {
             let name = String(row.fields[1])
             let provinceCode = String(row.fields[3])
             let provinceName = String(row.fields[4])
-            guard let value = Self.codeValue(code), value % 10_000 != 0 else {
+            guard let value = Self.codeValue(code.utf8), value % 10_000 != 0 else {
                 throw fail("bad region code \"\(code)\": expected 6 digits, not a province's XX0000")
             }
             guard !name.isEmpty else { throw fail("empty name for region \(code)") }
@@ -68,7 +68,7 @@ public struct RegionTable: Sendable {
                 let known = PoolingRegion.Level.allCases.map(\.rawValue).joined(separator: ", ")
                 throw fail("unknown level \"\(row.fields[2])\" for region \(code); known levels: \(known)")
             }
-            guard let provinceValue = Self.codeValue(provinceCode), provinceValue % 10_000 == 0,
+            guard let provinceValue = Self.codeValue(provinceCode.utf8), provinceValue % 10_000 == 0,
                   provinceValue / 10_000 == value / 10_000
             else {
                 throw fail("bad province code \"\(provinceCode)\" for region \(code): expected \(code.prefix(2))0000")
@@ -93,7 +93,7 @@ public struct RegionTable: Sendable {
         regions = parsed
         provinces = provinceNames.keys.sorted()
         var indexByCode = [UInt16](repeating: Self.noRegion, count: 1_000_000)
-        for (index, region) in parsed.enumerated() { indexByCode[Self.codeValue(region.code)!] = UInt16(index) }
+        for (index, region) in parsed.enumerated() { indexByCode[Self.codeValue(region.code.utf8)!] = UInt16(index) }
         self.indexByCode = indexByCode
         regionsByProvince = Dictionary(grouping: parsed, by: \.provinceCode)
     }
@@ -101,6 +101,12 @@ public struct RegionTable: Sendable {
     /// The pooling region that owns an administrative code: the code itself if it is a pooling
     /// region, else its prefecture `XXXX00` if that is one, else nil (CONTRACT §2).
     public func resolve(_ code: String) -> PoolingRegion? {
+        resolve(utf8: code.utf8)
+    }
+
+    /// `resolve` for a code given as UTF-8 bytes (a report's field, without making a `String`).
+    @inline(__always)
+    func resolve<Code: Collection<UInt8>>(utf8 code: Code) -> PoolingRegion? {
         guard let value = Self.codeValue(code) else { return nil }
         var index = indexByCode[value]
         if index == Self.noRegion { index = indexByCode[value - value % 100] }
@@ -119,8 +125,7 @@ public struct RegionTable: Sendable {
 
     /// The integer value of exactly six ASCII digits, or nil.
     @inline(__always)
-    private static func codeValue(_ code: String) -> Int? {
-        let utf8 = code.utf8
+    private static func codeValue<Code: Collection<UInt8>>(_ utf8: Code) -> Int? {
         guard utf8.count == 6 else { return nil }
         var value = 0
         for byte in utf8 {

@@ -143,15 +143,21 @@ struct FieldReader<Field: RecordField> {
 
     /// Records the value of every member of `object` (if an object) that is a field of `set`.
     private func collect(in object: JSONValue, set: Int, table: FieldTable) {
-        let tape = document.tape
-        guard tape[object.index].kind == .object else { return }
-        var key = object.index + 1
-        for _ in 0..<tape[object.index].memberCount {
-            let field = tape[key].hasEscapes
-                ? document.withStringBytes(JSONValue(index: key)) { table.field(named: $0, inSet: set) }
-                : table.field(named: document.rawStringContent(JSONValue(index: key)), inSet: set)
-            if let field { slots[field] = Int32(key + 1) }
-            key = tape[key + 1].subtreeEnd
+        // Runs for every member of every record: walk the tape and the input without bounds
+        // checks (the parser built both; every index here comes from the tape's own links).
+        document.tape.withUnsafeBufferPointer { tape in
+            guard tape[object.index].kind == .object else { return }
+            let input = document.bytes.baseAddress!
+            var key = object.index + 1
+            for _ in 0..<tape[object.index].memberCount {
+                let node = tape[key]
+                let field = node.hasEscapes
+                    ? document.withStringBytes(JSONValue(index: key)) { table.field(named: $0, inSet: set) }
+                    : table.field(named: UnsafeRawBufferPointer(start: input + Int(node.start) + 1,
+                                                               count: Int(node.end - node.start) - 2), inSet: set)
+                if let field { slots[field] = Int32(key + 1) }
+                key = tape[key + 1].subtreeEnd
+            }
         }
     }
 
@@ -259,33 +265,53 @@ struct FieldReader<Field: RecordField> {
     }
 }
 
+/// The format rules of text fields (CONTRACT §2, §5): the problem with `utf8`, or nil.
+enum FieldChecks {
+    static func nonEmpty(_ utf8: UnsafeRawBufferPointer) -> FieldProblem? {
+        utf8.isEmpty ? FieldProblem(reason: "must not be empty") : nil
+    }
+
+    /// Record ids: 1–64 characters of `A-Z a-z 0-9 . _ : -`.
+    static func identifier(_ utf8: UnsafeRawBufferPointer) -> FieldProblem? {
+        let problem = FieldProblem(reason: "must be 1–64 characters of A-Z a-z 0-9 . _ : -")
+        guard (1...64).contains(utf8.count) else { return problem }
+        for k in 0..<utf8.count {
+            let c = utf8[k]
+            let letter = c | 0x20  // ASCII lower case; maps no other byte into a-z
+            guard (letter >= UInt8(ascii: "a") && letter <= UInt8(ascii: "z"))
+                || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: ":"))  // digits and ':'
+                || c == UInt8(ascii: ".") || c == UInt8(ascii: "_") || c == UInt8(ascii: "-")
+            else { return problem }
+        }
+        return nil
+    }
+
+    /// Administrative region codes: exactly 6 ASCII digits.
+    static func regionCode(_ utf8: UnsafeRawBufferPointer) -> FieldProblem? {
+        guard utf8.count == 6 else { return FieldProblem(reason: "must be 6 digits") }
+        for k in 0..<6 where utf8[k] &- UInt8(ascii: "0") > 9 { return FieldProblem(reason: "must be 6 digits") }
+        return nil
+    }
+}
+
 /// Validating parsers for the field formats of CONTRACT §2 and §5, for `FieldReader.string`.
 enum FieldParsers {
     static func text(_ utf8: UnsafeRawBufferPointer) -> Result<String, FieldProblem> {
         .success(JSONDocument.makeString(utf8))
     }
 
-    static func nonEmptyText(_ utf8: UnsafeRawBufferPointer) -> Result<String, FieldProblem> {
-        utf8.isEmpty ? .failure(FieldProblem(reason: "must not be empty")) : text(utf8)
-    }
-
-    /// Record ids: 1–64 characters of `A-Z a-z 0-9 . _ : -`.
     static func identifier(_ utf8: UnsafeRawBufferPointer) -> Result<String, FieldProblem> {
-        let allowed = (1...64).contains(utf8.count) && utf8.allSatisfy { c in
-            switch c {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "-"): true
-            default: false
-            }
-        }
-        return allowed ? text(utf8) : .failure(FieldProblem(reason: "must be 1–64 characters of A-Z a-z 0-9 . _ : -"))
+        checkedText(utf8, FieldChecks.identifier)
     }
 
-    /// Administrative region codes: exactly 6 ASCII digits.
     static func regionCode(_ utf8: UnsafeRawBufferPointer) -> Result<String, FieldProblem> {
-        utf8.count == 6 && utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
-            ? text(utf8) : .failure(FieldProblem(reason: "must be 6 digits"))
+        checkedText(utf8, FieldChecks.regionCode)
+    }
+
+    private static func checkedText(
+        _ utf8: UnsafeRawBufferPointer, _ check: (UnsafeRawBufferPointer) -> FieldProblem?
+    ) -> Result<String, FieldProblem> {
+        check(utf8).map { .failure($0) } ?? text(utf8)
     }
 
     static func timestamp(_ utf8: UnsafeRawBufferPointer) -> Result<Timestamp, FieldProblem> {
@@ -297,7 +323,7 @@ enum FieldParsers {
     }
 
     static func date(_ utf8: UnsafeRawBufferPointer) -> Result<CivilDate, FieldProblem> {
-        guard let date = CivilDate(iso: JSONDocument.makeString(utf8)) else {
+        guard let date = CivilDate(isoUTF8: utf8) else {
             return .failure(FieldProblem(reason: "must be a date YYYY-MM-DD"))
         }
         return .success(date)
@@ -316,7 +342,9 @@ enum FieldParsers {
     ) -> Result<E, FieldProblem> where E.RawValue == String {
         for candidate in E.allCases {
             var spelling = candidate.rawValue
-            if spelling.withUTF8({ JSONDocument.bytesEqual(utf8, UnsafeRawBufferPointer($0)) }) {
+            // The length test is O(1) on the literal and settles most candidates.
+            if spelling.utf8.count == utf8.count,
+               spelling.withUTF8({ JSONDocument.bytesEqual(utf8, UnsafeRawBufferPointer($0)) }) {
                 return .success(candidate)
             }
         }

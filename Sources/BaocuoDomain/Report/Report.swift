@@ -4,16 +4,20 @@
 /// included) stays in the original bytes, which routed records embed unchanged.
 /// `personId` is PII: `description`, `debugDescription` and mirrors show it masked.
 public struct Report: Sendable, Equatable {
-    public var reportId: String
+    /// The text fields, back to back in one buffer: one allocation per report instead of one
+    /// `String` per field, and the hot path (region lookup, classification, encoding) reads
+    /// their bytes without creating strings. The `String` properties below copy on access.
+    let text: ReportText
+    public var reportId: String { text.string(.reportId)! }
     public var reportedAt: Timestamp
-    public var hospitalCode: String
-    public var hospitalName: String?
+    public var hospitalCode: String { text.string(.hospitalCode)! }
+    public var hospitalName: String? { text.string(.hospitalName) }
     /// Treatment region as sent: 6 digits, not yet resolved to a pooling region.
-    public var hospitalRegionCode: String
+    public var hospitalRegionCode: String { text.string(.hospitalRegionCode)! }
     /// Insured region as sent: 6 digits, not yet resolved to a pooling region.
-    public var insuredRegionCode: String
+    public var insuredRegionCode: String { text.string(.insuredRegionCode)! }
     /// A GB 11643-valid resident ID. Never log or print it.
-    public var personId: String?
+    public var personId: String? { text.string(.personId) }
     /// Byte range in the input of the `insured.personId` string token, quotes included, so an
     /// encoder can splice a masked string in its place.
     public var personIdValueRange: Range<Int>?
@@ -24,9 +28,9 @@ public struct Report: Sendable, Equatable {
     public var visitAdmittedAt: Timestamp?
     public var failureStage: FailureStage?
     /// Nil when absent or empty; at least one of `failureCode` and `failureMessage` is set.
-    public var failureCode: String?
+    public var failureCode: String? { text.string(.failureCode) }
     /// Nil when absent or empty; at most `DecodeLimits.maxMessageCharacters` Unicode scalars.
-    public var failureMessage: String?
+    public var failureMessage: String? { text.string(.failureMessage) }
     public var failureOccurredAt: Timestamp?
     public var amounts: Amounts
 
@@ -52,13 +56,32 @@ public struct Report: Sendable, Equatable {
         failureOccurredAt: Timestamp? = nil,
         amounts: Amounts = Amounts()
     ) {
-        self.reportId = reportId
+        var text = ReportText.Builder(capacity: 0)
+        let fields: [(ReportText.Field, String?)] = [
+            (.reportId, reportId), (.hospitalCode, hospitalCode), (.hospitalName, hospitalName),
+            (.hospitalRegionCode, hospitalRegionCode), (.insuredRegionCode, insuredRegionCode),
+            (.personId, personId), (.failureCode, failureCode), (.failureMessage, failureMessage),
+        ]
+        for (field, value) in fields {
+            guard var value else { continue }
+            value.withUTF8 { text.set(field, UnsafeRawBufferPointer($0)) }
+        }
+        self.init(
+            text: text.build(), reportedAt: reportedAt, personIdValueRange: personIdValueRange,
+            insuranceType: insuranceType, filingType: filingType, filingValidUntil: filingValidUntil,
+            visitType: visitType, visitAdmittedAt: visitAdmittedAt, failureStage: failureStage,
+            failureOccurredAt: failureOccurredAt, amounts: amounts)
+    }
+
+    /// The decoder's initialiser: the text fields already packed.
+    init(
+        text: ReportText, reportedAt: Timestamp, personIdValueRange: Range<Int>?,
+        insuranceType: InsuranceType?, filingType: FilingType?, filingValidUntil: CivilDate?,
+        visitType: VisitType?, visitAdmittedAt: Timestamp?, failureStage: FailureStage?,
+        failureOccurredAt: Timestamp?, amounts: Amounts
+    ) {
+        self.text = text
         self.reportedAt = reportedAt
-        self.hospitalCode = hospitalCode
-        self.hospitalName = hospitalName
-        self.hospitalRegionCode = hospitalRegionCode
-        self.insuredRegionCode = insuredRegionCode
-        self.personId = personId
         self.personIdValueRange = personIdValueRange
         self.insuranceType = insuranceType
         self.filingType = filingType
@@ -66,10 +89,70 @@ public struct Report: Sendable, Equatable {
         self.visitType = visitType
         self.visitAdmittedAt = visitAdmittedAt
         self.failureStage = failureStage
-        self.failureCode = failureCode
-        self.failureMessage = failureMessage
         self.failureOccurredAt = failureOccurredAt
         self.amounts = amounts
+    }
+}
+
+/// The UTF-8 of a report's text fields in one buffer, each field a range of it (or absent).
+struct ReportText: Sendable, Equatable {
+    enum Field: Int, CaseIterable {
+        case reportId, hospitalCode, hospitalName, hospitalRegionCode, insuredRegionCode, personId
+        case failureCode, failureMessage
+    }
+
+    private let bytes: [UInt8]
+    /// Per field: start offset in `bytes` (lanes 0–7) and end offset (lanes 8–15); an absent
+    /// field has start `absent`.
+    private let bounds: SIMD16<UInt32>
+    private static let absent = UInt32.max
+
+    /// Calls `body` with the field's UTF-8, or with nil when the field is absent.
+    @inline(__always)
+    func withUTF8<R>(_ field: Field, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+        let start = bounds[field.rawValue]
+        guard start != ReportText.absent else { return body(nil) }
+        let end = bounds[field.rawValue + 8]
+        return bytes.withUnsafeBytes { all in body(UnsafeRawBufferPointer(rebasing: all[Int(start)..<Int(end)])) }
+    }
+
+    func string(_ field: Field) -> String? {
+        withUTF8(field) { utf8 in utf8.map(JSONDocument.makeString) }
+    }
+
+    /// Fields compare by content, whatever order they were packed in.
+    static func == (lhs: ReportText, rhs: ReportText) -> Bool {
+        Field.allCases.allSatisfy { field in
+            lhs.withUTF8(field) { left in
+                rhs.withUTF8(field) { right in
+                    switch (left, right) {
+                    case (nil, nil): true
+                    case let (left?, right?): JSONDocument.bytesEqual(left, right)
+                    default: false
+                    }
+                }
+            }
+        }
+    }
+
+    /// Packs fields one by one, in any order; unset fields are absent.
+    struct Builder {
+        private var bytes: [UInt8] = []
+        private var bounds = SIMD16<UInt32>(repeating: 0)
+
+        /// `capacity`: the total byte count of the fields to come, so that packing allocates once.
+        init(capacity: Int) {
+            bytes.reserveCapacity(capacity)
+            for lane in 0..<8 { bounds[lane] = ReportText.absent }
+        }
+
+        mutating func set(_ field: Field, _ utf8: UnsafeRawBufferPointer) {
+            bounds[field.rawValue] = UInt32(bytes.count)
+            bytes.append(contentsOf: utf8.assumingMemoryBound(to: UInt8.self))  // one copy, not a byte loop
+            bounds[field.rawValue + 8] = UInt32(bytes.count)
+        }
+
+        func build() -> ReportText { ReportText(bytes: bytes, bounds: bounds) }
     }
 }
 

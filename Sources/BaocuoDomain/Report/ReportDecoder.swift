@@ -44,27 +44,38 @@ public struct ReportDecoder: Sendable {
         .reportId, .reportedAt, .hospitalCode, .hospitalRegionCode, .insuredRegionCode, .failure,
     ]
 
+    /// The report fields that `ReportText` packs, with their slots.
+    private static let textFields: [(field: ReportField, slot: ReportText.Field)] = [
+        (.reportId, .reportId), (.hospitalCode, .hospitalCode), (.hospitalName, .hospitalName),
+        (.hospitalRegionCode, .hospitalRegionCode), (.insuredRegionCode, .insuredRegionCode),
+        (.personId, .personId), (.failureCode, .failureCode), (.failureMessage, .failureMessage),
+    ]
+
     private func decodeFields(_ reader: FieldReader<ReportField>) throws(Rejection) -> Report {
         try reader.requirePresence(of: ReportDecoder.requiredFields)
         if let failure = reader.value(.failure), reader.document.kind(failure) == .object,
            reader.nonNullValue(.failureCode) == nil, reader.nonNullValue(.failureMessage) == nil {
             throw Rejection(.missingField, "failure: needs a non-empty code or message")
         }
+        var text = ReportText.Builder(capacity: ReportDecoder.textFields.reduce(0) { total, entry in
+            guard let value = reader.value(entry.field), reader.document.kind(value) == .string else { return total }
+            return total + reader.document.byteRange(value).count
+        })
 
-        let reportId = try reader.requiredString(.reportId, FieldParsers.identifier)
+        try reader.packString(.reportId, required: true, into: &text, as: .reportId, FieldChecks.identifier)
         let reportedAt = try reader.requiredString(.reportedAt, FieldParsers.timestamp)
 
         _ = try reader.requiredObject(.hospital)
-        let hospitalCode = try reader.requiredString(.hospitalCode, FieldParsers.nonEmptyText)
-        let hospitalName = try reader.string(.hospitalName, FieldParsers.text)
-        let hospitalRegionCode = try reader.requiredString(.hospitalRegionCode, FieldParsers.regionCode)
+        try reader.packString(.hospitalCode, required: true, into: &text, as: .hospitalCode, FieldChecks.nonEmpty)
+        try reader.packString(.hospitalName, into: &text, as: .hospitalName) { _ in nil }
+        try reader.packString(.hospitalRegionCode, required: true, into: &text, as: .hospitalRegionCode, FieldChecks.regionCode)
 
         _ = try reader.requiredObject(.insured)
-        let insuredRegionCode = try reader.requiredString(.insuredRegionCode, FieldParsers.regionCode)
-        let personId = try reader.string(.personId) { utf8 in
-            ResidentID.problem(utf8).map { .failure(FieldProblem(reason: $0.description)) } ?? FieldParsers.text(utf8)
+        try reader.packString(.insuredRegionCode, required: true, into: &text, as: .insuredRegionCode, FieldChecks.regionCode)
+        let hasPersonId = try reader.packString(.personId, into: &text, as: .personId) { utf8 in
+            ResidentID.problem(utf8).map { FieldProblem(reason: $0.description) }
         }
-        let personIdValueRange = personId == nil ? nil : reader.value(.personId).map { reader.document.byteRange($0) }
+        let personIdValueRange = hasPersonId ? reader.value(.personId).map { reader.document.byteRange($0) } : nil
         let insuranceType: InsuranceType? = try reader.string(.insuranceType, FieldParsers.enumeration)
 
         _ = try reader.object(.filing)
@@ -77,19 +88,18 @@ public struct ReportDecoder: Sendable {
 
         _ = try reader.requiredObject(.failure)
         let failureStage: FailureStage? = try reader.string(.failureStage, FieldParsers.enumeration)
-        let failureCode = try reader.string(.failureCode, FieldParsers.text)
+        // An empty code or message counts as absent.
+        let hasCode = try reader.packString(.failureCode, keepsEmpty: false, into: &text, as: .failureCode) { _ in nil }
         let maxMessageCharacters = limits.maxMessageCharacters
-        let failureMessage = try reader.string(.failureMessage) { utf8 in
+        let hasMessage = try reader.packString(.failureMessage, keepsEmpty: false, into: &text, as: .failureMessage) { utf8 in
+            // A scalar takes at least one byte, so only a long message needs counting.
+            guard utf8.count > maxMessageCharacters else { return nil }
             // Unicode scalars: count the bytes that start a UTF-8 sequence.
             var scalars = 0
             for byte in utf8 where byte & 0xC0 != 0x80 { scalars += 1 }
-            return scalars > maxMessageCharacters
-                ? .failure(FieldProblem(reason: "longer than \(maxMessageCharacters) characters"))
-                : FieldParsers.text(utf8)
+            return scalars > maxMessageCharacters ? FieldProblem(reason: "longer than \(maxMessageCharacters) characters") : nil
         }
-        let code = failureCode.flatMap { $0.isEmpty ? nil : $0 }
-        let message = failureMessage.flatMap { $0.isEmpty ? nil : $0 }
-        guard code != nil || message != nil else {
+        guard hasCode || hasMessage else {
             throw Rejection(.invalidField, "failure: needs a non-empty code or message")
         }
         let failureOccurredAt = try reader.string(.failureOccurredAt, FieldParsers.timestamp)
@@ -101,15 +111,33 @@ public struct ReportDecoder: Sendable {
         _ = try reader.array(.attachments)
 
         return Report(
-            reportId: reportId, reportedAt: reportedAt,
-            hospitalCode: hospitalCode, hospitalName: hospitalName, hospitalRegionCode: hospitalRegionCode,
-            insuredRegionCode: insuredRegionCode, personId: personId, personIdValueRange: personIdValueRange,
+            text: text.build(), reportedAt: reportedAt, personIdValueRange: personIdValueRange,
             insuranceType: insuranceType,
             filingType: filingType, filingValidUntil: filingValidUntil,
             visitType: visitType, visitAdmittedAt: visitAdmittedAt,
-            failureStage: failureStage, failureCode: code, failureMessage: message,
-            failureOccurredAt: failureOccurredAt,
+            failureStage: failureStage, failureOccurredAt: failureOccurredAt,
             amounts: Report.Amounts(total: total, fundPayable: fundPayable))
+    }
+}
+
+extension FieldReader where Field == ReportField {
+    /// Reads a string field like `string`/`requiredString` (same checks, same reject details,
+    /// `check`'s problem becoming `INVALID_FIELD` "path: reason"), and packs its unescaped
+    /// UTF-8 into `text` as `slot` without creating a `String`. Returns whether it was packed:
+    /// false when absent or `null` (optional fields), or empty when `keepsEmpty` is false.
+    @discardableResult
+    func packString(
+        _ field: Field, required: Bool = false, keepsEmpty: Bool = true,
+        into text: inout ReportText.Builder, as slot: ReportText.Field,
+        _ check: (UnsafeRawBufferPointer) -> FieldProblem?
+    ) throws(Rejection) -> Bool {
+        func parse(_ utf8: UnsafeRawBufferPointer) -> Result<Bool, FieldProblem> {
+            if let problem = check(utf8) { return .failure(problem) }
+            guard keepsEmpty || !utf8.isEmpty else { return .success(false) }
+            text.set(slot, utf8)
+            return .success(true)
+        }
+        return required ? try requiredString(field, parse) : try string(field, parse) ?? false
     }
 }
 

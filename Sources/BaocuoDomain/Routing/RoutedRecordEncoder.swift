@@ -69,68 +69,86 @@ public struct RoutedRecordEncoder: Sendable {
         lineNumber: Int? = nil,
         to out: inout [UInt8]
     ) {
-        // Literals are appended as StaticStrings (one copy each) and per-category runs come from
-        // the tables built in `init`: this is the per-record hot path of the router and the CLI.
+        // The per-record hot path of the router and the CLI: the record is written in one
+        // reservation (`ByteWriter`), literals as single copies, and the runs that depend only on
+        // the category come from the tables built in `init`.
         let categoryIndex = Category.allCases.firstIndex(of: routed.classification.category)!
-        out.append(UInt8(ascii: "{"))
-        if let leadingFields { JSONWriter.appendLiteral(leadingFields, to: &out) }
-        if let lineNumber {
-            JSONWriter.appendLiteral(#""line":"#, to: &out)
-            appendDigits(&out, lineNumber, width: 1)
-            out.append(UInt8(ascii: ","))
+        let report = routed.report
+        let trimmed = Self.trimmedRange(originalReport)
+        var maskedPersonId: String?
+        if role == .ops, report.personIdValueRange != nil, let personId = report.personId {
+            maskedPersonId = ResidentID.masked(personId)
         }
-        JSONWriter.appendLiteral(#""schema":"baocuo.routed/v1","reportId":"#, to: &out)
-        JSONWriter.appendString(routed.report.reportId, to: &out)
-        out.append(contentsOf: categoryFields[categoryIndex])
-        Self.appendUTF8(routed.owner.code, to: &out)
-        JSONWriter.appendLiteral(#"","role":""#, to: &out)
-        JSONWriter.appendLiteral(role.literal, to: &out)
-        JSONWriter.appendLiteral(#"","cc":["#, to: &out)
-        for (index, region) in routed.cc.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(UInt8(ascii: "\""))
-            Self.appendUTF8(region, to: &out)
-            out.append(UInt8(ascii: "\""))
+        var ruleId = routed.classification.ruleId
+        ruleId.withUTF8 { ruleId in
+            report.text.withUTF8(.reportId) { reportId in
+                let reportId = reportId!
+                var bound = Self.literalsBound + (leadingFields?.utf8CodeUnitCount ?? 0) + ByteWriter.maxDigitsLength
+                    + ByteWriter.quotedLength(reportId) + ByteWriter.quotedLength(UnsafeRawBufferPointer(ruleId))
+                    + categoryFields[categoryIndex].count + actionFields[categoryIndex].count + rulesVersionField.count
+                    + routed.owner.code.utf8.count + IsoWeek.maxDescriptionLength + 3 * Timestamp.maxRFC3339Length
+                    + trimmed.count
+                for region in routed.cc { bound += region.utf8.count + 3 }
+                if var unresolved = routed.unresolvedTreatmentRegion {
+                    bound += unresolved.withUTF8 { ByteWriter.quotedLength(UnsafeRawBufferPointer($0)) }
+                }
+                if var masked = maskedPersonId {
+                    bound += masked.withUTF8 { ByteWriter.quotedLength(UnsafeRawBufferPointer($0)) }
+                }
+                ByteWriter.append(to: &out, bound: bound) { writer in
+                    writer.write(UInt8(ascii: "{"))
+                    if let leadingFields { writer.write(leadingFields) }
+                    if let lineNumber {
+                        writer.write(#""line":"# as StaticString)
+                        writer.writeDigits(lineNumber, width: 1)
+                        writer.write(UInt8(ascii: ","))
+                    }
+                    writer.write(#""schema":"baocuo.routed/v1","reportId":"# as StaticString)
+                    writer.writeQuoted(reportId)
+                    writer.write(categoryFields[categoryIndex])
+                    writer.write(routed.owner.code)
+                    writer.write(#"","role":""# as StaticString)
+                    writer.write(role.literal)
+                    writer.write(#"","cc":["# as StaticString)
+                    for (index, region) in routed.cc.enumerated() {
+                        if index > 0 { writer.write(UInt8(ascii: ",")) }
+                        writer.write(UInt8(ascii: "\""))
+                        writer.write(region)
+                        writer.write(UInt8(ascii: "\""))
+                    }
+                    writer.write(#"],"# as StaticString)
+                    if var unresolved = routed.unresolvedTreatmentRegion {
+                        writer.write(#""ccSkipped":{"region":"# as StaticString)
+                        unresolved.withUTF8 { writer.writeQuoted(UnsafeRawBufferPointer($0)) }
+                        writer.write(#","reason":"UNKNOWN_REGION"},"# as StaticString)
+                    }
+                    writer.write(actionFields[categoryIndex])
+                    routed.cycle.week.writeDescription(to: &writer)
+                    writer.write(#"","intakeAt":""# as StaticString)
+                    routed.cycle.intakeAt.writeRFC3339(to: &writer, utcOffsetSeconds: utcOffsetSeconds)
+                    writer.write(#"","dueBy":""# as StaticString)
+                    routed.cycle.dueBy.writeRFC3339(to: &writer, utcOffsetSeconds: utcOffsetSeconds)
+                    writer.write(#"","receivedAt":""# as StaticString)
+                    routed.receivedAt.writeRFC3339(to: &writer, utcOffsetSeconds: utcOffsetSeconds)
+                    writer.write(#"","classifier":{"rule":"# as StaticString)
+                    writer.writeQuoted(UnsafeRawBufferPointer(ruleId))
+                    writer.write(rulesVersionField)
+                    // The input report, unchanged, except for the ops copy's masked person ID.
+                    if var masked = maskedPersonId, let range = report.personIdValueRange {
+                        writer.write(UnsafeRawBufferPointer(rebasing: originalReport[trimmed.lowerBound..<range.lowerBound]))
+                        masked.withUTF8 { writer.writeQuoted(UnsafeRawBufferPointer($0)) }
+                        writer.write(UnsafeRawBufferPointer(rebasing: originalReport[range.upperBound..<trimmed.upperBound]))
+                    } else {
+                        writer.write(UnsafeRawBufferPointer(rebasing: originalReport[trimmed]))
+                    }
+                    writer.write(UInt8(ascii: "}"))
+                }
+            }
         }
-        JSONWriter.appendLiteral(#"],"#, to: &out)
-        if let unresolved = routed.unresolvedTreatmentRegion {
-            JSONWriter.appendLiteral(#""ccSkipped":{"region":"#, to: &out)
-            JSONWriter.appendString(unresolved, to: &out)
-            JSONWriter.appendLiteral(#","reason":"UNKNOWN_REGION"},"#, to: &out)
-        }
-        out.append(contentsOf: actionFields[categoryIndex])
-        routed.cycle.week.appendDescription(to: &out)
-        JSONWriter.appendLiteral(#"","intakeAt":""#, to: &out)
-        routed.cycle.intakeAt.appendRFC3339(to: &out, utcOffsetSeconds: utcOffsetSeconds)
-        JSONWriter.appendLiteral(#"","dueBy":""#, to: &out)
-        routed.cycle.dueBy.appendRFC3339(to: &out, utcOffsetSeconds: utcOffsetSeconds)
-        JSONWriter.appendLiteral(#"","receivedAt":""#, to: &out)
-        routed.receivedAt.appendRFC3339(to: &out, utcOffsetSeconds: utcOffsetSeconds)
-        JSONWriter.appendLiteral(#"","classifier":{"rule":"#, to: &out)
-        JSONWriter.appendString(routed.classification.ruleId, to: &out)
-        out.append(contentsOf: rulesVersionField)
-        appendReport(routed.report, original: originalReport, maskPersonId: role == .ops, to: &out)
-        out.append(UInt8(ascii: "}"))
     }
 
-    private func appendReport(_ report: Report, original: UnsafeRawBufferPointer, maskPersonId: Bool, to out: inout [UInt8]) {
-        let trimmed = Self.trimmedRange(original)
-        guard maskPersonId, let range = report.personIdValueRange, let personId = report.personId else {
-            out.append(contentsOf: original[trimmed])
-            return
-        }
-        out.append(contentsOf: original[trimmed.lowerBound..<range.lowerBound])
-        JSONWriter.appendString(ResidentID.masked(personId), to: &out)
-        out.append(contentsOf: original[range.upperBound..<trimmed.upperBound])
-    }
-
-    /// Appends a string's UTF-8 bytes in one copy (the generic `append(contentsOf: s.utf8)`
-    /// goes byte by byte).
-    @inline(__always)
-    private static func appendUTF8(_ text: String, to out: inout [UInt8]) {
-        var text = text
-        text.withUTF8 { out.append(contentsOf: $0) }
-    }
+    /// Bytes of all the literals `append` writes, rounded up generously (they total ~330).
+    private static let literalsBound = 512
 
     /// The record without surrounding JSON whitespace (a CLI line may end in `\r`).
     static func trimmedRange(_ bytes: UnsafeRawBufferPointer) -> Range<Int> {

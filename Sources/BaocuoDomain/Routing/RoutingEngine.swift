@@ -70,7 +70,7 @@ public struct RoutingEngine: Sendable {
         case .success(let decoded): report = decoded
         case .failure(let rejection): return .rejected(rejection)
         }
-        guard let owner = regions.resolve(report.insuredRegionCode) else {
+        guard let owner = report.text.withUTF8(.insuredRegionCode, { regions.resolve(utf8: $0!) }) else {
             return .rejected(Rejection(.unknownRegion, "insured.regionCode: \(report.insuredRegionCode) resolves to no pooling region"))
         }
         // Without a record timestamp the receive time is the report's own `reportedAt`.
@@ -80,11 +80,11 @@ public struct RoutingEngine: Sendable {
             let time = receiveTime.rfc3339(utcOffsetSeconds: calendar.schedule.utcOffsetSeconds)
             return .rejected(Rejection(.invalidField, "\(source): \(time) is outside the years 0001–9998 the weekly calendar can place"))
         }
-        let classification = classifier.classify(ClassificationInput(report: report))
+        let classification = classifier.classify(report)
         var cc: [String] = []
         var unresolvedTreatmentRegion: String?
         if classification.category.copiesTreatmentRegion {
-            if let treatment = regions.resolve(report.hospitalRegionCode) {
+            if let treatment = report.text.withUTF8(.hospitalRegionCode, { regions.resolve(utf8: $0!) }) {
                 if treatment.code != owner.code { cc.append(treatment.code) }
             } else {
                 unresolvedTreatmentRegion = report.hospitalRegionCode

@@ -46,6 +46,17 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Total over every `Int64` (a Kafka record timestamp can be anything): instants outside
     /// years 0000–9999 come out with a longer or negative year rather than trapping.
     public func appendRFC3339(to out: inout [UInt8], utcOffsetSeconds: Int) {
+        ByteWriter.append(to: &out, bound: Timestamp.maxRFC3339Length) {
+            writeRFC3339(to: &$0, utcOffsetSeconds: utcOffsetSeconds)
+        }
+    }
+
+    /// Most bytes `writeRFC3339` writes: a 9-digit negative year (an `Int64` of milliseconds
+    /// spans ±292 million years), then `-MM-DDTHH:MM:SS.mmm+HH:MM`.
+    static let maxRFC3339Length = 40
+
+    /// `appendRFC3339` for encoders that write a whole record at once.
+    func writeRFC3339(to writer: inout ByteWriter, utcOffsetSeconds: Int) {
         // Split before adding the offset, so that no step can overflow near Int64.min/max.
         var (seconds, millis) = millisecondsSinceEpoch.quotientAndRemainder(dividingBy: 1000)
         if millis < 0 {
@@ -56,29 +67,29 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let days = Int(floorDiv(localSeconds, 86_400))
         let secondOfDay = Int(localSeconds - Int64(days) * 86_400)
         let date = CivilDate(daysSinceEpoch: days)
-        appendDigits(&out, date.year, width: 4)
-        out.append(UInt8(ascii: "-"))
-        appendDigits(&out, date.month, width: 2)
-        out.append(UInt8(ascii: "-"))
-        appendDigits(&out, date.day, width: 2)
-        out.append(UInt8(ascii: "T"))
-        appendDigits(&out, secondOfDay / 3600, width: 2)
-        out.append(UInt8(ascii: ":"))
-        appendDigits(&out, secondOfDay / 60 % 60, width: 2)
-        out.append(UInt8(ascii: ":"))
-        appendDigits(&out, secondOfDay % 60, width: 2)
+        writer.writeDigits(date.year, width: 4)
+        writer.write(UInt8(ascii: "-"))
+        writer.writeDigits(date.month, width: 2)
+        writer.write(UInt8(ascii: "-"))
+        writer.writeDigits(date.day, width: 2)
+        writer.write(UInt8(ascii: "T"))
+        writer.writeDigits(secondOfDay / 3600, width: 2)
+        writer.write(UInt8(ascii: ":"))
+        writer.writeDigits(secondOfDay / 60 % 60, width: 2)
+        writer.write(UInt8(ascii: ":"))
+        writer.writeDigits(secondOfDay % 60, width: 2)
         if millis != 0 {
-            out.append(UInt8(ascii: "."))
-            appendDigits(&out, Int(millis), width: 3)
+            writer.write(UInt8(ascii: "."))
+            writer.writeDigits(Int(millis), width: 3)
         }
         if utcOffsetSeconds == 0 {
-            out.append(UInt8(ascii: "Z"))
+            writer.write(UInt8(ascii: "Z"))
         } else {
             let magnitude = abs(utcOffsetSeconds)
-            out.append(UInt8(ascii: utcOffsetSeconds < 0 ? "-" : "+"))
-            appendDigits(&out, magnitude / 3600, width: 2)
-            out.append(UInt8(ascii: ":"))
-            appendDigits(&out, magnitude / 60 % 60, width: 2)
+            writer.write(UInt8(ascii: utcOffsetSeconds < 0 ? "-" : "+"))
+            writer.writeDigits(magnitude / 3600, width: 2)
+            writer.write(UInt8(ascii: ":"))
+            writer.writeDigits(magnitude / 60 % 60, width: 2)
         }
     }
 
@@ -93,7 +104,8 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     public static func parseRFC3339(_ bytes: UnsafeRawBufferPointer) -> Timestamp? {
         let n = bytes.count
         guard n >= 20 else { return nil }
-        func digits(_ start: Int, _ count: Int) -> Int? {
+        // Inlined so that each call's loop unrolls for its constant count: several per report.
+        @inline(__always) func digits(_ start: Int, _ count: Int) -> Int? {
             var value = 0
             for i in start..<(start + count) {
                 let c = bytes[i]
@@ -166,7 +178,13 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// Parses `YYYY-MM-DD`.
     public init?(iso text: Substring) {
-        let bytes = Array(text.utf8)
+        var text = text
+        guard let date = text.withUTF8({ CivilDate(isoUTF8: UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = date
+    }
+
+    /// Parses `YYYY-MM-DD` from UTF-8 bytes.
+    init?(isoUTF8 bytes: UnsafeRawBufferPointer) {
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-") else { return nil }
         func number(_ range: Range<Int>) -> Int? {
             var value = 0
@@ -248,16 +266,5 @@ func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
 
 @inline(__always)
 func appendDigits(_ out: inout [UInt8], _ value: Int, width: Int) {
-    var divisor = 1
-    for _ in 1..<width { divisor *= 10 }
-    var v = value
-    if v < 0 || v >= divisor * 10 {  // negative or wider than asked: write it all
-        out.append(contentsOf: String(v).utf8)
-        return
-    }
-    while divisor > 0 {
-        out.append(UInt8(0x30 + v / divisor))
-        v %= divisor
-        divisor /= 10
-    }
+    ByteWriter.append(to: &out, bound: ByteWriter.maxDigitsLength) { $0.writeDigits(value, width: width) }
 }
