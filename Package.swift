@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "baocuo", targets: ["BaocuoCLI"]),
+        .executable(name: "baocuo-bench", targets: ["BaocuoBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -82,6 +83,10 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // Per-stage reports/s and allocations per report of the domain's hot paths (BENCHMARKS.md).
+        // Counts calls to malloc and friends by interposing them (glibc has no malloc hooks any more).
+        .target(name: "MallocCounter", path: "Benchmarks/MallocCounter"),
+        .executableTarget(name: "BaocuoBench", dependencies: ["BaocuoDomain", "MallocCounter"], path: "Benchmarks/BaocuoBench"),
         .testTarget(name: "BaocuoDomainTests", dependencies: ["BaocuoDomain"], exclude: ["Fixtures"]),
         .testTarget(name: "BaocuoKafkaTests", dependencies: ["BaocuoKafka"]),
         .testTarget(

@@ -15,6 +15,14 @@ if ! Fuzz/run.sh --bounded > .build/fuzz/bounded.log 2>&1; then
   exit 1
 fi
 echo "fuzz: $(grep -m1 '^Done ' .build/fuzz/bounded.log)"
+# Benchmark smoke (correctness only, no timing): every stage of baocuo-bench once over the demo
+# reports (routed and rejected ones), and every line routed or rejected the same way twice.
+if ! .build/debug/baocuo-bench --config Config --repeat 1 --check Demo/reports.jsonl > .build/bench-smoke.log 2>&1; then
+  cat .build/bench-smoke.log
+  echo "benchmark smoke: FAILED"
+  exit 1
+fi
+echo "benchmark smoke: $(grep -m1 '^check ' .build/bench-smoke.log)"
 mkdir -p .build/test-logs
 rm -f .build/test-logs/*.log
 status=0

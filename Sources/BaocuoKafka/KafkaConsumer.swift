@@ -97,7 +97,8 @@ public final class KafkaConsumer: Sendable {
         self.logger = logger
     }
 
-    /// Waits up to `timeout` for messages and returns at most `maxMessages` (possibly none).
+    /// Waits up to `timeout` for a first message, then returns it with whatever else has arrived,
+    /// at most `maxMessages` (none when the timeout passed).
     /// Rebalance callbacks run inside this call.
     ///
     /// - Throws: ``KafkaErrorCode/clientClosed`` after close, or the consumer's fatal error.
@@ -115,10 +116,22 @@ public final class KafkaConsumer: Sendable {
     /// Runs on the poll queue.
     private func consumeBatch(_ client: NativeClient, maxMessages: Int, timeout: Duration) throws(KafkaError) -> ConsumedBatch {
         let buffer = UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: maxMessages)
-        let received = rd_kafka_consume_batch_queue(client.queue, timeout.kafkaMilliseconds, buffer.baseAddress, maxMessages)
-        if received < 0 {
-            buffer.deallocate()
-            throw KafkaError(rd_kafka_last_error(), context: "consume")
+        // rd_kafka_consume_batch_queue waits until the batch is *full* or the timeout passes, which
+        // would hold a caught-up worker's records for the whole timeout: wait for the first message
+        // only, then take whatever else has arrived without waiting.
+        var received = 0
+        if let first = rd_kafka_consume_queue(client.queue, timeout.kafkaMilliseconds) {
+            buffer[0] = first
+            received = 1
+            if maxMessages > 1 {
+                let more = rd_kafka_consume_batch_queue(client.queue, 0, buffer.baseAddress! + 1, maxMessages - 1)
+                if more < 0 {
+                    rd_kafka_message_destroy(first)
+                    buffer.deallocate()
+                    throw KafkaError(rd_kafka_last_error(), context: "consume")
+                }
+                received += more
+            }
         }
         // Compact in place: keep data messages, turn events into markers or log lines.
         var kept = 0
