@@ -5,6 +5,17 @@ import Testing
 struct OffsetTrackerTests {
     let partition = TopicPartition(topic: "in", partition: 0)
 
+    @Test func theFirstOutputsAcknowledgementReturnsTheIngestTimestamp() {
+        let tracker = OffsetTracker()
+        let token = tracker.begin(partition, offset: 0, ingestedAtMs: 1_234, outputs: 3)
+        let failing = tracker.begin(TopicPartition(topic: "in", partition: 1), offset: 0, ingestedAtMs: 99, outputs: 1)
+        #expect(tracker.acknowledge(token) == nil, "only the first output is timed")
+        #expect(tracker.acknowledge(token | OffsetTracker.firstOutputFlag) == 1_234)
+        #expect(tracker.acknowledge(failing | OffsetTracker.firstOutputFlag, failed: true) == nil, "a failed output is not a delivery")
+        tracker.acknowledge(token)
+        #expect(tracker.takeCommittableOffsets().map(\.1) == [1], "the flag does not change which record is acknowledged")
+    }
+
     @Test func theFrontierMovesOnlyOverFullyAcknowledgedRecords() {
         let tracker = OffsetTracker()
         let first = tracker.begin(partition, offset: 10, outputs: 2)
