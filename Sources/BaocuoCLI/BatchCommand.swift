@@ -25,8 +25,7 @@ struct BatchOptions: ParsableArguments {
     })
     var week: IsoWeek
 
-    @Option(name: .long, help: "Bootstrap brokers, HOST:PORT[,...] (default: kafka.brokers of baocuo.yaml).")
-    var brokers: String?
+    @OptionGroup var brokerOptions: BrokerOptions
 
     @Flag(name: .long, help: "Print JSON for scripts instead of tables.")
     var json = false
@@ -39,7 +38,7 @@ struct BatchOptions: ParsableArguments {
         var settings = configuration.settings
         settings.logging.level = .warning
         let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.batch")
-        let brokers = try settings.brokers(overriddenBy: brokers)
+        let brokers = try brokerOptions.resolve(settings)
         return (WeeklyOperations(configuration: configuration, brokers: brokers, kafkaProperties: settings.kafka.properties,
                                  logger: logger), configuration)
     }
@@ -201,15 +200,5 @@ extension WeekStatus {
                  "outstanding": $0.outstanding, "overdue": $0.overdue, "carriedOver": $0.carriedOver] as [String: Any]
             },
         ]
-    }
-}
-
-extension BaocuoSettings {
-    /// `explicit` (a `--brokers` option) or else `kafka.brokers`; an error when neither is set.
-    func brokers(overriddenBy explicit: String?) throws -> String {
-        guard let brokers = explicit ?? (kafka.brokers.isEmpty ? nil : kafka.brokers.joined(separator: ",")) else {
-            throw ValidationError("no brokers: pass --brokers HOST:PORT or set kafka.brokers / BAOCUO_KAFKA_BROKERS")
-        }
-        return brokers
     }
 }

@@ -25,8 +25,7 @@ struct ReplayCommand: AsyncParsableCommand {
         """
     )
 
-    @Option(name: .long, help: "Bootstrap brokers, HOST:PORT[,...] (default: kafka.brokers of baocuo.yaml).")
-    var brokers: String?
+    @OptionGroup var brokerOptions: BrokerOptions
 
     @Option(name: .long, help: "The topic to replay: the ingest topic (default) or its DLQ, e.g. yb.settlement.failures.dlq.")
     var fromTopic: String?
@@ -82,7 +81,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let configuration = try configOptions.load()
         let settings = configuration.settings
         let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.replay")
-        let brokers = try settings.brokers(overriddenBy: brokers)
+        let brokers = try brokerOptions.resolve(settings)
         let topics = TopicNames(prefix: settings.topicPrefix)
         let sourceTopic = fromTopic ?? topics.failures
         let group = group ?? ReplayOptions.defaultGroup(topic: sourceTopic)

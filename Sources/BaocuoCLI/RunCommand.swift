@@ -23,8 +23,7 @@ struct RunCommand: AsyncParsableCommand {
         """
     )
 
-    @Option(name: .long, help: "Bootstrap brokers, HOST:PORT[,...] (default: kafka.brokers of baocuo.yaml).")
-    var brokers: String?
+    @OptionGroup var brokerOptions: BrokerOptions
 
     @Option(name: .long, help: "Consumer group (default: kafka.group of baocuo.yaml, baocuo-router).")
     var group: String?
@@ -47,7 +46,7 @@ struct RunCommand: AsyncParsableCommand {
         let configuration = try configOptions.load()
         let settings = configuration.settings
         let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.router")
-        let brokers = try settings.brokers(overriddenBy: brokers)
+        let brokers = try brokerOptions.resolve(settings)
         guard lookBackWeeks >= 0 else { throw ValidationError("--look-back-weeks must not be negative") }
         KafkaVersionCheck.log(to: logger)
         let registry = PrometheusCollectorRegistry()

@@ -1,0 +1,16 @@
+import ArgumentParser
+import BaocuoDomain
+
+/// `--brokers` of the commands that connect to a cluster (`run`, `replay`, `batch`).
+struct BrokerOptions: ParsableArguments {
+    @Option(name: .long, help: "Bootstrap brokers, HOST:PORT[,...] (default: kafka.brokers of baocuo.yaml).")
+    var brokers: String?
+
+    /// `--brokers`, or else `kafka.brokers` of `settings`; an error when neither is set.
+    func resolve(_ settings: BaocuoSettings) throws -> String {
+        guard let resolved = brokers ?? (settings.kafka.brokers.isEmpty ? nil : settings.kafka.brokers.joined(separator: ",")) else {
+            throw ValidationError("no brokers: pass --brokers HOST:PORT or set kafka.brokers / BAOCUO_KAFKA_BROKERS")
+        }
+        return resolved
+    }
+}
