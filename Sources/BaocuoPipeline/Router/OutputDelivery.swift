@@ -9,8 +9,6 @@ import Synchronization
 final class OutputDelivery: Sendable {
     let tracker = OffsetTracker()
     let producer: KafkaProducer
-    /// Output indices of the current batch grouped by destination (reused scratch of `produce`).
-    private let groupingScratch = Mutex(DestinationGrouping())
     private let metrics: RouterMetrics
     private let logger: Logger
     private let firstFailure = FirstFailure()
@@ -65,14 +63,12 @@ final class OutputDelivery: Sendable {
         // Enqueued one destination after another, a partition's outputs of the whole batch arrive
         // within a fraction of `linger.ms` and leave in one produce request: with ~1,600 inbox
         // partitions, enqueueing in input order would send nearly one request per output.
-        try groupingScratch.withLock { grouping in
-            grouping.group(outputs.records)
-            for index in grouping.order {
-                let record = outputs.records[index]
-                try outputs.withBytes(of: index) { key, value in
-                    try producer.produce(topic: record.topic, key: key, value: value, headers: record.headers,
-                                         timestampMs: record.timestampMs, token: tokens[index])
-                }
+        outputs.grouping.group(outputs.records)
+        for index in outputs.grouping.order {
+            let record = outputs.records[index]
+            try outputs.withBytes(of: index) { key, value in
+                try producer.produce(topic: record.topic, key: key, value: value, headers: record.headers,
+                                     timestampMs: record.timestampMs, token: tokens[index])
             }
         }
     }

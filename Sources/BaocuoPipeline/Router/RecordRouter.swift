@@ -37,6 +37,8 @@ public struct OutputBatch: Sendable {
     public private(set) var records: [Record] = []
     /// The JSON parser the router reuses for every record (its tape is the per-record scratch).
     var parser = JSONParser()
+    /// The order in which `OutputDelivery` produces the records (reused scratch).
+    var grouping = DestinationGrouping()
 
     public init() {}
 
