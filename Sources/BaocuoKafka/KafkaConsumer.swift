@@ -115,16 +115,19 @@ public final class KafkaConsumer: Sendable {
 
     /// Runs on the poll queue.
     private func consumeBatch(_ client: NativeClient, maxMessages: Int, timeout: Duration) throws(KafkaError) -> ConsumedBatch {
-        let buffer = UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: maxMessages)
         // rd_kafka_consume_batch_queue waits until the batch is *full* or the timeout passes, which
         // would hold a caught-up worker's records for the whole timeout: wait for the first message
-        // only, then take whatever else has arrived without waiting.
+        // only, then take whatever else has arrived without waiting. The buffer is sized to what is
+        // queued, not to `maxMessages`: a caught-up worker polls often, for a few messages each time.
+        let first = rd_kafka_consume_queue(client.queue, timeout.kafkaMilliseconds)
+        let capacity = first == nil ? 0 : min(maxMessages, 1 + Int(rd_kafka_queue_length(client.queue)))
+        let buffer = UnsafeMutableBufferPointer<UnsafeMutablePointer<rd_kafka_message_t>?>.allocate(capacity: capacity)
         var received = 0
-        if let first = rd_kafka_consume_queue(client.queue, timeout.kafkaMilliseconds) {
+        if let first {
             buffer[0] = first
             received = 1
-            if maxMessages > 1 {
-                let more = rd_kafka_consume_batch_queue(client.queue, 0, buffer.baseAddress! + 1, maxMessages - 1)
+            if capacity > 1 {
+                let more = rd_kafka_consume_batch_queue(client.queue, 0, buffer.baseAddress! + 1, capacity - 1)
                 if more < 0 {
                     rd_kafka_message_destroy(first)
                     buffer.deallocate()
