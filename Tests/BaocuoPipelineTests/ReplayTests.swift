@@ -191,10 +191,12 @@ struct ReplayTests {
                          "--start-offset", "\(range.lowerBound)", "--end-offset", "\(range.upperBound)", "--group", group, "--execute"]
         let environmentVariables = ["BAOCUO_CONFIG_DIR": environment.folder.path, "BAOCUO_LOGGING_LEVEL": "info"]
 
-        let first = try ChildProcess(arguments + ["--rate", "10"], environment: environmentVariables, name: "replay-interrupted")
+        // At 2 records/s the 40 records take 20 s, so the interrupt lands mid-way even when the
+        // checkpoint probes below are slow on a loaded machine (at 10/s a 4 s run could end first).
+        let first = try ChildProcess(arguments + ["--rate", "2"], environment: environmentVariables, name: "replay-interrupted")
         // Interrupt once the checkpoint has moved into the range.
         var committed: Int64 = range.lowerBound
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(15)
         while committed < range.lowerBound + 5, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))
             committed = try await Committed.offsets(group: group, topic: environment.names.failures, partitions: [2], brokers: environment.brokers)[2] ?? committed
