@@ -269,13 +269,7 @@ private struct TapeBuilder {
     /// above 0x7F. Only the lowest set lane is exact, which is all the caller uses.
     @inline(__always)
     static func bytesNeedingAttention(_ word: UInt64) -> UInt64 {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let high: UInt64 = 0x8080_8080_8080_8080
-        @inline(__always) func zeroLanes(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & high }
-        let quote = zeroLanes(word ^ (ones &* 0x22))
-        let backslash = zeroLanes(word ^ (ones &* 0x5C))
-        let control = (word &- ones &* 0x20) & ~word & high
-        return quote | backslash | control | (word & high)
+        ByteLanes.needingEscape(in: word) | ByteLanes.nonASCII(in: word)
     }
 
     /// Validates the escape at `index` (a backslash) and returns the offset just past it.
