@@ -106,6 +106,7 @@ public struct JSONDocument {
 
     /// Calls `body` with the UTF-8 bytes of a string value, escapes resolved. Without escapes
     /// this is the input itself; otherwise a temporary copy.
+    @inline(__always)
     public func withStringBytes<R, E: Error>(
         _ string: JSONValue, _ body: (UnsafeRawBufferPointer) throws(E) -> R
     ) throws(E) -> R {
@@ -115,6 +116,7 @@ public struct JSONDocument {
 
     /// `withStringBytes` for a string node of a tape over `bytes`; the parser uses it on the
     /// tape it is still building.
+    @inline(__always)
     static func withStringBytes<R, E: Error>(
         of node: JSONNode, in bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws(E) -> R
     ) throws(E) -> R {

@@ -232,12 +232,14 @@ struct FieldReader<Field: RecordField> {
     /// An optional string field, handed to `parse` as unescaped UTF-8. Absent or null gives
     /// nil; any other non-string is `INVALID_FIELD` "must be a string"; a `FieldProblem` from
     /// `parse` becomes `INVALID_FIELD` "path: reason".
+    @inline(__always)
     func string<T>(_ field: Field, _ parse: (UnsafeRawBufferPointer) -> Result<T, FieldProblem>) throws(Rejection) -> T? {
         guard let value = nonNullValue(field) else { return nil }
         return try string(value, field, parse)
     }
 
     /// A required string field (its absence is reported by `requirePresence`; `null` is the wrong type).
+    @inline(__always)
     func requiredString<T>(
         _ field: Field, _ parse: (UnsafeRawBufferPointer) -> Result<T, FieldProblem>
     ) throws(Rejection) -> T {
@@ -245,6 +247,8 @@ struct FieldReader<Field: RecordField> {
         return try string(value, field, parse)
     }
 
+    // Inlined with `parse`, so that its `Result` and closure call fold away at each field.
+    @inline(__always)
     private func string<T>(
         _ value: JSONValue, _ field: Field, _ parse: (UnsafeRawBufferPointer) -> Result<T, FieldProblem>
     ) throws(Rejection) -> T {
