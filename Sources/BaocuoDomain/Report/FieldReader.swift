@@ -341,19 +341,60 @@ enum FieldParsers {
     }
 
     /// A value of a closed vocabulary, matched on its wire spelling without creating a string.
-    static func enumeration<E: RawRepresentable & CaseIterable>(
-        _ utf8: UnsafeRawBufferPointer
-    ) -> Result<E, FieldProblem> where E.RawValue == String {
-        for candidate in E.allCases {
-            var spelling = candidate.rawValue
-            // The length test is O(1) on the literal and settles most candidates.
-            if spelling.utf8.count == utf8.count,
-               spelling.withUTF8({ JSONDocument.bytesEqual(utf8, UnsafeRawBufferPointer($0)) }) {
-                return .success(candidate)
-            }
-        }
+    static func enumeration<E: WireVocabulary>(_ utf8: UnsafeRawBufferPointer) -> Result<E, FieldProblem> {
+        if let index = E.wireSpellings.index(of: utf8) { return .success(E.allCases[index]) }
         let expected = E.allCases.map(\.rawValue).joined(separator: ", ")
         return .failure(FieldProblem(
             reason: "unknown value \"\(JSONDocument.truncatedForDisplay(utf8))\"; expected one of \(expected)"))
     }
 }
+
+/// A closed vocabulary of the wire formats, whose `rawValue`s are its spellings.
+protocol WireVocabulary: RawRepresentable, CaseIterable where RawValue == String, AllCases == [Self] {
+    /// The spellings as bytes, built once: matching a field then makes no strings.
+    static var wireSpellings: WireSpellings { get }
+}
+
+/// The `rawValue`s of a `WireVocabulary`'s cases (in `allCases` order), back to back in one buffer.
+struct WireSpellings: Sendable {
+    private let bytes: [UInt8]
+    /// End offset in `bytes` of each case's spelling.
+    private let ends: [Int]
+
+    init<E: WireVocabulary>(of _: E.Type) {
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
+        for value in E.allCases {
+            bytes.append(contentsOf: value.rawValue.utf8)
+            ends.append(bytes.count)
+        }
+        self.bytes = bytes
+        self.ends = ends
+    }
+
+    /// Index in `allCases` of the case spelled `utf8`, or nil.
+    @inline(__always)
+    func index(of utf8: UnsafeRawBufferPointer) -> Int? {
+        bytes.withUnsafeBytes { all in
+            ends.withUnsafeBufferPointer { ends in
+                var start = 0
+                for index in ends.indices {
+                    let end = ends[index]
+                    // The length test settles most candidates.
+                    if end - start == utf8.count,
+                       JSONDocument.bytesEqual(UnsafeRawBufferPointer(start: all.baseAddress! + start, count: end - start), utf8) {
+                        return index
+                    }
+                    start = end
+                }
+                return nil
+            }
+        }
+    }
+}
+
+extension InsuranceType: WireVocabulary { static let wireSpellings = WireSpellings(of: Self.self) }
+extension FilingType: WireVocabulary { static let wireSpellings = WireSpellings(of: Self.self) }
+extension VisitType: WireVocabulary { static let wireSpellings = WireSpellings(of: Self.self) }
+extension FailureStage: WireVocabulary { static let wireSpellings = WireSpellings(of: Self.self) }
+extension ResolutionOutcome: WireVocabulary { static let wireSpellings = WireSpellings(of: Self.self) }
