@@ -76,7 +76,14 @@ private struct TapeBuilder {
     var open = TapeBuilder.noContainer
     var openIsObject = false
     var openCount: UInt32 = 0
+    /// One bit per name signature seen in the open object (parked in its node's `end`, unused
+    /// until it closes, while a child is open); all ones once two signatures coincided or a name
+    /// had escapes. Distinct signatures mean distinct names, so only such objects need the
+    /// duplicate-key check at their close.
+    var openNameSignatures: UInt32 = 0
     var depth = 0
+
+    static let namesMayRepeat = UInt32.max
 
     static let noContainer = -1
     /// `JSONNode.link` of an open top-level container: it has no enclosing one.
@@ -179,12 +186,28 @@ private struct TapeBuilder {
             throw invalid("expected a member name in double quotes but found \(describeByte(at: i)) at offset \(i)")
         }
         try scanString()
+        noteName(storage[nodeCount - 1])
         skipWhitespace()
         guard i < bytes.count else { throw endOfInput() }
         guard bytes[i] == UInt8(ascii: ":") else {
             throw invalid("expected ':' after a member name but found \(describeByte(at: i)) at offset \(i)")
         }
         i += 1
+    }
+
+    /// Adds the member name `node` of the open object to `openNameSignatures`.
+    @inline(__always)
+    mutating func noteName(_ node: JSONNode) {
+        let length = Int(node.end - node.start) - 2
+        guard !node.hasEscapes, length > 0 else {
+            // Escaped names compare unescaped, and the empty name has no bytes to sign: check in full.
+            openNameSignatures = TapeBuilder.namesMayRepeat
+            return
+        }
+        let first = Int(bytes[Int(node.start) + 1])
+        let last = Int(bytes[Int(node.end) - 2])
+        let bit: UInt32 = 1 << UInt32((length &* 7 &+ first &+ last &* 3) & 31)
+        openNameSignatures = openNameSignatures & bit != 0 ? TapeBuilder.namesMayRepeat : openNameSignatures | bit
     }
 
     /// Opens the container whose bracket is at `i`.
@@ -194,11 +217,13 @@ private struct TapeBuilder {
         var parentLink = TapeBuilder.noParentLink
         if open != TapeBuilder.noContainer {
             tape[open].count = openCount  // parked until this child closes
+            tape[open].end = openNameSignatures
             parentLink = UInt32(open)
         }
         open = nodeCount
         openIsObject = isObject
         openCount = 0
+        openNameSignatures = 0
         append(JSONNode(
             kind: isObject ? .object : .array, hasEscapes: false,
             start: UInt32(i), end: 0, link: parentLink, count: 0))
@@ -209,7 +234,7 @@ private struct TapeBuilder {
     mutating func closeContainer() throws(JSONError) {
         let index = open
         tape[index].count = openCount
-        if openIsObject, openCount > 1, let duplicate = duplicateKey(inObject: index) {
+        if openIsObject, openNameSignatures == TapeBuilder.namesMayRepeat, let duplicate = duplicateKey(inObject: index) {
             let document = JSONDocument(bytes: bytes, tape: Array(tape))
             throw invalid("duplicate key '\(document.displayText(JSONValue(index: duplicate)))' at \(pathDescription(of: index))")
         }
@@ -222,6 +247,7 @@ private struct TapeBuilder {
             open = Int(parentLink)
             openIsObject = tape[open].kind == .object
             openCount = tape[open].count
+            openNameSignatures = tape[open].end
         }
         depth -= 1
         i += 1
