@@ -42,14 +42,20 @@ struct Lines {
     let ranges: [Range<Int>]
 
     init(path: String) {
-        buffer = Array(FileManager.default.contents(atPath: path) ?? Data())
+        let buffer = Array(FileManager.default.contents(atPath: path) ?? Data())
         var ranges: [Range<Int>] = []
-        var start = 0
-        for (index, byte) in buffer.enumerated() where byte == 0x0A {
-            if index > start { ranges.append(start..<index) }
-            start = index + 1
+        // memchr, not a byte loop: under callgrind this set-up scales with the file and would
+        // otherwise add ~3,900 instructions to every line's (10k run − 5k run) figure.
+        buffer.withUnsafeBytes { all in
+            var start = 0
+            while start < all.count {
+                let newline = memchr(all.baseAddress! + start, 0x0A, all.count - start)
+                let end = newline.map { UnsafeRawPointer(all.baseAddress!).distance(to: UnsafeRawPointer($0)) } ?? all.count
+                if end > start { ranges.append(start..<end) }
+                start = end + 1
+            }
         }
-        if start < buffer.count { ranges.append(start..<buffer.count) }
+        self.buffer = buffer
         self.ranges = ranges
     }
 

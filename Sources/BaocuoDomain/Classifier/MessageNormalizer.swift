@@ -37,6 +37,25 @@ public enum MessageNormalizer {
                 read += 1
                 continue
             }
+            // Fast path for the bulk of a message: a CJK ideograph (U+4E00–U+9FFF, lead bytes
+            // E4–E9) is kept as is or replaced by its simplified form, both three bytes.
+            if lead &- 0xE4 <= 0xE9 - 0xE4 {
+                let scalar = UInt32(lead & 0x0F) << 12 | UInt32(input[read + 1] & 0x3F) << 6 | UInt32(input[read + 2] & 0x3F)
+                if scalar >= 0x4E00 {
+                    if let replacement = simplifiedTable.simplified(scalar) {
+                        output[written] = 0xE0 | UInt8(replacement >> 12)
+                        output[written + 1] = 0x80 | UInt8(replacement >> 6 & 0x3F)
+                        output[written + 2] = 0x80 | UInt8(replacement & 0x3F)
+                    } else {
+                        output[written] = lead
+                        output[written + 1] = input[read + 1]
+                        output[written + 2] = input[read + 2]
+                    }
+                    written += 3
+                    read += 3
+                    continue
+                }
+            }
             let length: Int
             var scalar: UInt32
             if lead < 0xE0 {

@@ -13,7 +13,10 @@ struct RuleTables: Sendable {
     /// Code patterns of rule `r`: `codes[codeStart[r] ..< codeStart[r + 1]]`; none: any code.
     private let codeStart: [Int]
     private let codes: [ClassificationRules.CodePattern]
-    /// Rules with codes and no keywords: tried whenever the report has a code.
+    /// Rules with codes and no keywords, tried when the report has a code, listed under the
+    /// first byte of each of their patterns (a code can only match a pattern sharing its first
+    /// byte): `codeOnlyRules[codeOnlyStart[b] ..< codeOnlyStart[b + 1]]` for first byte `b`.
+    private let codeOnlyStart: [Int]
     private let codeOnlyRules: [Int]
     private let ruleContext: [ContextBits]
     /// Rules to try when group `g` occurs: `triggered[triggerStart[g] ..< triggerStart[g + 1]]`.
@@ -38,7 +41,13 @@ struct RuleTables: Sendable {
         veto = rules.rules.map { $0.veto ?? -1 }
         codeStart = rules.rules.reduce(into: [0]) { $0.append($0.last! + $1.codes.count) }
         codes = rules.rules.flatMap(\.codes)
-        codeOnlyRules = rules.rules.indices.filter { rules.rules[$0].required.isEmpty }
+        var codeOnlyByFirstByte = [[Int]](repeating: [], count: 256)
+        for (number, rule) in rules.rules.enumerated() where rule.required.isEmpty {
+            // The parser refuses empty patterns, so every pattern has a first byte.
+            for first in Set(rule.codes.map { $0.bytes[0] }) { codeOnlyByFirstByte[Int(first)].append(number) }
+        }
+        codeOnlyStart = codeOnlyByFirstByte.reduce(into: [0]) { $0.append($0.last! + $1.count) }
+        codeOnlyRules = codeOnlyByFirstByte.flatMap { $0 }
         let order = contextOrder
         ruleContext = rules.rules.map { order.mask(of: $0.context) }
 
@@ -55,9 +64,10 @@ struct RuleTables: Sendable {
     /// text satisfied the groups set in `groups`.
     func score(groups: UnsafeBufferPointer<UInt64>, code: UnsafeBufferPointer<UInt8>, context: ContextBits,
                into scores: UnsafeMutableBufferPointer<Score>) {
-        if !code.isEmpty {
-            for rule in codeOnlyRules {
-                consider(rule, groups: groups, code: code, context: context, into: scores)
+        if let first = code.first {
+            // Scores do not depend on the order rules are considered in (ties go to the lower rule number).
+            for position in codeOnlyStart[Int(first)]..<codeOnlyStart[Int(first) + 1] {
+                consider(codeOnlyRules[position], groups: groups, code: code, context: context, into: scores)
             }
         }
         for word in groups.indices {

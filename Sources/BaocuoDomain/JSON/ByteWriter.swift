@@ -61,6 +61,13 @@ struct ByteWriter {
         text.withUTF8 { write(UnsafeRawBufferPointer($0)) }
     }
 
+    /// Writes a fixed-layout run of `byteCount` bytes through `body`: one bound check for the
+    /// whole run instead of one per piece.
+    @inline(__always)
+    mutating func write(byteCount: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Void) {
+        body(reserve(byteCount))
+    }
+
     /// Most bytes `writeDigits` writes: `Int.min` in full.
     static let maxDigitsLength = 20
 
@@ -101,10 +108,30 @@ struct ByteWriter {
     /// Length of `utf8` (valid UTF-8) written by `writeQuoted`.
     static func quotedLength(_ utf8: UnsafeRawBufferPointer) -> Int {
         var length = 2 + utf8.count
-        for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-            length += Self.escapeLength(byte) - 1
+        var k = firstByteNeedingEscape(in: utf8, from: 0)
+        while k < utf8.count {
+            length += Self.escapeLength(utf8[k]) - 1
+            k = firstByteNeedingEscape(in: utf8, from: k + 1)
         }
         return length
+    }
+
+    /// Offset of the first byte at or after `start` that `writeQuoted` escapes, or `utf8.count`.
+    /// Eight bytes per load: ids and rule names rarely need any escaping.
+    @inline(__always)
+    private static func firstByteNeedingEscape(in utf8: UnsafeRawBufferPointer, from start: Int) -> Int {
+        var k = start
+        while k + 8 <= utf8.count {
+            let lanes = ByteLanes.needingEscape(in: utf8.loadUnaligned(fromByteOffset: k, as: UInt64.self))
+            if lanes != 0 { return k + lanes.trailingZeroBitCount >> 3 }
+            k += 8
+        }
+        while k < utf8.count {
+            let c = utf8[k]
+            if c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") { return k }
+            k += 1
+        }
+        return k
     }
 
     @inline(__always)
@@ -120,9 +147,9 @@ struct ByteWriter {
     mutating func writeQuoted(_ utf8: UnsafeRawBufferPointer) {
         write(UInt8(ascii: "\""))
         var runStart = 0
-        for k in 0..<utf8.count {
+        var k = Self.firstByteNeedingEscape(in: utf8, from: 0)
+        while k < utf8.count {
             let c = utf8[k]
-            guard c < 0x20 || c == UInt8(ascii: "\"") || c == UInt8(ascii: "\\") else { continue }
             write(UnsafeRawBufferPointer(rebasing: utf8[runStart..<k]))
             runStart = k + 1
             write(UInt8(ascii: "\\"))
@@ -137,6 +164,7 @@ struct ByteWriter {
                 write("u00" as StaticString)
                 write(hex(c))
             }
+            k = Self.firstByteNeedingEscape(in: utf8, from: runStart)
         }
         write(UnsafeRawBufferPointer(rebasing: utf8[runStart..<utf8.count]))
         write(UInt8(ascii: "\""))

@@ -106,12 +106,22 @@ public struct JSONDocument {
 
     /// Calls `body` with the UTF-8 bytes of a string value, escapes resolved. Without escapes
     /// this is the input itself; otherwise a temporary copy.
+    @inline(__always)
     public func withStringBytes<R, E: Error>(
         _ string: JSONValue, _ body: (UnsafeRawBufferPointer) throws(E) -> R
     ) throws(E) -> R {
         precondition(kind(string) == .string, "not a string value")
-        let raw = rawStringContent(string)
-        guard tape[string.index].hasEscapes else { return try body(raw) }
+        return try JSONDocument.withStringBytes(of: tape[string.index], in: bytes, body)
+    }
+
+    /// `withStringBytes` for a string node of a tape over `bytes`; the parser uses it on the
+    /// tape it is still building.
+    @inline(__always)
+    static func withStringBytes<R, E: Error>(
+        of node: JSONNode, in bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws(E) -> R
+    ) throws(E) -> R {
+        let raw = UnsafeRawBufferPointer(rebasing: bytes[(Int(node.start) + 1)..<(Int(node.end) - 1)])
+        guard node.hasEscapes else { return try body(raw) }
         var unescaped: [UInt8] = []
         JSONDocument.appendUnescaped(raw, to: &unescaped)
         // `Array.withUnsafeBytes` only rethrows untyped errors, so carry the typed one out.
@@ -235,13 +245,15 @@ public struct JSONDocument {
     }
 
     /// Used by the parser for objects too large (or too escaped) for pairwise comparison:
-    /// sorts per-process-seeded hashes of the unescaped names and compares only equal hashes.
-    func duplicateKeyByHashing(_ keys: [Int]) -> Int? {
+    /// sorts per-process-seeded hashes of the unescaped names (tape indices `keys` of `tape`
+    /// over `bytes`) and compares only equal hashes.
+    static func duplicateKeyByHashing(_ keys: [Int], in tape: UnsafeBufferPointer<JSONNode>, bytes: UnsafeRawBufferPointer) -> Int? {
+        func string(_ key: Int) -> String { withStringBytes(of: tape[key], in: bytes) { makeString($0) } }
         var hashed: [(hash: Int, key: Int)] = []
         hashed.reserveCapacity(keys.count)
         for key in keys {
             var hasher = Hasher()
-            withStringBytes(JSONValue(index: key)) { hasher.combine(bytes: $0) }
+            withStringBytes(of: tape[key], in: bytes) { hasher.combine(bytes: $0) }
             hashed.append((hasher.finalize(), key))
         }
         hashed.sort { ($0.hash, $0.key) < ($1.hash, $1.key) }
@@ -252,8 +264,8 @@ public struct JSONDocument {
                 runStart = k
                 continue
             }
-            let name = string(JSONValue(index: hashed[k].key))
-            for earlier in runStart..<k where string(JSONValue(index: hashed[earlier].key)) == name {
+            let name = string(hashed[k].key)
+            for earlier in runStart..<k where string(hashed[earlier].key) == name {
                 firstDuplicate = min(firstDuplicate ?? .max, hashed[k].key)
             }
         }

@@ -32,18 +32,24 @@ public struct JSONParser: Sendable {
         _ bytes: UnsafeRawBufferPointer, maxDepth: Int = JSONParser.defaultMaxDepth,
         maxValues: Int = JSONParser.defaultMaxValues
     ) -> Result<JSONDocument, JSONError> {
-        var builder = TapeBuilder(bytes: bytes, maxDepth: maxDepth, maxValues: maxValues)
-        // Hand the storage over rather than sharing it, so appends do not copy it.
-        swap(&builder.tape, &tape)
-        builder.tape.removeAll(keepingCapacity: true)
-        let failure: JSONError?
-        do {
-            try builder.buildDocument()
-            failure = nil
-        } catch {
-            failure = error
+        tape.removeAll(keepingCapacity: true)
+        // Every node takes at least one byte of input of its own, and the value-count check
+        // lets at most one member name past `maxValues`: the tape fits in this bound, so the
+        // builder writes nodes straight into reserved storage (no per-node capacity and
+        // uniqueness checks). The storage is kept for the next parse.
+        let bound = max(0, min(bytes.count, maxValues)) + 1
+        var failure: JSONError?
+        tape.append(addingCapacity: bound) { span in
+            span.withUnsafeMutableBufferPointer { storage, initialized in
+                var builder = TapeBuilder(bytes: bytes, maxDepth: maxDepth, maxValues: maxValues, storage: storage)
+                do throws(JSONError) {
+                    try builder.buildDocument()
+                } catch {
+                    failure = error
+                }
+                initialized = builder.nodeCount
+            }
         }
-        swap(&builder.tape, &tape)
         if var error = failure {
             // Invalid UTF-8 anywhere outranks any other problem; only failures pay for this scan.
             if error.kind != .invalidUTF8, let offset = UTF8Validation.firstInvalidOffset(in: bytes) {
@@ -60,7 +66,9 @@ private struct TapeBuilder {
     let bytes: UnsafeRawBufferPointer
     let maxDepth: Int
     let maxValues: Int
-    var tape: [JSONNode] = []
+    /// Reserved room for the tape; the nodes built so far are `tape`.
+    let storage: UnsafeMutableBufferPointer<JSONNode>
+    var nodeCount = 0
     /// Read position in `bytes`.
     var i = 0
     /// Tape index of the innermost container still being filled, or `noContainer`.
@@ -68,16 +76,34 @@ private struct TapeBuilder {
     var open = TapeBuilder.noContainer
     var openIsObject = false
     var openCount: UInt32 = 0
+    /// One bit per name signature seen in the open object (parked in its node's `end`, unused
+    /// until it closes, while a child is open); all ones once two signatures coincided or a name
+    /// had escapes. Distinct signatures mean distinct names, so only such objects need the
+    /// duplicate-key check at their close.
+    var openNameSignatures: UInt32 = 0
     var depth = 0
+
+    static let namesMayRepeat = UInt32.max
 
     static let noContainer = -1
     /// `JSONNode.link` of an open top-level container: it has no enclosing one.
     static let noParentLink = UInt32.max
 
-    init(bytes: UnsafeRawBufferPointer, maxDepth: Int, maxValues: Int) {
+    init(bytes: UnsafeRawBufferPointer, maxDepth: Int, maxValues: Int, storage: UnsafeMutableBufferPointer<JSONNode>) {
         self.bytes = bytes
         self.maxDepth = maxDepth
         self.maxValues = maxValues
+        self.storage = storage
+    }
+
+    /// The nodes built so far.
+    var tape: UnsafeMutableBufferPointer<JSONNode> { UnsafeMutableBufferPointer(rebasing: storage[0..<nodeCount]) }
+
+    @inline(__always)
+    mutating func append(_ node: JSONNode) {
+        precondition(nodeCount < storage.count, "JSON tape larger than its bound")
+        (storage.baseAddress! + nodeCount).initialize(to: node)
+        nodeCount += 1
     }
 
     mutating func buildDocument() throws(JSONError) {
@@ -99,7 +125,7 @@ private struct TapeBuilder {
             skipWhitespace()
             guard i < n else { throw endOfInput() }
             // Every pass appends exactly one node (member names are appended by `parseKey`).
-            guard tape.count < maxValues else {
+            guard nodeCount < maxValues else {
                 throw JSONError(.tooManyValues, "more than \(maxValues) JSON values; the next starts at offset \(i)")
             }
             switch bytes[i] {
@@ -160,12 +186,28 @@ private struct TapeBuilder {
             throw invalid("expected a member name in double quotes but found \(describeByte(at: i)) at offset \(i)")
         }
         try scanString()
+        noteName(storage[nodeCount - 1])
         skipWhitespace()
         guard i < bytes.count else { throw endOfInput() }
         guard bytes[i] == UInt8(ascii: ":") else {
             throw invalid("expected ':' after a member name but found \(describeByte(at: i)) at offset \(i)")
         }
         i += 1
+    }
+
+    /// Adds the member name `node` of the open object to `openNameSignatures`.
+    @inline(__always)
+    mutating func noteName(_ node: JSONNode) {
+        let length = Int(node.end - node.start) - 2
+        guard !node.hasEscapes, length > 0 else {
+            // Escaped names compare unescaped, and the empty name has no bytes to sign: check in full.
+            openNameSignatures = TapeBuilder.namesMayRepeat
+            return
+        }
+        let first = Int(bytes[Int(node.start) + 1])
+        let last = Int(bytes[Int(node.end) - 2])
+        let bit: UInt32 = 1 << UInt32((length &* 7 &+ first &+ last &* 3) & 31)
+        openNameSignatures = openNameSignatures & bit != 0 ? TapeBuilder.namesMayRepeat : openNameSignatures | bit
     }
 
     /// Opens the container whose bracket is at `i`.
@@ -175,12 +217,14 @@ private struct TapeBuilder {
         var parentLink = TapeBuilder.noParentLink
         if open != TapeBuilder.noContainer {
             tape[open].count = openCount  // parked until this child closes
+            tape[open].end = openNameSignatures
             parentLink = UInt32(open)
         }
-        open = tape.count
+        open = nodeCount
         openIsObject = isObject
         openCount = 0
-        tape.append(JSONNode(
+        openNameSignatures = 0
+        append(JSONNode(
             kind: isObject ? .object : .array, hasEscapes: false,
             start: UInt32(i), end: 0, link: parentLink, count: 0))
         i += 1
@@ -190,19 +234,20 @@ private struct TapeBuilder {
     mutating func closeContainer() throws(JSONError) {
         let index = open
         tape[index].count = openCount
-        if openIsObject, openCount > 1, let duplicate = duplicateKey(inObject: index) {
-            let document = JSONDocument(bytes: bytes, tape: tape)
+        if openIsObject, openNameSignatures == TapeBuilder.namesMayRepeat, let duplicate = duplicateKey(inObject: index) {
+            let document = JSONDocument(bytes: bytes, tape: Array(tape))
             throw invalid("duplicate key '\(document.displayText(JSONValue(index: duplicate)))' at \(pathDescription(of: index))")
         }
         let parentLink = tape[index].link
         tape[index].end = UInt32(i + 1)
-        tape[index].link = UInt32(tape.count)
+        tape[index].link = UInt32(nodeCount)
         if parentLink == TapeBuilder.noParentLink {
             open = TapeBuilder.noContainer
         } else {
             open = Int(parentLink)
             openIsObject = tape[open].kind == .object
             openCount = tape[open].count
+            openNameSignatures = tape[open].end
         }
         depth -= 1
         i += 1
@@ -212,8 +257,8 @@ private struct TapeBuilder {
 
     @inline(__always)
     mutating func appendScalar(_ kind: JSONKind, from start: Int, hasEscapes: Bool = false) {
-        let index = tape.count
-        tape.append(JSONNode(
+        let index = nodeCount
+        append(JSONNode(
             kind: kind, hasEscapes: hasEscapes, start: UInt32(start), end: UInt32(i),
             link: UInt32(index + 1), count: 0))
     }
@@ -269,13 +314,7 @@ private struct TapeBuilder {
     /// above 0x7F. Only the lowest set lane is exact, which is all the caller uses.
     @inline(__always)
     static func bytesNeedingAttention(_ word: UInt64) -> UInt64 {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let high: UInt64 = 0x8080_8080_8080_8080
-        @inline(__always) func zeroLanes(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & high }
-        let quote = zeroLanes(word ^ (ones &* 0x22))
-        let backslash = zeroLanes(word ^ (ones &* 0x5C))
-        let control = (word &- ones &* 0x20) & ~word & high
-        return quote | backslash | control | (word & high)
+        ByteLanes.needingEscape(in: word) | ByteLanes.nonASCII(in: word)
     }
 
     /// Validates the escape at `index` (a backslash) and returns the offset just past it.
@@ -373,43 +412,34 @@ private struct TapeBuilder {
     func duplicateKey(inObject object: Int) -> Int? {
         let memberCount = Int(tape[object].count)
         guard memberCount <= 32 else { return duplicateKeyByHashing(inObject: object) }
-        // What the signature pass found.
-        enum Finding { case duplicate(Int), none, escapedName }
         // Runs at the close of every object: walk the tape and the input without bounds checks
         // (every index comes from the tape's own links, every byte range from its tokens).
+        let tape = self.tape
         let input = bytes.baseAddress!
-        let finding = tape.withUnsafeBufferPointer { tape -> Finding in
-            @inline(__always) func nameBytes(_ key: Int) -> UnsafeRawBufferPointer {
-                UnsafeRawBufferPointer(start: input + Int(tape[key].start) + 1, count: Int(tape[key].end - tape[key].start) - 2)
-            }
-            var seen: UInt64 = 0
-            var key = object + 1
-            for _ in 0..<memberCount {
-                if tape[key].hasEscapes { return .escapedName }
-                let name = nameBytes(key)
-                let signature = name.isEmpty ? 0 : (name.count &* 7 &+ Int(name[0]) &+ Int(name[name.count - 1]) &* 3)
-                let bit: UInt64 = 1 << UInt64(signature & 63)
-                if seen & bit != 0 {
-                    var earlier = object + 1
-                    while earlier != key {
-                        if JSONDocument.bytesEqual(nameBytes(earlier), name) { return .duplicate(key) }
-                        earlier = tape[earlier + 1].subtreeEnd
-                    }
+        @inline(__always) func nameBytes(_ key: Int) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(start: input + Int(tape[key].start) + 1, count: Int(tape[key].end - tape[key].start) - 2)
+        }
+        var seen: UInt64 = 0
+        var key = object + 1
+        for _ in 0..<memberCount {
+            if tape[key].hasEscapes { return duplicateKeyByHashing(inObject: object) }
+            let name = nameBytes(key)
+            let signature = name.isEmpty ? 0 : (name.count &* 7 &+ Int(name[0]) &+ Int(name[name.count - 1]) &* 3)
+            let bit: UInt64 = 1 << UInt64(signature & 63)
+            if seen & bit != 0 {
+                var earlier = object + 1
+                while earlier != key {
+                    if JSONDocument.bytesEqual(nameBytes(earlier), name) { return key }
+                    earlier = tape[earlier + 1].subtreeEnd
                 }
-                seen |= bit
-                key = tape[key + 1].subtreeEnd
             }
-            return .none
+            seen |= bit
+            key = tape[key + 1].subtreeEnd
         }
-        switch finding {
-        case .duplicate(let key): return key
-        case .none: return nil
-        case .escapedName: return duplicateKeyByHashing(inObject: object)
-        }
+        return nil
     }
 
     func duplicateKeyByHashing(inObject object: Int) -> Int? {
-        let document = JSONDocument(bytes: bytes, tape: tape)
         var keys: [Int] = []
         keys.reserveCapacity(Int(tape[object].count))
         var key = object + 1
@@ -417,7 +447,7 @@ private struct TapeBuilder {
             keys.append(key)
             key = tape[key + 1].subtreeEnd
         }
-        return document.duplicateKeyByHashing(keys)
+        return JSONDocument.duplicateKeyByHashing(keys, in: UnsafeBufferPointer(tape), bytes: bytes)
     }
 
     // MARK: Errors
@@ -435,7 +465,7 @@ private struct TapeBuilder {
 
     /// Where the open container at `index` sits, e.g. `insured` or `attachments[0]`.
     func pathDescription(of index: Int) -> String {
-        let document = JSONDocument(bytes: bytes, tape: tape)
+        let document = JSONDocument(bytes: bytes, tape: Array(tape))
         var components: [String] = []
         var current = index
         while tape[current].link != TapeBuilder.noParentLink {

@@ -29,7 +29,8 @@ protocol RecordField: CaseIterable, RawRepresentable where RawValue == Int, AllC
 
 /// Where each field of a `RecordField` enum lives (top level, or inside which known object),
 /// with a small hash table per object so that each member name costs one comparison.
-struct FieldTable: Sendable {
+/// A class, so that a reader holds it with one reference instead of retaining each array.
+final class FieldTable: Sendable {
     let paths: [FieldPath]
     /// Per field: the id of its enclosing object field, or nil at top level.
     let parents: [Int?]
@@ -38,8 +39,34 @@ struct FieldTable: Sendable {
     /// `lookupSize` slots per object set (set 0: top level; set k: `objects[k - 1]`), each
     /// holding the id of the field whose name hashes there, or -1.
     private let lookup: [Int8]
+    /// Per field: its name as two zero-padded little-endian words, when it fits in 16 bytes.
+    private let shortNames: [ShortName?]
 
     private static let lookupSize = 64
+
+    struct ShortName {
+        let count: Int
+        let low: UInt64
+        let high: UInt64
+
+        init?(_ name: UnsafeRawBufferPointer) {
+            guard name.count <= 16 else { return nil }
+            var padded = (UInt64(0), UInt64(0))
+            withUnsafeMutableBytes(of: &padded) { $0.copyMemory(from: name) }
+            count = name.count
+            low = UInt64(littleEndian: padded.0)
+            high = UInt64(littleEndian: padded.1)
+        }
+
+        /// Whether the `count` bytes at `bytes` spell this name; reads 16 bytes there.
+        @inline(__always)
+        func matches(_ bytes: UnsafeRawPointer) -> Bool {
+            let lowMask: UInt64 = count >= 8 ? ~0 : (1 << UInt64(count * 8)) - 1
+            let highMask: UInt64 = count >= 16 ? ~0 : count <= 8 ? 0 : (1 << UInt64((count - 8) * 8)) - 1
+            return UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self)) & lowMask == low
+                && UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) & highMask == high
+        }
+    }
 
     init<F: RecordField>(_: F.Type) {
         let paths = F.allCases.map(\.path)
@@ -58,17 +85,23 @@ struct FieldTable: Sendable {
             lookup[slot] = Int8(field)
         }
         self.paths = paths
+        shortNames = paths.map { ShortName(FieldTable.bytes(of: $0.name)) }
         self.parents = parents
         self.objects = objects
         self.lookup = lookup
     }
 
-    /// The field of object set `set` whose name is `name` (unescaped), if any.
+    /// The field of object set `set` whose name is `name` (unescaped), if any. `readable`: how
+    /// many bytes may be read from the start of `name` (at least its count); with 16, a short
+    /// name is compared in two word loads.
     @inline(__always)
-    func field(named name: UnsafeRawBufferPointer, inSet set: Int) -> Int? {
+    func field(named name: UnsafeRawBufferPointer, readable: Int, inSet set: Int) -> Int? {
         let candidate = Int(lookup[set * FieldTable.lookupSize + FieldTable.slot(name)])
-        guard candidate >= 0, JSONDocument.bytesEqual(name, paths[candidate].name) else { return nil }
-        return candidate
+        guard candidate >= 0 else { return nil }
+        if readable >= 16, let short = shortNames[candidate] {
+            return short.count == name.count && short.matches(name.baseAddress!) ? candidate : nil
+        }
+        return JSONDocument.bytesEqual(name, paths[candidate].name) ? candidate : nil
     }
 
     /// Hash of a name from its length and its first and last bytes: cheap, and collision-free
@@ -148,13 +181,15 @@ struct FieldReader<Field: RecordField> {
         document.tape.withUnsafeBufferPointer { tape in
             guard tape[object.index].kind == .object else { return }
             let input = document.bytes.baseAddress!
+            let inputCount = document.bytes.count
             var key = object.index + 1
             for _ in 0..<tape[object.index].memberCount {
                 let node = tape[key]
+                let nameStart = Int(node.start) + 1
                 let field = node.hasEscapes
-                    ? document.withStringBytes(JSONValue(index: key)) { table.field(named: $0, inSet: set) }
-                    : table.field(named: UnsafeRawBufferPointer(start: input + Int(node.start) + 1,
-                                                               count: Int(node.end - node.start) - 2), inSet: set)
+                    ? document.withStringBytes(JSONValue(index: key)) { table.field(named: $0, readable: $0.count, inSet: set) }
+                    : table.field(named: UnsafeRawBufferPointer(start: input + nameStart, count: Int(node.end) - 1 - nameStart),
+                                  readable: inputCount - nameStart, inSet: set)
                 if let field { slots[field] = Int32(key + 1) }
                 key = tape[key + 1].subtreeEnd
             }
@@ -232,12 +267,14 @@ struct FieldReader<Field: RecordField> {
     /// An optional string field, handed to `parse` as unescaped UTF-8. Absent or null gives
     /// nil; any other non-string is `INVALID_FIELD` "must be a string"; a `FieldProblem` from
     /// `parse` becomes `INVALID_FIELD` "path: reason".
+    @inline(__always)
     func string<T>(_ field: Field, _ parse: (UnsafeRawBufferPointer) -> Result<T, FieldProblem>) throws(Rejection) -> T? {
         guard let value = nonNullValue(field) else { return nil }
         return try string(value, field, parse)
     }
 
     /// A required string field (its absence is reported by `requirePresence`; `null` is the wrong type).
+    @inline(__always)
     func requiredString<T>(
         _ field: Field, _ parse: (UnsafeRawBufferPointer) -> Result<T, FieldProblem>
     ) throws(Rejection) -> T {
@@ -245,6 +282,8 @@ struct FieldReader<Field: RecordField> {
         return try string(value, field, parse)
     }
 
+    // Inlined with `parse`, so that its `Result` and closure call fold away at each field.
+    @inline(__always)
     private func string<T>(
         _ value: JSONValue, _ field: Field, _ parse: (UnsafeRawBufferPointer) -> Result<T, FieldProblem>
     ) throws(Rejection) -> T {
@@ -337,19 +376,60 @@ enum FieldParsers {
     }
 
     /// A value of a closed vocabulary, matched on its wire spelling without creating a string.
-    static func enumeration<E: RawRepresentable & CaseIterable>(
-        _ utf8: UnsafeRawBufferPointer
-    ) -> Result<E, FieldProblem> where E.RawValue == String {
-        for candidate in E.allCases {
-            var spelling = candidate.rawValue
-            // The length test is O(1) on the literal and settles most candidates.
-            if spelling.utf8.count == utf8.count,
-               spelling.withUTF8({ JSONDocument.bytesEqual(utf8, UnsafeRawBufferPointer($0)) }) {
-                return .success(candidate)
-            }
-        }
+    static func enumeration<E: WireVocabulary>(_ utf8: UnsafeRawBufferPointer) -> Result<E, FieldProblem> {
+        if let index = E.wireSpellings.index(of: utf8) { return .success(E.allCases[index]) }
         let expected = E.allCases.map(\.rawValue).joined(separator: ", ")
         return .failure(FieldProblem(
             reason: "unknown value \"\(JSONDocument.truncatedForDisplay(utf8))\"; expected one of \(expected)"))
     }
 }
+
+/// A closed vocabulary of the wire formats, whose `rawValue`s are its spellings.
+protocol WireVocabulary: RawRepresentable, CaseIterable where RawValue == String, AllCases == [Self] {
+    /// The spellings as bytes, built once: matching a field then makes no strings.
+    static var wireSpellings: WireSpellings { get }
+}
+
+/// The `rawValue`s of a `WireVocabulary`'s cases (in `allCases` order), back to back in one buffer.
+struct WireSpellings: Sendable {
+    private let bytes: [UInt8]
+    /// End offset in `bytes` of each case's spelling.
+    private let ends: [Int]
+
+    init<E: WireVocabulary>(of _: E.Type) {
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
+        for value in E.allCases {
+            bytes.append(contentsOf: value.rawValue.utf8)
+            ends.append(bytes.count)
+        }
+        self.bytes = bytes
+        self.ends = ends
+    }
+
+    /// Index in `allCases` of the case spelled `utf8`, or nil.
+    @inline(__always)
+    func index(of utf8: UnsafeRawBufferPointer) -> Int? {
+        bytes.withUnsafeBytes { all in
+            ends.withUnsafeBufferPointer { ends in
+                var start = 0
+                for index in ends.indices {
+                    let end = ends[index]
+                    // The length test settles most candidates.
+                    if end - start == utf8.count,
+                       JSONDocument.bytesEqual(UnsafeRawBufferPointer(start: all.baseAddress! + start, count: end - start), utf8) {
+                        return index
+                    }
+                    start = end
+                }
+                return nil
+            }
+        }
+    }
+}
+
+extension InsuranceType: WireVocabulary { static let wireSpellings = WireSpellings(of: Self.self) }
+extension FilingType: WireVocabulary { static let wireSpellings = WireSpellings(of: Self.self) }
+extension VisitType: WireVocabulary { static let wireSpellings = WireSpellings(of: Self.self) }
+extension FailureStage: WireVocabulary { static let wireSpellings = WireSpellings(of: Self.self) }
+extension ResolutionOutcome: WireVocabulary { static let wireSpellings = WireSpellings(of: Self.self) }

@@ -126,6 +126,7 @@ extension FieldReader where Field == ReportField {
     /// UTF-8 into `text` as `slot` without creating a `String`. Returns whether it was packed:
     /// false when absent or `null` (optional fields), or empty when `keepsEmpty` is false.
     @discardableResult
+    @inline(__always)
     func packString(
         _ field: Field, required: Bool = false, keepsEmpty: Bool = true,
         into text: inout ReportText.Builder, as slot: ReportText.Field,

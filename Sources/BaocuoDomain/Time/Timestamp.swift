@@ -68,16 +68,19 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let secondOfDay = Int(localSeconds - Int64(days) * 86_400)
         let date = CivilDate(daysSinceEpoch: days)
         writer.writeDigits(date.year, width: 4)
-        writer.write(UInt8(ascii: "-"))
-        writer.writeDigits(date.month, width: 2)
-        writer.write(UInt8(ascii: "-"))
-        writer.writeDigits(date.day, width: 2)
-        writer.write(UInt8(ascii: "T"))
-        writer.writeDigits(secondOfDay / 3600, width: 2)
-        writer.write(UInt8(ascii: ":"))
-        writer.writeDigits(secondOfDay / 60 % 60, width: 2)
-        writer.write(UInt8(ascii: ":"))
-        writer.writeDigits(secondOfDay % 60, width: 2)
+        // `-MM-DDTHH:MM:SS`: every field below 100, so two digits each, written as one run.
+        writer.write(byteCount: 15) { out in
+            @inline(__always) func field(_ offset: Int, _ separator: UInt8, _ value: Int) {
+                out[offset] = separator
+                out[offset + 1] = UInt8(truncatingIfNeeded: 0x30 + value / 10)
+                out[offset + 2] = UInt8(truncatingIfNeeded: 0x30 + value % 10)
+            }
+            field(0, UInt8(ascii: "-"), date.month)
+            field(3, UInt8(ascii: "-"), date.day)
+            field(6, UInt8(ascii: "T"), secondOfDay / 3600)
+            field(9, UInt8(ascii: ":"), secondOfDay / 60 % 60)
+            field(12, UInt8(ascii: ":"), secondOfDay % 60)
+        }
         if millis != 0 {
             writer.write(UInt8(ascii: "."))
             writer.writeDigits(Int(millis), width: 3)
