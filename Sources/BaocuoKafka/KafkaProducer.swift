@@ -52,6 +52,20 @@ public struct ProducerRecord: Hashable, Sendable {
     }
 }
 
+/// One record of ``KafkaProducer/produceBatch(topic:count:fill:)``: key and value bytes, copied
+/// by librdkafka before the call returns, and the record's delivery token.
+public struct KafkaBatchRecord {
+    public var key: UnsafeRawBufferPointer?
+    public var value: UnsafeRawBufferPointer
+    public var token: UInt64
+
+    public init(key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer, token: UInt64) {
+        self.key = key
+        self.value = value
+        self.token = token
+    }
+}
+
 /// The outcome of one produced record, reported once per ``KafkaProducer/produce(topic:partition:key:value:headers:timestampMs:token:)``.
 public struct DeliveryReport: Sendable {
     /// The token given to `produce`.
@@ -180,6 +194,54 @@ public final class KafkaProducer: Sendable {
                 backoffMicroseconds = min(backoffMicroseconds * 2, 50_000)
             default:
                 throw KafkaError(outcome, context: "produce to \(topic)")
+            }
+        }
+    }
+
+    /// Enqueues records for one topic, without headers, stamped with the current time, in one
+    /// `rd_kafka_produce_batch` call: one topic lookup and one lock for the whole run instead of per
+    /// record. The partitioner chooses each record's partition from its key, as for ``produce``.
+    /// `fill` writes the records into the buffer it is given (exactly `count` of them).
+    ///
+    /// A record refused because librdkafka's queue is full is enqueued again once deliveries made
+    /// room (the same backpressure as ``produce``), after the run's other records: keep the queue
+    /// larger than what a caller has in flight, or a key given twice in one run could reorder.
+    /// Any other refusal throws.
+    public func produceBatch(
+        topic: String,
+        count: Int,
+        fill: (UnsafeMutableBufferPointer<KafkaBatchRecord>) -> Void
+    ) throws(KafkaError) {
+        guard count > 0 else { return }
+        try withUnsafeTemporaryAllocation(of: rd_kafka_message_t.self, capacity: count) { (messages) throws(KafkaError) in
+            try withUnsafeTemporaryAllocation(of: KafkaBatchRecord.self, capacity: count) { (records) throws(KafkaError) in
+                fill(records)
+                for (index, record) in records.enumerated() {
+                    precondition(record.token & Self.reservedTokenBit == 0, "token uses the bit reserved for send(_:)")
+                    var message = rd_kafka_message_t()
+                    message.payload = UnsafeMutableRawPointer(mutating: record.value.baseAddress)
+                    message.len = record.value.count
+                    message.key = record.key.flatMap { UnsafeMutableRawPointer(mutating: $0.baseAddress) }
+                    message.key_len = record.key?.count ?? 0
+                    message._private = UnsafeMutableRawPointer(bitPattern: UInt(record.token))
+                    messages.initializeElement(at: index, to: message)
+                }
+                defer { messages.baseAddress!.deinitialize(count: count) }
+                let enqueued = try state.withLock { (state) throws(KafkaError) -> Int32 in
+                    guard case .open(let client) = state else { throw KafkaError.closed("producer") }
+                    if let fatal = client.context.fatalError { throw fatal }
+                    return rd_kafka_produce_batch(try client.topicHandle(topic), RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                                                  messages.baseAddress, Int32(count))
+                }
+                guard Int(enqueued) < count else { return }
+                for (index, message) in messages.enumerated() where message.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                    guard message.err == RD_KAFKA_RESP_ERR__QUEUE_FULL else {
+                        throw KafkaError(message.err, context: "produce to \(topic)")
+                    }
+                    let record = records[index]
+                    try enqueue(topic: topic, partition: nil, key: record.key, value: record.value,
+                                headers: [], timestampMs: nil, token: record.token)
+                }
             }
         }
     }

@@ -64,11 +64,37 @@ final class OutputDelivery: Sendable {
         // within a fraction of `linger.ms` and leave in one produce request: with ~1,600 inbox
         // partitions, enqueueing in input order would send nearly one request per output.
         outputs.grouping.group(outputs.records)
-        for index in outputs.grouping.order {
-            let record = outputs.records[index]
-            try outputs.withBytes(of: index) { key, value in
-                try producer.produce(topic: record.topic, key: key, value: value, headers: record.headers,
-                                     timestampMs: record.timestampMs, token: tokens[index])
+        let order = outputs.grouping.order
+        let records = outputs.records
+        try outputs.arena.withUnsafeBytes { arena in
+            func bytes(_ record: OutputBatch.Record) -> (key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer) {
+                (record.key.map { UnsafeRawBufferPointer(rebasing: arena[$0]) }, UnsafeRawBufferPointer(rebasing: arena[record.value]))
+            }
+            var start = 0
+            while start < order.count {
+                let first = records[order[start]]
+                var end = start + 1
+                guard first.headers.isEmpty, first.timestampMs == nil else {
+                    // Dead letters keep their headers and timestamp: one produce call each.
+                    let (key, value) = bytes(first)
+                    try producer.produce(topic: first.topic, key: key, value: value, headers: first.headers,
+                                         timestampMs: first.timestampMs, token: tokens[order[start]])
+                    start = end
+                    continue
+                }
+                while end < order.count, records[order[end]].destination == first.destination,
+                      records[order[end]].headers.isEmpty, records[order[end]].timestampMs == nil {
+                    end += 1
+                }
+                // A destination's plain copies: one call for the run.
+                try producer.produceBatch(topic: first.topic, count: end - start) { batch in
+                    for position in start..<end {
+                        let index = order[position]
+                        let (key, value) = bytes(records[index])
+                        batch.initializeElement(at: position - start, to: KafkaBatchRecord(key: key, value: value, token: tokens[index]))
+                    }
+                }
+                start = end
             }
         }
     }
