@@ -71,6 +71,56 @@ struct ProduceConsumeTests {
         #expect(delivered.allSatisfy { $0.partition == Int32($0.token % 2) })
     }
 
+    /// A queue of 50 messages and runs of 400: most of each run is refused QUEUE_FULL and enqueued
+    /// again as deliveries make room; every record still arrives exactly once, in its key's partition.
+    @Test func produceBatchDeliversEveryRecordOnceEvenWhenTheQueueIsFull() async throws {
+        let cluster = try MockCluster(brokers: 1, logger: testLogger)
+        defer { cluster.close() }
+        let topic = uniqueName("batch")
+        try cluster.createTopic(topic, partitions: 3)
+        let reports = Recorder<DeliveryReport>()
+        let producer = try KafkaProducer(configuration: producerConfiguration(cluster, ["queue.buffering.max.messages": "50"]),
+                                         logger: testLogger) { reports.append($0) }
+        var bytes: [UInt8] = []
+        var ranges: [(key: Range<Int>, value: Range<Int>)] = []
+        for index in 0..<400 {
+            let keyStart = bytes.count
+            bytes += Array("key-\(index % 7)".utf8)
+            let valueStart = bytes.count
+            bytes += Array("报错-\(index)".utf8)
+            ranges.append((keyStart..<valueStart, valueStart..<bytes.count))
+        }
+        try bytes.withUnsafeBytes { arena in
+            for run in 0..<3 {
+                try producer.produceBatch(topic: topic, count: ranges.count) { batch in
+                    for (index, range) in ranges.enumerated() {
+                        batch.initializeElement(at: index, to: KafkaBatchRecord(
+                            key: UnsafeRawBufferPointer(rebasing: arena[range.key]), value: UnsafeRawBufferPointer(rebasing: arena[range.value]),
+                            token: UInt64(run * 1000 + index)))
+                    }
+                }
+            }
+        }
+        try await producer.flush(timeout: .seconds(15))
+        await producer.close()
+        let delivered = reports.all
+        #expect(delivered.count == 1200)
+        #expect(Set(delivered.map(\.token)).count == 1200)
+        #expect(delivered.allSatisfy { $0.error == nil && $0.topic == topic })
+
+        let consumer = try KafkaConsumer(
+            configuration: consumerConfiguration(cluster, group: uniqueName("reader")),
+            assignment: (0..<3).map { TopicPartitionOffset(topic: topic, partition: $0, offset: TopicPartitionOffset.beginning) },
+            logger: testLogger
+        )
+        let received = try await consume(consumer, count: 1200)
+        await consumer.close()
+        #expect(received.count == 1200)
+        // One key, one partition.
+        let partitionsByKey = Dictionary(grouping: received, by: { $0.key ?? [] }).mapValues { Set($0.map(\.partition)) }
+        #expect(partitionsByKey.count == 7 && partitionsByKey.values.allSatisfy { $0.count == 1 })
+    }
+
     @Test func queriesReportWatermarksMetadataAndCommittedOffsets() async throws {
         let cluster = try MockCluster(brokers: 1, logger: testLogger)
         defer { cluster.close() }
