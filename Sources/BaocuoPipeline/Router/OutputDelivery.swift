@@ -66,24 +66,20 @@ final class OutputDelivery: Sendable {
         outputs.grouping.group(outputs.records)
         let order = outputs.grouping.order
         let records = outputs.records
-        try outputs.arena.withUnsafeBytes { arena in
-            func bytes(_ record: OutputBatch.Record) -> (key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer) {
-                (record.key.map { UnsafeRawBufferPointer(rebasing: arena[$0]) }, UnsafeRawBufferPointer(rebasing: arena[record.value]))
-            }
+        try outputs.withRecordBytes { bytes in
             var start = 0
             while start < order.count {
                 let first = records[order[start]]
-                var end = start + 1
-                guard first.headers.isEmpty, first.timestampMs == nil else {
+                guard first.isPlain else {
                     // Dead letters keep their headers and timestamp: one produce call each.
                     let (key, value) = bytes(first)
                     try producer.produce(topic: first.topic, key: key, value: value, headers: first.headers,
                                          timestampMs: first.timestampMs, token: tokens[order[start]])
-                    start = end
+                    start += 1
                     continue
                 }
-                while end < order.count, records[order[end]].destination == first.destination,
-                      records[order[end]].headers.isEmpty, records[order[end]].timestampMs == nil {
+                var end = start + 1
+                while end < order.count, records[order[end]].destination == first.destination, records[order[end]].isPlain {
                     end += 1
                 }
                 // A destination's plain copies: one call for the run.

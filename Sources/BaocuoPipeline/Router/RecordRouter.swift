@@ -31,7 +31,13 @@ public struct OutputBatch: Sendable {
         public var timestampMs: Int64?
         public var category: Category?
         public var role: RoutedRole?
+
+        /// No headers and no timestamp of its own: it can be produced in a run of its destination.
+        var isPlain: Bool { headers.isEmpty && timestampMs == nil }
     }
+
+    /// The key and value bytes of one record.
+    public typealias RecordBytes = (key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer)
 
     public private(set) var arena: [UInt8] = []
     public private(set) var records: [Record] = []
@@ -63,9 +69,19 @@ public struct OutputBatch: Sendable {
 
     /// Calls `body` with the key and value bytes of record `index`.
     public func withBytes<R>(of index: Int, _ body: (UnsafeRawBufferPointer?, UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        let record = records[index]
-        return try arena.withUnsafeBytes { raw in
-            try body(record.key.map { UnsafeRawBufferPointer(rebasing: raw[$0]) }, UnsafeRawBufferPointer(rebasing: raw[record.value]))
+        try withRecordBytes { bytes in
+            let (key, value) = bytes(records[index])
+            return try body(key, value)
+        }
+    }
+
+    /// Calls `body` with a function that gives any record's key and value bytes, valid inside `body`
+    /// (one pinning of the arena for a whole batch, not one per record).
+    public func withRecordBytes<R>(_ body: (_ bytes: (Record) -> RecordBytes) throws -> R) rethrows -> R {
+        try arena.withUnsafeBytes { raw in
+            try body { record in
+                (record.key.map { UnsafeRawBufferPointer(rebasing: raw[$0]) }, UnsafeRawBufferPointer(rebasing: raw[record.value]))
+            }
         }
     }
 }
