@@ -1,123 +1,255 @@
-/// An Aho–Corasick automaton over bytes: finds every occurrence of every pattern in one
-/// left-to-right pass, whatever the number of patterns.
+/// An Aho–Corasick automaton over the characters of UTF-8 text: finds every occurrence of every
+/// pattern in one left-to-right pass, whatever the number of patterns.
 ///
-/// Built once; the transition table is complete (failure links are folded in), so a scan
-/// is one table load per input byte. The table is what a scan waits on, so it is kept
-/// small: bytes that occur in no pattern share one column (class 0), entries are 16 bits,
-/// and states are numbered breadth-first so the often-visited shallow states sit together.
+/// Why characters, not bytes: the keywords are mostly Chinese, three bytes a character, and a
+/// complete byte-level table (≈ 8,000 states × 130 byte classes, 2 MB) missed the cache on
+/// nearly every byte of a scan, each load waiting on the one before. Here a scan takes one step
+/// per character, and what it reads is small: a row for the root (the state after any character
+/// no pattern contains), the other states' edges in a hash table of a few ten KB, and their
+/// failure links, followed when an edge is missing. A character no pattern contains sends the
+/// scan straight back to the root.
+///
+/// Matches are those of the patterns' bytes in the text's bytes: a pattern is valid UTF-8, so a
+/// byte-level match starts on a character and covers whole characters; bytes that are not
+/// well-formed UTF-8 are one character each that no pattern contains.
 struct KeywordAutomaton: Sendable {
     /// The most states a 16-bit entry with a flag bit can name.
     static let maximumStateCount = 1 << 15
 
-    private let byteClass: [UInt8]
-    private let classCount: Int
-    /// `transitions[state * classCount + class]` is the next state, with `outputFlag` set
-    /// when that state has outputs (most have none, so their output range is not read).
-    private let transitions: [UInt16]
+    /// Character classes: 0 for a character in no pattern, else 1 ..< `classCount`.
+    private let asciiClass: [UInt16]
+    /// Classes of non-ASCII scalars, by 256-scalar page: `pageClasses[Int(pageBlock[scalar >> 8]) << 8 | scalar & 0xFF]`.
+    /// Block 0 is all zeros and serves every page without a pattern character.
+    private let pageBlock: [UInt16]
+    private let pageClasses: [UInt16]
+    /// An entry is the next state with `outputFlag` set when that state has outputs (most have
+    /// none, so their output range is not read); 0 is the root without outputs.
     private static let outputFlag: UInt16 = 1 << 15
+    /// The root's entry for each class.
+    private let rootEntries: [UInt16]
+    /// The trie's other edges, open addressing: `state << 32 | class << 16 | entry`, `emptySlot` when free.
+    private let edgeSlots: [UInt64]
+    private let edgeSlotShift: UInt64
+    private static let emptySlot = UInt64.max
+    /// Longest proper suffix of each state's text that is a state (the root for none).
+    private let failure: [UInt16]
     /// The outputs of `state` are `outputs[outputStart[state] ..< outputStart[state + 1]]`:
     /// those of patterns ending here and at every proper suffix that is a pattern.
     private let outputStart: [Int32]
     private let outputs: [Int32]
 
-    /// `patterns` pairs non-empty byte strings with an output value reported when one
-    /// occurs. Equal byte strings may carry different outputs. Nil when the patterns need
+    /// `patterns` pairs non-empty valid UTF-8 byte strings with an output value reported when
+    /// one occurs. Equal byte strings may carry different outputs. Nil when the patterns need
     /// more than `maximumStateCount` states.
     init?(patterns: [(bytes: [UInt8], output: Int)]) {
-        var byteClass = [UInt8](repeating: 0, count: 256)
-        var classCount = 1
-        for pattern in patterns {
-            for byte in pattern.bytes where byteClass[Int(byte)] == 0 {
-                byteClass[Int(byte)] = UInt8(classCount)
-                classCount += 1
+        let scalarPatterns = patterns.map { pattern in
+            (scalars: String(decoding: pattern.bytes, as: UTF8.self).unicodeScalars.map(\.value), output: pattern.output)
+        }
+        var classOf: [UInt32: UInt16] = [:]
+        for pattern in scalarPatterns {
+            for scalar in pattern.scalars where classOf[scalar] == nil {
+                guard classOf.count + 1 < Int(UInt16.max) else { return nil }
+                classOf[scalar] = UInt16(classOf.count + 1)
             }
         }
+        let classCount = classOf.count + 1
 
-        // The trie, with -1 for a missing edge.
-        var goto: [Int32] = Array(repeating: -1, count: classCount)
+        // The trie: edges by state, outputs of the patterns ending at each state.
+        var children: [[UInt16: Int]] = [[:]]
         var ownOutputs: [[Int32]] = [[]]
-        for pattern in patterns {
+        for pattern in scalarPatterns {
             var state = 0
-            for byte in pattern.bytes {
-                let slot = state * classCount + Int(byteClass[Int(byte)])
-                if goto[slot] < 0 {
-                    goto[slot] = Int32(ownOutputs.count)
-                    goto.append(contentsOf: repeatElement(-1, count: classCount))
+            for scalar in pattern.scalars {
+                let symbol = classOf[scalar]!
+                if let child = children[state][symbol] {
+                    state = child
+                } else {
+                    children.append([:])
                     ownOutputs.append([])
+                    children[state][symbol] = children.count - 1
+                    state = children.count - 1
                 }
-                state = Int(goto[slot])
             }
             ownOutputs[state].append(Int32(pattern.output))
         }
+        let stateCount = children.count
+        guard stateCount <= Self.maximumStateCount else { return nil }
 
-        // Breadth-first, so a state's failure target is complete before the state.
-        let stateCount = ownOutputs.count
-        var failure = [Int](repeating: 0, count: stateCount)
+        // Breadth-first, so a state's failure target (shallower) is complete before the state.
+        var failure = [UInt16](repeating: 0, count: stateCount)
         var merged = ownOutputs
-        var queue: [Int] = []
-        for symbol in 0..<classCount {
-            let child = goto[symbol]
-            if child < 0 {
-                goto[symbol] = 0
-            } else {
-                queue.append(Int(child))
-            }
-        }
+        var queue = Array(children[0].values)
         var head = 0
         while head < queue.count {
             let state = queue[head]
             head += 1
-            merged[state] = Array(Set(merged[state] + merged[failure[state]])).sorted()
-            for symbol in 0..<classCount {
-                let slot = state * classCount + symbol
-                let fallback = goto[failure[state] * classCount + symbol]
-                if goto[slot] < 0 {
-                    goto[slot] = fallback
-                } else {
-                    let child = Int(goto[slot])
-                    failure[child] = Int(fallback)
-                    queue.append(child)
-                }
+            merged[state] = Array(Set(merged[state] + merged[Int(failure[state])])).sorted()
+            for (symbol, child) in children[state] {
+                var fallback = Int(failure[state])
+                while fallback != 0, children[fallback][symbol] == nil { fallback = Int(failure[fallback]) }
+                failure[child] = UInt16(children[fallback][symbol] ?? 0)
+                queue.append(child)
+            }
+        }
+        func entry(_ state: Int) -> UInt16 { UInt16(state) | (merged[state].isEmpty ? 0 : Self.outputFlag) }
+
+        var asciiClass = [UInt16](repeating: 0, count: 128)
+        var blockOfPage: [UInt32: UInt16] = [:]
+        var pageClasses = [UInt16](repeating: 0, count: 256)
+        for (scalar, symbol) in classOf.sorted(by: { $0.key < $1.key }) {
+            if scalar < 0x80 {
+                asciiClass[Int(scalar)] = symbol
+                continue
+            }
+            let block: UInt16
+            if let known = blockOfPage[scalar >> 8] {
+                block = known
+            } else {
+                block = UInt16(pageClasses.count >> 8)
+                blockOfPage[scalar >> 8] = block
+                pageClasses.append(contentsOf: repeatElement(0, count: 256))
+            }
+            pageClasses[Int(block) << 8 | Int(scalar & 0xFF)] = symbol
+        }
+        var pageBlock = [UInt16](repeating: 0, count: 0x110000 >> 8)
+        for (page, block) in blockOfPage { pageBlock[Int(page)] = block }
+
+        var rootEntries = [UInt16](repeating: 0, count: classCount)
+        for (symbol, child) in children[0] { rootEntries[Int(symbol)] = entry(child) }
+        // At most half full, so a missing edge is found empty after a probe or two.
+        let edgeCount = children.dropFirst().reduce(0) { $0 + $1.count }
+        var slotBits = 4
+        while 1 << slotBits < 2 * edgeCount { slotBits += 1 }
+        var edgeSlots = [UInt64](repeating: Self.emptySlot, count: 1 << slotBits)
+        let shift = UInt64(64 - slotBits)
+        for state in 1..<stateCount {
+            for (symbol, child) in children[state] {
+                let key = UInt64(state) << 16 | UInt64(symbol)
+                var slot = Self.slot(of: key, shift: shift)
+                while edgeSlots[slot] != Self.emptySlot { slot = (slot + 1) & (edgeSlots.count - 1) }
+                edgeSlots[slot] = key << 16 | UInt64(entry(child))
             }
         }
 
-        guard stateCount <= Self.maximumStateCount else { return nil }
         var outputStart: [Int32] = [0]
         var outputs: [Int32] = []
         for state in 0..<stateCount {
             outputs.append(contentsOf: merged[state])
             outputStart.append(Int32(outputs.count))
         }
-        self.byteClass = byteClass
-        self.classCount = classCount
-        self.transitions = goto.map { target in
-            UInt16(target) | (merged[Int(target)].isEmpty ? 0 : Self.outputFlag)
-        }
+        self.asciiClass = asciiClass
+        self.pageBlock = pageBlock
+        self.pageClasses = pageClasses
+        self.rootEntries = rootEntries
+        self.edgeSlots = edgeSlots
+        self.edgeSlotShift = shift
+        self.failure = failure
         self.outputStart = outputStart
         self.outputs = outputs
     }
 
-    /// Calls `report` with the output of each pattern occurrence in `text`, in order of
-    /// the occurrences' end positions.
+    @inline(__always)
+    private static func slot(of key: UInt64, shift: UInt64) -> Int {
+        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
+    }
+
+    /// Calls `report` with the output of every pattern occurrence in `text`, in order of the
+    /// occurrences' ends (the outputs of one end in ascending order).
     @inline(__always)
     func scan(_ text: UnsafeBufferPointer<UInt8>, report: (Int) -> Void) {
-        byteClass.withUnsafeBufferPointer { byteClass in
-            transitions.withUnsafeBufferPointer { transitions in
-                outputStart.withUnsafeBufferPointer { outputStart in
-                    var state = 0
-                    for byte in text {
-                        let entry = transitions[state * classCount + Int(byteClass[Int(byte)])]
-                        state = Int(entry & ~Self.outputFlag)
-                        guard entry & Self.outputFlag != 0 else { continue }
-                        var index = Int(outputStart[state])
-                        let end = Int(outputStart[state + 1])
-                        while index < end {
-                            report(Int(outputs[index]))
-                            index += 1
-                        }
+        asciiClass.withUnsafeBufferPointer { asciiClass in
+        pageBlock.withUnsafeBufferPointer { pageBlock in
+        pageClasses.withUnsafeBufferPointer { pageClasses in
+        rootEntries.withUnsafeBufferPointer { rootEntries in
+        edgeSlots.withUnsafeBufferPointer { edgeSlots in
+        failure.withUnsafeBufferPointer { failure in
+            let slotMask = edgeSlots.count - 1
+            let count = text.count
+            var state = 0
+            var position = 0
+            while position < count {
+                let symbol: Int
+                let lead = text[position]
+                if lead < 0x80 {
+                    symbol = Int(asciiClass[Int(lead)])
+                    position += 1
+                } else if let (scalar, length) = Self.decodeMultiByte(text, at: position) {
+                    symbol = Int(pageClasses[Int(pageBlock[Int(scalar >> 8)]) << 8 | Int(scalar & 0xFF)])
+                    position += length
+                } else {
+                    symbol = 0
+                    position += 1
+                }
+                guard symbol != 0 else {
+                    state = 0
+                    continue
+                }
+                var entry: UInt16
+                while true {
+                    if state == 0 {
+                        entry = rootEntries[symbol]
+                        break
                     }
+                    let key = UInt64(state) << 16 | UInt64(symbol)
+                    var slot = Self.slot(of: key, shift: edgeSlotShift)
+                    var found: UInt16?
+                    while edgeSlots[slot] != Self.emptySlot {
+                        if edgeSlots[slot] >> 16 == key {
+                            found = UInt16(truncatingIfNeeded: edgeSlots[slot])
+                            break
+                        }
+                        slot = (slot + 1) & slotMask
+                    }
+                    if let found {
+                        entry = found
+                        break
+                    }
+                    state = Int(failure[state])
+                }
+                state = Int(entry & ~Self.outputFlag)
+                guard entry & Self.outputFlag != 0 else { continue }
+                var index = Int(outputStart[state])
+                let end = Int(outputStart[state + 1])
+                while index < end {
+                    report(Int(outputs[index]))
+                    index += 1
                 }
             }
+        }
+        }
+        }
+        }
+        }
+        }
+    }
+
+    /// The scalar and length of the well-formed multi-byte UTF-8 sequence at `position`, nil
+    /// when the bytes there are not one (overlong, surrogate, out of range or cut short).
+    @inline(__always)
+    private static func decodeMultiByte(_ text: UnsafeBufferPointer<UInt8>, at position: Int) -> (UInt32, Int)? {
+        let lead = UInt32(text[position])
+        let remaining = text.count - position
+        @inline(__always) func continuation(_ offset: Int) -> UInt32? {
+            let byte = UInt32(text[position + offset])
+            return byte & 0xC0 == 0x80 ? byte & 0x3F : nil
+        }
+        switch lead {
+        case 0xE0...0xEF:
+            guard remaining >= 3, let second = continuation(1), let third = continuation(2) else { return nil }
+            let scalar = (lead & 0x0F) << 12 | second << 6 | third
+            guard scalar >= 0x800, !(0xD800...0xDFFF).contains(scalar) else { return nil }
+            return (scalar, 3)
+        case 0xC2...0xDF:
+            guard remaining >= 2, let second = continuation(1) else { return nil }
+            return ((lead & 0x1F) << 6 | second, 2)
+        case 0xF0...0xF4:
+            guard remaining >= 4, let second = continuation(1), let third = continuation(2), let fourth = continuation(3)
+            else { return nil }
+            let scalar = (lead & 0x07) << 18 | second << 12 | third << 6 | fourth
+            guard (0x10000...0x10FFFF).contains(scalar) else { return nil }
+            return (scalar, 4)
+        default:
+            return nil
         }
     }
 }
