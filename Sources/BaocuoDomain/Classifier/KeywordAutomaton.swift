@@ -5,8 +5,9 @@
 /// complete byte-level table (≈ 8,000 states × 130 byte classes, 2 MB) missed the cache on
 /// nearly every byte of a scan, each load waiting on the one before. Here a scan takes one step
 /// per character, and what it reads is small: a row for the root (the state after any character
-/// no pattern contains), the other states' edges in a hash table of a few ten KB, and their
-/// failure links, followed when an edge is missing. A character no pattern contains sends the
+/// no pattern contains), an 8-byte record per other state with its failure link (followed when
+/// an edge is missing) and, as most trie states have at most one child, that child; the edges
+/// of the branching states sit in a small hash table. A character no pattern contains sends the
 /// scan straight back to the root.
 ///
 /// Matches are those of the patterns' bytes in the text's bytes: a pattern is valid UTF-8, so a
@@ -27,12 +28,22 @@ struct KeywordAutomaton: Sendable {
     private static let outputFlag: UInt16 = 1 << 15
     /// The root's entry for each class.
     private let rootEntries: [UInt16]
-    /// The trie's other edges, open addressing: `state << 32 | class << 16 | entry`, `emptySlot` when free.
+    /// Every state but the root, by number (index 0 unused).
+    private let states: [StateRecord]
+    /// The edges of states with two or more children, open addressing: `state << 32 | class << 16 | entry`,
+    /// `emptySlot` when free.
     private let edgeSlots: [UInt64]
     private let edgeSlotShift: UInt64
     private static let emptySlot = UInt64.max
-    /// Longest proper suffix of each state's text that is a state (the root for none).
-    private let failure: [UInt16]
+
+    struct StateRecord {
+        /// The longest proper suffix of the state's text that is a state (0, the root, for none).
+        var failure: UInt16 = 0
+        var childCount: UInt16 = 0
+        /// The class and entry of the only child when `childCount` is 1.
+        var onlyChildClass: UInt16 = 0
+        var onlyChildEntry: UInt16 = 0
+    }
     /// The outputs of `state` are `outputs[outputStart[state] ..< outputStart[state + 1]]`:
     /// those of patterns ending here and at every proper suffix that is a pattern.
     private let outputStart: [Int32]
@@ -116,13 +127,23 @@ struct KeywordAutomaton: Sendable {
 
         var rootEntries = [UInt16](repeating: 0, count: classCount)
         for (symbol, child) in children[0] { rootEntries[Int(symbol)] = entry(child) }
+        var states = [StateRecord](repeating: StateRecord(), count: stateCount)
+        for state in 1..<stateCount {
+            states[state].failure = failure[state]
+            states[state].childCount = UInt16(children[state].count)
+            if let (symbol, child) = children[state].first, children[state].count == 1 {
+                states[state].onlyChildClass = symbol
+                states[state].onlyChildEntry = entry(child)
+            }
+        }
         // At most half full, so a missing edge is found empty after a probe or two.
-        let edgeCount = children.dropFirst().reduce(0) { $0 + $1.count }
+        let branching = (1..<stateCount).filter { children[$0].count > 1 }
+        let edgeCount = branching.reduce(0) { $0 + children[$1].count }
         var slotBits = 4
         while 1 << slotBits < 2 * edgeCount { slotBits += 1 }
         var edgeSlots = [UInt64](repeating: Self.emptySlot, count: 1 << slotBits)
         let shift = UInt64(64 - slotBits)
-        for state in 1..<stateCount {
+        for state in branching {
             for (symbol, child) in children[state] {
                 let key = UInt64(state) << 16 | UInt64(symbol)
                 var slot = Self.slot(of: key, shift: shift)
@@ -141,9 +162,9 @@ struct KeywordAutomaton: Sendable {
         self.pageBlock = pageBlock
         self.pageClasses = pageClasses
         self.rootEntries = rootEntries
+        self.states = states
         self.edgeSlots = edgeSlots
         self.edgeSlotShift = shift
-        self.failure = failure
         self.outputStart = outputStart
         self.outputs = outputs
     }
@@ -161,9 +182,8 @@ struct KeywordAutomaton: Sendable {
         pageBlock.withUnsafeBufferPointer { pageBlock in
         pageClasses.withUnsafeBufferPointer { pageClasses in
         rootEntries.withUnsafeBufferPointer { rootEntries in
+        states.withUnsafeBufferPointer { states in
         edgeSlots.withUnsafeBufferPointer { edgeSlots in
-        failure.withUnsafeBufferPointer { failure in
-            let slotMask = edgeSlots.count - 1
             let count = text.count
             var state = 0
             var position = 0
@@ -190,21 +210,17 @@ struct KeywordAutomaton: Sendable {
                         entry = rootEntries[symbol]
                         break
                     }
-                    let key = UInt64(state) << 16 | UInt64(symbol)
-                    var slot = Self.slot(of: key, shift: edgeSlotShift)
-                    var found: UInt16?
-                    while edgeSlots[slot] != Self.emptySlot {
-                        if edgeSlots[slot] >> 16 == key {
-                            found = UInt16(truncatingIfNeeded: edgeSlots[slot])
+                    let record = states[state]
+                    if record.childCount == 1 {
+                        if Int(record.onlyChildClass) == symbol {
+                            entry = record.onlyChildEntry
                             break
                         }
-                        slot = (slot + 1) & slotMask
-                    }
-                    if let found {
+                    } else if record.childCount > 1, let found = Self.edge(from: state, on: symbol, in: edgeSlots, shift: edgeSlotShift) {
                         entry = found
                         break
                     }
-                    state = Int(failure[state])
+                    state = Int(record.failure)
                 }
                 state = Int(entry & ~Self.outputFlag)
                 guard entry & Self.outputFlag != 0 else { continue }
@@ -221,6 +237,18 @@ struct KeywordAutomaton: Sendable {
         }
         }
         }
+    }
+
+    /// The entry of a branching state's edge on `symbol`, nil when it has none.
+    @inline(__always)
+    private static func edge(from state: Int, on symbol: Int, in slots: UnsafeBufferPointer<UInt64>, shift: UInt64) -> UInt16? {
+        let key = UInt64(state) << 16 | UInt64(symbol)
+        var slot = Self.slot(of: key, shift: shift)
+        while slots[slot] != emptySlot {
+            if slots[slot] >> 16 == key { return UInt16(truncatingIfNeeded: slots[slot]) }
+            slot = (slot + 1) & (slots.count - 1)
+        }
+        return nil
     }
 
     /// The scalar and length of the well-formed multi-byte UTF-8 sequence at `position`, nil
