@@ -30,11 +30,8 @@ struct KeywordAutomaton: Sendable {
     private let rootEntries: [UInt16]
     /// Every state but the root, by number (index 0 unused).
     private let states: [StateRecord]
-    /// The edges of states with two or more children, open addressing: `state << 32 | class << 16 | entry`,
-    /// `emptySlot` when free.
-    private let edgeSlots: [UInt64]
-    private let edgeSlotShift: UInt64
-    private static let emptySlot = UInt64.max
+    /// The edges of states with two or more children: `edgeKey(state, class)` → entry.
+    private let edges: PackedHashTable
 
     struct StateRecord {
         /// The longest proper suffix of the state's text that is a state (0, the root, for none).
@@ -136,19 +133,11 @@ struct KeywordAutomaton: Sendable {
                 states[state].onlyChildEntry = entry(child)
             }
         }
-        // At most half full, so a missing edge is found empty after a probe or two.
         let branching = (1..<stateCount).filter { children[$0].count > 1 }
-        let edgeCount = branching.reduce(0) { $0 + children[$1].count }
-        var slotBits = 4
-        while 1 << slotBits < 2 * edgeCount { slotBits += 1 }
-        var edgeSlots = [UInt64](repeating: Self.emptySlot, count: 1 << slotBits)
-        let shift = UInt64(64 - slotBits)
+        var edges = PackedHashTable(capacity: branching.reduce(0) { $0 + children[$1].count })
         for state in branching {
             for (symbol, child) in children[state] {
-                let key = UInt64(state) << 16 | UInt64(symbol)
-                var slot = Self.slot(of: key, shift: shift)
-                while edgeSlots[slot] != Self.emptySlot { slot = (slot + 1) & (edgeSlots.count - 1) }
-                edgeSlots[slot] = key << 16 | UInt64(entry(child))
+                edges.insert(entry(child), for: Self.edgeKey(from: state, on: Int(symbol)))
             }
         }
 
@@ -163,15 +152,9 @@ struct KeywordAutomaton: Sendable {
         self.pageClasses = pageClasses
         self.rootEntries = rootEntries
         self.states = states
-        self.edgeSlots = edgeSlots
-        self.edgeSlotShift = shift
+        self.edges = edges
         self.outputStart = outputStart
         self.outputs = outputs
-    }
-
-    @inline(__always)
-    private static func slot(of key: UInt64, shift: UInt64) -> Int {
-        Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> shift)
     }
 
     /// Calls `report` with the output of every pattern occurrence in `text`, in order of the
@@ -183,7 +166,6 @@ struct KeywordAutomaton: Sendable {
         pageClasses.withUnsafeBufferPointer { pageClasses in
         rootEntries.withUnsafeBufferPointer { rootEntries in
         states.withUnsafeBufferPointer { states in
-        edgeSlots.withUnsafeBufferPointer { edgeSlots in
             let count = text.count
             var state = 0
             var position = 0
@@ -216,7 +198,7 @@ struct KeywordAutomaton: Sendable {
                             entry = record.onlyChildEntry
                             break
                         }
-                    } else if record.childCount > 1, let found = Self.edge(from: state, on: symbol, in: edgeSlots, shift: edgeSlotShift) {
+                    } else if record.childCount > 1, let found = edges.value(for: Self.edgeKey(from: state, on: symbol)) {
                         entry = found
                         break
                     }
@@ -236,19 +218,12 @@ struct KeywordAutomaton: Sendable {
         }
         }
         }
-        }
     }
 
-    /// The entry of a branching state's edge on `symbol`, nil when it has none.
+    /// The key of a branching state's edge on `symbol` in `edges`.
     @inline(__always)
-    private static func edge(from state: Int, on symbol: Int, in slots: UnsafeBufferPointer<UInt64>, shift: UInt64) -> UInt16? {
-        let key = UInt64(state) << 16 | UInt64(symbol)
-        var slot = Self.slot(of: key, shift: shift)
-        while slots[slot] != emptySlot {
-            if slots[slot] >> 16 == key { return UInt16(truncatingIfNeeded: slots[slot]) }
-            slot = (slot + 1) & (slots.count - 1)
-        }
-        return nil
+    private static func edgeKey(from state: Int, on symbol: Int) -> UInt64 {
+        UInt64(truncatingIfNeeded: state) << 16 | UInt64(truncatingIfNeeded: symbol)
     }
 
     /// The scalar and length of the well-formed multi-byte UTF-8 sequence at `position`, nil

@@ -64,10 +64,16 @@ public struct JSONParser: Sendable {
 /// The single-pass, non-recursive scanner behind `JSONParser`.
 private struct TapeBuilder {
     let bytes: UnsafeRawBufferPointer
+    /// `bytes.baseAddress` (any address for an empty input, which is never read) and its count:
+    /// the scanners read through these, sparing an optional check per byte.
+    let input: UnsafeRawPointer
+    let n: Int
     let maxDepth: Int
     let maxValues: Int
     /// Reserved room for the tape; the nodes built so far are `tape`.
     let storage: UnsafeMutableBufferPointer<JSONNode>
+    /// `storage.baseAddress` (never empty: the bound counts one node more than can be built).
+    let nodes: UnsafeMutablePointer<JSONNode>
     var nodeCount = 0
     /// Read position in `bytes`.
     var i = 0
@@ -91,10 +97,19 @@ private struct TapeBuilder {
 
     init(bytes: UnsafeRawBufferPointer, maxDepth: Int, maxValues: Int, storage: UnsafeMutableBufferPointer<JSONNode>) {
         self.bytes = bytes
+        input = bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!
+        n = bytes.count
         self.maxDepth = maxDepth
         self.maxValues = maxValues
         self.storage = storage
+        nodes = storage.baseAddress!
     }
+
+    @inline(__always)
+    func byte(_ offset: Int) -> UInt8 { input.load(fromByteOffset: offset, as: UInt8.self) }
+
+    @inline(__always)
+    func word(_ offset: Int) -> UInt64 { input.loadUnaligned(fromByteOffset: offset, as: UInt64.self) }
 
     /// The nodes built so far.
     var tape: UnsafeMutableBufferPointer<JSONNode> { UnsafeMutableBufferPointer(rebasing: storage[0..<nodeCount]) }
@@ -102,16 +117,16 @@ private struct TapeBuilder {
     @inline(__always)
     mutating func append(_ node: JSONNode) {
         precondition(nodeCount < storage.count, "JSON tape larger than its bound")
-        (storage.baseAddress! + nodeCount).initialize(to: node)
-        nodeCount += 1
+        (nodes + nodeCount).initialize(to: node)
+        nodeCount &+= 1
     }
 
     mutating func buildDocument() throws(JSONError) {
         // Offsets are stored in 32 bits; real callers cap records far below this.
-        guard bytes.count < Int(UInt32.max) else { throw invalid("document larger than 4 GiB") }
+        guard n < Int(UInt32.max) else { throw invalid("document larger than 4 GiB") }
         try parseValues()
         skipWhitespace()
-        if i < bytes.count {
+        if i < n {
             throw invalid("unexpected \(describeByte(at: i)) after the top-level value at offset \(i)")
         }
     }
@@ -120,7 +135,6 @@ private struct TapeBuilder {
 
     /// Parses one value (the document's root) with everything nested in it, iteratively.
     mutating func parseValues() throws(JSONError) {
-        let n = bytes.count
         nextValue: while true {
             skipWhitespace()
             guard i < n else { throw endOfInput() }
@@ -128,12 +142,12 @@ private struct TapeBuilder {
             guard nodeCount < maxValues else {
                 throw JSONError(.tooManyValues, "more than \(maxValues) JSON values; the next starts at offset \(i)")
             }
-            switch bytes[i] {
+            switch byte(i) {
             case UInt8(ascii: "{"), UInt8(ascii: "["):
-                let isObject = bytes[i] == UInt8(ascii: "{")
+                let isObject = byte(i) == UInt8(ascii: "{")
                 try openContainer(isObject: isObject)
                 skipWhitespace()
-                if i < n, bytes[i] == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
+                if i < n, byte(i) == (isObject ? UInt8(ascii: "}") : UInt8(ascii: "]")) {
                     try closeContainer()
                 } else {
                     if isObject { try parseKey() }
@@ -158,16 +172,16 @@ private struct TapeBuilder {
                 skipWhitespace()
                 guard i < n else { throw endOfInput() }
                 let closer = openIsObject ? UInt8(ascii: "}") : UInt8(ascii: "]")
-                if bytes[i] == UInt8(ascii: ",") {
+                if byte(i) == UInt8(ascii: ",") {
                     i += 1
                     skipWhitespace()
-                    if i < n, bytes[i] == closer {
+                    if i < n, byte(i) == closer {
                         throw invalid("trailing comma before '\(Character(Unicode.Scalar(closer)))' at offset \(i)")
                     }
                     if openIsObject { try parseKey() }
                     continue nextValue
                 }
-                if bytes[i] == closer {
+                if byte(i) == closer {
                     try closeContainer()
                     continue
                 }
@@ -181,15 +195,15 @@ private struct TapeBuilder {
     /// Parses `"name" :` of an object member; the member's value follows.
     @inline(__always)  // with `scanString`: saves two calls per member, the bulk of a report
     mutating func parseKey() throws(JSONError) {
-        guard i < bytes.count else { throw endOfInput() }
-        guard bytes[i] == UInt8(ascii: "\"") else {
+        guard i < n else { throw endOfInput() }
+        guard byte(i) == UInt8(ascii: "\"") else {
             throw invalid("expected a member name in double quotes but found \(describeByte(at: i)) at offset \(i)")
         }
         try scanString()
-        noteName(storage[nodeCount - 1])
+        noteName(nodes[nodeCount &- 1])
         skipWhitespace()
-        guard i < bytes.count else { throw endOfInput() }
-        guard bytes[i] == UInt8(ascii: ":") else {
+        guard i < n else { throw endOfInput() }
+        guard byte(i) == UInt8(ascii: ":") else {
             throw invalid("expected ':' after a member name but found \(describeByte(at: i)) at offset \(i)")
         }
         i += 1
@@ -204,9 +218,11 @@ private struct TapeBuilder {
             openNameSignatures = TapeBuilder.namesMayRepeat
             return
         }
-        let first = Int(bytes[Int(node.start) + 1])
-        let last = Int(bytes[Int(node.end) - 2])
-        let bit: UInt32 = 1 << UInt32((length &* 7 &+ first &+ last &* 3) & 31)
+        let first = Int(byte(Int(node.start) + 1))
+        let last = Int(byte(Int(node.end) - 2))
+        // These weights give every member name of each object of report v1 and resolution v1
+        // its own bit, so that their objects close without the full check.
+        let bit: UInt32 = 1 << UInt32((first &+ last &* 6 &+ length &* 7) & 31)
         openNameSignatures = openNameSignatures & bit != 0 ? TapeBuilder.namesMayRepeat : openNameSignatures | bit
     }
 
@@ -216,8 +232,8 @@ private struct TapeBuilder {
         if depth > maxDepth { throw invalid("nesting deeper than \(maxDepth) at offset \(i)") }
         var parentLink = TapeBuilder.noParentLink
         if open != TapeBuilder.noContainer {
-            tape[open].count = openCount  // parked until this child closes
-            tape[open].end = openNameSignatures
+            nodes[open].count = openCount  // parked until this child closes
+            nodes[open].end = openNameSignatures
             parentLink = UInt32(open)
         }
         open = nodeCount
@@ -233,21 +249,21 @@ private struct TapeBuilder {
     /// Closes the open container whose closing bracket is at `i`.
     mutating func closeContainer() throws(JSONError) {
         let index = open
-        tape[index].count = openCount
+        nodes[index].count = openCount
         if openIsObject, openNameSignatures == TapeBuilder.namesMayRepeat, let duplicate = duplicateKey(inObject: index) {
             let document = JSONDocument(bytes: bytes, tape: Array(tape))
             throw invalid("duplicate key '\(document.displayText(JSONValue(index: duplicate)))' at \(pathDescription(of: index))")
         }
-        let parentLink = tape[index].link
-        tape[index].end = UInt32(i + 1)
-        tape[index].link = UInt32(nodeCount)
+        let parentLink = nodes[index].link
+        nodes[index].end = UInt32(i + 1)
+        nodes[index].link = UInt32(nodeCount)
         if parentLink == TapeBuilder.noParentLink {
             open = TapeBuilder.noContainer
         } else {
             open = Int(parentLink)
-            openIsObject = tape[open].kind == .object
-            openCount = tape[open].count
-            openNameSignatures = tape[open].end
+            openIsObject = nodes[open].kind == .object
+            openCount = nodes[open].count
+            openNameSignatures = nodes[open].end
         }
         depth -= 1
         i += 1
@@ -267,22 +283,22 @@ private struct TapeBuilder {
     @inline(__always)
     mutating func scanString() throws(JSONError) {
         let start = i
-        let n = bytes.count
         var j = i + 1
         var hasEscapes = false
         while true {
             // Skip plain ASCII eight bytes at a time; stop at the first byte that needs a look.
-            while j + 8 <= n {
-                let mask = TapeBuilder.bytesNeedingAttention(bytes.loadUnaligned(fromByteOffset: j, as: UInt64.self))
+            // Offsets stay below `n` < 2^32 (checked in `buildDocument`): steps cannot overflow.
+            while j &+ 8 <= n {
+                let mask = TapeBuilder.bytesNeedingAttention(word(j))
                 if mask == 0 {
-                    j += 8
+                    j &+= 8
                 } else {
-                    j += mask.trailingZeroBitCount >> 3
+                    j &+= mask.trailingZeroBitCount >> 3
                     break
                 }
             }
             guard j < n else { throw invalid("unterminated string starting at offset \(start)") }
-            let c = bytes[j]
+            let c = byte(j)
             if c == UInt8(ascii: "\"") { break }
             if c == UInt8(ascii: "\\") {
                 hasEscapes = true
@@ -290,23 +306,22 @@ private struct TapeBuilder {
             } else if c >= 0x80 {
                 // Non-ASCII text (Chinese, mostly) comes in runs: validate the whole run here.
                 repeat {
-                    if j + 8 <= n, UTF8Validation.startsWithTwoCommonThreeByteSequences(
-                        bytes.loadUnaligned(fromByteOffset: j, as: UInt64.self)) {
-                        j += 6
+                    if j &+ 8 <= n, UTF8Validation.startsWithTwoCommonThreeByteSequences(word(j)) {
+                        j &+= 6
                         continue
                     }
-                    guard let length = UTF8Validation.multiByteSequenceLength(bytes, at: j) else {
-                        throw JSONError(.invalidUTF8, "invalid UTF-8 at offset \(j)")
+                    guard let length = UTF8Validation.multiByteSequenceLength(input, count: n, at: j) else {
+                        throw invalidUTF8(at: j)
                     }
-                    j += length
-                } while j < n && bytes[j] >= 0x80
+                    j &+= length
+                } while j < n && byte(j) >= 0x80
             } else if c < 0x20 {
                 throw invalid("unescaped control character 0x\(hex(c)) in a string at offset \(j)")
             } else {
-                j += 1
+                j &+= 1
             }
         }
-        i = j + 1
+        i = j &+ 1
         appendScalar(.string, from: start, hasEscapes: hasEscapes)
     }
 
@@ -319,9 +334,8 @@ private struct TapeBuilder {
 
     /// Validates the escape at `index` (a backslash) and returns the offset just past it.
     func scanEscape(at index: Int, stringStart: Int) throws(JSONError) -> Int {
-        let n = bytes.count
         guard index + 1 < n else { throw invalid("unterminated string starting at offset \(stringStart)") }
-        switch bytes[index + 1] {
+        switch byte(index + 1) {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
              UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
             return index + 2
@@ -331,7 +345,7 @@ private struct TapeBuilder {
             }
             switch unit {
             case 0xD800...0xDBFF:
-                guard index + 7 < n, bytes[index + 6] == UInt8(ascii: "\\"), bytes[index + 7] == UInt8(ascii: "u"),
+                guard index + 7 < n, byte(index + 6) == UInt8(ascii: "\\"), byte(index + 7) == UInt8(ascii: "u"),
                       let low = hex4(at: index + 8), (0xDC00...0xDFFF).contains(low)
                 else { throw invalid("lone surrogate in \\u escape at offset \(index)") }
                 return index + 12
@@ -346,10 +360,10 @@ private struct TapeBuilder {
     }
 
     func hex4(at index: Int) -> UInt32? {
-        guard index + 4 <= bytes.count else { return nil }
+        guard index + 4 <= n else { return nil }
         var value: UInt32 = 0
         for k in index..<(index + 4) {
-            guard let digit = JSONDocument.hexValue(bytes[k]) else { return nil }
+            guard let digit = JSONDocument.hexValue(byte(k)) else { return nil }
             value = value << 4 | digit
         }
         return value
@@ -358,24 +372,23 @@ private struct TapeBuilder {
     /// Scans `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
     mutating func scanNumber() throws(JSONError) {
         let start = i
-        let n = bytes.count
-        @inline(__always) func isDigit(_ k: Int) -> Bool { k < n && bytes[k] >= 0x30 && bytes[k] <= 0x39 }
-        if bytes[i] == UInt8(ascii: "-") { i += 1 }
+        @inline(__always) func isDigit(_ k: Int) -> Bool { k < n && byte(k) >= 0x30 && byte(k) <= 0x39 }
+        if byte(i) == UInt8(ascii: "-") { i += 1 }
         guard isDigit(i) else { throw invalid("expected a digit at offset \(i)") }
-        if bytes[i] == UInt8(ascii: "0") {
+        if byte(i) == UInt8(ascii: "0") {
             i += 1
             if isDigit(i) { throw invalid("leading zero in a number at offset \(start)") }
         } else {
             while isDigit(i) { i += 1 }
         }
-        if i < n, bytes[i] == UInt8(ascii: ".") {
+        if i < n, byte(i) == UInt8(ascii: ".") {
             i += 1
             guard isDigit(i) else { throw invalid("expected a digit after '.' at offset \(i)") }
             while isDigit(i) { i += 1 }
         }
-        if i < n, bytes[i] | 0x20 == UInt8(ascii: "e") {
+        if i < n, byte(i) | 0x20 == UInt8(ascii: "e") {
             i += 1
-            if i < n, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
+            if i < n, byte(i) == UInt8(ascii: "+") || byte(i) == UInt8(ascii: "-") { i += 1 }
             guard isDigit(i) else { throw invalid("expected a digit in the exponent at offset \(i)") }
             while isDigit(i) { i += 1 }
         }
@@ -385,8 +398,8 @@ private struct TapeBuilder {
     mutating func scanLiteral(_ literal: StaticString, _ kind: JSONKind) throws(JSONError) {
         let start = i
         let count = literal.utf8CodeUnitCount
-        guard i + count <= bytes.count, JSONDocument.bytesEqual(
-            UnsafeRawBufferPointer(rebasing: bytes[i..<(i + count)]), literal)
+        guard i + count <= n, JSONDocument.bytesEqual(
+            UnsafeRawBufferPointer(start: input + i, count: count), literal)
         else { throw invalid("unexpected \(describeByte(at: i)) where a value should start at offset \(i)") }
         i += count
         appendScalar(kind, from: start)
@@ -394,10 +407,9 @@ private struct TapeBuilder {
 
     @inline(__always)
     mutating func skipWhitespace() {
-        let n = bytes.count
         while i < n {
-            switch bytes[i] {
-            case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): i += 1
+            switch byte(i) {
+            case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): i &+= 1
             default: return
             }
         }
@@ -415,7 +427,6 @@ private struct TapeBuilder {
         // Runs at the close of every object: walk the tape and the input without bounds checks
         // (every index comes from the tape's own links, every byte range from its tokens).
         let tape = self.tape
-        let input = bytes.baseAddress!
         @inline(__always) func nameBytes(_ key: Int) -> UnsafeRawBufferPointer {
             UnsafeRawBufferPointer(start: input + Int(tape[key].start) + 1, count: Int(tape[key].end - tape[key].start) - 2)
         }
@@ -452,14 +463,21 @@ private struct TapeBuilder {
 
     // MARK: Errors
 
-    func invalid(_ detail: String) -> JSONError { JSONError(.invalidJSON, detail) }
+    // Out of line, with the detail built only here: the hot scanners then carry no string
+    // building, and their frames stay small.
+    @inline(never)
+    func invalid(_ detail: @autoclosure () -> String) -> JSONError { JSONError(.invalidJSON, detail()) }
 
-    func endOfInput() -> JSONError { invalid("unexpected end of input at offset \(bytes.count)") }
+    @inline(never)
+    func invalidUTF8(at offset: Int) -> JSONError { JSONError(.invalidUTF8, "invalid UTF-8 at offset \(offset)") }
+
+    @inline(never)
+    func endOfInput() -> JSONError { invalid("unexpected end of input at offset \(n)") }
 
     /// `'x'` for a printable ASCII byte, `byte 0xNN` otherwise: never more of the input than that.
     func describeByte(at index: Int) -> String {
-        guard index < bytes.count else { return "end of input" }
-        let c = bytes[index]
+        guard index < n else { return "end of input" }
+        let c = byte(index)
         return (0x21...0x7E).contains(c) ? "'\(Character(Unicode.Scalar(c)))'" : "byte 0x\(hex(c))"
     }
 

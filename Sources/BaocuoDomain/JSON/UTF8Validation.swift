@@ -1,18 +1,18 @@
 /// Strict UTF-8 validation (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
 enum UTF8Validation {
-    /// Length of the well-formed multi-byte sequence starting at `index` (whose byte is ≥ 0x80),
-    /// or nil when that sequence is ill-formed or truncated.
+    /// Length of the well-formed multi-byte sequence starting at `index` (whose byte is ≥ 0x80)
+    /// of the `n` bytes at `input`, or nil when that sequence is ill-formed or truncated.
     @inline(__always)
-    static func multiByteSequenceLength(_ bytes: UnsafeRawBufferPointer, at index: Int) -> Int? {
-        let n = bytes.count
-        let lead = bytes[index]
+    static func multiByteSequenceLength(_ input: UnsafeRawPointer, count n: Int, at index: Int) -> Int? {
+        @inline(__always) func byte(_ offset: Int) -> UInt8 { input.load(fromByteOffset: offset, as: UInt8.self) }
+        let lead = byte(index)
         // Fast path for the common three-byte sequences (all of CJK): E1…EC, EE, EF lead bytes.
         if lead & 0xF0 == 0xE0, lead != 0xE0, lead != 0xED, index + 2 < n,
-           bytes[index + 1] & 0xC0 == 0x80, bytes[index + 2] & 0xC0 == 0x80 {
+           byte(index + 1) & 0xC0 == 0x80, byte(index + 2) & 0xC0 == 0x80 {
             return 3
         }
         @inline(__always) func continuation(_ offset: Int, _ low: UInt8 = 0x80, _ high: UInt8 = 0xBF) -> Bool {
-            index + offset < n && bytes[index + offset] >= low && bytes[index + offset] <= high
+            index + offset < n && byte(index + offset) >= low && byte(index + offset) <= high
         }
         switch lead {
         case 0xC2...0xDF:
@@ -59,7 +59,7 @@ enum UTF8Validation {
                 i += 1
                 continue
             }
-            guard let length = multiByteSequenceLength(bytes, at: i) else { return i }
+            guard let length = multiByteSequenceLength(bytes.baseAddress!, count: n, at: i) else { return i }
             i += length
         }
         return nil

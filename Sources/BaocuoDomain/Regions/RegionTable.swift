@@ -36,15 +36,13 @@ public struct RegionTable: Sendable {
     public let regions: [PoolingRegion]
     /// The distinct `XX0000` province codes, sorted.
     public let provinces: [String]
-    /// Open addressing from a code's six-digit value to its index into `regions`: slot
-    /// `(value + 1) << 16 | index`, 0 when free, at most half full. `resolve` runs twice per
+    /// From a code's six-digit value to its index into `regions`. `resolve` runs twice per
     /// report and a code is usually a district or county, so most lookups miss once before
     /// finding the prefecture. The table is a few KB so that it stays in cache between reports:
     /// a direct table of all 1,000,000 values (2 MB) took ~40 ns a lookup when looped over alone
     /// but missed the cache in the pipeline (3.5 % of `baocuo classify`'s samples, ~1 % of its
     /// instructions); `[Int: Int]` took ~120–170 ns (two hashes), `[String: Int]` ~400–540 ns.
-    private let indexSlots: [UInt64]
-    private static var noRegion: UInt16 { .max }
+    private let index: PackedHashTable
     private let regionsByProvince: [String: [PoolingRegion]]
 
     /// Parses the regions file: header `code,name,level,province_code,province_name`.
@@ -87,22 +85,17 @@ public struct RegionTable: Sendable {
                                         provinceCode: provinceCode, provinceName: provinceName))
         }
         guard !parsed.isEmpty else { throw ConfigError(file: source, reason: "no pooling regions") }
-        guard parsed.count < Self.noRegion else {
+        guard parsed.count <= Int(UInt16.max) else {
             throw ConfigError(file: source, reason: "too many pooling regions (\(parsed.count))")
         }
         parsed.sort { $0.code < $1.code }
         regions = parsed
         provinces = provinceNames.keys.sorted()
-        var slotCount = 16
-        while slotCount < 2 * parsed.count { slotCount <<= 1 }
-        var indexSlots = [UInt64](repeating: 0, count: slotCount)
-        for (index, region) in parsed.enumerated() {
-            let value = Self.codeValue(region.code.utf8)!
-            var slot = Self.firstSlot(of: value, in: indexSlots.count)
-            while indexSlots[slot] != 0 { slot = (slot + 1) & (indexSlots.count - 1) }
-            indexSlots[slot] = UInt64(value + 1) << 16 | UInt64(index)
+        var index = PackedHashTable(capacity: parsed.count)
+        for (position, region) in parsed.enumerated() {
+            index.insert(UInt16(position), for: UInt64(Self.codeValue(region.code.utf8)!))
         }
-        self.indexSlots = indexSlots
+        self.index = index
         regionsByProvince = Dictionary(grouping: parsed, by: \.provinceCode)
     }
 
@@ -116,27 +109,10 @@ public struct RegionTable: Sendable {
     @inline(__always)
     func resolve<Code: Collection<UInt8>>(utf8 code: Code) -> PoolingRegion? {
         guard let value = Self.codeValue(code) else { return nil }
-        var index = regionIndex(of: value)
-        if index == Self.noRegion { index = regionIndex(of: value - value % 100) }
-        return index == Self.noRegion ? nil : regions[Int(index)]
-    }
-
-    @inline(__always)
-    private func regionIndex(of value: Int) -> UInt16 {
-        indexSlots.withUnsafeBufferPointer { slots in
-            let key = UInt64(value + 1)
-            var slot = Self.firstSlot(of: value, in: slots.count)
-            while slots[slot] != 0 {
-                if slots[slot] >> 16 == key { return UInt16(truncatingIfNeeded: slots[slot]) }
-                slot = (slot + 1) & (slots.count - 1)
-            }
-            return Self.noRegion
+        guard let position = index.value(for: UInt64(value)) ?? index.value(for: UInt64(value - value % 100)) else {
+            return nil
         }
-    }
-
-    @inline(__always)
-    private static func firstSlot(of value: Int, in slotCount: Int) -> Int {
-        Int(truncatingIfNeeded: (UInt64(value) &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - slotCount.trailingZeroBitCount))
+        return regions[Int(position)]
     }
 
     /// The `XX0000` province of the pooling region that `code` resolves to, or nil when it resolves to none.

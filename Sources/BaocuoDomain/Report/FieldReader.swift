@@ -48,6 +48,9 @@ final class FieldTable: Sendable {
         let count: Int
         let low: UInt64
         let high: UInt64
+        /// The bytes of each word that belong to the name.
+        let lowMask: UInt64
+        let highMask: UInt64
 
         init?(_ name: UnsafeRawBufferPointer) {
             guard name.count <= 16 else { return nil }
@@ -56,14 +59,14 @@ final class FieldTable: Sendable {
             count = name.count
             low = UInt64(littleEndian: padded.0)
             high = UInt64(littleEndian: padded.1)
+            lowMask = count >= 8 ? ~0 : (1 << UInt64(count * 8)) - 1
+            highMask = count >= 16 ? ~0 : count <= 8 ? 0 : (1 << UInt64((count - 8) * 8)) - 1
         }
 
         /// Whether the `count` bytes at `bytes` spell this name; reads 16 bytes there.
         @inline(__always)
         func matches(_ bytes: UnsafeRawPointer) -> Bool {
-            let lowMask: UInt64 = count >= 8 ? ~0 : (1 << UInt64(count * 8)) - 1
-            let highMask: UInt64 = count >= 16 ? ~0 : count <= 8 ? 0 : (1 << UInt64((count - 8) * 8)) - 1
-            return UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self)) & lowMask == low
+            UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self)) & lowMask == low
                 && UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) & highMask == high
         }
     }
@@ -96,9 +99,11 @@ final class FieldTable: Sendable {
     /// name is compared in two word loads.
     @inline(__always)
     func field(named name: UnsafeRawBufferPointer, readable: Int, inSet set: Int) -> Int? {
-        let candidate = Int(lookup[set * FieldTable.lookupSize + FieldTable.slot(name)])
+        // Runs for every member name: `set` comes from `objects` and the slot is masked to the
+        // set's range, so the lookup needs no bounds check, nor the candidate it names.
+        let candidate = lookup.withUnsafeBufferPointer { Int($0[set &* FieldTable.lookupSize &+ FieldTable.slot(name)]) }
         guard candidate >= 0 else { return nil }
-        if readable >= 16, let short = shortNames[candidate] {
+        if readable >= 16, let short = shortNames.withUnsafeBufferPointer({ $0[candidate] }) {
             return short.count == name.count && short.matches(name.baseAddress!) ? candidate : nil
         }
         return JSONDocument.bytesEqual(name, paths[candidate].name) ? candidate : nil
@@ -190,8 +195,8 @@ struct FieldReader<Field: RecordField> {
                     ? document.withStringBytes(JSONValue(index: key)) { table.field(named: $0, readable: $0.count, inSet: set) }
                     : table.field(named: UnsafeRawBufferPointer(start: input + nameStart, count: Int(node.end) - 1 - nameStart),
                                   readable: inputCount - nameStart, inSet: set)
-                if let field { slots[field] = Int32(key + 1) }
-                key = tape[key + 1].subtreeEnd
+                if let field { slots[field] = Int32(key &+ 1) }
+                key = tape[key &+ 1].subtreeEnd
             }
         }
     }
