@@ -1,5 +1,9 @@
 /// A medical-insurance pooling region (统筹区): the unit that owns reports and has an agency queue.
-public struct PoolingRegion: Sendable, Hashable {
+///
+/// Immutable, and a class so that every routed report holds its owner with one reference instead
+/// of retaining and releasing four strings (the router and `classify` copy one or two per report).
+/// Equal by value, as a struct would be.
+public final class PoolingRegion: Sendable, Hashable {
     /// What kind of administrative unit pools the fund.
     public enum Level: String, Sendable, Hashable, CaseIterable {
         /// A prefecture-level city (地级市) pooling its districts and counties.
@@ -26,6 +30,19 @@ public struct PoolingRegion: Sendable, Hashable {
         self.level = level
         self.provinceCode = provinceCode
         self.provinceName = provinceName
+    }
+
+    public static func == (lhs: PoolingRegion, rhs: PoolingRegion) -> Bool {
+        lhs === rhs || (lhs.code == rhs.code && lhs.name == rhs.name && lhs.level == rhs.level
+            && lhs.provinceCode == rhs.provinceCode && lhs.provinceName == rhs.provinceName)
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(code)
+        hasher.combine(name)
+        hasher.combine(level)
+        hasher.combine(provinceCode)
+        hasher.combine(provinceName)
     }
 }
 
