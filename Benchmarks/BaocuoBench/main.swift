@@ -7,32 +7,34 @@
 // allocations are counted by the MallocCounter interposer over one pass. `--only` runs the
 // stages whose name starts with PREFIX (e.g. under callgrind). `--check` also runs the
 // correctness smoke (every line is routed or rejected, and routing is deterministic).
+import ArgumentParser
 import BaocuoDomain
 import Foundation
 import MallocCounter
 
-struct Arguments {
-    var config = "Config"
-    var repeatCount = 3
-    var check = false
-    var only = ""
-    var input = ""
+/// A command only for its name and help: the stages below run as top-level code.
+struct Arguments: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "baocuo-bench",
+        abstract: "Reports per second and allocations per report for each stage of the routing engine.")
 
-    init(_ arguments: [String]) {
-        var rest = arguments.dropFirst()
-        while let argument = rest.popFirst() {
-            switch argument {
-            case "--config": config = rest.popFirst() ?? config
-            case "--repeat": repeatCount = rest.popFirst().flatMap { Int($0) } ?? repeatCount
-            case "--check": check = true
-            case "--only": only = rest.popFirst() ?? only
-            default: input = argument
-            }
-        }
-        guard !input.isEmpty else {
-            FileHandle.standardError.write(Data("usage: baocuo-bench [--config DIR] [--repeat N] [--only PREFIX] [--check] FILE\n".utf8))
-            exit(2)
-        }
+    @Option(help: "Configuration folder (baocuo.yaml, regions.csv, calendar.csv, classification.yaml).")
+    var config = "Config"
+
+    @Option(name: .customLong("repeat"), help: "Passes over the input per stage; the best is kept.")
+    var repeatCount = 3
+
+    @Option(help: "Run only the stages whose name starts with this (e.g. \"engine\" under callgrind).")
+    var only = ""
+
+    @Flag(help: "Also run the correctness smoke: every line routed or rejected, the same way twice.")
+    var check = false
+
+    @Argument(help: "Report v1 JSON lines, e.g. from shared/bench/gen_reports.py.")
+    var input: String
+
+    func validate() throws {
+        guard repeatCount >= 1 else { throw ValidationError("--repeat must be at least 1") }
     }
 }
 
@@ -41,8 +43,9 @@ struct Lines {
     let buffer: [UInt8]
     let ranges: [Range<Int>]
 
-    init(path: String) {
-        let buffer = Array(FileManager.default.contents(atPath: path) ?? Data())
+    init?(path: String) {
+        guard let contents = FileManager.default.contents(atPath: path) else { return nil }
+        let buffer = Array(contents)
         var ranges: [Range<Int>] = []
         // memchr, not a byte loop: under callgrind this set-up scales with the file and would
         // otherwise add ~3,900 instructions to every line's (10k run − 5k run) figure.
@@ -94,7 +97,7 @@ func measure(_ stage: String, items: Int, repeatCount: Int, _ pass: () -> Void) 
     return Measurement(stage: stage, items: items, seconds: best, allocations: allocations)
 }
 
-let arguments = Arguments(CommandLine.arguments)
+let arguments = Arguments.parseOrExit()
 let configuration: DomainConfiguration
 do {
     configuration = try DomainConfiguration.load(directory: arguments.config, environment: [:])
@@ -105,7 +108,13 @@ do {
 let engine = RoutingEngine(configuration: configuration)
 let encoder = RoutedRecordEncoder(classifier: configuration.classifier,
                                   utcOffsetSeconds: configuration.settings.schedule.utcOffsetSeconds)
-let lines = Lines(path: arguments.input)
+let lines: Lines
+if let read = Lines(path: arguments.input) {
+    lines = read
+} else {
+    FileHandle.standardError.write(Data("baocuo-bench: cannot read \(arguments.input)\n".utf8))
+    exit(1)
+}
 let count = lines.ranges.count
 
 /// Inputs of the single-step stages, from one untimed pass of the engine: built on first use,
