@@ -9,7 +9,7 @@ struct PackedHashTable: Sendable {
     private let shift: UInt64
     private static let emptySlot = UInt64.max
     /// Keys are below this, so that no entry can equal `emptySlot`.
-    static let keyLimit: UInt64 = 1 << 48 - 1
+    private static let keyLimit: UInt64 = 1 << 48 - 1
 
     /// An empty table with room for `count` entries.
     init(capacity count: Int) {

@@ -46,6 +46,13 @@ public final class PoolingRegion: Sendable, Hashable {
     }
 }
 
+// The fields, as the struct printed them before it became a class: test failures stay readable.
+extension PoolingRegion: CustomStringConvertible {
+    public var description: String {
+        "PoolingRegion(code: \(code), name: \(name), level: \(level), provinceCode: \(provinceCode), provinceName: \(provinceName))"
+    }
+}
+
 /// The pooling regions of `Config/regions.csv`, and the resolution of any 6-digit
 /// administrative code to the pooling region that owns it (CONTRACT §2).
 public struct RegionTable: Sendable {
