@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc  // memchr, memcmp
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Writes bytes into space reserved at the end of a `[UInt8]` in one step, for encoders that
 /// know an upper bound of their output. A record is then one capacity reservation instead of
 /// a checked `Array.append` per piece (each costs a uniqueness check, a capacity check and a
@@ -59,6 +65,27 @@ struct ByteWriter {
     mutating func write(_ text: String) {
         var text = text
         text.withUTF8 { write(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Overwrites, in the bytes written since offset `start`, every occurrence of `pattern` with
+    /// `replacement`, which must have the same length. Each match is searched for in the bytes
+    /// as already replaced, so no occurrence survives as long as `replacement` breaks `pattern`.
+    mutating func replaceEvery(_ pattern: UnsafeRawBufferPointer, with replacement: UnsafeRawBufferPointer,
+                               writtenSince start: Int) {
+        precondition(pattern.count == replacement.count && pattern.count > 0, "ByteWriter: replacement of another length")
+        let first = Int32(pattern[0])
+        var offset = start
+        // memchr finds each candidate start; memcmp confirms it (glibc's memmem is a GNU extension
+        // the Glibc module does not export).
+        while count - offset >= pattern.count,
+              let candidate = memchr(base + offset, first, count - offset - pattern.count + 1) {
+            let candidateOffset = base.distance(to: candidate.assumingMemoryBound(to: UInt8.self))
+            if memcmp(candidate, pattern.baseAddress!, pattern.count) == 0 {
+                (base + candidateOffset).update(from: replacement.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                                                count: replacement.count)
+            }
+            offset = candidateOffset + 1
+        }
     }
 
     /// Writes a fixed-layout run of `byteCount` bytes through `body`: one bound check for the

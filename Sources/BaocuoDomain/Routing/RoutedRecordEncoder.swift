@@ -21,8 +21,8 @@ public enum RoutedRole: String, Sendable {
 ///
 /// The input report is embedded as its original bytes ("the input report, unchanged"), so unknown
 /// fields survive and nothing is re-serialised; the ops copy splices a masked person ID over the
-/// original value in place. Writing appends to a caller-owned buffer so the hot path reuses one
-/// allocation per worker.
+/// original value in place, and masks any other literal copy of the ID in the report. Writing
+/// appends to a caller-owned buffer so the hot path reuses one allocation per worker.
 public struct RoutedRecordEncoder: Sendable {
     public let utcOffsetSeconds: Int
     public let rulesVersion: String
@@ -135,9 +135,17 @@ public struct RoutedRecordEncoder: Sendable {
                     writer.write(rulesVersionField)
                     // The input report, unchanged, except for the ops copy's masked person ID.
                     if var masked = maskedPersonId, let range = report.personIdValueRange {
+                        let reportStart = writer.count
                         writer.write(UnsafeRawBufferPointer(rebasing: originalReport[trimmed.lowerBound..<range.lowerBound]))
                         masked.withUTF8 { writer.writeQuoted(UnsafeRawBufferPointer($0)) }
                         writer.write(UnsafeRawBufferPointer(rebasing: originalReport[range.upperBound..<trimmed.upperBound]))
+                        // The ID may be repeated elsewhere in the report (an unknown field, the
+                        // failure message): no copy of it leaves in the ops copy either.
+                        report.text.withUTF8(.personId) { personId in
+                            masked.withUTF8 { masked in
+                                writer.replaceEvery(personId!, with: UnsafeRawBufferPointer(masked), writtenSince: reportStart)
+                            }
+                        }
                     } else {
                         writer.write(UnsafeRawBufferPointer(rebasing: originalReport[trimmed]))
                     }

@@ -207,6 +207,11 @@ case("insured-region-unknown", base_bytes(insured__regionCode="999999"), "UNKNOW
 case("person-id-bad-check-digit", base_bytes(insured__personId="410302196809084725"), "INVALID_FIELD", "insured.personId")
 case("person-id-number", replace(b'"410302196809084724"', b"410302196809084724"), "INVALID_FIELD", "insured.personId: must be a string")
 case("person-id-huge", base_bytes(insured__personId="4" * 5000), "INVALID_FIELD", "insured.personId")
+# The ops copy masks every literal copy of the ID, not only insured.personId.
+case("person-id-repeated-in-unknown-field",
+     with_extra(b'{"insured":{"personId":"410302196809084724"},"ids":["410302196809084724410302196809084724"]}'),
+     "routed")
+case("person-id-repeated-in-message", with_message("患者410302196809084724结算失败"), "routed")
 case("insurance-type-uppercase", base_bytes(insured__insuranceType="EMPLOYEE"), "INVALID_FIELD", "insured.insuranceType: unknown value")
 case("insurance-type-huge", base_bytes(insured__insuranceType="e" * 20000), "INVALID_FIELD", "…")
 case("filing-array", base_bytes(filing=[]), "INVALID_FIELD", "filing: must be an object")
