@@ -67,23 +67,21 @@ struct ByteWriter {
         text.withUTF8 { write(UnsafeRawBufferPointer($0)) }
     }
 
-    /// Overwrites, in the bytes written since offset `start`, every occurrence of `pattern` with
-    /// `replacement`, which must have the same length. Each match is searched for in the bytes
-    /// as already replaced, so no occurrence survives as long as `replacement` breaks `pattern`.
-    mutating func replaceEvery(_ pattern: UnsafeRawBufferPointer, with replacement: UnsafeRawBufferPointer,
-                               writtenSince start: Int) {
-        precondition(pattern.count == replacement.count && pattern.count > 0, "ByteWriter: replacement of another length")
+    /// Calls `body` for each occurrence of `pattern` in the bytes written since offset `start`,
+    /// with the occurrence's offset in those bytes, and the bytes to overwrite in place as it
+    /// needs; each later occurrence is searched for in the bytes as `body` left them.
+    mutating func forEachOccurrence(of pattern: UnsafeRawBufferPointer, writtenSince start: Int,
+                                    _ body: (Int, UnsafeMutableRawBufferPointer) -> Void) {
+        guard let patternStart = pattern.baseAddress else { return }
+        let written = UnsafeMutableRawBufferPointer(start: base + start, count: count - start)
         let first = Int32(pattern[0])
-        var offset = start
-        // memchr finds each candidate start; memcmp confirms it (glibc's memmem is a GNU extension
+        var offset = 0
+        // memchr finds each candidate start, memcmp confirms it (glibc's memmem is a GNU extension
         // the Glibc module does not export).
-        while count - offset >= pattern.count,
-              let candidate = memchr(base + offset, first, count - offset - pattern.count + 1) {
-            let candidateOffset = base.distance(to: candidate.assumingMemoryBound(to: UInt8.self))
-            if memcmp(candidate, pattern.baseAddress!, pattern.count) == 0 {
-                (base + candidateOffset).update(from: replacement.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                                                count: replacement.count)
-            }
+        while written.count - offset >= pattern.count,
+              let candidate = memchr(written.baseAddress! + offset, first, written.count - offset - pattern.count + 1) {
+            let candidateOffset = written.baseAddress!.distance(to: candidate)
+            if memcmp(candidate, patternStart, pattern.count) == 0 { body(candidateOffset, written) }
             offset = candidateOffset + 1
         }
     }

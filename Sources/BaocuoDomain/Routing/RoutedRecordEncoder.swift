@@ -143,7 +143,8 @@ public struct RoutedRecordEncoder: Sendable {
                         // failure message): no copy of it leaves in the ops copy either.
                         report.text.withUTF8(.personId) { personId in
                             masked.withUTF8 { masked in
-                                writer.replaceEvery(personId!, with: UnsafeRawBufferPointer(masked), writtenSince: reportStart)
+                                Self.maskCopies(of: personId!, as: UnsafeRawBufferPointer(masked),
+                                                in: &writer, writtenSince: reportStart)
                             }
                         }
                     } else {
@@ -151,6 +152,32 @@ public struct RoutedRecordEncoder: Sendable {
                     }
                     writer.write(UInt8(ascii: "}"))
                 }
+            }
+        }
+    }
+
+    /// Masks every literal copy of `personId` in the report (valid JSON) written since
+    /// `reportStart`: as `masked` inside strings, and with `0` for its `*` inside numbers, where a
+    /// `*` would break the JSON. An ID is digits (and a final `X`), so a copy lies within one token.
+    private static func maskCopies(of personId: UnsafeRawBufferPointer, as masked: UnsafeRawBufferPointer,
+                                   in writer: inout ByteWriter, writtenSince reportStart: Int) {
+        precondition(masked.count == personId.count, "a masked person ID of another length")
+        var scanned = 0
+        var inString = false
+        writer.forEachOccurrence(of: personId, writtenSince: reportStart) { match, report in
+            // In a string when an odd number of unescaped quotes precede the copy. An escape's
+            // second byte is never a digit, so skipping it cannot step over a copy's start.
+            while scanned < match {
+                let byte = report[scanned]
+                if inString, byte == UInt8(ascii: "\\") {
+                    scanned += 2
+                    continue
+                }
+                if byte == UInt8(ascii: "\"") { inString.toggle() }
+                scanned += 1
+            }
+            for k in 0..<masked.count {
+                report[match + k] = inString || masked[k] != UInt8(ascii: "*") ? masked[k] : UInt8(ascii: "0")
             }
         }
     }
