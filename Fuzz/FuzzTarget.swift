@@ -14,8 +14,10 @@ private let configuration: DomainConfiguration = {
 }()
 
 private let engine = RoutingEngine(configuration: configuration)
-private let encoder = RoutedRecordEncoder(classifier: configuration.classifier,
-                                          utcOffsetSeconds: configuration.settings.schedule.utcOffsetSeconds)
+private let encoder = RoutedRecordEncoder(configuration: configuration)
+/// Formats every cycle per record: the reference for `encoder`'s precomputed cycle text.
+private let formattingEncoder = RoutedRecordEncoder(classifier: configuration.classifier,
+                                                    utcOffsetSeconds: configuration.settings.schedule.utcOffsetSeconds)
 /// Decoders may reject with these; `UNKNOWN_REGION` comes from the engine's region resolution.
 private let engineCodes: Set<RejectCode> = [.invalidUTF8, .invalidJSON, .tooLarge, .unsupportedSchema,
                                             .missingField, .invalidField, .unknownRegion]
@@ -71,6 +73,10 @@ private func checkEngine(_ bytes: UnsafeRawBufferPointer) {
             var out: [UInt8] = []
             encoder.append(routed, role: role, originalReport: bytes, leadingFields: #""status":"routed","#,
                            lineNumber: 1, to: &out)
+            var formatted: [UInt8] = []
+            formattingEncoder.append(routed, role: role, originalReport: bytes, leadingFields: #""status":"routed","#,
+                                     lineNumber: 1, to: &formatted)
+            precondition(out == formatted, "precomputed cycle text differs from the formatted one")
             let parsed = out.withUnsafeBytes { parser.parse($0, maxDepth: 64, maxValues: .max) }
             guard case .success = parsed else { preconditionFailure("routed \(role) record is not strict JSON") }
             // The header's reportId is the record's identity and stays as sent, even when a

@@ -106,8 +106,7 @@ do {
     exit(1)
 }
 let engine = RoutingEngine(configuration: configuration)
-let encoder = RoutedRecordEncoder(classifier: configuration.classifier,
-                                  utcOffsetSeconds: configuration.settings.schedule.utcOffsetSeconds)
+let encoder = RoutedRecordEncoder(configuration: configuration)
 let lines: Lines
 if let read = Lines(path: arguments.input) {
     lines = read

@@ -66,10 +66,7 @@ struct OfflineClassifier {
 
     init(configuration: DomainConfiguration) {
         engine = RoutingEngine(configuration: configuration)
-        encoder = RoutedRecordEncoder(
-            classifier: configuration.classifier,
-            utcOffsetSeconds: configuration.settings.schedule.utcOffsetSeconds
-        )
+        encoder = RoutedRecordEncoder(configuration: configuration)
         maxRecordBytes = configuration.settings.limits.maxRecordBytes
     }
 

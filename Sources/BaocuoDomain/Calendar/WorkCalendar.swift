@@ -84,6 +84,9 @@ public struct WorkCalendar: Sendable {
         self.coveredIntakeMilliseconds = coveredCycles.map(\.intakeAt.millisecondsSinceEpoch)
     }
 
+    /// The cycles of every week whose Monday–Friday lie within `coveredYears`, in order.
+    public var precomputedCycles: [WeeklyCycle] { coveredCycles }
+
     /// Monday–Friday, minus the file's holidays, plus its make-up workdays.
     public func isWorkingDay(_ date: CivilDate) -> Bool {
         if coveredYears.contains(date.year) {

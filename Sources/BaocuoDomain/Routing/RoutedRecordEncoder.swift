@@ -33,9 +33,34 @@ public struct RoutedRecordEncoder: Sendable {
     private let actionFields: [[UInt8]]
     /// `","rulesVersion":"…"},"report":`
     private let rulesVersionField: [UInt8]
+    /// The calendar's precomputed cycles (in order), their intake instants apart for the lookup,
+    /// and for each the run `2026-W13","intakeAt":"…","dueBy":"…` `writeCycleFields` writes: a
+    /// record of a covered week copies it instead of formatting the week and two timestamps.
+    private let knownCycles: [WeeklyCycle]
+    private let knownCycleIntakes: [Int64]
+    private let knownCycleFields: [[UInt8]]
 
-    public init(classifier: Classifier, utcOffsetSeconds: Int) {
+    /// An encoder for `configuration`'s rules, time zone and calendar.
+    public init(configuration: DomainConfiguration) {
+        self.init(classifier: configuration.classifier,
+                  utcOffsetSeconds: configuration.settings.schedule.utcOffsetSeconds,
+                  knownCycles: configuration.calendar.precomputedCycles)
+    }
+
+    /// `knownCycles`, in intake order, are written from their precomputed text; any other
+    /// cycle is formatted per record, to the same bytes.
+    public init(classifier: Classifier, utcOffsetSeconds: Int, knownCycles: [WeeklyCycle] = []) {
         self.utcOffsetSeconds = utcOffsetSeconds
+        self.knownCycles = knownCycles
+        knownCycleIntakes = knownCycles.map(\.intakeAt.millisecondsSinceEpoch)
+        precondition(zip(knownCycleIntakes, knownCycleIntakes.dropFirst()).allSatisfy(<), "known cycles out of order")
+        knownCycleFields = knownCycles.map { cycle in
+            var out: [UInt8] = []
+            ByteWriter.append(to: &out, bound: Self.cycleFieldsBound) {
+                Self.writeCycleFields(cycle, to: &$0, utcOffsetSeconds: utcOffsetSeconds)
+            }
+            return out
+        }
         self.rulesVersion = classifier.rulesVersion
         categoryFields = Category.allCases.map { category in
             var out = Array(#","category":""#.utf8)
@@ -123,11 +148,11 @@ public struct RoutedRecordEncoder: Sendable {
                         writer.write(#","reason":"UNKNOWN_REGION"},"# as StaticString)
                     }
                     writer.write(actionFields[categoryIndex])
-                    routed.cycle.week.writeDescription(to: &writer)
-                    writer.write(#"","intakeAt":""# as StaticString)
-                    routed.cycle.intakeAt.writeRFC3339(to: &writer, utcOffsetSeconds: utcOffsetSeconds)
-                    writer.write(#"","dueBy":""# as StaticString)
-                    routed.cycle.dueBy.writeRFC3339(to: &writer, utcOffsetSeconds: utcOffsetSeconds)
+                    if let known = knownCycleIndex(routed.cycle) {
+                        writer.write(knownCycleFields[known])
+                    } else {
+                        Self.writeCycleFields(routed.cycle, to: &writer, utcOffsetSeconds: utcOffsetSeconds)
+                    }
                     writer.write(#"","receivedAt":""# as StaticString)
                     routed.receivedAt.writeRFC3339(to: &writer, utcOffsetSeconds: utcOffsetSeconds)
                     writer.write(#"","classifier":{"rule":"# as StaticString)
@@ -154,6 +179,30 @@ public struct RoutedRecordEncoder: Sendable {
                 }
             }
         }
+    }
+
+    /// `2026-W13","intakeAt":"…","dueBy":"…`: the week (the `intakeBatch`) and the two instants.
+    private static func writeCycleFields(_ cycle: WeeklyCycle, to writer: inout ByteWriter, utcOffsetSeconds: Int) {
+        cycle.week.writeDescription(to: &writer)
+        writer.write(#"","intakeAt":""# as StaticString)
+        cycle.intakeAt.writeRFC3339(to: &writer, utcOffsetSeconds: utcOffsetSeconds)
+        writer.write(#"","dueBy":""# as StaticString)
+        cycle.dueBy.writeRFC3339(to: &writer, utcOffsetSeconds: utcOffsetSeconds)
+    }
+
+    private static let cycleFieldsBound = IsoWeek.maxDescriptionLength + 2 * Timestamp.maxRFC3339Length + 32
+
+    /// The index of `cycle` among `knownCycles`: a binary search over their intake instants.
+    private func knownCycleIndex(_ cycle: WeeklyCycle) -> Int? {
+        let intake = cycle.intakeAt.millisecondsSinceEpoch
+        var low = 0
+        var high = knownCycleIntakes.count
+        while low < high {
+            let middle = (low + high) / 2
+            if knownCycleIntakes[middle] < intake { low = middle + 1 } else { high = middle }
+        }
+        guard low < knownCycles.count, knownCycles[low] == cycle else { return nil }
+        return low
     }
 
     /// Masks every literal copy of `personId` in the report (valid JSON) written since

@@ -110,7 +110,7 @@ public struct RecordRouter: Sendable {
     public init(configuration: DomainConfiguration, group: String) {
         let settings = configuration.settings
         engine = RoutingEngine(configuration: configuration)
-        encoder = RoutedRecordEncoder(classifier: configuration.classifier, utcOffsetSeconds: settings.schedule.utcOffsetSeconds)
+        encoder = RoutedRecordEncoder(configuration: configuration)
         topics = TopicNames(prefix: settings.topicPrefix)
         self.group = group
         utcOffsetSeconds = settings.schedule.utcOffsetSeconds
