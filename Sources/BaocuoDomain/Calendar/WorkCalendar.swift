@@ -87,6 +87,26 @@ public struct WorkCalendar: Sendable {
     /// The cycles of every week whose Monday–Friday lie within `coveredYears`, in order.
     public var precomputedCycles: [WeeklyCycle] { coveredCycles }
 
+    /// The index of `cycle` in `precomputedCycles`, or nil when it is not one of them.
+    public func precomputedIndex(of cycle: WeeklyCycle) -> Int? {
+        let index = firstCoveredIntake(after: cycle.intakeAt.millisecondsSinceEpoch &- 1)
+        guard index < coveredCycles.count, coveredCycles[index] == cycle else { return nil }
+        return index
+    }
+
+    /// The index of the first precomputed intake strictly after `milliseconds`, or
+    /// `coveredCycles.count` when there is none: a binary search over a small, contiguous array.
+    private func firstCoveredIntake(after milliseconds: Int64) -> Int {
+        let intakes = coveredIntakeMilliseconds
+        var low = 0
+        var high = intakes.count
+        while low < high {
+            let middle = (low + high) / 2
+            if intakes[middle] <= milliseconds { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
     /// Monday–Friday, minus the file's holidays, plus its make-up workdays.
     public func isWorkingDay(_ date: CivilDate) -> Bool {
         if coveredYears.contains(date.year) {
@@ -119,14 +139,7 @@ public struct WorkCalendar: Sendable {
         let milliseconds = receivedAt.millisecondsSinceEpoch
         let intakes = coveredIntakeMilliseconds
         if let first = intakes.first, let last = intakes.last, milliseconds >= first, milliseconds < last {
-            // Invariant: intakes[low] <= milliseconds < intakes[high].
-            var low = 0
-            var high = intakes.count - 1
-            while high - low > 1 {
-                let middle = (low + high) / 2
-                if intakes[middle] <= milliseconds { low = middle } else { high = middle }
-            }
-            return coveredCycles[high]
+            return coveredCycles[firstCoveredIntake(after: milliseconds)]
         }
         // Outside the precomputed weeks. An intake lies in its own week, so no week before the
         // one containing `receivedAt` can have an intake after it.

@@ -33,28 +33,25 @@ public struct RoutedRecordEncoder: Sendable {
     private let actionFields: [[UInt8]]
     /// `","rulesVersion":"…"},"report":`
     private let rulesVersionField: [UInt8]
-    /// The calendar's precomputed cycles (in order), their intake instants apart for the lookup,
-    /// and for each the run `2026-W13","intakeAt":"…","dueBy":"…` `writeCycleFields` writes: a
+    /// The calendar whose precomputed cycles are written from `precomputedCycleFields`: for each
+    /// the run `2026-W13","intakeAt":"…","dueBy":"…` that `writeCycleFields` writes, so that a
     /// record of a covered week copies it instead of formatting the week and two timestamps.
-    private let knownCycles: [WeeklyCycle]
-    private let knownCycleIntakes: [Int64]
-    private let knownCycleFields: [[UInt8]]
+    private let calendar: WorkCalendar?
+    private let precomputedCycleFields: [[UInt8]]
 
     /// An encoder for `configuration`'s rules, time zone and calendar.
     public init(configuration: DomainConfiguration) {
         self.init(classifier: configuration.classifier,
                   utcOffsetSeconds: configuration.settings.schedule.utcOffsetSeconds,
-                  knownCycles: configuration.calendar.precomputedCycles)
+                  calendar: configuration.calendar)
     }
 
-    /// `knownCycles`, in intake order, are written from their precomputed text; any other
-    /// cycle is formatted per record, to the same bytes.
-    public init(classifier: Classifier, utcOffsetSeconds: Int, knownCycles: [WeeklyCycle] = []) {
+    /// The precomputed cycles of `calendar` are written from text built here; any other cycle
+    /// (and every cycle without a calendar) is formatted per record, to the same bytes.
+    public init(classifier: Classifier, utcOffsetSeconds: Int, calendar: WorkCalendar? = nil) {
         self.utcOffsetSeconds = utcOffsetSeconds
-        self.knownCycles = knownCycles
-        knownCycleIntakes = knownCycles.map(\.intakeAt.millisecondsSinceEpoch)
-        precondition(zip(knownCycleIntakes, knownCycleIntakes.dropFirst()).allSatisfy(<), "known cycles out of order")
-        knownCycleFields = knownCycles.map { cycle in
+        self.calendar = calendar
+        precomputedCycleFields = (calendar?.precomputedCycles ?? []).map { cycle in
             var out: [UInt8] = []
             ByteWriter.append(to: &out, bound: Self.cycleFieldsBound) {
                 Self.writeCycleFields(cycle, to: &$0, utcOffsetSeconds: utcOffsetSeconds)
@@ -148,8 +145,8 @@ public struct RoutedRecordEncoder: Sendable {
                         writer.write(#","reason":"UNKNOWN_REGION"},"# as StaticString)
                     }
                     writer.write(actionFields[categoryIndex])
-                    if let known = knownCycleIndex(routed.cycle) {
-                        writer.write(knownCycleFields[known])
+                    if let precomputed = calendar?.precomputedIndex(of: routed.cycle) {
+                        writer.write(precomputedCycleFields[precomputed])
                     } else {
                         Self.writeCycleFields(routed.cycle, to: &writer, utcOffsetSeconds: utcOffsetSeconds)
                     }
@@ -190,20 +187,8 @@ public struct RoutedRecordEncoder: Sendable {
         cycle.dueBy.writeRFC3339(to: &writer, utcOffsetSeconds: utcOffsetSeconds)
     }
 
+    /// The week, two timestamps and the 25 bytes of the two literals between them, rounded up.
     private static let cycleFieldsBound = IsoWeek.maxDescriptionLength + 2 * Timestamp.maxRFC3339Length + 32
-
-    /// The index of `cycle` among `knownCycles`: a binary search over their intake instants.
-    private func knownCycleIndex(_ cycle: WeeklyCycle) -> Int? {
-        let intake = cycle.intakeAt.millisecondsSinceEpoch
-        var low = 0
-        var high = knownCycleIntakes.count
-        while low < high {
-            let middle = (low + high) / 2
-            if knownCycleIntakes[middle] < intake { low = middle + 1 } else { high = middle }
-        }
-        guard low < knownCycles.count, knownCycles[low] == cycle else { return nil }
-        return low
-    }
 
     /// Masks every literal copy of `personId` in the report (valid JSON) written since
     /// `reportStart`: as `masked` inside strings, and with `0` for its `*` inside numbers, where a
