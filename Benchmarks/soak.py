@@ -16,7 +16,12 @@ out):
   histogram (every input record, from its timestamp to the broker's acknowledgement of its first
   output: the owner copy, or its dead letter); p50/p90/p99 are interpolated within buckets;
 - the worker's resident set size every second (VmRSS of /proc/PID/status);
-- whether the worker kept up: its committed offsets reach the end within 30 s of the load's end.
+- whether the worker kept up: its committed offsets reach the end within 30 s of the load's end;
+- per window of the load (--window-seconds): p50/p99 and the mock cluster's CPU share. The mock
+  (librdkafka 2.0.2) finds a fetch's offset by walking the partition's whole list of retained
+  batches and answers one batch per partition per fetch, so its cost grows with the retained log
+  until its ~5 MB retention caps it; fewer, larger input batches (--input-partitions) cut that
+  quadratically. A real broker's offset index makes it logarithmic.
 
 Needs Python 3 with confluent-kafka and the bench's build/mockcluster (`make -C BENCH`).
 """
@@ -91,6 +96,25 @@ def difference(before, after):
     return buckets
 
 
+def window_quantiles(buckets):
+    """p50/p99 in ms of one histogram difference, or None when it holds no records."""
+    if not buckets.get(float("inf")):
+        return None, None
+    return round(1000 * quantile(buckets, 0.5), 1), round(1000 * quantile(buckets, 0.99), 1)
+
+
+def close_window(windows, window_start, now, start, workers, cluster_cpu_seconds):
+    """Appends the window since `window_start` (time, histograms, mock CPU) and returns the next one's start.
+    The mock cluster's CPU share shows when the broker, not the worker, is the limit."""
+    started, histograms, cluster_cpu = window_start
+    current = [histogram(port) for _, port in workers]
+    current_cpu = cluster_cpu_seconds()
+    p50, p99 = window_quantiles(difference(histograms, current))
+    windows.append({"until_s": round(now - start, 1), "p50_ms": p50, "p99_ms": p99,
+                    "mock_cpu": round((current_cpu - cluster_cpu) / (now - started), 2)})
+    return now, current, current_cpu
+
+
 def committed_total(brokers, group, partitions):
     consumer = Consumer({"bootstrap.servers": brokers, "group.id": group, "enable.auto.commit": False, "log_level": 3})
     offsets = consumer.committed([TopicPartition(INPUT, p) for p in range(partitions)], timeout=10)
@@ -108,6 +132,10 @@ def main():
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--bench", default=os.path.join(os.path.dirname(__file__), "..", "..", "shared", "bench"))
     parser.add_argument("--loader-linger-ms", type=int, default=1)
+    parser.add_argument("--input-partitions", type=int, default=64,
+                        help="partitions of the input topic (e2e.sh's 64 by default)")
+    parser.add_argument("--window-seconds", type=float, default=10,
+                        help="also report p50/p99 and the mock cluster's CPU share per window of the load")
     parser.add_argument("--json", help="also write the summary here")
     args = parser.parse_args()
 
@@ -122,7 +150,7 @@ def main():
     os.makedirs(run_dir, exist_ok=True)
     topics_file = os.path.join(run_dir, "topics.txt")
     with open(topics_file, "w") as f:
-        f.write("\n".join(harness.topic_specs(64, 4)) + "\n")
+        f.write("\n".join(harness.topic_specs(args.input_partitions, 4)) + "\n")
     cluster = harness.MockCluster(os.path.join(args.bench, "build", "mockcluster"), 3, topics_file,
                                   os.path.join(run_dir, "cluster.log"))
     group = "soak-%d" % int(time.time())
@@ -149,6 +177,8 @@ def main():
         rss = {pid: [] for pid in (w.pid for w, _ in workers)}
         start = time.monotonic()
         next_sample = start
+        cluster_cpu_seconds = lambda: harness.cpu_seconds(cluster.proc.pid)
+        windows, window_start = [], (start, before, cluster_cpu_seconds())
         while True:
             now = time.monotonic()
             elapsed = now - start
@@ -165,12 +195,16 @@ def main():
                 for pid in rss:
                     rss[pid].append(rss_kib(pid))
                 next_sample += 1
+            if now - window_start[0] >= args.window_seconds:
+                window_start = close_window(windows, window_start, now, start, workers, cluster_cpu_seconds)
             time.sleep(max(0, tick - (time.monotonic() - now)))
+        if time.monotonic() - window_start[0] >= 1:
+            close_window(windows, window_start, time.monotonic(), start, workers, cluster_cpu_seconds)
         producer.flush(30)
         load_seconds = time.monotonic() - start
         caught_up, done, end = False, 0, produced
         for _ in range(300):
-            done, end = committed_total(cluster.bootstraps, group, 64)
+            done, end = committed_total(cluster.bootstraps, group, args.input_partitions)
             if done >= end:
                 caught_up = True
                 break
@@ -185,6 +219,7 @@ def main():
             "p50_ms": None, "p90_ms": None, "p99_ms": None,
             "within_50ms": None,
             "rss_mib": {},
+            "windows": windows,
         }
         if summary["latency_count"]:
             for q, name in ((0.5, "p50_ms"), (0.9, "p90_ms"), (0.99, "p99_ms")):
