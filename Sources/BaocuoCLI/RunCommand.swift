@@ -64,7 +64,8 @@ struct RunCommand: AsyncParsableCommand {
             maxInFlightRecords: settings.router.maxInFlightRecords,
             commitInterval: .milliseconds(settings.router.commitIntervalMs),
             kafkaProperties: settings.kafka.properties,
-            maxRecordBytes: settings.limits.maxRecordBytes
+            maxRecordBytes: settings.limits.maxRecordBytes,
+            producers: settings.router.producers
         )
         let worker = RouterWorker(options: options, rules: rules, logger: logger, events: RouterEvents(
             onPoll: { health.recordPoll(brokerReachable: $0) },

@@ -30,6 +30,7 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
         #expect(settings.router.maxInFlightRecords == 64_000)
         #expect(settings.router.pollBatchSize == 16_000)
         #expect(settings.router.commitIntervalMs == 200)
+        #expect(settings.router.producers == 2)
         #expect(settings.http.port == 9464)
         #expect(settings.http.host == "0.0.0.0")
         #expect(settings.logging.level == .info)
@@ -51,7 +52,7 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
             "BAOCUO_TOPIC_PREFIX", "BAOCUO_TIME_ZONE", "BAOCUO_SCHEDULE_INTAKE_TIME", "BAOCUO_SCHEDULE_RETURN_TIME",
             "BAOCUO_LIMITS_MAX_RECORD_BYTES", "BAOCUO_LIMITS_MAX_DEPTH", "BAOCUO_LIMITS_MAX_MESSAGE_CHARACTERS",
             "BAOCUO_KAFKA_GROUP", "BAOCUO_KAFKA_BROKERS", "BAOCUO_ROUTER_MAX_IN_FLIGHT_RECORDS",
-            "BAOCUO_ROUTER_POLL_BATCH_SIZE", "BAOCUO_ROUTER_COMMIT_INTERVAL_MS", "BAOCUO_HTTP_PORT", "BAOCUO_HTTP_HOST",
+            "BAOCUO_ROUTER_POLL_BATCH_SIZE", "BAOCUO_ROUTER_COMMIT_INTERVAL_MS", "BAOCUO_ROUTER_PRODUCERS", "BAOCUO_HTTP_PORT", "BAOCUO_HTTP_HOST",
             "BAOCUO_LOGGING_LEVEL", "BAOCUO_LOGGING_FORMAT",
         ])
     }
@@ -80,6 +81,7 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
               maxInFlightRecords: 5000
               pollBatchSize: 100
               commitIntervalMs: 1000
+              producers: 3
             http:
               port: 0
               host: 127.0.0.1
@@ -96,7 +98,7 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
         expected.kafka = .init(group: "replay", brokers: ["kafka-1:9092", "[::1]:9093"],
                                properties: ["security.protocol": "SASL_SSL", "enable.idempotence": "true",
                                             "message.timeout.ms": "30000"])
-        expected.router = .init(maxInFlightRecords: 5_000, pollBatchSize: 100, commitIntervalMs: 1_000)
+        expected.router = .init(maxInFlightRecords: 5_000, pollBatchSize: 100, commitIntervalMs: 1_000, producers: 3)
         expected.http = .init(port: 0, host: "127.0.0.1")
         expected.logging = .init(level: .debug, format: .json)
         #expect(settings == expected)
@@ -118,6 +120,7 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
             "BAOCUO_ROUTER_MAX_IN_FLIGHT_RECORDS": "300",
             "BAOCUO_ROUTER_POLL_BATCH_SIZE": "300",
             "BAOCUO_ROUTER_COMMIT_INTERVAL_MS": "250",
+            "BAOCUO_ROUTER_PRODUCERS": "1",
             "BAOCUO_HTTP_PORT": "8080",
             "BAOCUO_HTTP_HOST": "::",
             "BAOCUO_LOGGING_LEVEL": "warning",
@@ -132,7 +135,7 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
         expected.limits = .init(maxRecordBytes: 4_096, maxDepth: 8, maxMessageCharacters: 100)
         expected.kafka = .init(group: "baocuo-canary", brokers: ["b1:9092", "b2:9092"],
                                properties: ["sasl.username": "env-user", "security.protocol": "SASL_SSL"])
-        expected.router = .init(maxInFlightRecords: 300, pollBatchSize: 300, commitIntervalMs: 250)
+        expected.router = .init(maxInFlightRecords: 300, pollBatchSize: 300, commitIntervalMs: 250, producers: 1)
         expected.http = .init(port: 8080, host: "::")
         expected.logging = .init(level: .warning, format: .json)
         #expect(settings == expected)
@@ -150,13 +153,15 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
         #expect(loadError("topicPrefix: yb.\ntopicPrefx: yb.\n")?.description
                 == #"baocuo.yaml:2: unknown key "topicPrefx"; known keys: topicPrefix, timeZone, schedule, limits, kafka, router, http, logging"#)
         #expect(loadError("router:\n  pollBatchSize: 10\n  maxInflightRecords: 10\n")?.description
-                == #"baocuo.yaml:3: unknown key "router.maxInflightRecords"; known keys of router: maxInFlightRecords, pollBatchSize, commitIntervalMs"#)
+                == #"baocuo.yaml:3: unknown key "router.maxInflightRecords"; known keys of router: maxInFlightRecords, pollBatchSize, commitIntervalMs, producers"#)
         #expect(loadError("kafka:\n  propertie:\n    acks: all\n")?.line == 2)
     }
 
     @Test func wrongTypesAndRangesNameTheLineAndSetting() {
         #expect(loadError("router:\n  pollBatchSize: lots\n")?.description
                 == #"baocuo.yaml:2: router.pollBatchSize: expected an integer in 1...100000, got "lots""#)
+        #expect(loadError("router:\n  producers: 0\n")?.description
+                == #"baocuo.yaml:2: router.producers: expected an integer in 1...8, got "0""#)
         #expect(loadError("http:\n  port: 70000\n")?.description
                 == #"baocuo.yaml:2: http.port: expected an integer in 0...65535, got "70000""#)
         #expect(loadError("schedule:\n  intakeTime: \"9:00\"\n")?.description

@@ -33,3 +33,19 @@ struct DestinationGroupingTests {
         }
     }
 }
+
+/// Outputs are spread over the producers by topic name: the inboxes of every region must spread
+/// over all of them, or one producer's 5 in-flight slots per broker would carry most partitions.
+struct ProducerShardingTests {
+    @Test func theInboxesSpreadOverEveryProducer() {
+        let inboxes = TestConfiguration.shared.regions.regions.map { "yb.agency.\($0.code).inbox" }
+        #expect(inboxes.count > 300)
+        for producers in 1...8 {
+            var perProducer = [Int](repeating: 0, count: producers)
+            for topic in inboxes { perProducer[OutputDelivery.producerIndex(topic: topic, producers: producers)] += 1 }
+            // Within 25 % of a fair share.
+            let fair = Double(inboxes.count) / Double(producers)
+            #expect(perProducer.allSatisfy { abs(Double($0) - fair) <= fair / 4 }, "\(producers) producers: \(perProducer)")
+        }
+    }
+}

@@ -42,6 +42,8 @@ public struct BaocuoSettings: Sendable, Equatable {
         public var pollBatchSize = 16_000
         /// How often processed offsets are committed.
         public var commitIntervalMs = 200
+        /// Idempotent producers the outputs are spread over, by topic.
+        public var producers = 2
     }
 
     public struct HTTP: Sendable, Equatable {
@@ -230,6 +232,9 @@ private struct Setting: Sendable {
         },
         Setting(path: ["router", "commitIntervalMs"]) { value, settings throws(InvalidValue) in
             settings.router.commitIntervalMs = try integer(value, in: 10...60_000)
+        },
+        Setting(path: ["router", "producers"]) { value, settings throws(InvalidValue) in
+            settings.router.producers = try integer(value, in: 1...8)
         },
         Setting(path: ["http", "port"]) { value, settings throws(InvalidValue) in
             settings.http.port = try integer(value, in: 0...65_535)

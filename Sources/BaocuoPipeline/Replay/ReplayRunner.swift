@@ -211,7 +211,7 @@ public final class ReplayRunner: Sendable {
             let delivery = try OutputDelivery(
                 properties: OutputDelivery.producerProperties(brokers: options.brokers, clientID: "baocuo-replay-\(ProcessIdentity.hostAndPID)",
                                                               maxRecordBytes: options.maxRecordBytes, overrides: options.kafkaProperties),
-                logger: runner.logger, metrics: RouterMetrics()
+                producers: 1, logger: runner.logger, metrics: RouterMetrics()
             )
             var pacer = options.recordsPerSecond.map { RatePacer(recordsPerSecond: $0) }
             var outputs = OutputBatch()
@@ -240,7 +240,7 @@ public final class ReplayRunner: Sendable {
             await delivery.drain(timeout: options.drainTimeout)
             let committed = await delivery.commitFrontier(consumer: scanner.consumer, partitions: nil)
             await scanner.close()
-            await delivery.producer.close()
+            await delivery.close()
             if let failure { throw failure }
             if let error = delivery.failure { throw ReplayError.deliveryFailed(error) }
             if !committed {

@@ -3,37 +3,69 @@ import Logging
 import Synchronization
 
 /// The delivery half shared by the router worker and replay: produces the outputs of routed records
-/// through one idempotent producer and tracks, per input partition, the commit frontier — the offset
+/// through idempotent producers and tracks, per input partition, the commit frontier — the offset
 /// below which every input's outputs are acknowledged. Only the frontier is ever committed, so a
 /// crash can repeat work but never skip it (at-least-once).
+///
+/// Outputs are spread over `producers` by topic, each topic always through the same producer, so a
+/// partition's outputs keep their order. Why more than one: an idempotent producer allows 5 requests
+/// in flight per broker connection, and librdkafka 2.0.2 sends one partition per produce request,
+/// so ~1,600 inbox partitions queue behind 5 slots per broker (BENCHMARKS "Two producers").
 final class OutputDelivery: Sendable {
     let tracker = OffsetTracker()
-    let producer: KafkaProducer
+    private let producers: [KafkaProducer]
     private let metrics: RouterMetrics
     private let logger: Logger
     private let firstFailure = FirstFailure()
     private let latencySample = LatencySample()
 
-    /// `properties`: the producer's librdkafka properties (see ``producerProperties(brokers:clientID:maxRecordBytes:overrides:)``).
-    init(properties: [String: String], logger: Logger, metrics: RouterMetrics) throws(KafkaError) {
+    /// `properties`: the producers' librdkafka properties (see ``producerProperties(brokers:clientID:maxRecordBytes:overrides:)``);
+    /// with more than one producer, each `client.id` gets the producer's number.
+    init(properties: [String: String], producers count: Int, logger: Logger, metrics: RouterMetrics) throws(KafkaError) {
+        precondition(count >= 1, "at least one producer")
         self.metrics = metrics
         self.logger = logger
-        producer = try KafkaProducer(
-            configuration: KafkaConfiguration(properties),
-            logger: logger,
-            deliveryHandler: { [tracker, firstFailure, latencySample, metrics] report in
-                if let started = latencySample.take(token: report.token) {
-                    metrics.produceLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+        let (tracker, firstFailure, latencySample) = (tracker, firstFailure, latencySample)
+        producers = try (0..<count).map { (index: Int) throws(KafkaError) -> KafkaProducer in
+            var properties = properties
+            if count > 1, let clientID = properties["client.id"] { properties["client.id"] = "\(clientID)-\(index + 1)" }
+            return try KafkaProducer(
+                configuration: KafkaConfiguration(properties),
+                logger: logger,
+                deliveryHandler: { [tracker, firstFailure, latencySample, metrics] report in
+                    if let started = latencySample.take(token: report.token) {
+                        metrics.produceLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+                    }
+                    if let error = report.error {
+                        firstFailure.record(error)
+                        tracker.acknowledge(report.token, failed: true)
+                        metrics.deliveryFailures.increment()
+                    } else if let ingestedAtMs = tracker.acknowledge(report.token) {
+                        metrics.ingestToAcknowledged.recordNanoseconds(max(0, WallClock.nowNanoseconds() - ingestedAtMs * 1_000_000))
+                    }
                 }
-                if let error = report.error {
-                    firstFailure.record(error)
-                    tracker.acknowledge(report.token, failed: true)
-                    metrics.deliveryFailures.increment()
-                } else if let ingestedAtMs = tracker.acknowledge(report.token) {
-                    metrics.ingestToAcknowledged.recordNanoseconds(max(0, WallClock.nowNanoseconds() - ingestedAtMs * 1_000_000))
-                }
-            }
-        )
+            )
+        }
+    }
+
+    /// The producer of `topic`'s outputs: chosen by the topic's name, so it stays the same across
+    /// rule and region reloads (which renumber destinations) and a partition's outputs keep their order.
+    private func producer(for topic: String) -> KafkaProducer {
+        producers.count == 1 ? producers[0] : producers[Self.producerIndex(topic: topic, producers: producers.count)]
+    }
+
+    /// FNV-1a of the topic name, modulo the number of producers: stable across processes and builds.
+    static func producerIndex(topic: String, producers: Int) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in topic.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return Int(hash % UInt64(producers))
+    }
+
+    /// Closes every producer; ``drain(timeout:)`` first waits for what they hold.
+    func close() async {
+        await withTaskGroup(of: Void.self) { group in
+            for producer in producers { group.addTask { await producer.close() } }
+        }
     }
 
     /// The first output that could not be delivered, if any: nothing after it may be committed.
@@ -73,7 +105,7 @@ final class OutputDelivery: Sendable {
                 guard first.isPlain else {
                     // Dead letters keep their headers and timestamp: one produce call each.
                     let (key, value) = bytes(first)
-                    try producer.produce(topic: first.topic, key: key, value: value, headers: first.headers,
+                    try producer(for: first.topic).produce(topic: first.topic, key: key, value: value, headers: first.headers,
                                          timestampMs: first.timestampMs, token: tokens[order[start]])
                     start += 1
                     continue
@@ -83,7 +115,7 @@ final class OutputDelivery: Sendable {
                     end += 1
                 }
                 // A destination's plain copies: one call for the run.
-                try producer.produceBatch(topic: first.topic, count: end - start) { batch in
+                try producer(for: first.topic).produceBatch(topic: first.topic, count: end - start) { batch in
                     for position in start..<end {
                         let index = order[position]
                         let (key, value) = bytes(records[index])
@@ -98,7 +130,11 @@ final class OutputDelivery: Sendable {
     /// Waits until every produced output is acknowledged (or the timeout passes).
     func drain(timeout: Duration) async {
         do {
-            try await producer.flush(timeout: timeout)
+            // The producers flush side by side: the deadline is shared, not multiplied.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for producer in producers { group.addTask { try await producer.flush(timeout: timeout) } }
+                try await group.waitForAll()
+            }
         } catch {
             logger.error("outputs not all acknowledged before the deadline; their records stay uncommitted", metadata: ["error": "\(error)"])
         }

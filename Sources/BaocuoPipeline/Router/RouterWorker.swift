@@ -20,11 +20,14 @@ public struct RouterOptions: Sendable {
     public var drainTimeout: Duration
     /// The largest input record (CONTRACT §2 limit); outputs may be slightly larger.
     public var maxRecordBytes: Int
+    /// Idempotent producers the outputs are spread over (see ``OutputDelivery``).
+    public var producers: Int
 
     public init(brokers: String, group: String, pollBatchSize: Int = 16_000, maxInFlightRecords: Int = 64_000,
                 commitInterval: Duration = .milliseconds(200), kafkaProperties: [String: String] = [:],
-                drainTimeout: Duration = .seconds(8), maxRecordBytes: Int = 1 << 20) {
+                drainTimeout: Duration = .seconds(8), maxRecordBytes: Int = 1 << 20, producers: Int = 2) {
         self.maxRecordBytes = maxRecordBytes
+        self.producers = producers
         self.brokers = brokers
         self.group = group
         self.pollBatchSize = pollBatchSize
@@ -82,7 +85,7 @@ public final class RouterWorker: Service, Sendable {
         let delivery = try OutputDelivery(
             properties: OutputDelivery.producerProperties(brokers: options.brokers, clientID: clientID,
                                                           maxRecordBytes: options.maxRecordBytes, overrides: options.kafkaProperties),
-            logger: logger, metrics: metrics
+            producers: options.producers, logger: logger, metrics: metrics
         )
         let rebalance = RebalanceListener(tracker: delivery.tracker, logger: logger, drainTimeout: options.drainTimeout,
                                           onAssignment: events.onAssignment)
@@ -110,7 +113,7 @@ public final class RouterWorker: Service, Sendable {
         await delivery.drain(timeout: options.drainTimeout)
         await delivery.commitFrontier(consumer: consumer, partitions: nil)
         await consumer.close()
-        await delivery.producer.close()
+        await delivery.close()
         if let failure {
             logger.critical("router stopped on an error; uncommitted records will be routed again by the fleet", metadata: ["error": "\(failure)"])
             throw failure
