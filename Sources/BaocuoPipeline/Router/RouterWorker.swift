@@ -81,6 +81,7 @@ public final class RouterWorker: Service, Sendable {
         let inputTopic = rules.router.topics.failures
         logger.info("router starting", metadata: [
             "group": "\(options.group)", "topic": "\(inputTopic)", "librdkafka": "\(librdkafkaVersion)",
+            "producers": "\(options.producers)",
         ])
         let delivery = try OutputDelivery(
             properties: OutputDelivery.producerProperties(brokers: options.brokers, clientID: clientID,
