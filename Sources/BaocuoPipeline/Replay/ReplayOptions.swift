@@ -92,10 +92,7 @@ public struct ReplayOptions: Sendable {
     /// The run id stamped on every output (`baocuo.replay.id`): the same for the same group, topic and
     /// selection, so a resumed run continues under its id and recognises its own dead-letter records.
     public var runID: String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: stable across processes, unlike Hasher
-        for byte in "\(group)|\(sourceTopic)|\(selection.canonicalDescription)".utf8 {
-            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
-        }
+        let hash = StableHash.fnv1a("\(group)|\(sourceTopic)|\(selection.canonicalDescription)")
         let hex = String(hash, radix: 16)
         return "replay-" + String(repeating: "0", count: 16 - hex.count) + hex
     }

@@ -25,40 +25,33 @@ final class OutputDelivery: Sendable {
         precondition(count >= 1, "at least one producer")
         self.metrics = metrics
         self.logger = logger
-        let (tracker, firstFailure, latencySample) = (tracker, firstFailure, latencySample)
+        let deliveryHandler: @Sendable (DeliveryReport) -> Void = { [tracker, firstFailure, latencySample, metrics] report in
+            if let started = latencySample.take(token: report.token) {
+                metrics.produceLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+            }
+            if let error = report.error {
+                firstFailure.record(error)
+                tracker.acknowledge(report.token, failed: true)
+                metrics.deliveryFailures.increment()
+            } else if let ingestedAtMs = tracker.acknowledge(report.token) {
+                metrics.ingestToAcknowledged.recordNanoseconds(max(0, WallClock.nowNanoseconds() - ingestedAtMs * 1_000_000))
+            }
+        }
         producers = try (0..<count).map { (index: Int) throws(KafkaError) -> KafkaProducer in
             var properties = properties
             if count > 1, let clientID = properties["client.id"] { properties["client.id"] = "\(clientID)-\(index + 1)" }
-            return try KafkaProducer(
-                configuration: KafkaConfiguration(properties),
-                logger: logger,
-                deliveryHandler: { [tracker, firstFailure, latencySample, metrics] report in
-                    if let started = latencySample.take(token: report.token) {
-                        metrics.produceLatency.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
-                    }
-                    if let error = report.error {
-                        firstFailure.record(error)
-                        tracker.acknowledge(report.token, failed: true)
-                        metrics.deliveryFailures.increment()
-                    } else if let ingestedAtMs = tracker.acknowledge(report.token) {
-                        metrics.ingestToAcknowledged.recordNanoseconds(max(0, WallClock.nowNanoseconds() - ingestedAtMs * 1_000_000))
-                    }
-                }
-            )
+            return try KafkaProducer(configuration: KafkaConfiguration(properties), logger: logger, deliveryHandler: deliveryHandler)
         }
     }
 
     /// The producer of `topic`'s outputs: chosen by the topic's name, so it stays the same across
     /// rule and region reloads (which renumber destinations) and a partition's outputs keep their order.
     private func producer(for topic: String) -> KafkaProducer {
-        producers.count == 1 ? producers[0] : producers[Self.producerIndex(topic: topic, producers: producers.count)]
+        producers[Self.producerIndex(topic: topic, producers: producers.count)]
     }
 
-    /// FNV-1a of the topic name, modulo the number of producers: stable across processes and builds.
     static func producerIndex(topic: String, producers: Int) -> Int {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in topic.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return Int(hash % UInt64(producers))
+        Int(StableHash.fnv1a(topic) % UInt64(producers))
     }
 
     /// Closes every producer; ``drain(timeout:)`` first waits for what they hold.
