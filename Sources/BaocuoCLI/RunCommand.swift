@@ -97,6 +97,8 @@ struct RunCommand: AsyncParsableCommand {
         do {
             try await serviceGroup.run()
         } catch {
+            // The reason must reach the operator: a refused Kafka property, for one, fails before any loop runs.
+            logger.critical("baocuo run stopped", metadata: ["error": "\(error)"])
             health.recordFatalError("\(error)")
             throw ExitCode(2)
         }

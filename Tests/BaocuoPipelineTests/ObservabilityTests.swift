@@ -137,6 +137,14 @@ struct ObservabilityTests {
         try await serverTask.value
     }
 
+    @Test func aRefusedKafkaPropertyExitsWithItsName() async throws {
+        let worker = try ChildProcess(["run", "--brokers", "127.0.0.1:1", "--no-scheduler", "--http-port", "0"],
+                                      environment: ["BAOCUO_KAFKA_PROPERTY_NO_SUCH_SETTING": "1"], name: "run-bad-property")
+        defer { worker.signal(SIGKILL) }
+        #expect(await worker.waitForExit(timeout: .seconds(30)) == 2)
+        #expect(worker.log.contains("no.such.setting"), "\(worker.log.suffix(1500))")
+    }
+
     @Test func sighupReloadChangesRoutingWithoutLosingRecords() async throws {
         let cluster = try MockCluster(brokers: 1, logger: TestLogging.logger)
         defer { cluster.close() }
