@@ -1,4 +1,4 @@
-import BaocuoKafka
+@testable import BaocuoKafka
 import Testing
 
 @Suite(.timeLimit(.minutes(1)))
@@ -63,6 +63,12 @@ struct LifecycleTests {
         }
         #expect(error?.code == .invalidArgument)
         #expect(error?.message.contains("no.such.property") == true)
+    }
+
+    @Test func everyClientDisablesNagleUnlessConfigured() {
+        #expect(KafkaConfiguration(["bootstrap.servers": "b:9092"]).effectiveProperties
+            == ["bootstrap.servers": "b:9092", "socket.nagle.disable": "true"])
+        #expect(KafkaConfiguration(["socket.nagle.disable": "false"]).effectiveProperties["socket.nagle.disable"] == "false")
     }
 
     @Test func versionIsTheLinkedLibrary() {
