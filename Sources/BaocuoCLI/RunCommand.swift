@@ -97,7 +97,8 @@ struct RunCommand: AsyncParsableCommand {
         do {
             try await serviceGroup.run()
         } catch {
-            // The reason must reach the operator: a refused Kafka property, for one, fails before any loop runs.
+            // ServiceGroup logs a service's error only at debug, and a failure while setting up (a refused
+            // Kafka property) happens before the worker's own logging: this line is the operator's reason.
             logger.critical("baocuo run stopped", metadata: ["error": "\(error)"])
             health.recordFatalError("\(error)")
             throw ExitCode(2)

@@ -23,28 +23,25 @@ public struct KafkaConfiguration: Sendable, Hashable {
         KafkaConfiguration(properties.merging(defaults) { configured, _ in configured })
     }
 
-    /// Defaults of every Baocuo client. Java's kafka-clients sets TCP_NODELAY on every connection;
-    /// librdkafka leaves Nagle on, so a small request written while the previous one is unacknowledged
-    /// waits for that ACK. With ~1,600 output partitions (one produce request each) disabling it raised
-    /// the router's steady rate 10–19 % on the benchmark (BENCHMARKS.md "Nagle off").
-    public static let clientDefaults = ["socket.nagle.disable": "true"]
+    /// Defaults of every Baocuo client. Nagle off, as Java's kafka-clients always does: with Nagle on,
+    /// a small produce request waits for the TCP ACK of the one before it (BENCHMARKS.md "Nagle off").
+    static let clientDefaults = ["socket.nagle.disable": "true"]
 
-    /// The properties a client is created with: these, then ``clientDefaults`` for keys left unset.
-    var effectiveProperties: [String: String] { withDefaults(Self.clientDefaults).properties }
-
-    /// A new `rd_kafka_conf_t` holding ``effectiveProperties``. The caller owns it.
+    /// A new `rd_kafka_conf_t` holding these properties, then ``clientDefaults`` for keys left unset.
+    /// The caller owns it.
     func makeNative() throws(KafkaError) -> OpaquePointer {
         let conf = rd_kafka_conf_new()!
         var errorText = [CChar](repeating: 0, count: 512)
         // Sorted so that a bad configuration always fails on the same key.
-        for (key, value) in effectiveProperties.sorted(by: { $0.key < $1.key }) {
+        for (key, value) in withDefaults(Self.clientDefaults).properties.sorted(by: { $0.key < $1.key }) {
             let result = rd_kafka_conf_set(conf, key, value, &errorText, errorText.count)
             if result != RD_KAFKA_CONF_OK {
                 rd_kafka_conf_destroy(conf)
-                throw KafkaError(
-                    code: .invalidArgument,
-                    message: "configuration property \(key): \(String(errorBuffer: errorText))"
-                )
+                // librdkafka's text for a bad value quotes the value; properties hold passwords and keys.
+                let reason = result == RD_KAFKA_CONF_INVALID
+                    ? "invalid value, or not supported by this librdkafka build (the value is not shown)"
+                    : String(errorBuffer: errorText)
+                throw KafkaError(code: .invalidArgument, message: "configuration property \(key): \(reason)")
             }
         }
         return conf

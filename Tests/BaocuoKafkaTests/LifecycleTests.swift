@@ -1,4 +1,5 @@
 @testable import BaocuoKafka
+import CRdKafka
 import Testing
 
 @Suite(.timeLimit(.minutes(1)))
@@ -65,10 +66,25 @@ struct LifecycleTests {
         #expect(error?.message.contains("no.such.property") == true)
     }
 
-    @Test func everyClientDisablesNagleUnlessConfigured() {
-        #expect(KafkaConfiguration(["bootstrap.servers": "b:9092"]).effectiveProperties
-            == ["bootstrap.servers": "b:9092", "socket.nagle.disable": "true"])
-        #expect(KafkaConfiguration(["socket.nagle.disable": "false"]).effectiveProperties["socket.nagle.disable"] == "false")
+    @Test func everyClientDisablesNagleUnlessConfigured() throws {
+        func nagleDisable(_ configuration: KafkaConfiguration) throws -> String {
+            let conf = try configuration.makeNative()
+            defer { rd_kafka_conf_destroy(conf) }
+            var value = [CChar](repeating: 0, count: 16)
+            var size = value.count
+            #expect(rd_kafka_conf_get(conf, "socket.nagle.disable", &value, &size) == RD_KAFKA_CONF_OK)
+            return String(errorBuffer: value)
+        }
+        #expect(try nagleDisable(KafkaConfiguration()) == "true")
+        #expect(try nagleDisable(KafkaConfiguration(["socket.nagle.disable": "false"])) == "false")
+    }
+
+    @Test func aRefusedValueIsNotEchoed() {
+        let error = #expect(throws: KafkaError.self) {
+            _ = try KafkaConfiguration(["security.protocol": "s3cr3t-looking"]).makeNative()
+        }
+        #expect(error?.message.contains("security.protocol") == true)
+        #expect(error?.message.contains("s3cr3t") == false)
     }
 
     @Test func versionIsTheLinkedLibrary() {

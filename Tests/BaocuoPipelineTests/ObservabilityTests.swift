@@ -137,9 +137,11 @@ struct ObservabilityTests {
         try await serverTask.value
     }
 
-    @Test func aRefusedKafkaPropertyExitsWithItsName() async throws {
+    @Test func runLogsARefusedKafkaPropertyBeforeExit2() async throws {
+        // At debug, ServiceLifecycle itself logs the error; the line under test is the info-level one.
         let worker = try ChildProcess(["run", "--brokers", "127.0.0.1:1", "--no-scheduler", "--http-port", "0"],
-                                      environment: ["BAOCUO_KAFKA_PROPERTY_NO_SUCH_SETTING": "1"], name: "run-bad-property")
+                                      environment: ["BAOCUO_KAFKA_PROPERTY_NO_SUCH_SETTING": "1", "BAOCUO_LOGGING_LEVEL": "info"],
+                                      name: "run-bad-property")
         defer { worker.signal(SIGKILL) }
         #expect(await worker.waitForExit(timeout: .seconds(30)) == 2)
         #expect(worker.log.contains("no.such.setting"), "\(worker.log.suffix(1500))")

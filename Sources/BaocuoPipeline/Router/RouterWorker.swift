@@ -116,7 +116,7 @@ public final class RouterWorker: Service, Sendable {
         await consumer.close()
         await delivery.close()
         if let failure {
-            logger.critical("router stopped on an error; uncommitted records will be routed again by the fleet", metadata: ["error": "\(failure)"])
+            logger.error("router stopped on an error; uncommitted records will be routed again by the fleet", metadata: ["error": "\(failure)"])
             throw failure
         }
         logger.info("router stopped cleanly")
