@@ -43,16 +43,31 @@ public enum PipelineMetricNames {
 /// the Prometheus backend. Dimensioned counters are created once per label set and cached, because
 /// creating one goes through the factory's registry lock.
 final class RouterMetrics: Sendable {
-    let consumed = Counter(label: PipelineMetricNames.recordsConsumed)
-    let copies = Counter(label: PipelineMetricNames.routedCopies)
-    let deliveryFailures = Counter(label: PipelineMetricNames.deliveryFailures)
-    let commits = Counter(label: PipelineMetricNames.offsetCommits)
-    let commitFailures = Counter(label: PipelineMetricNames.offsetCommitFailures)
-    let produceLatency = Timer(label: PipelineMetricNames.produceLatency, preferredDisplayUnit: .seconds)
-    let ingestToAcknowledged = Timer(label: PipelineMetricNames.ingestToAcknowledged, preferredDisplayUnit: .seconds)
-    private let routedByCategory = DimensionedCounters<Category>(label: PipelineMetricNames.recordsRouted, dimension: "category", name: \.rawValue)
-    private let routedByAgency = DimensionedCounters<String>(label: PipelineMetricNames.recordsRoutedByAgency, dimension: "agency", name: { $0 })
-    private let deadLettered = DimensionedCounters<RejectCode>(label: PipelineMetricNames.recordsDeadLettered, dimension: "code", name: \.rawValue)
+    let consumed: Counter
+    let copies: Counter
+    let deliveryFailures: Counter
+    let commits: Counter
+    let commitFailures: Counter
+    let produceLatency: Timer
+    let ingestToAcknowledged: Timer
+    private let routedByCategory: DimensionedCounters<Category>
+    private let routedByAgency: DimensionedCounters<String>
+    private let deadLettered: DimensionedCounters<RejectCode>
+
+    /// `factory`: the bootstrapped backend in the CLI; a private registry's in tests, so that workers
+    /// of concurrent tests do not count into each other's figures.
+    init(factory: any MetricsFactory = MetricsSystem.factory) {
+        consumed = Counter(label: PipelineMetricNames.recordsConsumed, factory: factory)
+        copies = Counter(label: PipelineMetricNames.routedCopies, factory: factory)
+        deliveryFailures = Counter(label: PipelineMetricNames.deliveryFailures, factory: factory)
+        commits = Counter(label: PipelineMetricNames.offsetCommits, factory: factory)
+        commitFailures = Counter(label: PipelineMetricNames.offsetCommitFailures, factory: factory)
+        produceLatency = Timer(label: PipelineMetricNames.produceLatency, preferredDisplayUnit: .seconds, factory: factory)
+        ingestToAcknowledged = Timer(label: PipelineMetricNames.ingestToAcknowledged, preferredDisplayUnit: .seconds, factory: factory)
+        routedByCategory = DimensionedCounters(label: PipelineMetricNames.recordsRouted, dimension: "category", factory: factory, name: \.rawValue)
+        routedByAgency = DimensionedCounters(label: PipelineMetricNames.recordsRoutedByAgency, dimension: "agency", factory: factory, name: { $0 })
+        deadLettered = DimensionedCounters(label: PipelineMetricNames.recordsDeadLettered, dimension: "code", factory: factory, name: \.rawValue)
+    }
 
     func record(_ tally: RouteTally, consumed count: Int) {
         consumed.increment(by: count)
@@ -68,12 +83,14 @@ final class RouterMetrics: Sendable {
 final class DimensionedCounters<Value: Hashable & Sendable>: Sendable {
     private let label: String
     private let dimension: String
+    private let factory: any MetricsFactory
     private let name: @Sendable (Value) -> String
     private let counters = Mutex<[Value: Counter]>([:])
 
-    init(label: String, dimension: String, name: @escaping @Sendable (Value) -> String) {
+    init(label: String, dimension: String, factory: any MetricsFactory, name: @escaping @Sendable (Value) -> String) {
         self.label = label
         self.dimension = dimension
+        self.factory = factory
         self.name = name
     }
 
@@ -81,7 +98,7 @@ final class DimensionedCounters<Value: Hashable & Sendable>: Sendable {
         for (value, count) in counts {
             let counter = counters.withLock { counters in
                 if let existing = counters[value] { return existing }
-                let made = Counter(label: label, dimensions: [(dimension, name(value))])
+                let made = Counter(label: label, dimensions: [(dimension, name(value))], factory: factory)
                 counters[value] = made
                 return made
             }
@@ -97,8 +114,9 @@ final class DimensionedCounters<Value: Hashable & Sendable>: Sendable {
 final class StatisticsMetrics: Sendable {
     private let queue = DispatchQueue(label: "baocuo.kafka.statistics")
     private let onBrokerState: @Sendable (Bool) -> Void
-    private let brokersUp = Gauge(label: PipelineMetricNames.brokersUp)
-    private let rebalances = Counter(label: PipelineMetricNames.consumerRebalances)
+    private let factory: any MetricsFactory
+    private let brokersUp: Gauge
+    private let rebalances: Counter
     private struct State {
         var lag: [TopicPartition: Gauge] = [:]
         var rtt: [Int32: Gauge] = [:]
@@ -107,8 +125,11 @@ final class StatisticsMetrics: Sendable {
     private let state = Mutex(State())
 
     /// `onBrokerState`: called after every statistics report with whether any broker connection is up.
-    init(onBrokerState: @escaping @Sendable (Bool) -> Void) {
+    init(factory: any MetricsFactory, onBrokerState: @escaping @Sendable (Bool) -> Void) {
         self.onBrokerState = onBrokerState
+        self.factory = factory
+        brokersUp = Gauge(label: PipelineMetricNames.brokersUp, factory: factory)
+        rebalances = Counter(label: PipelineMetricNames.consumerRebalances, factory: factory)
     }
 
     /// The consumer's statistics handler.
@@ -125,7 +146,7 @@ final class StatisticsMetrics: Sendable {
         state.withLock { state in
             for broker in statistics.brokers {
                 guard let rtt = broker.rttAverageMicroseconds else { continue }
-                let gauge = state.rtt[broker.nodeID] ?? Gauge(label: PipelineMetricNames.brokerRTT, dimensions: [("broker", String(broker.nodeID))])
+                let gauge = state.rtt[broker.nodeID] ?? Gauge(label: PipelineMetricNames.brokerRTT, dimensions: [("broker", String(broker.nodeID))], factory: factory)
                 state.rtt[broker.nodeID] = gauge
                 gauge.record(Double(rtt) / 1_000_000)
             }
@@ -135,7 +156,7 @@ final class StatisticsMetrics: Sendable {
                 if let lag = partition.consumerLag {
                     let gauge = state.lag[partition.topicPartition] ?? Gauge(label: PipelineMetricNames.consumerLag, dimensions: [
                         ("topic", partition.topicPartition.topic), ("partition", String(partition.topicPartition.partition)),
-                    ])
+                    ], factory: factory)
                     state.lag[partition.topicPartition] = gauge
                     gauge.record(lag)
                 } else {

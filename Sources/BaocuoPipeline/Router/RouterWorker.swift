@@ -1,6 +1,7 @@
 import BaocuoDomain
 import BaocuoKafka
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -60,15 +61,20 @@ public final class RouterWorker: Service, Sendable {
     private let options: RouterOptions
     private let rules: RouterRules
     private let logger: Logger
+    private let metricsFactory: any MetricsFactory
     private let metrics: RouterMetrics
     private let events: RouterEvents
     private let stopRequested = Atomic<Bool>(false)
 
-    public init(options: RouterOptions, rules: RouterRules, logger: Logger, events: RouterEvents = RouterEvents()) {
+    /// `metricsFactory`: where the worker's metrics go; the bootstrapped backend unless a test
+    /// isolates them.
+    public init(options: RouterOptions, rules: RouterRules, logger: Logger, events: RouterEvents = RouterEvents(),
+                metricsFactory: any MetricsFactory = MetricsSystem.factory) {
         self.options = options
         self.rules = rules
         self.logger = logger
-        self.metrics = RouterMetrics()
+        self.metricsFactory = metricsFactory
+        self.metrics = RouterMetrics(factory: metricsFactory)
         self.events = events
     }
 
@@ -90,7 +96,7 @@ public final class RouterWorker: Service, Sendable {
         )
         let rebalance = RebalanceListener(tracker: delivery.tracker, logger: logger, drainTimeout: options.drainTimeout,
                                           onAssignment: events.onAssignment)
-        let statistics = StatisticsMetrics(onBrokerState: events.onBrokerState)
+        let statistics = StatisticsMetrics(factory: metricsFactory, onBrokerState: events.onBrokerState)
         let consumer = try KafkaConsumer(
             configuration: KafkaConfiguration(consumerProperties()),
             topics: [inputTopic],
