@@ -100,7 +100,6 @@ struct RunCommand: AsyncParsableCommand {
             // ServiceGroup logs a service's error only at debug, and a failure while setting up (a refused
             // Kafka property) happens before the worker's own logging: this line is the operator's reason.
             logger.critical("baocuo run stopped", metadata: ["error": "\(error)"])
-            health.recordFatalError("\(error)")
             throw ExitCode(2)
         }
     }

@@ -12,7 +12,6 @@ public final class HealthState: Sendable {
         var lastBrokerContactAt: ContinuousClock.Instant?
         var assignedPartitions = 0
         var stopping = false
-        var fatalError: String?
     }
 
     private let state = Mutex(State())
@@ -49,15 +48,10 @@ public final class HealthState: Sendable {
         state.withLock { $0.stopping = true }
     }
 
-    public func recordFatalError(_ message: String) {
-        state.withLock { $0.fatalError = message }
-    }
-
     /// (healthy, reason)
     public func liveness() -> (Bool, String) {
         let now = ContinuousClock.now
         return state.withLock { state in
-            if let fatal = state.fatalError { return (false, "fatal error: \(fatal)") }
             guard let lastPoll = state.lastPollAt else { return (true, "starting") }
             let age = now - lastPoll
             return age < pollStallLimit ? (true, "polling") : (false, "no poll for \(age)")
@@ -68,7 +62,6 @@ public final class HealthState: Sendable {
         let now = ContinuousClock.now
         return state.withLock { state in
             if state.stopping { return (false, "stopping") }
-            if let fatal = state.fatalError { return (false, "fatal error: \(fatal)") }
             guard let contact = state.lastBrokerContactAt, now - contact < brokerSilenceLimit else {
                 return (false, "broker not reachable")
             }
