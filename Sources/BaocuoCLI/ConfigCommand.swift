@@ -1,7 +1,9 @@
 import ArgumentParser
 import BaocuoDomain
+import BaocuoKafka
 
-/// `baocuo config check`: validates a configuration folder the way a worker would load it.
+/// `baocuo config check`: validates a configuration folder the way a worker would load it, and its
+/// librdkafka properties the way a client would set them.
 struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
@@ -27,6 +29,12 @@ struct ConfigCommand: ParsableCommand {
                 throw ExitCode(1)
             }
             let settings = configuration.settings
+            do {
+                try KafkaConfiguration(settings.kafka.properties).validate()
+            } catch {
+                print("config: kafka.properties (\(DomainConfiguration.settingsFile) and BAOCUO_KAFKA_PROPERTY_* environment): \(error.message)")
+                throw ExitCode(1)
+            }
             print("""
             config: \(directory) is valid
               topics        prefix \(settings.topicPrefix)

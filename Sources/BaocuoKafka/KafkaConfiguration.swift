@@ -46,6 +46,13 @@ public struct KafkaConfiguration: Sendable, Hashable {
         }
         return conf
     }
+
+    /// Sets every property on a throwaway `rd_kafka_conf_t`, as a client would, without connecting:
+    /// an unknown name or a refused value fails here, before a worker is started with it.
+    /// (Combinations librdkafka checks only when it creates a client are not caught.)
+    public func validate() throws(KafkaError) {
+        rd_kafka_conf_destroy(try makeNative())
+    }
 }
 
 /// The linked librdkafka version, e.g. `"2.0.2"`.

@@ -1,13 +1,16 @@
 import Foundation
 import Testing
 
-/// `baocuo classify` and `baocuo calendar` as a user runs them (CONTRACT §7), in a child process.
+/// `baocuo classify`, `baocuo calendar` and `baocuo config check` as a user runs them (CONTRACT §7),
+/// in a child process.
 struct OfflineCLITests {
-    /// Runs the CLI with `input` on stdin; returns (exit status, stdout lines).
-    func runCLI(_ arguments: [String], input: [UInt8]) throws -> (Int32, [String]) {
+    /// Runs the CLI with `input` on stdin and `environment` added to this process's; returns
+    /// (exit status, stdout lines).
+    func runCLI(_ arguments: [String], input: [UInt8], environment: [String: String] = [:]) throws -> (Int32, [String]) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestPaths.baocuo)
         process.arguments = arguments + ["--config", TestPaths.config]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
         let inputFile = FileManager.default.temporaryDirectory.appendingPathComponent("baocuo-cli-\(UUID().uuidString)")
         try Data(input).write(to: inputFile)
         defer { try? FileManager.default.removeItem(at: inputFile) }
@@ -90,5 +93,20 @@ struct OfflineCLITests {
         #expect(lines == [#"{"receivedAt":"2026-11-23T09:15:00+08:00","intakeBatch":"2026-W49","intakeAt":"2026-11-30T09:00:00+08:00","dueBy":"2026-12-04T16:00:00+08:00"}"#])
         let (badStatus, _) = try runCLI(["calendar", "--at", "next monday"], input: [])
         #expect(badStatus != 0, "a bad timestamp is a usage error")
+    }
+
+    @Test func configCheckRefusesALibrdkafkaPropertyAClientWouldRefuse() throws {
+        let (status, lines) = try runCLI(["config", "check"], input: [])
+        #expect(status == 0)
+        #expect(lines.first?.hasSuffix("is valid") == true)
+
+        let (unknownStatus, unknown) = try runCLI(["config", "check"], input: [], environment: ["BAOCUO_KAFKA_PROPERTY_NO_SUCH_PROPERTY": "1"])
+        #expect(unknownStatus == 1)
+        #expect(unknown.joined().contains("no.such.property"))
+
+        let (refusedStatus, refused) = try runCLI(["config", "check"], input: [], environment: ["BAOCUO_KAFKA_PROPERTY_SECURITY_PROTOCOL": "s3cr3t-looking"])
+        #expect(refusedStatus == 1)
+        #expect(refused.joined().contains("security.protocol"))
+        #expect(!refused.joined().contains("s3cr3t"), "a refused value may be a secret: never echoed")
     }
 }
