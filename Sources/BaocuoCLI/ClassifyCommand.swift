@@ -1,5 +1,6 @@
 import ArgumentParser
 import BaocuoDomain
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,6 +26,9 @@ struct ClassifyCommand: ParsableCommand {
     @Option(name: .long, help: "Output file (default: stdout).")
     var output: String?
 
+    @Flag(name: .long, help: "Add an \"explanation\" to each routed line: the deciding rules, the model's probabilities and its strongest features.")
+    var explain = false
+
     func run() throws {
         let configuration = try configOptions.load()
         let inputFD = try input.map { try openFile($0, flags: O_RDONLY) } ?? STDIN_FILENO
@@ -33,7 +37,7 @@ struct ClassifyCommand: ParsableCommand {
             if input != nil { close(inputFD) }
             if output != nil { close(outputFD) }
         }
-        var classifier = OfflineClassifier(configuration: configuration)
+        var classifier = OfflineClassifier(configuration: configuration, explains: explain)
         var reader = LineReader(fd: inputFD, maxLineBytes: configuration.settings.limits.maxRecordBytes)
         var writer = OutputWriter(fd: outputFD)
         do {
@@ -61,10 +65,12 @@ struct OfflineClassifier {
     let engine: RoutingEngine
     let encoder: RoutedRecordEncoder
     let maxRecordBytes: Int
+    let explains: Bool
     /// Reused for every line: its tape storage outlives each record.
     private var parser = JSONParser()
 
-    init(configuration: DomainConfiguration) {
+    init(configuration: DomainConfiguration, explains: Bool = false) {
+        self.explains = explains
         engine = RoutingEngine(configuration: configuration)
         encoder = RoutedRecordEncoder(configuration: configuration)
         maxRecordBytes = configuration.settings.limits.maxRecordBytes
@@ -83,11 +89,24 @@ struct OfflineClassifier {
             case .routed(let routed):
                 encoder.append(routed, role: .owner, originalReport: bytes,
                                leadingFields: #""status":"routed","#, lineNumber: lineNumber, to: &out)
+                if explains { appendExplanation(of: routed.report, to: &out) }
                 out.append(0x0A)
             case .rejected(let rejection):
                 appendRejection(rejection, lineNumber: lineNumber, to: &out)
             }
         }
+    }
+
+    /// Replaces the routed line's closing brace with `,"explanation":{…}}`.
+    private func appendExplanation(of report: Report, to out: inout [UInt8]) {
+        let explanation = engine.classifier.explain(report.classificationInput)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let json = try? encoder.encode(explanation), out.last == UInt8(ascii: "}") else { return }
+        out.removeLast()
+        out.append(contentsOf: #","explanation":"#.utf8)
+        out.append(contentsOf: json)
+        out.append(UInt8(ascii: "}"))
     }
 
     private func appendRejection(_ rejection: Rejection, lineNumber: Int, to out: inout [UInt8]) {

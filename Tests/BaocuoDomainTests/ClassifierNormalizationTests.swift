@@ -35,7 +35,7 @@ struct ClassifierNormalizationTests {
     }
 
     @Test func keywordsInTheCodeCountButNeverSpanCodeAndMessage() {
-        let classifier = ClassifierFixtures.classifier
+        let classifier = ClassifierFixtures.rulesOnly
         #expect(classifier.classify(ClassificationInput(failureCode: "TIMEOUT")).category == .systemFault)
         // "time" + "out" would only form "timeout" across the boundary.
         let split = ClassificationInput(failureCode: "XTIME", failureMessage: "out")

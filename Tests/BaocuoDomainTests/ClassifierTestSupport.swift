@@ -5,14 +5,24 @@ import Foundation
 enum ClassifierFixtures {
     static let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     static let fixturesDirectory = testsDirectory.appendingPathComponent("Fixtures/classifier")
-    static let rulesURL = testsDirectory.appendingPathComponent("../../Config/classification.yaml").standardized
+    static let configDirectory = testsDirectory.appendingPathComponent("../../Config").standardized
+    static let rulesURL = configDirectory.appendingPathComponent("classification.yaml")
 
     static func rulesText() throws -> String {
         try String(contentsOf: rulesURL, encoding: .utf8)
     }
 
-    /// The classifier built from `Config/classification.yaml`, built once per test process.
+    /// The classifier of `Config/` (its rules and its model), built once per test process.
     static let classifier: Classifier = {
+        do {
+            return try DomainConfiguration.load(directory: configDirectory.path).classifier
+        } catch {
+            fatalError("Config/ does not load: \(error)")
+        }
+    }()
+
+    /// The rules of `Config/classification.yaml` alone, without the model.
+    static let rulesOnly: Classifier = {
         do {
             return try Classifier(rulesYAML: rulesText(), source: rulesURL.path)
         } catch {

@@ -34,3 +34,11 @@ public struct Classification: Sendable, Equatable {
         self.ruleId = ruleId
     }
 }
+
+extension Report {
+    /// The fields the classifier reads, as strings (off the hot path: explanation, corrections).
+    public var classificationInput: ClassificationInput {
+        ClassificationInput(failureCode: failureCode, failureMessage: failureMessage, failureStage: failureStage,
+                            visitType: visitType, filingType: filingType)
+    }
+}

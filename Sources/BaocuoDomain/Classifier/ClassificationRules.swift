@@ -8,6 +8,8 @@ struct ClassificationRules {
     var threshold: Double
     /// …and at least this much more than the runner-up.
     var margin: Double
+    /// With a model, a rule of at least this weight decides on its own (infinity: none does).
+    var decisiveWeight: Double
     /// Guidance per category; every category has some.
     var actions: [Category: [String]]
     /// Keyword groups in normal form. A group is satisfied when any of its keywords occurs.
@@ -52,6 +54,8 @@ struct ClassificationRules {
 
     /// The rule id reported when no category is confident.
     static let unclassifiedRuleId = "unclassified"
+    /// The rule id reported when the model decides a category none of whose rules matched.
+    static let modelRuleId = "model"
 }
 
 extension ClassificationRules {
@@ -89,7 +93,9 @@ private struct RulesParser {
         let format = try string(top["format"]!, what: "format")
         guard format == "1" else { throw error(at: top["format"], "unsupported format \(format); this version reads format 1") }
 
-        let decision = try fields(of: top["decision"]!, allowed: ["threshold", "margin"], required: ["threshold", "margin"], what: "decision")
+        let decision = try fields(of: top["decision"]!, allowed: ["threshold", "margin", "decisive"], required: ["threshold", "margin"],
+                                  what: "decision")
+        let decisiveWeight = try decision["decisive"].map { try number($0, what: "decision.decisive") } ?? .infinity
         let threshold = try number(decision["threshold"]!, what: "decision.threshold")
         let margin = try number(decision["margin"]!, what: "decision.margin")
         guard threshold > 0 else { throw error(at: decision["threshold"], "decision.threshold must be greater than 0") }
@@ -118,7 +124,7 @@ private struct RulesParser {
 
         let boosts = try top["boosts"].map { try sequence($0, what: "boosts").map(parseBoost) } ?? []
 
-        return ClassificationRules(threshold: threshold, margin: margin, actions: actions, groups: groups, rules: rules, boosts: boosts)
+        return ClassificationRules(threshold: threshold, margin: margin, decisiveWeight: decisiveWeight, actions: actions, groups: groups, rules: rules, boosts: boosts)
     }
 
     private func parseActions(_ node: Node) throws -> [Category: [String]] {
@@ -143,8 +149,8 @@ private struct RulesParser {
         guard !id.isEmpty, id.utf8.allSatisfy(Self.isIdByte) else {
             throw error(at: entry["id"], "rule id \(id) must be letters, digits, '.', '_' or '-'")
         }
-        guard id != ClassificationRules.unclassifiedRuleId else {
-            throw error(at: entry["id"], "rule id \(id) is reserved for reports no rule classifies")
+        guard id != ClassificationRules.unclassifiedRuleId, id != ClassificationRules.modelRuleId else {
+            throw error(at: entry["id"], "rule id \(id) is reserved (unclassified reports, model decisions)")
         }
         let category = try self.category(entry["category"]!)
         guard category != .unclassified else {

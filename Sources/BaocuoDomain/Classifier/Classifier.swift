@@ -1,8 +1,18 @@
 import Crypto
+import Foundation
 
 /// Assigns a report's failure to a taxonomy category (CONTRACT §4) with the rules of
-/// `classification.yaml`.
+/// `classification.yaml` and, when one is configured, the trained model of
+/// `classifier-model.tsv` (`ClassifierModel`).
 ///
+/// With a model, the rules are evidence, not the decision: their per-category scores are
+/// features of the model next to the text's character n-grams and the report's context. Only a
+/// rule at or above `decision.decisive` (emergency without a filing) decides on its own. The
+/// model's most probable category wins when its probability reaches the model's threshold;
+/// otherwise the report is UNCLASSIFIED. The reported rule is the winning category's
+/// strongest matching rule, or `model` when no rule of that category matched.
+///
+/// Without a model (a rules file used alone):
 /// The model is a score per category. A rule is evidence for one category: its keyword
 /// groups (`all`, `any`) must each occur in the normalised failure code or message, none
 /// of its `none` keywords may occur, its `codes` (if any) must match `failure.code`, and
@@ -20,12 +30,19 @@ public final class Classifier: Sendable {
     /// The rule id of UNCLASSIFIED outcomes.
     public static let unclassifiedRuleId = ClassificationRules.unclassifiedRuleId
 
-    /// Identifies the rules text: the first 16 hex digits of its SHA-256.
+    /// The rule id of categories decided by the model with no rule of theirs matching.
+    public static let modelRuleId = ClassificationRules.modelRuleId
+
+    /// Identifies the rules text and the model: the first 16 hex digits of the SHA-256 of the
+    /// rules text, followed by the model's version when there is a model.
     public let rulesVersion: String
+    /// The trained model, if one is configured.
+    public let model: ClassifierModel?
 
     private let actionsByCategory: [Category: [String]]
     private let threshold: Double
     private let margin: Double
+    private let decisiveWeight: Double
     private let categories: [Category]
     private let automaton: KeywordAutomaton
     private let groupCount: Int
@@ -33,15 +50,14 @@ public final class Classifier: Sendable {
 
     /// Compiles `rulesYAML`; `source` (usually the file path) names it in errors.
     /// - Throws: `ConfigError` with the line of the first problem.
-    public init(rulesYAML: String, source: String) throws {
+    public init(rulesYAML: String, source: String, model: ClassifierModel? = nil) throws {
         let rules = try ClassificationRules(yaml: rulesYAML, source: source)
-        rulesVersion = SHA256.hash(data: Array(rulesYAML.utf8)).prefix(8).map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
-        }.joined()
+        rulesVersion = shortDigest(of: rulesYAML + (model?.version ?? ""))
+        self.model = model
         actionsByCategory = rules.actions
         threshold = rules.threshold
         margin = rules.margin
+        decisiveWeight = rules.decisiveWeight
         categories = Category.allCases
         var patterns: [(bytes: [UInt8], output: Int)] = []
         for (index, group) in rules.groups.enumerated() {
@@ -87,6 +103,15 @@ public final class Classifier: Sendable {
 
     /// Classifies valid UTF-8 `code` and `message` (empty when absent) in `context`.
     private func classify(code: UnsafeBufferPointer<UInt8>, message: UnsafeBufferPointer<UInt8>, context: ContextBits) -> Classification {
+        withNormalized(code: code, message: message) { text, code in
+            decide(text: text, code: code, context: context)
+        }
+    }
+
+    /// Normalises `code` and `message` into one scratch buffer, code, a 0 byte, message, and hands
+    /// `body` that text and its code part.
+    private func withNormalized<Result>(code: UnsafeBufferPointer<UInt8>, message: UnsafeBufferPointer<UInt8>,
+                                        _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Result) -> Result {
         let capacity = code.count + 1 + message.count
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { text in
             let base = text.baseAddress!
@@ -94,13 +119,45 @@ public final class Classifier: Sendable {
             // A byte no keyword contains, so no match spans code and message.
             base[codeLength] = 0
             let messageLength = MessageNormalizer.normalize(message, into: base + codeLength + 1)
-            let normalized = UnsafeBufferPointer(start: base, count: codeLength + 1 + messageLength)
-            let normalizedCode = UnsafeBufferPointer(start: base, count: codeLength)
-            return decide(text: normalized, code: normalizedCode, context: context)
+            return body(UnsafeBufferPointer(start: base, count: codeLength + 1 + messageLength),
+                        UnsafeBufferPointer(start: base, count: codeLength))
+        }
+    }
+
+    /// Everything the decision about `input` rests on, for training and explanation.
+    func evidence(_ input: ClassificationInput) -> ClassificationEvidence {
+        var code = input.failureCode ?? ""
+        var message = input.failureMessage ?? ""
+        let context = tables.contextOrder.bits(of: input)
+        return code.withUTF8 { code in
+            message.withUTF8 { message in
+                withNormalized(code: code, message: message) { text, code in
+                    withRuleScores(text: text, code: code, context: context) { scores in
+                        let decision = verdict(scores, text: text, code: code, context: context)
+                        return ClassificationEvidence(
+                            classification: decision.classification,
+                            logits: decision.logits,
+                            normalizedCode: Array(code),
+                            normalizedMessage: Array(text[min(code.count + 1, text.count)...]),
+                            context: ContextSlots(context),
+                            ruleScores: scores.map { $0.rule >= 0 ? (tables.ruleIds[$0.rule], $0.total) : nil },
+                            rulesVerdict: rulesVerdictCategory(scores))
+                    }
+                }
+            }
         }
     }
 
     private func decide(text: UnsafeBufferPointer<UInt8>, code: UnsafeBufferPointer<UInt8>, context: ContextBits) -> Classification {
+        withRuleScores(text: text, code: code, context: context) { scores in
+            verdict(scores, text: text, code: code, context: context).classification
+        }
+    }
+
+    /// Runs the rules over the normalised `text` (code, a 0 byte, message) and hands `body`
+    /// one score per category.
+    private func withRuleScores<Result>(text: UnsafeBufferPointer<UInt8>, code: UnsafeBufferPointer<UInt8>, context: ContextBits,
+                                        _ body: (UnsafeBufferPointer<Score>) -> Result) -> Result {
         let groupWords = (groupCount + 63) >> 6
         return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: groupWords) { groupBits in
             groupBits.initialize(repeating: 0)
@@ -110,12 +167,48 @@ public final class Classifier: Sendable {
             return withUnsafeTemporaryAllocation(of: Score.self, capacity: categories.count) { scores in
                 scores.initialize(repeating: Score())
                 tables.score(groups: UnsafeBufferPointer(groupBits), code: code, context: context, into: scores)
-                return verdict(UnsafeBufferPointer(scores))
+                return body(UnsafeBufferPointer(scores))
             }
         }
     }
 
-    private func verdict(_ scores: UnsafeBufferPointer<Score>) -> Classification {
+    /// The decision from the rules' `scores` and, with a model, the model's logits.
+    private func verdict(_ scores: UnsafeBufferPointer<Score>, text: UnsafeBufferPointer<UInt8>, code: UnsafeBufferPointer<UInt8>,
+                         context: ContextBits) -> (classification: Classification, logits: ClassifierModel.Row?) {
+        let rules = rulesVerdict(scores)
+        let rulesDecide = rules.best >= 0 && rules.total >= threshold && rules.total - rules.runnerUp >= margin
+        guard let model else {
+            guard rulesDecide else {
+                return (Classification(category: .unclassified, ruleId: Self.unclassifiedRuleId), nil)
+            }
+            return (Classification(category: categories[rules.best], ruleId: tables.ruleIds[scores[rules.best].rule]), nil)
+        }
+        if rules.best >= 0, scores[rules.best].weight >= decisiveWeight {
+            return (Classification(category: categories[rules.best], ruleId: tables.ruleIds[scores[rules.best].rule]), nil)
+        }
+        let message = UnsafeBufferPointer(rebasing: text[min(code.count + 1, text.count)...])
+        let logits = model.logits(code: code, message: message, context: ContextSlots(context), ruleScores: scores,
+                                  rulesVerdict: rulesDecide ? rules.best : -1)
+        var best = 0
+        for lane in 1..<categories.count where logits[lane] > logits[best] { best = lane }
+        // The winner's probability, 1 / Σ exp(logit - best logit), compared without dividing.
+        var sum: Float = 0
+        for lane in 0..<categories.count { sum += exp(logits[lane] - logits[best]) }
+        guard categories[best] != .unclassified, 1 >= model.threshold * sum else {
+            return (Classification(category: .unclassified, ruleId: Self.unclassifiedRuleId), logits)
+        }
+        let rule = scores[best].rule
+        return (Classification(category: categories[best], ruleId: rule >= 0 ? tables.ruleIds[rule] : Self.modelRuleId), logits)
+    }
+
+    /// The category the rules alone decide (threshold and margin met), or -1.
+    private func rulesVerdictCategory(_ scores: UnsafeBufferPointer<Score>) -> Int {
+        let rules = rulesVerdict(scores)
+        return rules.best >= 0 && rules.total >= threshold && rules.total - rules.runnerUp >= margin ? rules.best : -1
+    }
+
+    /// The rules' best category (-1 when no rule matched), its score and the runner-up's score.
+    private func rulesVerdict(_ scores: UnsafeBufferPointer<Score>) -> (best: Int, total: Double, runnerUp: Double) {
         var best = -1
         var bestTotal = -Double.infinity
         var runnerUp = 0.0
@@ -129,10 +222,7 @@ public final class Classifier: Sendable {
                 runnerUp = max(runnerUp, total)
             }
         }
-        guard best >= 0, bestTotal >= threshold, bestTotal - runnerUp >= margin else {
-            return Classification(category: .unclassified, ruleId: Self.unclassifiedRuleId)
-        }
-        return Classification(category: categories[best], ruleId: tables.ruleIds[scores[best].rule])
+        return (best, bestTotal, runnerUp)
     }
 }
 
@@ -187,4 +277,10 @@ extension ContextBits {
             && (visit == 0 || visit & report.visit != 0)
             && (filing == 0 || filing & report.filing != 0)
     }
+}
+
+/// The first 16 hex digits of the SHA-256 of `text`: the version of a rules or model file.
+func shortDigest(of text: String) -> String {
+    let digits = Array("0123456789abcdef")
+    return String(SHA256.hash(data: Array(text.utf8)).prefix(8).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0F)]] })
 }

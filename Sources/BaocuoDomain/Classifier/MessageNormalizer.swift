@@ -56,21 +56,7 @@ public enum MessageNormalizer {
                     continue
                 }
             }
-            let length: Int
-            var scalar: UInt32
-            if lead < 0xE0 {
-                length = 2
-                scalar = UInt32(lead & 0x1F)
-            } else if lead < 0xF0 {
-                length = 3
-                scalar = UInt32(lead & 0x0F)
-            } else {
-                length = 4
-                scalar = UInt32(lead & 0x07)
-            }
-            for offset in 1..<length {
-                scalar = scalar << 6 | UInt32(input[read + offset] & 0x3F)
-            }
+            let (scalar, length) = UTF8Scalar.decode(input, at: read, lead: lead)
             switch fold(scalar, simplifiedTable) {
             case .drop:
                 break

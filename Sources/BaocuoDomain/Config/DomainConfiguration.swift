@@ -22,7 +22,8 @@ public struct DomainConfiguration: Sendable {
         self.classifier = classifier
     }
 
-    /// Loads `baocuo.yaml`, `regions.csv`, `calendar.csv` and `classification.yaml` from `directory`.
+    /// Loads `baocuo.yaml`, `regions.csv`, `calendar.csv`, `classification.yaml` and (if present)
+    /// `classifier-model.tsv` from `directory`.
     /// `warn` receives one-off warnings (e.g. a year beyond the holiday calendar).
     public static func load(
         directory: String,
@@ -35,15 +36,7 @@ public struct DomainConfiguration: Sendable {
         let regions = try RegionTable(csv: read(regionsPath), source: regionsPath)
         let calendarPath = path(directory, calendarFile)
         let calendar = try WorkCalendar(csv: read(calendarPath), source: calendarPath, schedule: settings.schedule, warn: warn)
-        let rulesPath = path(directory, rulesFile)
-        let classifier: Classifier
-        do {
-            classifier = try Classifier(rulesYAML: read(rulesPath), source: rulesPath)
-        } catch let error as ConfigError {
-            throw error
-        } catch {
-            throw ConfigError(file: rulesPath, reason: "\(error)")
-        }
+        let classifier = try loadClassifier(directory: directory)
         return DomainConfiguration(directory: directory, settings: settings, regions: regions, calendar: calendar, classifier: classifier)
     }
 
@@ -52,16 +45,24 @@ public struct DomainConfiguration: Sendable {
     public func reloadingRulesAndRegions() throws(ConfigError) -> DomainConfiguration {
         let regionsPath = Self.path(directory, Self.regionsFile)
         let regions = try RegionTable(csv: Self.read(regionsPath), source: regionsPath)
-        let rulesPath = Self.path(directory, Self.rulesFile)
-        let classifier: Classifier
+        let classifier = try Self.loadClassifier(directory: directory)
+        return DomainConfiguration(directory: directory, settings: settings, regions: regions, calendar: calendar, classifier: classifier)
+    }
+
+    /// The rules of `classification.yaml` with the model of `classifier-model.tsv`, or the rules
+    /// alone when the folder has no model file.
+    static func loadClassifier(directory: String) throws(ConfigError) -> Classifier {
+        let modelPath = path(directory, ClassifierModel.fileName)
+        let model = try FileManager.default.fileExists(atPath: modelPath)
+            ? ClassifierModel(text: read(modelPath), source: modelPath) : nil
+        let rulesPath = path(directory, rulesFile)
         do {
-            classifier = try Classifier(rulesYAML: Self.read(rulesPath), source: rulesPath)
+            return try Classifier(rulesYAML: read(rulesPath), source: rulesPath, model: model)
         } catch let error as ConfigError {
             throw error
         } catch {
             throw ConfigError(file: rulesPath, reason: "\(error)")
         }
-        return DomainConfiguration(directory: directory, settings: settings, regions: regions, calendar: calendar, classifier: classifier)
     }
 
     /// The `Config/` folder to use when none is given: `$BAOCUO_CONFIG_DIR`, else `./Config`, else the

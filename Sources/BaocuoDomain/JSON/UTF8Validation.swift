@@ -65,3 +65,25 @@ enum UTF8Validation {
         return nil
     }
 }
+
+/// Decoding of one multi-byte scalar of valid UTF-8, for the text scanners that walk bytes.
+enum UTF8Scalar {
+    /// The scalar whose encoding starts with `lead` (≥ 0x80) at `index` of `bytes`, and its length.
+    @inline(__always)
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int, lead: UInt8) -> (scalar: UInt32, length: Int) {
+        let length: Int
+        var scalar: UInt32
+        if lead < 0xE0 {
+            length = 2
+            scalar = UInt32(lead & 0x1F)
+        } else if lead < 0xF0 {
+            length = 3
+            scalar = UInt32(lead & 0x0F)
+        } else {
+            length = 4
+            scalar = UInt32(lead & 0x07)
+        }
+        for offset in 1..<length { scalar = scalar << 6 | UInt32(bytes[index + offset] & 0x3F) }
+        return (scalar, length)
+    }
+}

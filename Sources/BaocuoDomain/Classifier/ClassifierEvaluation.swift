@@ -1,0 +1,54 @@
+/// How a classifier does on labelled examples: accuracy, per-category precision and recall,
+/// and the confusion matrix (`baocuo rules eval`).
+public struct ClassifierEvaluation: Sendable, Codable {
+    public var examples: Int
+    public var correct: Int
+    public var accuracy: Double { examples == 0 ? 0 : Double(correct) / Double(examples) }
+    /// One entry per category, in taxonomy order.
+    public var categories: [CategoryFigures]
+    /// `confusion[label][decided]`, both in taxonomy order.
+    public var confusion: [[Int]]
+    /// The examples decided wrongly: id, label, decision, rule.
+    public var misses: [Miss]
+
+    public struct CategoryFigures: Sendable, Codable {
+        public var category: String
+        /// Examples labelled with the category.
+        public var support: Int
+        public var precision: Double
+        public var recall: Double
+    }
+
+    public struct Miss: Sendable, Codable {
+        public var id: String
+        public var label: String
+        public var decided: String
+        public var rule: String
+    }
+
+    public init(examples labelled: [LabelledExample], classifier: Classifier) {
+        let categories = Category.allCases
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: categories.count), count: categories.count)
+        var misses: [Miss] = []
+        for example in labelled {
+            let label = Category(rawValue: example.category)!
+            let decision = classifier.classify(example.input)
+            confusion[categories.firstIndex(of: label)!][categories.firstIndex(of: decision.category)!] += 1
+            if decision.category != label {
+                misses.append(Miss(id: example.id, label: label.rawValue, decided: decision.category.rawValue, rule: decision.ruleId))
+            }
+        }
+        examples = labelled.count
+        correct = categories.indices.reduce(0) { $0 + confusion[$1][$1] }
+        self.confusion = confusion
+        self.misses = misses
+        self.categories = categories.indices.map { index in
+            let support = confusion[index].reduce(0, +)
+            let decided = confusion.reduce(0) { $0 + $1[index] }
+            let right = confusion[index][index]
+            return CategoryFigures(category: categories[index].rawValue, support: support,
+                                   precision: decided == 0 ? 0 : Double(right) / Double(decided),
+                                   recall: support == 0 ? 0 : Double(right) / Double(support))
+        }
+    }
+}
