@@ -87,6 +87,26 @@ struct OfflineCLITests {
         #expect(try object(lines[1])["line"] as? Int == 2)
     }
 
+    @Test func classifyRoutesAMunicipalityCountyToTheMunicipality() throws {
+        // CONTRACT §2 (2026-12-06): Chongqing's county 500230 (and Beijing's former 110228) belong to XX0100.
+        var lines: [UInt8] = []
+        for (index, code) in ["500230", "110228"].enumerated() {
+            var report = try object(String(decoding: SampleReports.lines[0], as: UTF8.self))
+            var insured = try #require(report["insured"] as? [String: Any])
+            insured["regionCode"] = code
+            insured["personId"] = nil
+            report["insured"] = insured
+            report["reportId"] = "MUNICIPALITY-\(index)"
+            lines += try JSONSerialization.data(withJSONObject: report) + [0x0A]
+        }
+        let (status, output) = try runCLI(["classify"], input: lines)
+        #expect(status == 0)
+        try #require(output.count == 2)
+        #expect(try object(output[0])["owner"] as? String == "500100")
+        #expect(try object(output[1])["owner"] as? String == "110100")
+        #expect(try object(output[0])["status"] as? String == "routed")
+    }
+
     @Test func calendarPrintsTheContractExample() throws {
         let (status, lines) = try runCLI(["calendar", "--at", "2026-11-23T09:15:00+08:00"], input: [])
         #expect(status == 0)
