@@ -94,3 +94,45 @@ import Testing
         #expect(new.holidays.first { $0.occasion == .labourDay }?.days.count == 2)
     }
 }
+
+/// `WorkCalendar.check`, behind `baocuo calendar check`.
+@Suite struct CalendarFileCheckTests {
+    static let header = "date,kind,occasion\n"
+
+    /// The 2027 statutory days off as a schedule would list them, without days in lieu.
+    static let statutory2027 = StatutoryHolidays(year: 2027).holidays.flatMap { holiday in
+        holiday.days.map { "\($0),holiday,\(holiday.occasion.rawValue)\n" }
+    }.joined()
+
+    @Test func theShippedFileIsClean() throws {
+        #expect(WorkCalendar.check(csv: try RegionCalendarFixtures.configFile("calendar.csv"), source: "calendar.csv").isEmpty)
+    }
+
+    @Test func aScheduleWithTheStatutoryDaysIsClean() {
+        #expect(WorkCalendar.check(csv: Self.header + Self.statutory2027 + "2027-02-20,workday,Spring Festival\n", source: "c.csv") == [])
+    }
+
+    @Test func reportsEveryProblemWithFileAndLine() {
+        let csv = Self.header
+            + Self.statutory2027.replacingOccurrences(of: "2027-02-05,holiday,Spring Festival\n", with: "")  // 除夕 missing
+                .replacingOccurrences(of: "2027-04-05,holiday,Tomb-sweeping Day\n", with: "2027-04-05,workday,Tomb-sweeping Day\n")
+            + "2027-02-17,workday,Spring Festival\n"  // a Wednesday
+            + "2027-10-01,holiday,National Day\n"  // twice
+            + "2027-13-01,holiday,x\n"
+        let problems = WorkCalendar.check(csv: csv, source: "c.csv").map(\.description)
+        #expect(problems == [
+            // Reported at the holiday's first listed day (line 3, 6 February).
+            "c.csv:3: 2027-02-05 is a statutory day off of 2027's Spring Festival but is not listed: expected 2027-02-05,holiday,Spring Festival",
+            "c.csv:6: make-up working day 2027-04-05 is a Monday: make-up days fall on a Saturday or Sunday",
+            "c.csv:6: 2027-04-05 is a statutory day off of 2027's Tomb-sweeping Day but is listed as a workday: expected 2027-04-05,holiday,Tomb-sweeping Day",
+            "c.csv:14: make-up working day 2027-02-17 is a Wednesday: make-up days fall on a Saturday or Sunday",
+            "c.csv:15: duplicate date 2027-10-01 (first on line 11)",
+            "c.csv:16: bad date \"2027-13-01\": expected YYYY-MM-DD",
+        ])
+    }
+
+    @Test func fileLevelProblems() {
+        #expect(WorkCalendar.check(csv: "day,kind\n", source: "c.csv").map(\.line) == [1])
+        #expect(WorkCalendar.check(csv: Self.header, source: "c.csv").first?.reason.hasPrefix("no dates") == true)
+    }
+}

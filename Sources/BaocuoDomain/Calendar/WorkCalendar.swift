@@ -48,40 +48,15 @@ public struct WorkCalendar: Sendable {
     ///   - warn: called once for each year outside the file's coverage that a query touches.
     public init(csv: String, source: String, schedule: Schedule = Schedule(),
                 warn: @escaping @Sendable (String) -> Void = { _ in }) throws(ConfigError) {
-        let rows = try CSVRows(csv, source: source, header: ["date", "kind", "occasion"]).rows
+        let file = try CalendarFile(csv: csv, source: source)
+        if let problem = file.problems.first { throw problem }
+        // A file without problems has dates.
+        guard let covered = file.years else { throw ConfigError(file: source, reason: "no dates") }
         var exceptions: [Int: Bool] = [:]
-        var lineByDay: [Int: Int] = [:]
-        var years = Set<Int>()
-        for row in rows {
-            guard let date = CivilDate(iso: row.fields[0]) else {
-                throw ConfigError(file: source, line: row.line, reason: "bad date \"\(row.fields[0])\": expected YYYY-MM-DD")
-            }
-            let isWorking: Bool
-            switch row.fields[1] {
-            case "holiday": isWorking = false
-            case "workday": isWorking = true
-            default:
-                throw ConfigError(file: source, line: row.line,
-                                  reason: "unknown kind \"\(row.fields[1])\": expected holiday or workday")
-            }
-            if let firstLine = lineByDay[date.daysSinceEpoch] {
-                throw ConfigError(file: source, line: row.line, reason: "duplicate date \(date) (first on line \(firstLine))")
-            }
-            lineByDay[date.daysSinceEpoch] = row.line
-            exceptions[date.daysSinceEpoch] = isWorking
-            years.insert(date.year)
-        }
-        guard let firstYear = years.min(), let lastYear = years.max() else {
-            throw ConfigError(file: source, reason: "no dates: the calendar must list the holidays of at least one year")
-        }
-        // Every year has public holidays; a year without any dates is a hole in the file, not a plain year.
-        if let missing = (firstYear...lastYear).first(where: { !years.contains($0) }) {
-            throw ConfigError(file: source, reason: "no dates for \(missing), between \(firstYear) and \(lastYear)")
-        }
+        for entry in file.entries { exceptions[entry.date.daysSinceEpoch] = entry.isWorking }
 
         // The statutory years after the file join the table of days, so that they cost no more per query.
-        let covered = firstYear...lastYear
-        let statutory = (lastYear + 1)...(lastYear + Self.statutoryHorizonYears)
+        let statutory = (covered.upperBound + 1)...(covered.upperBound + Self.statutoryHorizonYears)
         for year in statutory {
             for day in StatutoryHolidays(year: year).daysOff { exceptions[day.daysSinceEpoch] = false }
         }
@@ -92,8 +67,8 @@ public struct WorkCalendar: Sendable {
                                         exceptions: exceptions,
                                         otherYears: OtherYears(source: source, covered: covered, warn: warn),
                                         coveredCycles: [])
-        var firstWeek = IsoWeek(containing: CivilDate(year: firstYear, month: 1, day: 1)!)
-        if firstWeek.monday.year < firstYear { firstWeek = firstWeek.next }
+        var firstWeek = IsoWeek(containing: CivilDate(year: covered.lowerBound, month: 1, day: 1)!)
+        if firstWeek.monday.year < covered.lowerBound { firstWeek = firstWeek.next }
         var lastWeek = IsoWeek(containing: CivilDate(year: statutory.upperBound, month: 12, day: 31)!)
         if lastWeek.day(5).year > statutory.upperBound { lastWeek = lastWeek.previous }
         self.init(schedule: schedule, coveredYears: covered, statutoryYears: statutory, exceptions: exceptions,
