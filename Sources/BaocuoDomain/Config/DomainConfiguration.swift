@@ -76,11 +76,11 @@ public struct DomainConfiguration: Sendable {
         return fileManager.fileExists(atPath: path(checkout, settingsFile)) ? checkout : "Config"
     }
 
-    static func path(_ directory: String, _ file: String) -> String {
+    public static func path(_ directory: String, _ file: String) -> String {
         directory.hasSuffix("/") ? directory + file : directory + "/" + file
     }
 
-    static func read(_ path: String) throws(ConfigError) -> String {
+    public static func read(_ path: String) throws(ConfigError) -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(file: path, reason: "cannot read the file (missing or not readable)")
         }
