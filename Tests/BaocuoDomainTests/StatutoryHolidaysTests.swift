@@ -136,3 +136,21 @@ import Testing
         #expect(WorkCalendar.check(csv: Self.header, source: "c.csv").first?.reason.hasPrefix("no dates") == true)
     }
 }
+
+@Suite struct CalendarHorizonTests {
+    @Test func warnsFromTheFirstOfNovemberOfTheLastCoveredYear() throws {
+        let horizon = CalendarHorizon(calendar: try RegionCalendarFixtures.workCalendar())
+        #expect(horizon.coveredYears == 2021...2026)
+        #expect(horizon.firstProvisionalYear == 2027)
+        #expect(horizon.summary == "covers 2021–2026 (published); 2027 on provisional (weekends and statutory holidays only)")
+        #expect(horizon.coveredUntil == Timestamp.parseRFC3339("2027-01-01T00:00:00+08:00"))
+        let before = try #require(Timestamp.parseRFC3339("2026-10-31T23:59:59+08:00"))
+        let from = try #require(Timestamp.parseRFC3339("2026-11-01T00:00:00+08:00"))
+        let today = try #require(Timestamp.parseRFC3339("2026-12-06T17:51:00Z"))
+        #expect(horizon.warning(at: before) == nil)
+        #expect(horizon.readinessDetail(at: before) == nil)
+        #expect(horizon.warning(at: from)?.hasPrefix("calendar.csv ends with 2026: 2027's cycles are provisional") == true)
+        #expect(horizon.warning(at: today)?.contains("Load next year's holiday schedule") == true)
+        #expect(horizon.readinessDetail(at: today) == "calendar: 2027 provisional, calendar.csv ends with 2026")
+    }
+}
