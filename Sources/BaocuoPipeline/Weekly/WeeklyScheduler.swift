@@ -2,6 +2,7 @@ import BaocuoDomain
 import BaocuoKafka
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Settings of the weekly batch scheduler that runs in every worker.
 public struct WeeklySchedulerOptions: Sendable {
@@ -51,8 +52,8 @@ public struct SchedulerTick: Sendable {
 public final class WeeklyScheduler: Service, Sendable {
     public let options: WeeklySchedulerOptions
     private let names: TopicNames
-    private let builder: BatchBuilder
-    private let schedule: BatchSchedule
+    /// The region table and the calendar batches are built with, replaced on reload (SIGHUP).
+    private let plan: Mutex<(builder: BatchBuilder, schedule: BatchSchedule)>
     private let clock: any SchedulerClock
     private let reader: TopicReader
     private let emitter: BatchEmitter
@@ -67,14 +68,26 @@ public final class WeeklyScheduler: Service, Sendable {
         self.clock = clock
         self.logger = logger
         names = TopicNames(prefix: settings.topicPrefix)
-        builder = BatchBuilder(regions: configuration.regions, utcOffsetSeconds: utcOffset)
-        schedule = BatchSchedule(calendar: configuration.calendar, lookBackWeeks: options.lookBackWeeks,
-                                 settleMilliseconds: options.settleDelay.milliseconds)
+        let builder = BatchBuilder(regions: configuration.regions, utcOffsetSeconds: utcOffset)
+        plan = Mutex((builder, Self.schedule(configuration.calendar, options)))
         reader = TopicReader(brokers: options.brokers, logger: logger, properties: options.kafkaProperties)
         emitter = BatchEmitter(names: names, encoder: builder.encoder, brokers: options.brokers,
                                kafkaProperties: options.kafkaProperties, logger: logger)
         checker = ResolutionChecker(names: names, group: options.checkerGroup, brokers: options.brokers,
                                     kafkaProperties: options.kafkaProperties, utcOffsetSeconds: utcOffset, logger: logger)
+    }
+
+    /// Builds the batches of later ticks with `configuration`'s region table and calendar (a SIGHUP
+    /// reload, e.g. next year's holiday schedule). Batches of the look-back window whose content
+    /// the new calendar changes are emitted again, as new revisions, by the next tick.
+    public func reload(configuration: DomainConfiguration) {
+        let builder = BatchBuilder(regions: configuration.regions, utcOffsetSeconds: configuration.settings.schedule.utcOffsetSeconds)
+        let schedule = Self.schedule(configuration.calendar, options)
+        plan.withLock { $0 = (builder, schedule) }
+    }
+
+    private static func schedule(_ calendar: WorkCalendar, _ options: WeeklySchedulerOptions) -> BatchSchedule {
+        BatchSchedule(calendar: calendar, lookBackWeeks: options.lookBackWeeks, settleMilliseconds: options.settleDelay.milliseconds)
     }
 
     /// Ticks until graceful shutdown: at every `tickInterval`, and as soon as something falls due.
@@ -100,7 +113,7 @@ public final class WeeklyScheduler: Service, Sendable {
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
             let now = clock.now()
             next = min(Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + options.tickInterval.milliseconds),
-                       schedule.nextDue(after: now))
+                       plan.withLock { $0.schedule }.nextDue(after: now))
         }
         logger.info("weekly scheduler stopped")
     }
@@ -110,6 +123,7 @@ public final class WeeklyScheduler: Service, Sendable {
     @discardableResult
     public func tick() async throws -> SchedulerTick {
         let now = clock.now()
+        let (builder, schedule) = plan.withLock { $0 }
         var result = SchedulerTick()
         let snapshot = try await WeeklySnapshot.read(reader: reader, names: names)
         result.deadLettered = try await checker.deadLetterRefused(in: snapshot, failedAt: now)
