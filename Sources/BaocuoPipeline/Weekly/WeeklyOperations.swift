@@ -16,7 +16,7 @@ public struct WeeklyOperations: Sendable {
     public init(configuration: DomainConfiguration, brokers: String, kafkaProperties: [String: String] = [:], logger: Logger) {
         let settings = configuration.settings
         names = TopicNames(prefix: settings.topicPrefix)
-        builder = BatchBuilder(regions: configuration.regions, utcOffsetSeconds: settings.schedule.utcOffsetSeconds)
+        builder = BatchBuilder(regions: configuration.regions, calendar: configuration.calendar)
         calendar = configuration.calendar
         reader = TopicReader(brokers: brokers, logger: logger, properties: kafkaProperties)
         emitter = BatchEmitter(names: names, encoder: builder.encoder, brokers: brokers, kafkaProperties: kafkaProperties, logger: logger)

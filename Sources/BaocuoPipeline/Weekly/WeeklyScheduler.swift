@@ -68,7 +68,7 @@ public final class WeeklyScheduler: Service, Sendable {
         self.clock = clock
         self.logger = logger
         names = TopicNames(prefix: settings.topicPrefix)
-        let builder = BatchBuilder(regions: configuration.regions, utcOffsetSeconds: utcOffset)
+        let builder = BatchBuilder(regions: configuration.regions, calendar: configuration.calendar)
         plan = Mutex((builder, Self.schedule(configuration.calendar, options)))
         reader = TopicReader(brokers: options.brokers, logger: logger, properties: options.kafkaProperties)
         emitter = BatchEmitter(names: names, encoder: builder.encoder, brokers: options.brokers,
@@ -81,7 +81,7 @@ public final class WeeklyScheduler: Service, Sendable {
     /// reload, e.g. next year's holiday schedule). Batches of the look-back window whose content
     /// the new calendar changes are emitted again, as new revisions, by the next tick.
     public func reload(configuration: DomainConfiguration) {
-        let builder = BatchBuilder(regions: configuration.regions, utcOffsetSeconds: configuration.settings.schedule.utcOffsetSeconds)
+        let builder = BatchBuilder(regions: configuration.regions, calendar: configuration.calendar)
         let schedule = Self.schedule(configuration.calendar, options)
         plan.withLock { $0 = (builder, schedule) }
     }
