@@ -278,6 +278,38 @@ private enum BatchFixtures {
         #expect(BatchMarker.revision(for: batch, latest: marker(3, digest: batch.digest)) == (3, true))
         #expect(BatchMarker.revision(for: batch, latest: marker(3, digest: "other")) == (4, false))
     }
+
+    @Test func recordsTheCycleItWasEmittedWithAndReadsMarkersWithoutIt() throws {
+        let batch = BatchFixtures.builder.intakeBatch(region: "210700", cycle: BatchFixtures.cycle("2026-W49"), sources: BatchFixtures.sources([]))
+        let current = BatchMarker(batch: batch, revision: 1, emittedAt: BatchFixtures.instant("2026-11-30T09:01:00+08:00"))
+        let record = current.encoded(utcOffsetSeconds: shanghai)
+        #expect(BatchMarker(record: record) == current)
+        let json = try BatchFixtures.json(record)
+        #expect(json["intakeAt"] as? String == "2026-11-30T09:00:00+08:00")
+        #expect(json["dueBy"] as? String == "2026-12-04T16:00:00+08:00")
+        // A marker written before the cycle was recorded.
+        let old = try #require(BatchMarker(record: Array(#"{"schema":"baocuo.batch-marker/v1","batchId":"intake-210700-2026-W49","kind":"intake","week":"2026-W49","scope":"210700","revision":1,"digest":"abc","itemCount":3,"emittedAt":"2026-11-30T09:01:00+08:00"}"#.utf8)))
+        #expect(old.intakeAt == nil && old.dueBy == nil && old == marker(1, digest: "abc"))
+        #expect(BatchMarker(record: Array(#"{"schema":"baocuo.batch-marker/v1","batchId":"intake-210700-2026-W49","kind":"intake","week":"2026-W49","scope":"210700","revision":1,"digest":"abc","itemCount":3,"dueBy":"Friday","emittedAt":"2026-11-30T09:01:00+08:00"}"#.utf8)) == nil)
+    }
+
+    @Test func aMovedIntakeOrDeadlineIsANewRevisionButAMarkerWithoutTheCycleIsTrusted() {
+        let cycle = BatchFixtures.cycle("2026-W49")
+        let sources = BatchFixtures.sources([])
+        let batch = BatchFixtures.builder.intakeBatch(region: "210700", cycle: cycle, sources: sources)
+        let emitted = BatchMarker(batch: batch, revision: 2, emittedAt: BatchFixtures.instant("2026-11-30T09:01:00+08:00"))
+        #expect(BatchMarker.revision(for: batch, latest: emitted) == (2, true))
+        let earlierDue = WeeklyCycle(week: cycle.week, intakeDay: cycle.intakeDay, intakeAt: cycle.intakeAt,
+                                     dueBy: BatchFixtures.instant("2026-12-03T16:00:00+08:00"))
+        let laterIntake = WeeklyCycle(week: cycle.week, intakeDay: cycle.intakeDay.adding(days: 1),
+                                      intakeAt: BatchFixtures.instant("2026-12-01T09:00:00+08:00"), dueBy: cycle.dueBy)
+        for moved in [earlierDue, laterIntake] {
+            let rebuilt = BatchFixtures.builder.intakeBatch(region: "210700", cycle: moved, sources: sources)
+            #expect(rebuilt.digest == batch.digest, "no items: only the manifest and the record timestamps move")
+            #expect(BatchMarker.revision(for: rebuilt, latest: emitted) == (3, false))
+            #expect(BatchMarker.revision(for: rebuilt, latest: marker(2, digest: batch.digest)) == (2, true), "an old marker is compared by digest")
+        }
+    }
 }
 
 @Suite struct BatchCalendarChangeTests {

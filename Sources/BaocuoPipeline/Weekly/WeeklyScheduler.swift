@@ -47,7 +47,8 @@ public struct SchedulerTick: Sendable {
 
 /// The weekly batch scheduler (CONTRACT §6): a `Service` in every `baocuo run` worker. At each
 /// tick it reads the recorded data, rebuilds every due batch of the look-back window, and emits
-/// those whose marker is missing or whose content changed (late data: a new revision). No
+/// those whose marker is missing or no longer describes them (late data, or a reloaded calendar
+/// that moved the cycle: a new revision). No
 /// worker is special: they all do the same, and emission is idempotent (see `BatchEmitter`).
 public final class WeeklyScheduler: Service, Sendable {
     public let options: WeeklySchedulerOptions
@@ -78,8 +79,10 @@ public final class WeeklyScheduler: Service, Sendable {
     }
 
     /// Builds the batches of later ticks with `configuration`'s region table and calendar (a SIGHUP
-    /// reload, e.g. next year's holiday schedule). Batches of the look-back window whose content
-    /// the new calendar changes are emitted again, as new revisions, by the next tick.
+    /// reload, e.g. next year's holiday schedule). The next tick emits a new revision of each
+    /// emitted batch of the look-back window whose cycle the new calendar moved (another intake
+    /// instant or deadline) or whose items it changed (a carried-over report's deadline, a
+    /// resolution on the other side of a moved deadline); every other batch stays as emitted.
     public func reload(configuration: DomainConfiguration) {
         let builder = BatchBuilder(regions: configuration.regions, calendar: configuration.calendar)
         let schedule = Self.schedule(configuration.calendar, options)
@@ -119,7 +122,7 @@ public final class WeeklyScheduler: Service, Sendable {
     }
 
     /// One pass at the clock's current time: dead-letters refused resolutions, then emits every
-    /// due batch of the look-back window that has no marker or whose content changed.
+    /// due batch of the look-back window that has no marker or whose marker no longer describes it.
     @discardableResult
     public func tick() async throws -> SchedulerTick {
         let now = clock.now()
@@ -131,7 +134,8 @@ public final class WeeklyScheduler: Service, Sendable {
             builder.intakeBatches(cycle: due.cycle, sources: snapshot.sources)
                 + (due.returnDue ? builder.returnBatches(cycle: due.cycle, sources: snapshot.sources) : [])
         }
-        var pending = plan(due, markers: snapshot.markers)
+        let previous = snapshot.markers
+        var pending = plan(due, markers: previous)
         result.alreadyEmitted = due.count - pending.count
         if !pending.isEmpty && options.raceJitter > .zero {
             try await Task.sleep(for: .milliseconds(Int64.random(in: 0...options.raceJitter.milliseconds)))
@@ -145,8 +149,11 @@ public final class WeeklyScheduler: Service, Sendable {
         }
         result.emitted = try await emitter.emit(pending, emittedAt: now)
         for marker in result.emitted where marker.revision > 1 {
-            logger.notice("batch re-emitted with late data", metadata: [
+            // Same items as before: only a reloaded calendar moved the intake or the deadline.
+            let reason = previous[marker.batchId]?.digest == marker.digest ? "cycle moved" : "items changed"
+            logger.notice("batch re-emitted as a new revision", metadata: [
                 "batchId": "\(marker.batchId)", "revision": "\(marker.revision)", "items": "\(marker.itemCount)",
+                "reason": "\(reason)",
             ])
         }
         if !result.emitted.isEmpty {
