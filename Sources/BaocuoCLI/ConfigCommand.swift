@@ -1,6 +1,7 @@
 import ArgumentParser
 import BaocuoDomain
 import BaocuoKafka
+import Foundation
 
 /// `baocuo config check`: validates a configuration folder the way a worker would load it, and its
 /// librdkafka properties the way a client would set them.
@@ -19,6 +20,9 @@ struct ConfigCommand: ParsableCommand {
 
         @OptionGroup var configOptions: ConfigOptions
 
+        @Option(name: .long, help: .hidden)  // tests: the instant the calendar's horizon is judged at
+        var now: String?
+
         func run() throws {
             let directory = configOptions.config ?? DomainConfiguration.defaultDirectory()
             let configuration: DomainConfiguration
@@ -35,14 +39,19 @@ struct ConfigCommand: ParsableCommand {
                 print("config: kafka.properties (\(DomainConfiguration.settingsFile) and BAOCUO_KAFKA_PROPERTY_* environment): \(error.message)")
                 throw ExitCode(1)
             }
+            let horizon = CalendarHorizon(calendar: configuration.calendar)
             print("""
             config: \(directory) is valid
               topics        prefix \(settings.topicPrefix)
               schedule      intake \(Self.clock(settings.schedule.intakeSecondsIntoDay)), return \(Self.clock(settings.schedule.returnSecondsIntoDay)), UTC\(settings.schedule.utcOffsetSeconds >= 0 ? "+" : "-")\(Self.clock(abs(settings.schedule.utcOffsetSeconds)))
               regions       \(configuration.regions.regions.count) pooling regions in \(configuration.regions.provinces.count) provinces
+              calendar      \(horizon.summary)
               rules         version \(configuration.classifier.rulesVersion)
               kafka         group \(settings.kafka.group), \(settings.kafka.properties.count) librdkafka properties
             """)
+            let instant = now.flatMap(Timestamp.parseRFC3339)
+                ?? Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))
+            if let warning = horizon.warning(at: instant) { print("warning: \(warning)") }
         }
 
         static func clock(_ seconds: Int) -> String {

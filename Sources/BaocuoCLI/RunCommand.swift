@@ -7,6 +7,7 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +20,7 @@ struct RunCommand: AsyncParsableCommand {
         abstract: "Run a router worker: consume the ingest topic in the consumer group and route every report.",
         discussion: """
         SIGTERM or SIGINT: stop fetching, finish and commit what is in flight, exit 0 within 10 seconds. \
-        SIGHUP: reload classification.yaml and regions.csv without a restart.
+        SIGHUP: reload classification.yaml, regions.csv and calendar.csv without a restart.
         """
     )
 
@@ -54,6 +55,8 @@ struct RunCommand: AsyncParsableCommand {
         metricsFactory.durationHistogramBuckets = PipelineMetricNames.durationHistogramBuckets
         MetricsSystem.bootstrap(metricsFactory)
         let health = HealthState()
+        let horizon = CalendarHorizonWatch(registry: registry, health: health, logger: logger)
+        horizon.report(configuration.calendar, event: "start")
 
         let group = group ?? settings.kafka.group
         let rules = RouterRules(RecordRouter(configuration: configuration, group: group))
@@ -73,22 +76,24 @@ struct RunCommand: AsyncParsableCommand {
             onBrokerState: { health.recordBrokerState(anyUp: $0) },
             onStopping: { health.recordStopping() }
         ))
-        let reloader = RulesReloader(configuration: configuration, group: group, rules: rules, logger: logger)
         let server = ObservabilityServer(host: settings.http.host, port: httpPort ?? settings.http.port,
                                          registry: registry, health: health, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup,
                   failureTerminationBehavior: .gracefullyShutdownGroup),
             .init(service: server),
-            .init(service: reloader),
         ]
+        var scheduler: WeeklyScheduler?
         if !noScheduler {
-            let scheduler = WeeklyScheduler(configuration: configuration, options: WeeklySchedulerOptions(
+            let weekly = WeeklyScheduler(configuration: configuration, options: WeeklySchedulerOptions(
                 brokers: brokers, lookBackWeeks: lookBackWeeks, tickInterval: .seconds(max(1, schedulerTickSeconds)),
                 checkerGroup: group + ".resolution-check", kafkaProperties: settings.kafka.properties
             ), logger: logger)
-            services.append(.init(service: scheduler))
+            services.append(.init(service: weekly))
+            scheduler = weekly
         }
+        services.append(.init(service: RulesReloader(configuration: configuration, group: group, rules: rules,
+                                                     scheduler: scheduler, horizon: horizon, logger: logger)))
         let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -105,11 +110,14 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
-/// Reloads the rules and the region table on SIGHUP; a bad file is reported and the running rules stay.
+/// Reloads the rules, the region table and the calendar on SIGHUP, for the router and the weekly
+/// scheduler; a bad file is reported and the running configuration stays.
 struct RulesReloader: Service, CustomStringConvertible {
     let configuration: DomainConfiguration
     let group: String
     let rules: RouterRules
+    let scheduler: WeeklyScheduler?
+    let horizon: CalendarHorizonWatch
     let logger: Logger
     // ServiceLifecycle names each service by `"\(service)"`: without this, a reflection dump of
     // the whole configuration (0.5 s of CPU at start-up).
@@ -121,13 +129,58 @@ struct RulesReloader: Service, CustomStringConvertible {
         await withGracefulShutdownHandler {
             for await _ in signals.cancelOnGracefulShutdown() {
                 do {
-                    current = try current.reloadingRulesAndRegions()
+                    current = try current.reloadingRulesRegionsAndCalendar(warn: horizon.warnOnce)
                     rules.replace(with: RecordRouter(configuration: current, group: group))
-                    logger.notice("rules and regions reloaded", metadata: ["rulesVersion": "\(current.classifier.rulesVersion)"])
+                    scheduler?.reload(configuration: current)
+                    let years = current.calendar.coveredYears
+                    logger.notice("rules, regions and calendar reloaded", metadata: [
+                        "rulesVersion": "\(current.classifier.rulesVersion)",
+                        "calendarCovers": "\(years.lowerBound)-\(years.upperBound)",
+                    ])
+                    horizon.report(current.calendar, event: "reload")
                 } catch {
                     logger.error("reload refused; the running rules stay", metadata: ["error": "\(error)"])
                 }
             }
         } onGracefulShutdown: {}
+    }
+}
+
+/// The calendar's horizon for operators (CONTRACT §6 amended): from 1 November of the last year
+/// `calendar.csv` covers, a warning at start and on each reload, in the worker's log format (text
+/// or JSON lines); always the gauge `baocuo_calendar_covered_until_seconds`; and a readiness detail
+/// (never a failure).
+final class CalendarHorizonWatch: Sendable {
+    static let gaugeName = "baocuo_calendar_covered_until_seconds"
+    private let gauge: Prometheus.Gauge
+    private let current: Mutex<CalendarHorizon?>
+    private let logger: Logger
+    private let now: @Sendable () -> Timestamp
+
+    init(registry: PrometheusCollectorRegistry, health: HealthState, logger: Logger,
+         now: @escaping @Sendable () -> Timestamp = { SystemClock().now() }) {
+        gauge = registry.makeGauge(name: Self.gaugeName, help: "End of the last year calendar.csv covers (Unix seconds); "
+                                   + "cycles after it are provisional: weekends and statutory holidays only")
+        current = Mutex(nil)
+        self.logger = logger
+        self.now = now
+        health.setReadinessDetail { [self] in current.withLock { $0 }?.readinessDetail(at: self.now()) }
+    }
+
+    /// Publishes `calendar`'s horizon, and warns when it is near or past.
+    func report(_ calendar: WorkCalendar, event: String) {
+        let horizon = CalendarHorizon(calendar: calendar)
+        current.withLock { $0 = horizon }
+        gauge.set(Double(horizon.coveredUntil.millisecondsSinceEpoch / 1000))
+        if let warning = horizon.warning(at: now()) {
+            var metadata: Logger.Metadata = ["event": "\(event)"]
+            for (key, value) in horizon.logFields { metadata[key] = "\(value)" }
+            logger.warning("\(warning)", metadata: metadata)
+        }
+    }
+
+    /// The calendar's once-per-year warnings (a query reaching a year beyond the precomputed ones).
+    var warnOnce: @Sendable (String) -> Void {
+        { [logger] message in logger.warning("\(message)") }
     }
 }

@@ -15,6 +15,8 @@ public final class HealthState: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Extra text for `/health/ready` (e.g. the calendar's horizon), evaluated at each request; never a failure.
+    private let readinessDetail = Mutex<(@Sendable () -> String?)?>(nil)
     /// A loop that has not polled for this long is reported dead.
     public let pollStallLimit: Duration
     /// No broker answer for this long makes the worker not ready.
@@ -58,7 +60,19 @@ public final class HealthState: Sendable {
         }
     }
 
+    /// Adds `detail()`, when it is not nil, to the reason `/health/ready` gives; it never makes
+    /// the worker unready.
+    public func setReadinessDetail(_ detail: @escaping @Sendable () -> String?) {
+        readinessDetail.withLock { $0 = detail }
+    }
+
     public func readiness() -> (Bool, String) {
+        let (ready, reason) = baseReadiness()
+        guard let detail = readinessDetail.withLock({ $0 })?() else { return (ready, reason) }
+        return (ready, reason + "; " + detail)
+    }
+
+    private func baseReadiness() -> (Bool, String) {
         let now = ContinuousClock.now
         return state.withLock { state in
             if state.stopping { return (false, "stopping") }

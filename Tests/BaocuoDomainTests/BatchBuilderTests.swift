@@ -8,7 +8,7 @@ private let shanghai = 8 * 3600
 private enum BatchFixtures {
     static let regions = try! RegionCalendarFixtures.regionTable()
     static let calendar = try! RegionCalendarFixtures.workCalendar()
-    static let builder = BatchBuilder(regions: regions, utcOffsetSeconds: shanghai)
+    static let builder = BatchBuilder(regions: regions, calendar: calendar)
 
     static func instant(_ text: String) -> Timestamp { Timestamp.parseRFC3339(text)! }
 
@@ -277,5 +277,71 @@ private enum BatchFixtures {
         #expect(BatchMarker.revision(for: batch, latest: nil) == (1, false))
         #expect(BatchMarker.revision(for: batch, latest: marker(3, digest: batch.digest)) == (3, true))
         #expect(BatchMarker.revision(for: batch, latest: marker(3, digest: "other")) == (4, false))
+    }
+
+    @Test func recordsTheCycleItWasEmittedWithAndReadsMarkersWithoutIt() throws {
+        let batch = BatchFixtures.builder.intakeBatch(region: "210700", cycle: BatchFixtures.cycle("2026-W49"), sources: BatchFixtures.sources([]))
+        let current = BatchMarker(batch: batch, revision: 1, emittedAt: BatchFixtures.instant("2026-11-30T09:01:00+08:00"))
+        let record = current.encoded(utcOffsetSeconds: shanghai)
+        #expect(BatchMarker(record: record) == current)
+        let json = try BatchFixtures.json(record)
+        #expect(json["intakeAt"] as? String == "2026-11-30T09:00:00+08:00")
+        #expect(json["dueBy"] as? String == "2026-12-04T16:00:00+08:00")
+        // A marker written before the cycle was recorded.
+        let old = try #require(BatchMarker(record: Array(#"{"schema":"baocuo.batch-marker/v1","batchId":"intake-210700-2026-W49","kind":"intake","week":"2026-W49","scope":"210700","revision":1,"digest":"abc","itemCount":3,"emittedAt":"2026-11-30T09:01:00+08:00"}"#.utf8)))
+        #expect(old.intakeAt == nil && old.dueBy == nil && old == marker(1, digest: "abc"))
+        #expect(BatchMarker(record: Array(#"{"schema":"baocuo.batch-marker/v1","batchId":"intake-210700-2026-W49","kind":"intake","week":"2026-W49","scope":"210700","revision":1,"digest":"abc","itemCount":3,"dueBy":"Friday","emittedAt":"2026-11-30T09:01:00+08:00"}"#.utf8)) == nil)
+    }
+
+    @Test func aMovedIntakeOrDeadlineIsANewRevisionButAMarkerWithoutTheCycleIsTrusted() {
+        let cycle = BatchFixtures.cycle("2026-W49")
+        let sources = BatchFixtures.sources([])
+        let batch = BatchFixtures.builder.intakeBatch(region: "210700", cycle: cycle, sources: sources)
+        let emitted = BatchMarker(batch: batch, revision: 2, emittedAt: BatchFixtures.instant("2026-11-30T09:01:00+08:00"))
+        #expect(BatchMarker.revision(for: batch, latest: emitted) == (2, true))
+        let earlierDue = WeeklyCycle(week: cycle.week, intakeDay: cycle.intakeDay, intakeAt: cycle.intakeAt,
+                                     dueBy: BatchFixtures.instant("2026-12-03T16:00:00+08:00"))
+        let laterIntake = WeeklyCycle(week: cycle.week, intakeDay: cycle.intakeDay.adding(days: 1),
+                                      intakeAt: BatchFixtures.instant("2026-12-01T09:00:00+08:00"), dueBy: cycle.dueBy)
+        for moved in [earlierDue, laterIntake] {
+            let rebuilt = BatchFixtures.builder.intakeBatch(region: "210700", cycle: moved, sources: sources)
+            #expect(rebuilt.digest == batch.digest, "no items: only the manifest and the record timestamps move")
+            #expect(BatchMarker.revision(for: rebuilt, latest: emitted) == (3, false))
+            #expect(BatchMarker.revision(for: rebuilt, latest: marker(2, digest: batch.digest)) == (2, true), "an old marker is compared by digest")
+        }
+    }
+}
+
+@Suite struct BatchCalendarChangeTests {
+    /// The repository's calendar with `rows` added (e.g. a bridge day the schedule adds).
+    static func calendar(adding rows: String) throws -> WorkCalendar {
+        try WorkCalendar(csv: RegionCalendarFixtures.configFile("calendar.csv") + rows, source: "calendar.csv")
+    }
+
+    @Test func itemsKeepTheirRoutedWeekAndCarryItsCurrentDeadline() throws {
+        // Routed under the calendar in force: W49, due Friday 4 December.
+        let report = BatchFixtures.report("R-1", receivedAt: "2026-11-24T10:00:00+08:00")
+        let sources = BatchFixtures.sources([report])
+        let moved = try Self.calendar(adding: "2026-12-04,holiday,Test bridge day\n")
+        let builder = BatchBuilder(regions: BatchFixtures.regions, calendar: moved)
+        let cycle = try #require(moved.cycle(for: IsoWeek("2026-W49")!))
+        #expect(cycle.dueBy == BatchFixtures.instant("2026-12-03T16:00:00+08:00"))
+
+        let intake = builder.intakeBatch(region: "210700", cycle: cycle, sources: sources)
+        guard case .intake(let items) = intake.content else { Issue.record("not an intake"); return }
+        #expect(items.map(\.report.intakeBatch) == [IsoWeek("2026-W49")!])
+        #expect(items.map(\.report.dueBy) == [cycle.dueBy])
+        let before = BatchFixtures.builder.intakeBatch(region: "210700", cycle: BatchFixtures.cycle("2026-W49"), sources: sources)
+        #expect(intake.digest != before.digest, "the items' deadline is part of the digest")
+
+        // Carried over, the report keeps its week and shows that week's current deadline.
+        let w50 = builder.returnBatch(province: "210000", cycle: try #require(moved.cycle(for: IsoWeek("2026-W50")!)), sources: sources)
+        let carried = BatchFixtures.returnItems(w50)
+        #expect(carried.map(\.overdue) == [true])
+        #expect(carried.map(\.report.intakeBatch) == [IsoWeek("2026-W49")!])
+        #expect(carried.map(\.report.dueBy) == [cycle.dueBy])
+        // Under an unchanged calendar nothing moves.
+        let unchanged = BatchBuilder(regions: BatchFixtures.regions, calendar: try Self.calendar(adding: ""))
+        #expect(unchanged.intakeBatch(region: "210700", cycle: BatchFixtures.cycle("2026-W49"), sources: sources).digest == before.digest)
     }
 }

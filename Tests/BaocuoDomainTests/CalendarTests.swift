@@ -181,16 +181,16 @@ private func contractFields(_ cycle: WeeklyCycle?) -> [String]? {
 
     @Test func receivedAtLookupMatchesAScanOfAllCycles() throws {
         // The precomputed table against the definition: the first intake strictly after receivedAt.
-        let all = calendar.cycles(from: try week("2020-W53"), through: try week("2027-W02"))
+        let all = calendar.cycles(from: try week("2020-W53"), through: try week("2029-W02"))
         var millis = try instant("2021-01-01T00:00:00+08:00").millisecondsSinceEpoch
-        let end = try instant("2026-12-31T23:59:59+08:00").millisecondsSinceEpoch
+        let end = try instant("2028-12-31T23:59:59+08:00").millisecondsSinceEpoch
         while millis < end {
             let received = Timestamp(millisecondsSinceEpoch: millis)
             let expected = all.first { $0.intakeAt > received }
             #expect(calendar.cycle(receivedAt: received) == expected, "\(received)")
             millis += 7_919_993  // about 2.2 hours, a prime number of ms so that times of day vary
         }
-        for cycle in all where cycle.week.year >= 2021 && cycle.week.year <= 2026 {
+        for cycle in all where cycle.week.year >= 2021 && cycle.week.year <= 2028 {
             let before = Timestamp(millisecondsSinceEpoch: cycle.intakeAt.millisecondsSinceEpoch - 1)
             #expect(calendar.cycle(receivedAt: before) == cycle)
             #expect(calendar.cycle(receivedAt: cycle.intakeAt) == all.first { $0.intakeAt > cycle.intakeAt })
@@ -221,32 +221,68 @@ private func contractFields(_ cycle: WeeklyCycle?) -> [String]? {
         var all: [String] { messages.withLock { $0 } }
     }
 
-    @Test func yearsBeyondTheFileFallBackToWeekdaysAndWarnOncePerYear() throws {
+    @Test func yearsBeyondTheFileHaveTheStatutoryHolidaysAndWarnOncePerYear() throws {
         let warnings = Warnings()
         let calendar = try RegionCalendarFixtures.workCalendar(warn: warnings.append)
         #expect(calendar.coveredYears == 2021...2026)
+        #expect(calendar.statutoryYears == 2027...2028)
+        #expect(calendar.coveredUntil == (try date("2026-12-31")))
         _ = calendar.cycle(receivedAt: try instant("2026-06-01T10:00:00+08:00"))
+
+        // CONTRACT §6 (amended 2026-12-06) examples: 2027 is not in the file, its statutory days are.
+        #expect(!calendar.isWorkingDay(try date("2027-01-01")))
+        let w53 = calendar.cycle(receivedAt: try instant("2026-12-25T17:00:00+08:00"))
+        #expect(contractFields(w53) == ["2026-W53", "2026-12-28T09:00:00+08:00", "2026-12-31T16:00:00+08:00"])
+        #expect(contractFields(calendar.cycle(receivedAt: try instant("2027-01-26T10:00:00+08:00")))
+                == ["2027-W05", "2027-02-01T09:00:00+08:00", "2027-02-04T16:00:00+08:00"])
+        #expect(contractFields(calendar.cycle(receivedAt: try instant("2027-03-30T10:00:00+08:00")))
+                == ["2027-W14", "2027-04-06T09:00:00+08:00", "2027-04-09T16:00:00+08:00"])
+        // 春节 2027: 除夕 Fri 5 … 初三 Mon 8 February, Sat 6 and Sun 7 give Tue 9 and Wed 10 off.
+        #expect(contractFields(calendar.cycle(for: try week("2027-W06")))
+                == ["2027-W06", "2027-02-11T09:00:00+08:00", "2027-02-12T16:00:00+08:00"])
+        // 国庆 2027: Fri 1 … Sun 3 October, Mon 4 and Tue 5 in lieu of the weekend.
+        #expect(contractFields(calendar.cycle(for: try week("2027-W40")))
+                == ["2027-W40", "2027-10-06T09:00:00+08:00", "2027-10-08T16:00:00+08:00"])
+        // Precomputed, so no year is reported as touched.
+        _ = calendar.cycles(from: try week("2027-W01"), through: try week("2028-W52"))
         #expect(warnings.all.isEmpty)
 
-        // 2027-01-01 is a real holiday the file does not know: plain Friday, hence a working day.
-        #expect(calendar.isWorkingDay(try date("2027-01-01")))
-        let w53 = calendar.cycle(receivedAt: try instant("2026-12-22T10:00:00+08:00"))
-        #expect(contractFields(w53) == ["2026-W53", "2026-12-28T09:00:00+08:00", "2027-01-01T16:00:00+08:00"])
-        #expect(contractFields(calendar.cycle(for: try week("2027-W06")))
-                == ["2027-W06", "2027-02-08T09:00:00+08:00", "2027-02-12T16:00:00+08:00"])
-        _ = calendar.cycles(from: try week("2027-W01"), through: try week("2027-W52"))
-        #expect(warnings.all == ["calendar.csv covers 2021–2026; 2027 falls back to Monday–Friday working days without public holidays"])
+        #expect(calendar.basis(of: try week("2026-W52")) == .published)
+        #expect(calendar.basis(of: try week("2026-W53")) == .statutory)  // Fri 1 January 2027
+        #expect(calendar.basis(of: try week("2027-W14")) == .statutory)
+        #expect(calendar.basis(of: try week("2020-W53")) == .statutory)  // Mon–Thu 2020
 
+        // Beyond the precomputed years: computed on first use, reported once per year.
+        #expect(!calendar.isWorkingDay(try date("2029-01-01")))
+        #expect(contractFields(calendar.cycle(for: try week("2029-W07")))  // 除夕 Mon 12 … 初三 Thu 15 February
+                == ["2029-W07", "2029-02-16T09:00:00+08:00", "2029-02-16T16:00:00+08:00"])
+        #expect(warnings.all == ["calendar.csv covers 2021–2026; 2029 is provisional: weekends and statutory holidays only, no make-up working days"])
         #expect(contractFields(calendar.cycle(receivedAt: try instant("2020-06-01T10:00:00+08:00")))
                 == ["2020-W24", "2020-06-08T09:00:00+08:00", "2020-06-12T16:00:00+08:00"])
         #expect(warnings.all.count == 2)
-        #expect(warnings.all.last?.contains("; 2020 falls back") == true)
+        #expect(warnings.all.last?.contains("; 2020 is provisional") == true)
+    }
+
+    @Test func precomputedStatutoryYearsMatchTheRulesComputedOnDemand() throws {
+        // 2027–2028 come from the table, a calendar with a file ending two years earlier computes them lazily.
+        let calendar = try RegionCalendarFixtures.workCalendar()
+        let csv = try RegionCalendarFixtures.configFile("calendar.csv").split(whereSeparator: \.isNewline)
+            .filter { !$0.hasPrefix("2025") && !$0.hasPrefix("2026") }.joined(separator: "\n")
+        let shorter = try WorkCalendar(csv: csv, source: "calendar.csv")
+        #expect(shorter.statutoryYears == 2025...2026)
+        var day = try date("2027-01-01")
+        while day.year <= 2028 {
+            #expect(calendar.isWorkingDay(day) == shorter.isWorkingDay(day), "\(day)")
+            day = day.adding(days: 1)
+        }
+        #expect(calendar.cycles(from: try week("2027-W01"), through: try week("2028-W52"))
+                == shorter.cycles(from: try week("2027-W01"), through: try week("2028-W52")))
     }
 
     @Test func concurrentFallbackWarnsOnce() async throws {
         let warnings = Warnings()
         let calendar = try RegionCalendarFixtures.workCalendar(warn: warnings.append)
-        let start = try instant("2028-03-01T10:00:00+08:00")
+        let start = try instant("2030-03-01T10:00:00+08:00")
         await withTaskGroup(of: Void.self) { group in
             for task in 0..<8 {
                 group.addTask {

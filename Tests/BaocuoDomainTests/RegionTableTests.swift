@@ -28,6 +28,45 @@ import Testing
         #expect(table.resolve(code)?.code == pool)
     }
 
+    // CONTRACT §2 (2026-12-06): a municipality's county codes XX02nn / XX03nn resolve to XX0100.
+    @Test(arguments: [
+        ("110228", "110100"), ("110229", "110100"), ("110200", "110100"),  // Beijing's former counties (密云, 延庆)
+        ("120221", "120100"), ("120223", "120100"), ("120225", "120100"),  // Tianjin's former counties (宁河, 静海, 蓟县)
+        ("310230", "310100"), ("310301", "310100"),  // Shanghai: 崇明县 (310230), the pattern's 03 block
+        ("500230", "500100"), ("500240", "500100"), ("500243", "500100"), ("500300", "500100"),  // Chongqing's counties
+        ("500101", "500100"), ("310115", "310100"),  // districts: the prefecture rule, as before
+        ("119900", "119900"), ("509900", "509900"),  // a pool is used as is
+    ])
+    func resolvesMunicipalityCounties(code: String, pool: String) {
+        #expect(table.resolve(code)?.code == pool)
+        #expect(table.resolve(code)?.level == (pool.hasSuffix("9900") ? .provincePool : .municipality))
+    }
+
+    @Test(arguments: ["110400", "120401", "310900", "500500", "500401"])  // other blocks are not counties
+    func municipalityRuleIsNarrow(code: String) {
+        #expect(table.resolve(code) == nil)
+    }
+
+    @Test func countyRuleIsForTheFourMunicipalitiesOnly() {
+        // Elsewhere XX02 is an ordinary prefecture (开封, 唐山) and owns its counties itself.
+        #expect(table.resolve("410230")?.code == "410200")
+        #expect(table.resolve("130230")?.code == "130200")
+        #expect(table.resolve("510230") == nil)  // 四川 has no 510200 pool, and 510100 does not take it
+    }
+
+    @Test func municipalityCountyPrefixThatIsAPoolKeepsIt() throws {
+        // The prefecture rule comes first: a regions file that pools XX02 itself owns its counties.
+        let header = "code,name,level,province_code,province_name\n"
+        let table = try RegionTable(csv: header + "500100,重庆市,municipality,500000,重庆市\n"
+                                    + "500200,重庆市县,prefecture,500000,重庆市\n", source: "regions.csv")
+        #expect(table.resolve("500230")?.code == "500200")
+        #expect(table.resolve("500330")?.code == "500100")
+        #expect(table.resolve("500200")?.code == "500200")
+        // No XX0100 pool: nothing to resolve to.
+        let withoutPool = try RegionTable(csv: header + "509900,重庆市本级,province-pool,500000,重庆市\n", source: "regions.csv")
+        #expect(withoutPool.resolve("500230") == nil)
+    }
+
     @Test(arguments: [
         "410000",  // a province is not a pooling region, and is its own prefecture
         "429001",  // neither a pool nor under a prefecture pool (429000 is none)

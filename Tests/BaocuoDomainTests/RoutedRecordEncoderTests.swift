@@ -8,12 +8,12 @@ import Testing
     static let formatting = RoutedRecordEncoder(classifier: configuration.classifier,
                                                 utcOffsetSeconds: configuration.settings.schedule.utcOffsetSeconds)
 
-    /// Receive times every 7 h 13 min from 2019 to 2028: every covered cycle (the calendar file
-    /// has 2021–2026), holiday-shifted intakes and due days among them, and the years either side,
-    /// which are formatted.
+    /// Receive times every 7 h 13 min from 2019 to 2030: every precomputed cycle (the calendar file
+    /// has 2021–2026, the statutory years 2027–2028 follow), holiday-shifted intakes and due days
+    /// among them, and the years either side, which are formatted.
     @Test func precomputedCycleTextMatchesTheFormattedOne() throws {
         let start = try #require(Timestamp.parseRFC3339("2019-01-01T00:00:00+08:00")).millisecondsSinceEpoch
-        let end = try #require(Timestamp.parseRFC3339("2028-01-01T00:00:00+08:00")).millisecondsSinceEpoch
+        let end = try #require(Timestamp.parseRFC3339("2030-01-01T00:00:00+08:00")).millisecondsSinceEpoch
         let step = (7 * 60 + 13) * 60_000
         var known = 0
         var cycles = Set<WeeklyCycle>()
@@ -37,7 +37,7 @@ import Testing
                 #expect(precomputed == formatted, "\(routed.cycle.week), \(role.rawValue) copy")
             }
         }
-        // Both paths ran: every covered week's cycle, and the years outside the file.
+        // Both paths ran: every precomputed week's cycle, and the years outside them.
         #expect(known == Self.configuration.calendar.precomputedCycles.count)
         #expect(cycles.count > known)
     }

@@ -171,8 +171,31 @@ struct ObservabilityTests {
         try folder.writeRegions(SampleRegions.pooling.subtracting([dropped]))
         let after = try folder.load()
         #expect(after.classifier.rulesVersion != before.classifier.rulesVersion)
+        // The calendar's horizon at start: the gauge, and from 1 November 2026 the warning and the readiness detail.
+        let port = try await eventually("the endpoint binds") { () -> Int? in
+            guard let line = worker.log.split(separator: "\n").first(where: { $0.contains("observability endpoint listening") }),
+                  let address = line.split(separator: " ").last(where: { $0.hasPrefix("address=") }) else { return nil }
+            return Int(address.split(separator: ":").last!.filter(\.isNumber))
+        }
+        let horizon = CalendarHorizon(calendar: before.calendar)
+        let warned = horizon.warning(at: Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))) != nil
+        let metrics = try await HTTPGet.fetch(port: port, path: "/metrics").body
+        #expect(metrics.contains("# HELP baocuo_calendar_covered_until_seconds "))
+        #expect(metrics.contains("baocuo_calendar_covered_until_seconds \(horizon.coveredUntil.millisecondsSinceEpoch / 1000)"))
+        let ready = try await HTTPGet.fetch(port: port, path: "/health/ready")
+        #expect(ready.body.contains("calendar: 2027 provisional") == warned, "\(ready.body)")
+        #expect(worker.log.contains("calendar.csv ends with 2026: 2027's cycles are provisional") == warned)
+
+        // Next year's schedule: the 2027 statutory days off, as the operator would add them.
+        let rows2027 = StatutoryHolidays(year: 2027).daysOff.sorted().map { "\($0),holiday,2027 schedule\n" }.joined()
+        try folder.append(rows2027, to: DomainConfiguration.calendarFile)
         worker.signal(SIGHUP)
-        try await eventually("the worker reloads") { worker.log.contains("rules and regions reloaded") ? true : nil }
+        try await eventually("the worker reloads") { worker.log.contains("rules, regions and calendar reloaded") ? true : nil }
+        #expect(worker.log.contains("2021-2027"), "the reload names the new coverage")
+        let reloadedMetrics = try await HTTPGet.fetch(port: port, path: "/metrics").body
+        let until2027 = Timestamp.parseRFC3339("2028-01-01T00:00:00+08:00")!.millisecondsSinceEpoch / 1000
+        #expect(reloadedMetrics.contains("baocuo_calendar_covered_until_seconds \(until2027)"), "\(reloadedMetrics.suffix(800))")
+        #expect(!(try await HTTPGet.fetch(port: port, path: "/health/ready")).body.contains("provisional"))
 
         let second = SampleReports.generate(count: SampleReports.lines.count, tag: "-b2")
         try await SampleReports.load(second, topic: names.failures, brokers: cluster.bootstrapServers)

@@ -87,6 +87,26 @@ struct OfflineCLITests {
         #expect(try object(lines[1])["line"] as? Int == 2)
     }
 
+    @Test func classifyRoutesAMunicipalityCountyToTheMunicipality() throws {
+        // CONTRACT §2 (2026-12-06): Chongqing's county 500230 (and Beijing's former 110228) belong to XX0100.
+        var lines: [UInt8] = []
+        for (index, code) in ["500230", "110228"].enumerated() {
+            var report = try object(String(decoding: SampleReports.lines[0], as: UTF8.self))
+            var insured = try #require(report["insured"] as? [String: Any])
+            insured["regionCode"] = code
+            insured["personId"] = nil
+            report["insured"] = insured
+            report["reportId"] = "MUNICIPALITY-\(index)"
+            lines += try JSONSerialization.data(withJSONObject: report) + [0x0A]
+        }
+        let (status, output) = try runCLI(["classify"], input: lines)
+        #expect(status == 0)
+        try #require(output.count == 2)
+        #expect(try object(output[0])["owner"] as? String == "500100")
+        #expect(try object(output[1])["owner"] as? String == "110100")
+        #expect(try object(output[0])["status"] as? String == "routed")
+    }
+
     @Test func calendarPrintsTheContractExample() throws {
         let (status, lines) = try runCLI(["calendar", "--at", "2026-11-23T09:15:00+08:00"], input: [])
         #expect(status == 0)
@@ -95,10 +115,60 @@ struct OfflineCLITests {
         #expect(badStatus != 0, "a bad timestamp is a usage error")
     }
 
+    @Test func calendarBeyondTheFileKeepsTheStatutoryHolidays() throws {
+        // CONTRACT §6 (amended 2026-12-06): the file ends with 2026.
+        for (at, expected) in [
+            ("2026-12-25T17:00:00+08:00", #""intakeBatch":"2026-W53","intakeAt":"2026-12-28T09:00:00+08:00","dueBy":"2026-12-31T16:00:00+08:00"}"#),
+            ("2027-01-26T10:00:00+08:00", #""intakeBatch":"2027-W05","intakeAt":"2027-02-01T09:00:00+08:00","dueBy":"2027-02-04T16:00:00+08:00"}"#),
+            ("2027-03-30T10:00:00+08:00", #""intakeBatch":"2027-W14","intakeAt":"2027-04-06T09:00:00+08:00","dueBy":"2027-04-09T16:00:00+08:00"}"#),
+        ] {
+            let (status, lines) = try runCLI(["calendar", "--at", at], input: [])
+            #expect(status == 0)
+            #expect(lines == [#"{"receivedAt":"\#(at)",\#(expected)"#])
+        }
+    }
+
+    @Test func calendarYearListsEveryCycleWithItsBasis() throws {
+        let (status, lines) = try runCLI(["calendar", "--year", "2027", "--json"], input: [])
+        #expect(status == 0)
+        let cycles = try lines.map(object)
+        #expect(cycles.count == 52)
+        #expect(cycles.allSatisfy { $0["basis"] as? String == "statutory" })
+        #expect(cycles.first { $0["week"] as? String == "2027-W06" }?["intakeAt"] as? String == "2027-02-11T09:00:00+08:00")
+        let (_, year2026) = try runCLI(["calendar", "--year", "2026", "--json"], input: [])
+        let basis2026 = try year2026.map { try object($0)["basis"] as? String }
+        #expect(basis2026.count == 52)  // 2026-W08 has no cycle
+        #expect(basis2026.dropLast().allSatisfy { $0 == "published" })
+        #expect(basis2026.last == "statutory")  // 2026-W53: Friday is 1 January 2027
+        let (text, textLines) = try runCLI(["calendar", "--year", "2026"], input: [])
+        #expect(text == 0)
+        #expect(textLines.contains { $0.hasPrefix("2026-W08  no working day") })
+    }
+
+    @Test func calendarCheckExitCodes() throws {
+        let (status, lines) = try runCLI(["calendar", "check"], input: [])
+        #expect(status == 0)
+        #expect(lines.last?.contains("is valid: covers 2021–2026") == true)
+        let bad = FileManager.default.temporaryDirectory.appendingPathComponent("baocuo-calendar-\(UUID().uuidString).csv")
+        try Data("date,kind,occasion\n2027-01-01,holiday,New Year's Day\n2027-01-01,holiday,again\n".utf8).write(to: bad)
+        defer { try? FileManager.default.removeItem(at: bad) }
+        let (badStatus, badLines) = try runCLI(["calendar", "check", "--file", bad.path], input: [])
+        #expect(badStatus == 1)
+        #expect(badLines.contains("\(bad.path):3: duplicate date 2027-01-01 (first on line 2)"))
+        let (missingStatus, _) = try runCLI(["calendar", "check", "--file", bad.path + ".missing"], input: [])
+        #expect(missingStatus == 2)
+    }
+
     @Test func configCheckRefusesALibrdkafkaPropertyAClientWouldRefuse() throws {
         let (status, lines) = try runCLI(["config", "check"], input: [])
         #expect(status == 0)
         #expect(lines.first?.hasSuffix("is valid") == true)
+        // The calendar's horizon (CONTRACT §6 amended): covered years, provisional ones, and from 1 November a warning.
+        #expect(lines.contains("  calendar      covers 2021–2026 (published); 2027 on provisional (weekends and statutory holidays only)"))
+        let (_, november) = try runCLI(["config", "check", "--now", "2026-11-01T00:00:00+08:00"], input: [])
+        #expect(november.last?.hasPrefix("warning: calendar.csv ends with 2026: 2027's cycles are provisional") == true)
+        let (_, october) = try runCLI(["config", "check", "--now", "2026-10-31T23:59:59+08:00"], input: [])
+        #expect(!october.contains { $0.hasPrefix("warning:") })
 
         let (unknownStatus, unknown) = try runCLI(["config", "check"], input: [], environment: ["BAOCUO_KAFKA_PROPERTY_NO_SUCH_PROPERTY": "1"])
         #expect(unknownStatus == 1)

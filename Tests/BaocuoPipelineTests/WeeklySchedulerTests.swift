@@ -212,6 +212,82 @@ struct WeeklySchedulerTests {
         #expect(Set(batch.items.keys) == ["L-1", "L-2"], "revision 2 is complete on its own")
     }
 
+    /// Issue 24: next year's schedule loaded into a running fleet. The scheduler's `reload` is what
+    /// SIGHUP calls in `baocuo run` (`RulesReloader`), with the configuration the same reload path
+    /// reads; the signal itself is covered by ObservabilityTests' SIGHUP test.
+    @Test func aScheduleLoadedAfterEmissionReEmitsExactlyTheBatchesWhoseCycleItMoved() async throws {
+        let fixture = try WeeklyFixture(prefix: "schedule.")
+        let regions = fixture.configuration.regions.regions.map(\.code)
+        let provinces = fixture.configuration.regions.provinces
+        // 2027 is provisional (statutory days only): W05 is due Thursday 4 February (5 February is 除夕),
+        // W06's intake is Thursday 11 February (8 February is 初三, 9–10 days in lieu).
+        try await fixture.route([
+            ("S4-1", "210700", "2027-01-19T10:00:00+08:00"),  // W04, never resolved: carried over
+            ("S5-1", "210700", "2027-01-26T10:00:00+08:00"),  // W05, resolved Wednesday evening
+            ("S5-2", "440100", "2027-01-27T10:00:00+08:00"),  // W05, never resolved: carried into W06
+            ("S6-1", "210700", "2027-02-02T10:00:00+08:00"),  // W06
+        ])
+        try await fixture.resolve("S5-1", agency: "210700", recordedAt: "2027-02-03T18:00:00+08:00")
+        let clock = ManualClock("2027-02-12T16:01:00+08:00")
+        let scheduler = fixture.scheduler(clock: clock, lookBackWeeks: 2)
+        let all = 3 * (regions.count + provinces.count)
+        #expect(try await scheduler.tick().emitted.count == all, "W04–W06: every intake and return")
+        let before = try await fixture.consumerView(.return)
+        #expect(before.batches["return-210000-2027-W05"]?.outcome("S5-1") == "RESETTLED", "resolved before Thursday 16:00")
+
+        // The State Council's schedule: the statutory days, a bridge day on Thursday 4 February and a
+        // make-up Saturday. Only W05 moves: due Wednesday 3 February.
+        let schedule = StatutoryHolidays(year: 2027).daysOff.sorted().map { "\($0),holiday,Schedule 2027\n" }.joined()
+            + "2027-02-04,holiday,Spring Festival\n2027-02-20,workday,Spring Festival\n"
+        let reloaded = try fixture.reloadingCalendar(adding: schedule)
+        let week = { (text: String) in IsoWeek(text)! }
+        #expect(reloaded.calendar.basis(of: week("2027-W05")) == .published)
+        #expect(reloaded.calendar.cycle(for: week("2027-W05"))?.dueBy == Timestamp.parseRFC3339("2027-02-03T16:00:00+08:00"))
+        #expect(reloaded.calendar.cycle(for: week("2027-W05"))?.intakeAt == fixture.configuration.calendar.cycle(for: week("2027-W05"))?.intakeAt)
+        for unchanged in ["2027-W04", "2027-W06"] {
+            #expect(reloaded.calendar.cycle(for: week(unchanged)) == fixture.configuration.calendar.cycle(for: week(unchanged)))
+        }
+        scheduler.reload(configuration: reloaded)
+
+        clock.set("2027-02-12T16:02:00+08:00")
+        let tick = try await scheduler.tick()
+        // W05's intakes and returns (manifest deadline, items' dueBy), and the one W06 return that
+        // carries a W05 report over (that report's dueBy); nothing of W04, no other W06 batch.
+        let affected = Set(regions.map { "intake-\($0)-2027-W05" } + provinces.map { "return-\($0)-2027-W05" } + ["return-440000-2027-W06"])
+        #expect(tick.emitted.count == regions.count + provinces.count + 1)
+        #expect(Set(tick.emitted.map(\.batchId)) == affected)
+        #expect(tick.emitted.allSatisfy { $0.revision == 2 && $0.dueBy != nil })
+        #expect(tick.alreadyEmitted == all - affected.count)
+        #expect(try await scheduler.tick().emitted.isEmpty, "the same calendar again: no further revision")
+
+        let intake = try await fixture.consumerView(.intake)
+        let returns = try await fixture.consumerView(.return)
+        let newDue = "2027-02-03T16:00:00+08:00"
+        for (id, batch) in intake.batches.merging(returns.batches, uniquingKeysWith: { a, _ in a }) {
+            #expect(batch.revision == (affected.contains(id) ? 2 : 1) && batch.isComplete, "\(id)")
+        }
+        #expect(intake.week("2027-W05").values.allSatisfy { $0.manifest["dueBy"] as? String == newDue })
+        #expect(returns.week("2027-W05").values.allSatisfy { $0.manifest["dueBy"] as? String == newDue })
+        let w05 = try #require(intake.batches["intake-210700-2027-W05"])
+        #expect(w05.manifest["intakeBatch"] as? String == "2027-W05" && w05.manifest["intakeAt"] as? String == "2027-02-01T09:00:00+08:00")
+        #expect(w05.items["S5-1"]?["dueBy"] as? String == newDue)
+        // The return is rebuilt with the new deadline: resolved after it, S5-1 is now PENDING.
+        let liaoning = try #require(returns.batches["return-210000-2027-W05"])
+        #expect(liaoning.outcome("S5-1") == "PENDING" && liaoning.items["S5-1"]?["dueBy"] as? String == newDue)
+        #expect(liaoning.items["S4-1"]?["intakeBatch"] as? String == "2027-W04" && liaoning.items["S4-1"]?["overdue"] as? Bool == true)
+        let carried = try #require(returns.batches["return-440000-2027-W06"]?.items["S5-2"])
+        #expect(carried["intakeBatch"] as? String == "2027-W05" && carried["dueBy"] as? String == newDue && carried["overdue"] as? Bool == true)
+        #expect(returns.batches["return-210000-2027-W06"].map { Set($0.items.keys) } == ["S6-1", "S4-1"])
+        // Revision 2's records carry the new deadline as their timestamp, like every return record.
+        let records = try await fixture.readAll { $0 == fixture.names.returns(province: "210000") }
+            .filter { $0.keyString == "return-210000-2027-W05" && $0.valueString.contains(#""revision":2"#) }
+        #expect(!records.isEmpty && records.allSatisfy { $0.timestampMs == Timestamp.parseRFC3339(newDue)!.millisecondsSinceEpoch })
+        // The agency's inbox keeps what the router recorded: the week, and the deadline of its time.
+        let copy = try #require(try await fixture.readAll { $0 == fixture.names.inbox(region: "210700") }
+            .compactMap { OwnerCopy(routedRecord: $0.value) }.first { $0.reportId == "S5-1" })
+        #expect(copy.intakeBatch == week("2027-W05") && copy.dueBy == Timestamp.parseRFC3339("2027-02-04T16:00:00+08:00"))
+    }
+
     @Test func theServiceFollowsTheClock() async throws {
         let fixture = try WeeklyFixture(prefix: "service.")
         let clock = ManualClock("2026-11-30T08:00:00+08:00")

@@ -1,7 +1,8 @@
 /// The record of one completed emission, written to `{prefix}baocuo.batches` (key: batchId) only
 /// after every item and the manifest of the batch were acknowledged. Its absence means the batch
-/// may be incomplete and must be emitted (again); its digest tells whether the batch as rebuilt
-/// now is still the one emitted.
+/// may be incomplete and must be emitted (again); its digest and its cycle's `intakeAt` and
+/// `dueBy` tell whether the batch as rebuilt now is still the one emitted (same items, same
+/// manifest, same record timestamps).
 public struct BatchMarker: Sendable, Equatable {
     public static let schema = "baocuo.batch-marker/v1"
 
@@ -13,16 +14,22 @@ public struct BatchMarker: Sendable, Equatable {
     public var revision: Int
     public var digest: String
     public var itemCount: Int
+    /// The cycle's intake instant and deadline the batch was emitted with (its manifest's
+    /// `intakeAt` and `dueBy`). Nil in markers written before they were recorded: such a marker
+    /// is compared by digest alone, so an upgrade re-emits nothing.
+    public var intakeAt: Timestamp?
+    public var dueBy: Timestamp?
     /// When the emitting worker finished (its clock): for operators only, never read by batch logic.
     public var emittedAt: Timestamp
 
     public init(batch: WeeklyBatch, revision: Int, emittedAt: Timestamp) {
         self.init(batchId: batch.batchId, kind: batch.kind, week: batch.cycle.week, scope: batch.scope,
-                  revision: revision, digest: batch.digest, itemCount: batch.itemCount, emittedAt: emittedAt)
+                  revision: revision, digest: batch.digest, itemCount: batch.itemCount,
+                  intakeAt: batch.cycle.intakeAt, dueBy: batch.cycle.dueBy, emittedAt: emittedAt)
     }
 
     public init(batchId: String, kind: BatchKind, week: IsoWeek, scope: String, revision: Int, digest: String,
-                itemCount: Int, emittedAt: Timestamp) {
+                itemCount: Int, intakeAt: Timestamp? = nil, dueBy: Timestamp? = nil, emittedAt: Timestamp) {
         self.batchId = batchId
         self.kind = kind
         self.week = week
@@ -30,6 +37,8 @@ public struct BatchMarker: Sendable, Equatable {
         self.revision = revision
         self.digest = digest
         self.itemCount = itemCount
+        self.intakeAt = intakeAt
+        self.dueBy = dueBy
         self.emittedAt = emittedAt
     }
 
@@ -45,9 +54,17 @@ public struct BatchMarker: Sendable, Equatable {
         }
         out.append(contentsOf: #","revision":\#(revision),"digest":"#.utf8)
         JSONWriter.appendString(digest, to: &out)
-        out.append(contentsOf: #","itemCount":\#(itemCount),"emittedAt":""#.utf8)
-        emittedAt.appendRFC3339(to: &out, utcOffsetSeconds: utcOffsetSeconds)
-        out.append(contentsOf: #""}"#.utf8)
+        out.append(contentsOf: #","itemCount":\#(itemCount)"#.utf8)
+        let instants: [(String, Timestamp?)] = [("intakeAt", intakeAt), ("dueBy", dueBy), ("emittedAt", emittedAt)]
+        for (key, instant) in instants {
+            guard let instant else { continue }
+            out.append(UInt8(ascii: ","))
+            JSONWriter.appendString(key, to: &out)
+            out.append(contentsOf: #":""#.utf8)
+            instant.appendRFC3339(to: &out, utcOffsetSeconds: utcOffsetSeconds)
+            out.append(UInt8(ascii: "\""))
+        }
+        out.append(UInt8(ascii: "}"))
         return out
     }
 
@@ -71,8 +88,15 @@ public struct BatchMarker: Sendable, Equatable {
                   let revision = integer("revision"), let digest = string("digest"), let itemCount = integer("itemCount"),
                   let emittedAt = string("emittedAt").flatMap(Timestamp.parseRFC3339)
             else { return nil }
+            // Absent from older markers; present but unreadable makes the record no marker.
+            var cycle: [Timestamp?] = []
+            for name: StaticString in ["intakeAt", "dueBy"] {
+                guard let text = string(name) else { cycle.append(nil); continue }
+                guard let instant = Timestamp.parseRFC3339(text) else { return nil }
+                cycle.append(instant)
+            }
             return BatchMarker(batchId: batchId, kind: kind, week: week, scope: scope, revision: revision, digest: digest,
-                               itemCount: itemCount, emittedAt: emittedAt)
+                               itemCount: itemCount, intakeAt: cycle[0], dueBy: cycle[1], emittedAt: emittedAt)
         }
         guard let marker else { return nil }
         self = marker
@@ -88,12 +112,21 @@ public struct BatchMarker: Sendable, Equatable {
         return latest
     }
 
-    /// What emitting `batch` means given the marker that stands for it: nothing when the
-    /// marker's digest is the batch's (`emitted`), otherwise a new revision — the first, or the
-    /// next after content changed because data arrived late. A forced re-emission (operator
-    /// rebuild) of an unchanged batch repeats the marker's revision, so its records are identical.
+    /// Whether this marker stands for `batch` as built now: the same digest (items) and the same
+    /// cycle instants (manifest, record timestamps). A marker without recorded instants (written
+    /// before they were) is compared by digest alone.
+    public func describes(_ batch: WeeklyBatch) -> Bool {
+        digest == batch.digest && (intakeAt ?? batch.cycle.intakeAt) == batch.cycle.intakeAt
+            && (dueBy ?? batch.cycle.dueBy) == batch.cycle.dueBy
+    }
+
+    /// What emitting `batch` means given the marker that stands for it: nothing when the marker
+    /// describes the batch (`emitted`), otherwise a new revision — the first, or the next after
+    /// the content changed (data arrived late) or the calendar moved the cycle's intake or
+    /// deadline (a schedule loaded after the emission). A forced re-emission (operator rebuild)
+    /// of an unchanged batch repeats the marker's revision, so its records are identical.
     public static func revision(for batch: WeeklyBatch, latest: BatchMarker?) -> (revision: Int, emitted: Bool) {
         guard let latest else { return (1, false) }
-        return latest.digest == batch.digest ? (latest.revision, true) : (latest.revision + 1, false)
+        return latest.describes(batch) ? (latest.revision, true) : (latest.revision + 1, false)
     }
 }

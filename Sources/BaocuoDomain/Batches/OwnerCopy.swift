@@ -1,7 +1,8 @@
 /// The fields of a routed v1 owner copy (CONTRACT §3) that weekly batches are built from.
 ///
-/// Batches are built from what the router recorded (its `intakeBatch`, `dueBy`, `receivedAt`),
-/// not recomputed, so a batch agrees with what the agency saw in its inbox.
+/// Batches are built from what the router recorded (its `intakeBatch`, `receivedAt`), not
+/// recomputed, so a report stays in the intake the agency saw it in. Its `intakeAt` and `dueBy`
+/// are those of its time; batch items carry the week's current ones (`BatchBuilder`).
 public struct OwnerCopy: Sendable, Hashable {
     public var reportId: String
     /// The owner agency's pooling-region code.

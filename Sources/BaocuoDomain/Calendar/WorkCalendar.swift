@@ -1,5 +1,15 @@
 import Synchronization
 
+/// What decides a cycle's days: the published schedule of the calendar file, or the law alone.
+public enum CycleBasis: String, Sendable, Hashable {
+    /// Every weekday of the week lies in a year the calendar file covers (the State Council's
+    /// published schedule).
+    case published
+    /// Some weekday of the week lies in a year the file does not cover: weekends and the statutory
+    /// holidays only (`StatutoryHolidays`). Provisional until that year's schedule is loaded.
+    case statutory
+}
+
 /// Working days and the weekly cycle (CONTRACT §6), from `Config/calendar.csv`.
 ///
 /// Working days are Monday–Friday, minus the file's `holiday` dates, plus its `workday` dates
@@ -7,21 +17,30 @@ import Synchronization
 /// are chosen only among Monday–Friday of a week: a weekend make-up day is a working day
 /// (`isWorkingDay` is true) but never an intake or due day.
 ///
-/// Calendar years outside the file's coverage fall back to plain Monday–Friday; the `warn`
-/// callback hears about each such year once.
+/// For a year the file covers, the file alone decides. Any other year has the weekends and the
+/// statutory holidays of `StatutoryHolidays` off, and no make-up days (CONTRACT §6, amended
+/// 2026-12-06): its cycles are provisional (`basis(of:)` is `.statutory`). The
+/// `statutoryHorizonYears` years after the file are computed when the calendar is loaded, with
+/// their cycles in the lookup table; a year beyond them (or before the file) is computed when a
+/// query first reaches it, and the `warn` callback hears about it once.
 public struct WorkCalendar: Sendable {
     public let schedule: Schedule
     /// The calendar years the file speaks for: the first to the last year it has dates in.
     public let coveredYears: ClosedRange<Int>
+    /// The years after `coveredYears` whose statutory holidays and cycles are computed at load.
+    public let statutoryYears: ClosedRange<Int>
+    /// How many years after the file `statutoryYears` spans.
+    public static let statutoryHorizonYears = 2
 
-    /// `daysSinceEpoch` of each date in the file → whether it is a working day.
+    /// `daysSinceEpoch` of each date in the file, and of each statutory day off in
+    /// `statutoryYears` → whether it is a working day.
     private let exceptions: [Int: Bool]
-    /// The cycles of every week whose Monday–Friday lie within `coveredYears`, in order, and
-    /// their intake instants apart, so the per-record lookup is a binary search over a small,
-    /// contiguous `Int64` array with no locking and no allocation.
+    /// The cycles of every week whose Monday–Friday lie within `coveredYears` and
+    /// `statutoryYears`, in order, and their intake instants apart, so the per-record lookup is a
+    /// binary search over a small, contiguous `Int64` array with no locking and no allocation.
     private let coveredCycles: [WeeklyCycle]
     private let coveredIntakeMilliseconds: [Int64]
-    private let fallback: FallbackYears
+    private let otherYears: OtherYears
 
     /// Parses the calendar file: header `date,kind,occasion`, `kind` is `holiday` or `workday`.
     /// - Parameters:
@@ -29,62 +48,54 @@ public struct WorkCalendar: Sendable {
     ///   - warn: called once for each year outside the file's coverage that a query touches.
     public init(csv: String, source: String, schedule: Schedule = Schedule(),
                 warn: @escaping @Sendable (String) -> Void = { _ in }) throws(ConfigError) {
-        let rows = try CSVRows(csv, source: source, header: ["date", "kind", "occasion"]).rows
+        let file = try CalendarFile(csv: csv, source: source)
+        if let problem = file.problems.first { throw problem }
+        // A file without problems has dates.
+        guard let covered = file.years else { throw ConfigError(file: source, reason: "no dates") }
         var exceptions: [Int: Bool] = [:]
-        var lineByDay: [Int: Int] = [:]
-        var years = Set<Int>()
-        for row in rows {
-            guard let date = CivilDate(iso: row.fields[0]) else {
-                throw ConfigError(file: source, line: row.line, reason: "bad date \"\(row.fields[0])\": expected YYYY-MM-DD")
-            }
-            let isWorking: Bool
-            switch row.fields[1] {
-            case "holiday": isWorking = false
-            case "workday": isWorking = true
-            default:
-                throw ConfigError(file: source, line: row.line,
-                                  reason: "unknown kind \"\(row.fields[1])\": expected holiday or workday")
-            }
-            if let firstLine = lineByDay[date.daysSinceEpoch] {
-                throw ConfigError(file: source, line: row.line, reason: "duplicate date \(date) (first on line \(firstLine))")
-            }
-            lineByDay[date.daysSinceEpoch] = row.line
-            exceptions[date.daysSinceEpoch] = isWorking
-            years.insert(date.year)
-        }
-        guard let firstYear = years.min(), let lastYear = years.max() else {
-            throw ConfigError(file: source, reason: "no dates: the calendar must list the holidays of at least one year")
-        }
-        // Every year has public holidays; a year without any dates is a hole in the file, not a plain year.
-        if let missing = (firstYear...lastYear).first(where: { !years.contains($0) }) {
-            throw ConfigError(file: source, reason: "no dates for \(missing), between \(firstYear) and \(lastYear)")
+        for entry in file.entries { exceptions[entry.date.daysSinceEpoch] = entry.isWorking }
+
+        // The statutory years after the file join the table of days, so that they cost no more per query.
+        let statutory = (covered.upperBound + 1)...(covered.upperBound + Self.statutoryHorizonYears)
+        for year in statutory {
+            for day in StatutoryHolidays(year: year).daysOff { exceptions[day.daysSinceEpoch] = false }
         }
 
         // The table is built by `cycle(for:)` itself, so a cycle has one definition. Weeks reaching
-        // outside the covered years stay out of it: they warn when (and only if) they are used.
-        let covered = firstYear...lastYear
-        let withoutTable = WorkCalendar(schedule: schedule, coveredYears: covered, exceptions: exceptions,
-                                        fallback: FallbackYears(source: source, covered: covered, warn: warn),
+        // outside these years stay out of it: they warn when (and only if) they are used.
+        let withoutTable = WorkCalendar(schedule: schedule, coveredYears: covered, statutoryYears: statutory,
+                                        exceptions: exceptions,
+                                        otherYears: OtherYears(source: source, covered: covered, warn: warn),
                                         coveredCycles: [])
-        var firstWeek = IsoWeek(containing: CivilDate(year: firstYear, month: 1, day: 1)!)
-        if firstWeek.monday.year < firstYear { firstWeek = firstWeek.next }
-        var lastWeek = IsoWeek(containing: CivilDate(year: lastYear, month: 12, day: 31)!)
-        if lastWeek.day(5).year > lastYear { lastWeek = lastWeek.previous }
-        self.init(schedule: schedule, coveredYears: covered, exceptions: exceptions, fallback: withoutTable.fallback,
-                  coveredCycles: withoutTable.cycles(from: firstWeek, through: lastWeek))
+        var firstWeek = IsoWeek(containing: CivilDate(year: covered.lowerBound, month: 1, day: 1)!)
+        if firstWeek.monday.year < covered.lowerBound { firstWeek = firstWeek.next }
+        var lastWeek = IsoWeek(containing: CivilDate(year: statutory.upperBound, month: 12, day: 31)!)
+        if lastWeek.day(5).year > statutory.upperBound { lastWeek = lastWeek.previous }
+        self.init(schedule: schedule, coveredYears: covered, statutoryYears: statutory, exceptions: exceptions,
+                  otherYears: withoutTable.otherYears, coveredCycles: withoutTable.cycles(from: firstWeek, through: lastWeek))
     }
 
-    private init(schedule: Schedule, coveredYears: ClosedRange<Int>, exceptions: [Int: Bool],
-                 fallback: FallbackYears, coveredCycles: [WeeklyCycle]) {
+    private init(schedule: Schedule, coveredYears: ClosedRange<Int>, statutoryYears: ClosedRange<Int>,
+                 exceptions: [Int: Bool], otherYears: OtherYears, coveredCycles: [WeeklyCycle]) {
         self.schedule = schedule
         self.coveredYears = coveredYears
+        self.statutoryYears = statutoryYears
         self.exceptions = exceptions
-        self.fallback = fallback
+        self.otherYears = otherYears
         self.coveredCycles = coveredCycles
         self.coveredIntakeMilliseconds = coveredCycles.map(\.intakeAt.millisecondsSinceEpoch)
     }
 
-    /// The cycles of every week whose Monday–Friday lie within `coveredYears`, in order.
+    /// The last day of the last year the file covers.
+    public var coveredUntil: CivilDate { CivilDate(year: coveredYears.upperBound, month: 12, day: 31)! }
+
+    /// `.published` when all of Monday–Friday of `week` lie in years the file covers, else
+    /// `.statutory` (provisional).
+    public func basis(of week: IsoWeek) -> CycleBasis {
+        coveredYears.contains(week.monday.year) && coveredYears.contains(week.day(5).year) ? .published : .statutory
+    }
+
+    /// The cycles of every week whose Monday–Friday lie within `coveredYears` or `statutoryYears`, in order.
     public var precomputedCycles: [WeeklyCycle] { coveredCycles }
 
     /// The index of `cycle` in `precomputedCycles`, or nil when it is not one of them.
@@ -107,14 +118,13 @@ public struct WorkCalendar: Sendable {
         return low
     }
 
-    /// Monday–Friday, minus the file's holidays, plus its make-up workdays.
+    /// Monday–Friday, minus the file's holidays, plus its make-up workdays; in a year the file does
+    /// not cover, Monday–Friday minus the statutory holidays and days in lieu.
     public func isWorkingDay(_ date: CivilDate) -> Bool {
-        if coveredYears.contains(date.year) {
-            if let isWorking = exceptions[date.daysSinceEpoch] { return isWorking }
-        } else {
-            fallback.note(year: date.year)
-        }
-        return date.isoWeekday <= 5
+        if let isWorking = exceptions[date.daysSinceEpoch] { return isWorking }
+        guard date.isoWeekday <= 5 else { return false }
+        if coveredYears.contains(date.year) || statutoryYears.contains(date.year) { return true }
+        return !otherYears.isDayOff(date)
     }
 
     /// The cycle of `week`, or nil when Monday–Friday of `week` has no working day: that week's
@@ -171,13 +181,14 @@ public struct WorkCalendar: Sendable {
     }
 }
 
-/// Remembers which uncovered years have been warned about, so each is reported once
-/// even when many threads route records of that year at the same time.
-private final class FallbackYears: Sendable {
+/// The statutory days off of years neither covered by the file nor precomputed, computed when a
+/// query first reaches a year (each year is reported once through `warn`, even when many threads
+/// route records of that year at the same time).
+private final class OtherYears: Sendable {
     private let source: String
     private let covered: ClosedRange<Int>
     private let warn: @Sendable (String) -> Void
-    private let warned = Mutex<Set<Int>>([])
+    private let daysOff = Mutex<[Int: Set<Int>]>([:])
 
     init(source: String, covered: ClosedRange<Int>, warn: @escaping @Sendable (String) -> Void) {
         self.source = source
@@ -185,12 +196,21 @@ private final class FallbackYears: Sendable {
         self.warn = warn
     }
 
-    func note(year: Int) {
-        let isFirst = warned.withLock { $0.insert(year).inserted }
+    func isDayOff(_ date: CivilDate) -> Bool {
+        if let known = daysOff.withLock({ $0[date.year] }) { return known.contains(date.daysSinceEpoch) }
+        // Computed outside the lock (Foundation's Chinese calendar takes a moment); a racing thread
+        // computes the same set, and only the first to store it warns.
+        let computed = Set(StatutoryHolidays(year: date.year).daysOff.map(\.daysSinceEpoch))
+        let isFirst = daysOff.withLock { known in
+            guard known[date.year] == nil else { return false }
+            known[date.year] = computed
+            return true
+        }
         // Outside the lock: the callback may log, and must not be able to deadlock us.
         if isFirst {
-            warn("\(source) covers \(covered.lowerBound)–\(covered.upperBound); \(year) falls back to "
-                 + "Monday–Friday working days without public holidays")
+            warn("\(source) covers \(covered.lowerBound)–\(covered.upperBound); \(date.year) is provisional: "
+                 + "weekends and statutory holidays only, no make-up working days")
         }
+        return computed.contains(date.daysSinceEpoch)
     }
 }

@@ -40,11 +40,16 @@ public struct DomainConfiguration: Sendable {
         return DomainConfiguration(directory: directory, settings: settings, regions: regions, calendar: calendar, classifier: classifier)
     }
 
-    /// The same folder with the region table and the rules read again (SIGHUP reload); settings and
-    /// calendar stay as they were, because the running clients were built from them.
-    public func reloadingRulesAndRegions() throws(ConfigError) -> DomainConfiguration {
+    /// The same folder with the region table, the calendar and the rules read again (SIGHUP
+    /// reload); settings stay as they were, because the running clients were built from them (the
+    /// calendar keeps the loaded schedule times and zone).
+    public func reloadingRulesRegionsAndCalendar(
+        warn: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws(ConfigError) -> DomainConfiguration {
         let regionsPath = Self.path(directory, Self.regionsFile)
         let regions = try RegionTable(csv: Self.read(regionsPath), source: regionsPath)
+        let calendarPath = Self.path(directory, Self.calendarFile)
+        let calendar = try WorkCalendar(csv: Self.read(calendarPath), source: calendarPath, schedule: settings.schedule, warn: warn)
         let classifier = try Self.loadClassifier(directory: directory)
         return DomainConfiguration(directory: directory, settings: settings, regions: regions, calendar: calendar, classifier: classifier)
     }
@@ -77,11 +82,11 @@ public struct DomainConfiguration: Sendable {
         return fileManager.fileExists(atPath: path(checkout, settingsFile)) ? checkout : "Config"
     }
 
-    static func path(_ directory: String, _ file: String) -> String {
+    public static func path(_ directory: String, _ file: String) -> String {
         directory.hasSuffix("/") ? directory + file : directory + "/" + file
     }
 
-    static func read(_ path: String) throws(ConfigError) -> String {
+    public static func read(_ path: String) throws(ConfigError) -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(file: path, reason: "cannot read the file (missing or not readable)")
         }

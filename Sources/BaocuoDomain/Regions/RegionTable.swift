@@ -115,16 +115,38 @@ public struct RegionTable: Sendable {
         parsed.sort { $0.code < $1.code }
         regions = parsed
         provinces = provinceNames.keys.sorted()
-        var index = PackedHashTable(capacity: parsed.count)
+        var positionByCode: [Int: Int] = [:]
+        for (position, region) in parsed.enumerated() { positionByCode[Self.codeValue(region.code.utf8)!] = position }
+        // The municipalities' county prefixes (`XX02`, `XX03`) enter the index as if they were
+        // prefectures owned by `XX0100`: `resolve` then finds them with its prefecture lookup, and
+        // the per-report path stays two probes at most. A prefix that is itself a pool keeps it.
+        var aliases: [(code: Int, position: Int)] = []
+        for municipality in Self.municipalityProvinces {
+            guard let pool = positionByCode[municipality * 10_000 + 100] else { continue }
+            for prefix in Self.municipalityCountyPrefixes where positionByCode[municipality * 10_000 + prefix] == nil {
+                aliases.append((municipality * 10_000 + prefix, pool))
+            }
+        }
+        var index = PackedHashTable(capacity: parsed.count + aliases.count)
         for (position, region) in parsed.enumerated() {
             index.insert(UInt16(position), for: UInt64(Self.codeValue(region.code.utf8)!))
         }
+        for alias in aliases { index.insert(UInt16(alias.position), for: UInt64(alias.code)) }
         self.index = index
         regionsByProvince = Dictionary(grouping: parsed, by: \.provinceCode)
     }
 
-    /// The pooling region that owns an administrative code: the code itself if it is a pooling
-    /// region, else its prefecture `XXXX00` if that is one, else nil (CONTRACT §2).
+    /// The municipalities directly under the central government (北京 11, 天津 12, 上海 31, 重庆 50).
+    static let municipalityProvinces = [11, 12, 31, 50]
+    /// `XX02nn` and `XX03nn` are a municipality's county codes (县, e.g. 重庆 500230, 北京's former
+    /// 110228), written here as the `XXXX00` prefix they share.
+    static let municipalityCountyPrefixes = [200, 300]
+
+    /// The pooling region that owns an administrative code (CONTRACT §2): the code itself if it is
+    /// a pooling region; else its prefecture `XXXX00` if that is one; else, in the four
+    /// municipalities (`XX` = 11, 12, 31, 50), a county code `XX02nn` or `XX03nn` resolves to the
+    /// municipality's pool `XX0100`; else nil. The last rule is resolved when the table is built
+    /// (see `init`), so a lookup costs the same as before it.
     public func resolve(_ code: String) -> PoolingRegion? {
         resolve(utf8: code.utf8)
     }

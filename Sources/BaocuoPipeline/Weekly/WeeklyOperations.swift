@@ -4,8 +4,8 @@ import Logging
 
 /// Operator access to the weekly batches (`baocuo batch`): rebuild a week's batches from the
 /// recorded data, re-emit them, and report a week's state. Rebuilding gives the emitted batches
-/// exactly (same records, same digest) unless data arrived since, in which case the rebuild is the
-/// next revision.
+/// exactly (same records, same digest) unless data arrived since or a schedule loaded since moved
+/// the cycle, in which case the rebuild is the next revision.
 public struct WeeklyOperations: Sendable {
     public let names: TopicNames
     public let builder: BatchBuilder
@@ -16,7 +16,7 @@ public struct WeeklyOperations: Sendable {
     public init(configuration: DomainConfiguration, brokers: String, kafkaProperties: [String: String] = [:], logger: Logger) {
         let settings = configuration.settings
         names = TopicNames(prefix: settings.topicPrefix)
-        builder = BatchBuilder(regions: configuration.regions, utcOffsetSeconds: settings.schedule.utcOffsetSeconds)
+        builder = BatchBuilder(regions: configuration.regions, calendar: configuration.calendar)
         calendar = configuration.calendar
         reader = TopicReader(brokers: brokers, logger: logger, properties: kafkaProperties)
         emitter = BatchEmitter(names: names, encoder: builder.encoder, brokers: brokers, kafkaProperties: kafkaProperties, logger: logger)
@@ -62,7 +62,7 @@ public struct WeeklyOperations: Sendable {
             for batch in batches {
                 switch snapshot.markers[batch.batchId] {
                 case nil: status.missing.append(batch.batchId)
-                case let marker? where marker.digest != batch.digest: status.outdated.append(batch.batchId)
+                case let marker? where !marker.describes(batch): status.outdated.append(batch.batchId)
                 case let marker?:
                     status.emitted += 1
                     status.items += marker.itemCount
@@ -106,7 +106,8 @@ public struct WeekStatus: Sendable {
         public var items = 0
         /// Never emitted (not yet due, or the fleet has not got to it).
         public var missing: [String] = []
-        /// Emitted, but data arrived since: the scheduler emits a new revision within its look-back window.
+        /// Emitted, but data arrived since or the calendar moved the cycle's intake or deadline: the
+        /// scheduler emits a new revision within its look-back window.
         public var outdated: [String] = []
     }
 

@@ -2,6 +2,7 @@ import BaocuoDomain
 import BaocuoKafka
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Settings of the weekly batch scheduler that runs in every worker.
 public struct WeeklySchedulerOptions: Sendable {
@@ -46,13 +47,14 @@ public struct SchedulerTick: Sendable {
 
 /// The weekly batch scheduler (CONTRACT §6): a `Service` in every `baocuo run` worker. At each
 /// tick it reads the recorded data, rebuilds every due batch of the look-back window, and emits
-/// those whose marker is missing or whose content changed (late data: a new revision). No
+/// those whose marker is missing or no longer describes them (late data, or a reloaded calendar
+/// that moved the cycle: a new revision). No
 /// worker is special: they all do the same, and emission is idempotent (see `BatchEmitter`).
 public final class WeeklyScheduler: Service, Sendable {
     public let options: WeeklySchedulerOptions
     private let names: TopicNames
-    private let builder: BatchBuilder
-    private let schedule: BatchSchedule
+    /// The region table and the calendar batches are built with, replaced on reload (SIGHUP).
+    private let plan: Mutex<(builder: BatchBuilder, schedule: BatchSchedule)>
     private let clock: any SchedulerClock
     private let reader: TopicReader
     private let emitter: BatchEmitter
@@ -67,14 +69,28 @@ public final class WeeklyScheduler: Service, Sendable {
         self.clock = clock
         self.logger = logger
         names = TopicNames(prefix: settings.topicPrefix)
-        builder = BatchBuilder(regions: configuration.regions, utcOffsetSeconds: utcOffset)
-        schedule = BatchSchedule(calendar: configuration.calendar, lookBackWeeks: options.lookBackWeeks,
-                                 settleMilliseconds: options.settleDelay.milliseconds)
+        let builder = BatchBuilder(regions: configuration.regions, calendar: configuration.calendar)
+        plan = Mutex((builder, Self.schedule(configuration.calendar, options)))
         reader = TopicReader(brokers: options.brokers, logger: logger, properties: options.kafkaProperties)
         emitter = BatchEmitter(names: names, encoder: builder.encoder, brokers: options.brokers,
                                kafkaProperties: options.kafkaProperties, logger: logger)
         checker = ResolutionChecker(names: names, group: options.checkerGroup, brokers: options.brokers,
                                     kafkaProperties: options.kafkaProperties, utcOffsetSeconds: utcOffset, logger: logger)
+    }
+
+    /// Builds the batches of later ticks with `configuration`'s region table and calendar (a SIGHUP
+    /// reload, e.g. next year's holiday schedule). The next tick emits a new revision of each
+    /// emitted batch of the look-back window whose cycle the new calendar moved (another intake
+    /// instant or deadline) or whose items it changed (a carried-over report's deadline, a
+    /// resolution on the other side of a moved deadline); every other batch stays as emitted.
+    public func reload(configuration: DomainConfiguration) {
+        let builder = BatchBuilder(regions: configuration.regions, calendar: configuration.calendar)
+        let schedule = Self.schedule(configuration.calendar, options)
+        plan.withLock { $0 = (builder, schedule) }
+    }
+
+    private static func schedule(_ calendar: WorkCalendar, _ options: WeeklySchedulerOptions) -> BatchSchedule {
+        BatchSchedule(calendar: calendar, lookBackWeeks: options.lookBackWeeks, settleMilliseconds: options.settleDelay.milliseconds)
     }
 
     /// Ticks until graceful shutdown: at every `tickInterval`, and as soon as something falls due.
@@ -100,16 +116,17 @@ public final class WeeklyScheduler: Service, Sendable {
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
             let now = clock.now()
             next = min(Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + options.tickInterval.milliseconds),
-                       schedule.nextDue(after: now))
+                       plan.withLock { $0.schedule }.nextDue(after: now))
         }
         logger.info("weekly scheduler stopped")
     }
 
     /// One pass at the clock's current time: dead-letters refused resolutions, then emits every
-    /// due batch of the look-back window that has no marker or whose content changed.
+    /// due batch of the look-back window that has no marker or whose marker no longer describes it.
     @discardableResult
     public func tick() async throws -> SchedulerTick {
         let now = clock.now()
+        let (builder, schedule) = plan.withLock { $0 }
         var result = SchedulerTick()
         let snapshot = try await WeeklySnapshot.read(reader: reader, names: names)
         result.deadLettered = try await checker.deadLetterRefused(in: snapshot, failedAt: now)
@@ -117,7 +134,8 @@ public final class WeeklyScheduler: Service, Sendable {
             builder.intakeBatches(cycle: due.cycle, sources: snapshot.sources)
                 + (due.returnDue ? builder.returnBatches(cycle: due.cycle, sources: snapshot.sources) : [])
         }
-        var pending = plan(due, markers: snapshot.markers)
+        let previous = snapshot.markers
+        var pending = plan(due, markers: previous)
         result.alreadyEmitted = due.count - pending.count
         if !pending.isEmpty && options.raceJitter > .zero {
             try await Task.sleep(for: .milliseconds(Int64.random(in: 0...options.raceJitter.milliseconds)))
@@ -131,8 +149,11 @@ public final class WeeklyScheduler: Service, Sendable {
         }
         result.emitted = try await emitter.emit(pending, emittedAt: now)
         for marker in result.emitted where marker.revision > 1 {
-            logger.notice("batch re-emitted with late data", metadata: [
+            // Same items as before: only a reloaded calendar moved the intake or the deadline.
+            let reason = previous[marker.batchId]?.digest == marker.digest ? "cycle moved" : "items changed"
+            logger.notice("batch re-emitted as a new revision", metadata: [
                 "batchId": "\(marker.batchId)", "revision": "\(marker.revision)", "items": "\(marker.itemCount)",
+                "reason": "\(reason)",
             ])
         }
         if !result.emitted.isEmpty {

@@ -34,6 +34,24 @@ struct WeeklyFixture {
         ), clock: clock, logger: TestLogging.logger)
     }
 
+    /// What a SIGHUP reload gives after an operator added `rows` to calendar.csv: a copy of the
+    /// configuration folder with the rows appended, read again by the reload path of `baocuo run`
+    /// (`reloadingRulesRegionsAndCalendar`), this fixture's settings kept.
+    func reloadingCalendar(adding rows: String) throws -> DomainConfiguration {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("baocuo-calendar-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        for file in [DomainConfiguration.settingsFile, DomainConfiguration.regionsFile, DomainConfiguration.calendarFile,
+                     DomainConfiguration.rulesFile] {
+            try FileManager.default.copyItem(atPath: TestPaths.config + "/" + file, toPath: folder + "/" + file)
+        }
+        let calendar = try String(contentsOfFile: folder + "/" + DomainConfiguration.calendarFile, encoding: .utf8)
+        try (calendar + rows).write(toFile: folder + "/" + DomainConfiguration.calendarFile, atomically: true, encoding: .utf8)
+        let running = DomainConfiguration(directory: folder, settings: configuration.settings, regions: configuration.regions,
+                                          calendar: configuration.calendar, classifier: configuration.classifier)
+        return try running.reloadingRulesRegionsAndCalendar()
+    }
+
     var operations: WeeklyOperations {
         WeeklyOperations(configuration: configuration, brokers: brokers, logger: TestLogging.logger)
     }
