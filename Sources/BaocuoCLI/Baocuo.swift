@@ -18,6 +18,7 @@ struct Baocuo: AsyncParsableCommand {
             CalendarCommand.self,
             BatchCommand.self,
             ReplayCommand.self,
+            TopicsCommand.self,
         ]
     )
 }
