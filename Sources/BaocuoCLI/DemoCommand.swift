@@ -145,8 +145,8 @@ struct WeeklyDemo {
             resolutions.append(DemoResolution(current[1].reportId, agency: current[1].owner, topic: names.resolutions(region: current[1].owner),
                                               .needMoreInfo, at: "2026-12-03T09:00:00+08:00"))
         }
-        if current.count > 2 {
-            resolutions.append(DemoResolution(current[2].reportId, agency: current[2].owner, topic: names.sharedResolutions,
+        if let moving = (current.dropFirst(2) + older.dropFirst()).first {
+            resolutions.append(DemoResolution(moving.reportId, agency: moving.owner, topic: names.sharedResolutions,
                                               .filingCompleted, at: "2026-12-03T10:00:00+08:00"))
         }
         if let overdue = older.first {
