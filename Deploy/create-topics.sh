@@ -6,7 +6,7 @@
 #   create-topics.sh --bootstrap-server HOST:PORT [--replication-factor N]
 #                    [--command-config admin.properties] [--parallel N] TOPICS_FILE
 #
-# Each kafka-topics.sh call is a JVM start (~1–2 s); with ~840 topics the first run creates them
+# Each kafka-topics.sh call is a JVM start (~1–2 s); with ~1,240 topics the first run creates them
 # a few at a time in parallel. Later runs list the cluster once and create only what is missing.
 set -euo pipefail
 

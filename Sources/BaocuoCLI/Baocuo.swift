@@ -19,6 +19,7 @@ struct Baocuo: AsyncParsableCommand {
             BatchCommand.self,
             ReplayCommand.self,
             RulesCommand.self,
+            TopicsCommand.self,
         ]
     )
 }

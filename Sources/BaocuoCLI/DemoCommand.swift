@@ -40,7 +40,7 @@ struct DemoCommand: AsyncParsableCommand {
         let names = TopicNames(prefix: settings.topicPrefix)
         let layout = TopicLayout(names: names, regions: configuration.regions, inputPartitions: 8)
         try cluster.createTopics(layout.topics.map { ($0.name, $0.partitions) }, replicationFactor: 3)
-        out.line("cluster      \(cluster.bootstrapServers) (3 brokers, \(layout.topics.count) topics: ingest, DLQ, ops, resolutions, 401 agency inboxes and intakes, \(configuration.regions.provinces.count) province returns)")
+        out.line("cluster      \(cluster.bootstrapServers) (3 brokers, \(layout.topics.count) topics: ingest, DLQ, ops, 401 agency inboxes, intakes and resolutions, \(configuration.regions.provinces.count) province returns)")
 
         let loaded = try await DemoLoader.load(lines, into: names.failures, brokers: cluster.bootstrapServers, logger: logger)
         out.line("loaded       \(loaded) report lines into \(names.failures) (record timestamp = the report's reportedAt, so weekly batches match the samples)")
@@ -125,25 +125,38 @@ struct WeeklyDemo {
         let snapshot = try await operations.snapshot()
         BatchTable.print(try operations.rebuild(.intake, week: Self.week, snapshot: snapshot), to: out)
 
-        // Agencies answer during the week: the owner resolves its reports, the treatment region
-        // tries to resolve one it does not own, and an older overdue report is finally settled.
+        // Agencies answer during the week, each on its own resolutions topic: the owner resolves its
+        // reports; the treatment region tries to resolve one it does not own, once as itself and once
+        // claiming to be the owner; an agency not yet moved uses the deprecated shared topic; and an
+        // older overdue report is finally settled.
         let current = snapshot.sources.reports.values.filter { $0.intakeBatch == Self.week }.sorted { $0.reportId < $1.reportId }
         let older = snapshot.sources.reports.values.filter { $0.intakeBatch < Self.week }.sorted { $0.reportId < $1.reportId }
-        var resolutions: [(reportId: String, agency: String, outcome: ResolutionOutcome, at: String)] = []
+        var resolutions: [DemoResolution] = []
         if let first = current.first {
-            resolutions.append((first.reportId, first.owner, .resettled, "2026-12-02T10:30:00+08:00"))
+            resolutions.append(DemoResolution(first.reportId, agency: first.owner, topic: names.resolutions(region: first.owner),
+                                              .resettled, at: "2026-12-02T10:30:00+08:00"))
             let intruder = configuration.regions.regions.first { $0.code != first.owner }!.code
-            resolutions.append((first.reportId, intruder, .rejected, "2026-12-02T11:00:00+08:00"))
+            resolutions.append(DemoResolution(first.reportId, agency: intruder, topic: names.resolutions(region: intruder),
+                                              .rejected, at: "2026-12-02T11:00:00+08:00"))
+            resolutions.append(DemoResolution(first.reportId, agency: first.owner, topic: names.resolutions(region: intruder),
+                                              .rejected, at: "2026-12-02T11:05:00+08:00"))
         }
         if current.count > 1 {
-            resolutions.append((current[1].reportId, current[1].owner, .needMoreInfo, "2026-12-03T09:00:00+08:00"))
+            resolutions.append(DemoResolution(current[1].reportId, agency: current[1].owner, topic: names.resolutions(region: current[1].owner),
+                                              .needMoreInfo, at: "2026-12-03T09:00:00+08:00"))
+        }
+        if let moving = (current.dropFirst(2) + older.dropFirst()).first {
+            resolutions.append(DemoResolution(moving.reportId, agency: moving.owner, topic: names.sharedResolutions,
+                                              .filingCompleted, at: "2026-12-03T10:00:00+08:00"))
         }
         if let overdue = older.first {
-            resolutions.append((overdue.reportId, overdue.owner, .manualReimbursement, "2026-12-03T14:00:00+08:00"))
+            resolutions.append(DemoResolution(overdue.reportId, agency: overdue.owner, topic: names.resolutions(region: overdue.owner),
+                                              .manualReimbursement, at: "2026-12-03T14:00:00+08:00"))
         }
-        try await publish(resolutions, topic: names.resolutions)
-        out.section("During the week: \(resolutions.count) resolutions published to \(names.resolutions)")
-        out.table(["report", "agency", "outcome", "recorded at"], resolutions.map { [$0.reportId, $0.agency, $0.outcome.rawValue, $0.at] })
+        try await publish(resolutions)
+        out.section("During the week: \(resolutions.count) resolutions, each agency on its own \(names.resolutions(region: "{region}")) (\(names.sharedResolutions) is the deprecated shared topic, read until resolutions.sharedTopicUntil)")
+        out.table(["report", "written to", "payload agency", "outcome", "recorded at"],
+                  resolutions.map { [$0.reportId, $0.topic, $0.agency, $0.outcome.rawValue, $0.at] })
 
         clock.set("2026-12-04T16:01:00+08:00")
         let returnTick = try await scheduler.tick()
@@ -160,13 +173,30 @@ struct WeeklyDemo {
         out.section("Status: intake \(status.intake.emitted)/\(status.intake.expected) and return \(status.returns.emitted)/\(status.returns.expected) batches emitted; a second tick emits \(try await scheduler.tick().emitted.count) more.")
     }
 
-    private func publish(_ resolutions: [(reportId: String, agency: String, outcome: ResolutionOutcome, at: String)], topic: String) async throws {
+    private func publish(_ resolutions: [DemoResolution]) async throws {
         let producer = try KafkaProducer(configuration: KafkaConfiguration(["bootstrap.servers": brokers]), logger: logger)
         try await producer.send(resolutions.map { resolution in
             let json = #"{"schema":"baocuo.resolution/v1","reportId":"\#(resolution.reportId)","agency":"\#(resolution.agency)","outcome":"\#(resolution.outcome.rawValue)","resolvedAt":"\#(resolution.at)"}"#
-            return ProducerRecord(topic: topic, key: Array(resolution.reportId.utf8), value: Array(json.utf8),
+            return ProducerRecord(topic: resolution.topic, key: Array(resolution.reportId.utf8), value: Array(json.utf8),
                                   timestampMs: Timestamp.parseRFC3339(resolution.at)!.millisecondsSinceEpoch)
         })
         await producer.close()
+    }
+}
+
+/// A resolution the demo publishes: `agency` is what the payload claims, `topic` where it is written.
+struct DemoResolution {
+    var reportId: String
+    var agency: String
+    var topic: String
+    var outcome: ResolutionOutcome
+    var at: String
+
+    init(_ reportId: String, agency: String, topic: String, _ outcome: ResolutionOutcome, at: String) {
+        self.reportId = reportId
+        self.agency = agency
+        self.topic = topic
+        self.outcome = outcome
+        self.at = at
     }
 }

@@ -23,16 +23,24 @@ private enum BatchFixtures {
                          intakeAt: cycle.intakeAt, dueBy: cycle.dueBy, receivedAt: received)
     }
 
+    static let names = TopicNames()
+    static let sharedTopicUntil = instant("2027-03-31T00:00:00+08:00")
+
+    /// A resolution naming `agency`, written by `writer` (default: `agency` itself) to its own
+    /// resolutions topic, or to the shared topic when `writer` is nil and `shared` is set.
     static func resolution(_ id: String, agency: String = "210700", outcome: String = "RESETTLED",
-                           recordedAt: String, offset: Int64, note: String? = nil) -> ResolutionRecord {
+                           recordedAt: String, offset: Int64, note: String? = nil,
+                           writer: String? = nil, shared: Bool = false) -> ResolutionRecord {
         let noteField = note.map { #","note":"\#($0)""# } ?? ""
         let json = #"{"schema":"baocuo.resolution/v1","reportId":"\#(id)","agency":"\#(agency)","outcome":"\#(outcome)"\#(noteField),"resolvedAt":"\#(recordedAt)"}"#
+        let topic = shared ? names.sharedResolutions : names.resolutions(region: writer ?? agency)
         return ResolutionRecord(value: Array(json.utf8), recordedAt: instant(recordedAt),
-                                position: RecordPosition(partition: 0, offset: offset))
+                                position: RecordPosition(topic: topic, partition: 0, offset: offset),
+                                source: shared ? .shared : .agency(writer ?? agency))
     }
 
     static func sources(_ reports: [OwnerCopy], _ resolutions: [ResolutionRecord] = []) -> BatchSources {
-        BatchSources(ownerCopies: reports, resolutionRecords: resolutions)
+        BatchSources(ownerCopies: reports, resolutionRecords: resolutions, sharedTopicUntil: sharedTopicUntil)
     }
 
     static func json(_ bytes: [UInt8]) throws -> [String: Any] {
@@ -172,7 +180,9 @@ private enum BatchFixtures {
             BatchFixtures.resolution("C", agency: "210700", recordedAt: "2026-12-01T10:00:00+08:00", offset: 4),
             // Malformed.
             ResolutionRecord(value: Array(#"{"schema":"baocuo.resolution/v1","reportId":"D"}"#.utf8),
-                             recordedAt: BatchFixtures.instant("2026-12-01T10:00:00+08:00"), position: RecordPosition(partition: 0, offset: 5)),
+                             recordedAt: BatchFixtures.instant("2026-12-01T10:00:00+08:00"),
+                             position: RecordPosition(topic: BatchFixtures.names.resolutions(region: "210700"), partition: 0, offset: 5),
+                             source: .agency("210700")),
         ])
         let batch = BatchFixtures.builder.returnBatch(province: "210000", cycle: BatchFixtures.cycle("2026-W49"), sources: sources)
         #expect(batch.batchId == "return-210000-2026-W49")
@@ -194,6 +204,44 @@ private enum BatchFixtures {
         #expect(manifest["outcomes"] as? [String: Int] == ["RESETTLED": 1, "PENDING": 3])
         #expect(manifest["currentCount"] as? Int == 4)
         #expect(manifest["carriedOverCount"] as? Int == 0)
+    }
+
+    @Test func theTopicNamesTheResolvingAgencyAndAPayloadNamingAnotherIsRefused() throws {
+        let sources = BatchFixtures.sources([
+            BatchFixtures.report("A", owner: "210700", receivedAt: "2026-11-24T10:00:00+08:00"),
+            BatchFixtures.report("B", owner: "410100", receivedAt: "2026-11-24T10:00:00+08:00"),
+        ], [
+            // 410100 writes, on its own topic, a resolution that claims to come from A's owner 210700.
+            BatchFixtures.resolution("A", agency: "210700", recordedAt: "2026-12-01T10:00:00+08:00", offset: 0, writer: "410100"),
+            // 410100 resolves its own report on its own topic.
+            BatchFixtures.resolution("B", agency: "410100", outcome: "MANUAL_REIMBURSEMENT", recordedAt: "2026-12-01T11:00:00+08:00", offset: 1),
+        ])
+        #expect(sources.resolutions["A"] == nil, "the forged resolution never counts")
+        #expect(sources.resolution(of: "B", atOrBefore: BatchFixtures.cycle("2026-W49").dueBy)?.resolution.outcome == .manualReimbursement)
+        let refusal = try #require(sources.refused.first)
+        #expect(sources.refused.count == 1)
+        #expect(refusal.rejection.code == .forbiddenAgency)
+        #expect(refusal.position.topic == "yb.agency.410100.resolutions")
+        #expect(refusal.rejection.detail.contains("210700") && refusal.rejection.detail.contains("410100"), "\(refusal.rejection.detail)")
+    }
+
+    @Test func theSharedTopicCountsOnlyTheOwnerAndOnlyDuringTheWindow() {
+        let sources = BatchFixtures.sources([
+            BatchFixtures.report("A", owner: "210700", receivedAt: "2026-11-24T10:00:00+08:00"),
+            BatchFixtures.report("B", owner: "410100", receivedAt: "2026-11-24T10:00:00+08:00"),
+            BatchFixtures.report("C", owner: "210700", receivedAt: "2027-03-22T10:00:00+08:00"),
+        ], [
+            BatchFixtures.resolution("A", agency: "210700", recordedAt: "2026-12-01T10:00:00+08:00", offset: 0, shared: true),
+            // On the shared topic the payload is all there is: naming the owner 410100 of B counts,
+            // naming 210700 for B does not.
+            BatchFixtures.resolution("B", agency: "210700", recordedAt: "2026-12-01T10:00:00+08:00", offset: 1, shared: true),
+            // After the window even the owner is refused.
+            BatchFixtures.resolution("C", agency: "210700", recordedAt: "2027-03-31T00:00:00+08:00", offset: 2, shared: true),
+        ])
+        #expect(sources.resolutions.keys.sorted() == ["A"])
+        #expect(sources.refused.map(\.rejection.code) == [.forbiddenAgency, .forbiddenAgency])
+        #expect(sources.refused[0].rejection.detail.contains("does not own"))
+        #expect(sources.refused[1].rejection.detail.contains("migration window"))
     }
 
     @Test func unresolvedReportsAreCarriedOverAsOverdueUntilResolved() {

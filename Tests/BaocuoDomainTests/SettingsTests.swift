@@ -52,7 +52,8 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
             "BAOCUO_TOPIC_PREFIX", "BAOCUO_TIME_ZONE", "BAOCUO_SCHEDULE_INTAKE_TIME", "BAOCUO_SCHEDULE_RETURN_TIME",
             "BAOCUO_LIMITS_MAX_RECORD_BYTES", "BAOCUO_LIMITS_MAX_DEPTH", "BAOCUO_LIMITS_MAX_MESSAGE_CHARACTERS",
             "BAOCUO_KAFKA_GROUP", "BAOCUO_KAFKA_BROKERS", "BAOCUO_ROUTER_MAX_IN_FLIGHT_RECORDS",
-            "BAOCUO_ROUTER_POLL_BATCH_SIZE", "BAOCUO_ROUTER_COMMIT_INTERVAL_MS", "BAOCUO_ROUTER_PRODUCERS", "BAOCUO_HTTP_PORT", "BAOCUO_HTTP_HOST",
+            "BAOCUO_ROUTER_POLL_BATCH_SIZE", "BAOCUO_ROUTER_COMMIT_INTERVAL_MS", "BAOCUO_ROUTER_PRODUCERS",
+            "BAOCUO_RESOLUTIONS_SHARED_TOPIC_UNTIL", "BAOCUO_HTTP_PORT", "BAOCUO_HTTP_HOST",
             "BAOCUO_LOGGING_LEVEL", "BAOCUO_LOGGING_FORMAT",
         ])
     }
@@ -82,6 +83,8 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
               pollBatchSize: 100
               commitIntervalMs: 1000
               producers: 3
+            resolutions:
+              sharedTopicUntil: 2027-01-01T00:00:00Z
             http:
               port: 0
               host: 127.0.0.1
@@ -99,6 +102,7 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
                                properties: ["security.protocol": "SASL_SSL", "enable.idempotence": "true",
                                             "message.timeout.ms": "30000"])
         expected.router = .init(maxInFlightRecords: 5_000, pollBatchSize: 100, commitIntervalMs: 1_000, producers: 3)
+        expected.resolutions = .init(sharedTopicUntil: Timestamp.parseRFC3339("2027-01-01T00:00:00Z")!)
         expected.http = .init(port: 0, host: "127.0.0.1")
         expected.logging = .init(level: .debug, format: .json)
         #expect(settings == expected)
@@ -121,6 +125,7 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
             "BAOCUO_ROUTER_POLL_BATCH_SIZE": "300",
             "BAOCUO_ROUTER_COMMIT_INTERVAL_MS": "250",
             "BAOCUO_ROUTER_PRODUCERS": "1",
+            "BAOCUO_RESOLUTIONS_SHARED_TOPIC_UNTIL": "2026-12-31T16:00:00+08:00",
             "BAOCUO_HTTP_PORT": "8080",
             "BAOCUO_HTTP_HOST": "::",
             "BAOCUO_LOGGING_LEVEL": "warning",
@@ -136,6 +141,7 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
         expected.kafka = .init(group: "baocuo-canary", brokers: ["b1:9092", "b2:9092"],
                                properties: ["sasl.username": "env-user", "security.protocol": "SASL_SSL"])
         expected.router = .init(maxInFlightRecords: 300, pollBatchSize: 300, commitIntervalMs: 250, producers: 1)
+        expected.resolutions = .init(sharedTopicUntil: Timestamp.parseRFC3339("2026-12-31T16:00:00+08:00")!)
         expected.http = .init(port: 8080, host: "::")
         expected.logging = .init(level: .warning, format: .json)
         #expect(settings == expected)
@@ -151,7 +157,7 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
 @Suite struct SettingsErrorTests {
     @Test func unknownKeysNameTheLineAndTheKnownKeys() {
         #expect(loadError("topicPrefix: yb.\ntopicPrefx: yb.\n")?.description
-                == #"baocuo.yaml:2: unknown key "topicPrefx"; known keys: topicPrefix, timeZone, schedule, limits, kafka, router, http, logging"#)
+                == #"baocuo.yaml:2: unknown key "topicPrefx"; known keys: topicPrefix, timeZone, schedule, limits, kafka, router, resolutions, http, logging"#)
         #expect(loadError("router:\n  pollBatchSize: 10\n  maxInflightRecords: 10\n")?.description
                 == #"baocuo.yaml:3: unknown key "router.maxInflightRecords"; known keys of router: maxInFlightRecords, pollBatchSize, commitIntervalMs, producers"#)
         #expect(loadError("kafka:\n  propertie:\n    acks: all\n")?.line == 2)
@@ -167,6 +173,8 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
         #expect(loadError("schedule:\n  intakeTime: \"9:00\"\n")?.description
                 == #"baocuo.yaml:2: schedule.intakeTime: expected a time of day HH:MM (00:00–23:59), got "9:00""#)
         #expect(loadError("schedule:\n  returnTime: \"24:00\"\n")?.line == 2)
+        #expect(loadError("resolutions:\n  sharedTopicUntil: 2027-03-31\n")?.description
+                == #"baocuo.yaml:2: resolutions.sharedTopicUntil: expected an RFC 3339 timestamp with an offset, e.g. 2027-03-31T00:00:00+08:00, got "2027-03-31""#)
         #expect(loadError("logging:\n  level: verbose\n")?.description
                 == #"baocuo.yaml:2: logging.level: expected one of trace, debug, info, notice, warning, error, critical, got "verbose""#)
         #expect(loadError("limits:\n  maxDepth: 1000\n")?.line == 2)
@@ -226,11 +234,23 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
         #expect(topics.failures == "yb.settlement.failures")
         #expect(topics.failuresDLQ == "yb.settlement.failures.dlq")
         #expect(topics.ops == "yb.ops.incidents")
-        #expect(topics.resolutions == "yb.agency.resolutions")
+        #expect(topics.sharedResolutions == "yb.agency.resolutions")
+        #expect(topics.resolutions(region: "210700") == "yb.agency.210700.resolutions")
         #expect(topics.resolutionsDLQ == "yb.agency.resolutions.dlq")
         #expect(topics.inbox(region: "210700") == "yb.agency.210700.inbox")
         #expect(topics.intake(region: "210700") == "yb.agency.210700.intake")
         #expect(topics.returns(province: "210000") == "yb.province.210000.returns")
+    }
+
+    @Test func theAgencyOfAResolutionsTopicIsReadFromItsName() {
+        let topics = TopicNames(prefix: "yb.")
+        #expect(topics.resolutionsRegion(of: "yb.agency.210700.resolutions") == "210700")
+        #expect(topics.resolutionsRegion(of: topics.resolutions(region: "659001")) == "659001")
+        for other in ["yb.agency.resolutions", "yb.agency.resolutions.dlq", "yb.agency.210700.inbox", "yb.agency.21070.resolutions",
+                      "yb.agency.2107000.resolutions", "yb.agency.21070x.resolutions", "stage-agency.210700.resolutions",
+                      "yb.agency.210700.resolutions.dlq"] {
+            #expect(topics.resolutionsRegion(of: other) == nil, "\(other)")
+        }
     }
 
     @Test func prefixApplies() {

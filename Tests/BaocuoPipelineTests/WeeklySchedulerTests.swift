@@ -126,7 +126,8 @@ struct WeeklySchedulerTests {
         // The treatment region tries to resolve the insured region's report: refused, visibly.
         try await fixture.resolve("C-1", agency: "410100", recordedAt: "2026-12-01T10:00:00+08:00")
         try await fixture.publishResolution(Array(#"{"schema":"baocuo.resolution/v1","reportId":"C-2","agency":"210700","outcome":"DONE","resolvedAt":"2026-12-01T10:00:00+08:00"}"#.utf8),
-                                            key: "C-2", recordedAt: "2026-12-01T10:00:00+08:00")
+                                            key: "C-2", recordedAt: "2026-12-01T10:00:00+08:00",
+                                            topic: fixture.names.resolutions(region: "210700"))
         try await fixture.resolve("C-2", agency: "210700", outcome: "FILING_COMPLETED", recordedAt: "2026-12-01T11:00:00+08:00")
         clock.set("2026-12-04T16:01:00+08:00")
         let w49 = try await scheduler.tick()
@@ -149,10 +150,64 @@ struct WeeklySchedulerTests {
         let deadLetters = try await fixture.readAll { $0 == fixture.names.resolutionsDLQ }.sorted { $0.keyString ?? "" < $1.keyString ?? "" }
         #expect(deadLetters.map { $0.header(DeadLetterHeader.errorCode) } == ["FORBIDDEN_AGENCY", "INVALID_FIELD"])
         #expect(deadLetters[0].keyString == "C-1")
-        #expect(deadLetters[0].header(DeadLetterHeader.sourceTopic) == fixture.names.resolutions)
+        #expect(deadLetters[0].header(DeadLetterHeader.sourceTopic) == fixture.names.resolutions(region: "410100"))
         #expect(deadLetters[0].header(DeadLetterHeader.errorDetail)?.contains("410100") == true)
         #expect(deadLetters[1].header(DeadLetterHeader.errorDetail)?.hasPrefix("outcome") == true)
         #expect(deadLetters.allSatisfy { $0.header(DeadLetterHeader.attempts) == "1" && $0.header(DeadLetterHeader.failedAt) != nil })
+    }
+
+    @Test func anAgencySpeaksOnlyForItselfAndTheSharedTopicCountsOnlyTheOwnerDuringTheWindow() async throws {
+        let fixture = try WeeklyFixture(prefix: "agency.")
+        let names = fixture.names
+        try await fixture.route([
+            ("A-1", "210700", "2026-11-24T10:00:00+08:00"), ("A-2", "410100", "2026-11-24T10:00:00+08:00"),
+            ("A-3", "210700", "2026-11-24T11:00:00+08:00"), ("A-4", "410100", "2026-11-24T11:00:00+08:00"),
+        ])
+        // 410100 writes, on its own topic, a resolution of 210700's report that claims to come from 210700.
+        try await fixture.resolve("A-1", agency: "210700", recordedAt: "2026-12-01T10:00:00+08:00", topic: names.resolutions(region: "410100"))
+        // 410100 resolves its own report on its own topic.
+        try await fixture.resolve("A-2", agency: "410100", outcome: "MANUAL_REIMBURSEMENT", recordedAt: "2026-12-01T11:00:00+08:00")
+        // The deprecated shared topic during the window: the owner's record counts, a non-owner's does not.
+        try await fixture.resolve("A-3", agency: "210700", outcome: "FILING_COMPLETED", recordedAt: "2026-12-02T10:00:00+08:00",
+                                  topic: names.sharedResolutions)
+        try await fixture.resolve("A-4", agency: "210700", recordedAt: "2026-12-02T11:00:00+08:00", topic: names.sharedResolutions)
+
+        let (registry, metricsFactory) = TestMetrics.makeRegistry()
+        let clock = ManualClock("2026-12-04T16:01:00+08:00")
+        let scheduler = fixture.scheduler(clock: clock, metricsFactory: metricsFactory)
+        #expect(try await scheduler.tick().deadLettered == 2)
+
+        let returns = try await fixture.consumerView(.return)
+        let liaoning = try #require(returns.batches["return-210000-2026-W49"])
+        let henan = try #require(returns.batches["return-410000-2026-W49"])
+        #expect(liaoning.outcome("A-1") == "PENDING", "the forged resolution does not count")
+        #expect(liaoning.outcome("A-3") == "FILING_COMPLETED", "the owner's shared-topic resolution counts within the window")
+        #expect(henan.outcome("A-2") == "MANUAL_REIMBURSEMENT")
+        #expect(henan.outcome("A-4") == "PENDING", "a non-owner's shared-topic resolution does not count")
+
+        let deadLetters = try await fixture.readAll { $0 == names.resolutionsDLQ }.sorted { $0.keyString ?? "" < $1.keyString ?? "" }
+        #expect(deadLetters.map(\.keyString) == ["A-1", "A-4"])
+        #expect(deadLetters.allSatisfy { $0.header(DeadLetterHeader.errorCode) == "FORBIDDEN_AGENCY" })
+        #expect(deadLetters[0].header(DeadLetterHeader.sourceTopic) == "agency.agency.410100.resolutions")
+        let forged = try #require(deadLetters[0].header(DeadLetterHeader.errorDetail))
+        #expect(forged.contains("210700") && forged.contains("410100"), "\(forged)")
+        #expect(deadLetters[1].header(DeadLetterHeader.sourceTopic) == names.sharedResolutions)
+        #expect(deadLetters[1].header(DeadLetterHeader.errorDetail)?.contains("does not own") == true)
+
+        func sharedTopic(_ outcome: String) -> Double? {
+            TestMetrics.value(of: #"baocuo_resolutions_shared_topic_total{outcome="\#(outcome)"}"#, in: registry.emitToString())
+        }
+        #expect(sharedTopic("accepted") == 1 && sharedTopic("refused") == 1)
+        #expect(try await scheduler.tick().deadLettered == 0, "records are checked and counted once")
+        #expect(sharedTopic("accepted") == 1 && sharedTopic("refused") == 1)
+
+        // After the window even the owner's shared-topic record is refused, visibly.
+        try await fixture.resolve("A-4", agency: "410100", recordedAt: "2027-03-31T00:00:00+08:00", topic: names.sharedResolutions)
+        clock.set("2027-03-31T10:00:00+08:00")
+        #expect(try await scheduler.tick().deadLettered == 1)
+        #expect(sharedTopic("after_window") == 1)
+        let late = try await fixture.readAll { $0 == names.resolutionsDLQ }.filter { $0.timestampMs == Timestamp.parseRFC3339("2027-03-31T00:00:00+08:00")!.millisecondsSinceEpoch }
+        #expect(late.first?.header(DeadLetterHeader.errorDetail)?.contains("migration window") == true)
     }
 
     @Test func aWorkerKilledMidEmissionIsCompletedIdenticallyByAFreshScheduler() async throws {

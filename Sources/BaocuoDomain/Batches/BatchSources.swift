@@ -1,16 +1,28 @@
-/// Where a record sits in its topic: orders records that carry the same timestamp.
+/// Where a record sits: its topic, partition and offset. Orders records that carry the same timestamp.
 public struct RecordPosition: Sendable, Hashable, Comparable {
+    public var topic: String
     public var partition: Int32
     public var offset: Int64
 
-    public init(partition: Int32, offset: Int64) {
+    public init(topic: String, partition: Int32, offset: Int64) {
+        self.topic = topic
         self.partition = partition
         self.offset = offset
     }
 
     public static func < (lhs: RecordPosition, rhs: RecordPosition) -> Bool {
-        (lhs.partition, lhs.offset) < (rhs.partition, rhs.offset)
+        (lhs.topic, lhs.partition, lhs.offset) < (rhs.topic, rhs.partition, rhs.offset)
     }
+}
+
+/// Which kind of resolutions topic a record was read from (CONTRACT §5).
+public enum ResolutionSource: Sendable, Hashable {
+    /// `yb.agency.{region}.resolutions`: only that agency's principal may write it, so the topic
+    /// names the resolving agency, whatever the payload says.
+    case agency(String)
+    /// The deprecated shared `yb.agency.resolutions`: any agency could write it, so the payload's
+    /// `agency` is only a claim. Read during the migration window alone.
+    case shared
 }
 
 /// A resolution v1 record as stored in the resolutions topic.
@@ -20,11 +32,13 @@ public struct ResolutionRecord: Sendable {
     /// broker log says it was published, not by the `resolvedAt` the agency wrote.
     public var recordedAt: Timestamp
     public var position: RecordPosition
+    public var source: ResolutionSource
 
-    public init(value: [UInt8], recordedAt: Timestamp, position: RecordPosition) {
+    public init(value: [UInt8], recordedAt: Timestamp, position: RecordPosition, source: ResolutionSource) {
         self.value = value
         self.recordedAt = recordedAt
         self.position = position
+        self.source = source
     }
 }
 
@@ -47,7 +61,7 @@ public struct RecordedResolution: Sendable, Equatable {
 }
 
 /// The recorded data weekly batches are a function of: the owner copies of the agency inboxes
-/// and the resolutions topic, validated and indexed. Built from a snapshot of the topics; it
+/// and the resolutions topics, validated and indexed. Built from a snapshot of the topics; it
 /// never looks at a clock.
 public struct BatchSources: Sendable {
     /// One owner copy per report: of duplicates (at-least-once delivery, replays) the earliest
@@ -60,7 +74,10 @@ public struct BatchSources: Sendable {
     /// Resolutions that never count, with why, in the order given.
     public let refused: [(position: RecordPosition, rejection: Rejection)]
 
-    public init(ownerCopies: some Sequence<OwnerCopy>, resolutionRecords: [ResolutionRecord],
+    /// `sharedTopicUntil`: the end of the shared topic's migration window (`resolutions.sharedTopicUntil`);
+    /// a shared-topic record recorded at or after it is refused, so a rebuild gives the same batches
+    /// whenever it runs.
+    public init(ownerCopies: some Sequence<OwnerCopy>, resolutionRecords: [ResolutionRecord], sharedTopicUntil: Timestamp,
                 decoder: ResolutionDecoder = ResolutionDecoder()) {
         var reports: [String: OwnerCopy] = [:]
         for copy in ownerCopies {
@@ -73,7 +90,8 @@ public struct BatchSources: Sendable {
         var refused: [(RecordPosition, Rejection)] = []
         var parser = JSONParser()
         for record in resolutionRecords {
-            switch Self.check(record.value, decoder: decoder, parser: &parser, owner: { reports[$0]?.owner }) {
+            switch Self.check(record, sharedTopicUntil: sharedTopicUntil, decoder: decoder, parser: &parser,
+                              owner: { reports[$0]?.owner }) {
             case .success(let resolution):
                 resolutions[resolution.reportId, default: []].append(
                     RecordedResolution(resolution: resolution, recordedAt: record.recordedAt, position: record.position))
@@ -85,13 +103,22 @@ public struct BatchSources: Sendable {
         self.refused = refused
     }
 
-    /// Validates one resolution (CONTRACT §5): decoding with the §2 reject codes, then
-    /// `FORBIDDEN_AGENCY` unless `agency` owns the report. A report no inbox holds has no
-    /// owner, so no agency may resolve it.
-    public static func check(_ bytes: [UInt8], decoder: ResolutionDecoder, parser: inout JSONParser,
-                             owner: (String) -> String?) -> Result<Resolution, Rejection> {
-        let decoded = bytes.withUnsafeBytes { decoder.decode($0, using: &parser) }
+    /// Validates one resolution (CONTRACT §5): decoding with the §2 reject codes; then
+    /// `FORBIDDEN_AGENCY` when the payload's `agency` is not the agency the topic names, when a
+    /// shared-topic record was recorded after the migration window, or unless the agency owns the
+    /// report. A report no inbox holds has no owner, so no agency may resolve it.
+    public static func check(_ record: ResolutionRecord, sharedTopicUntil: Timestamp, decoder: ResolutionDecoder,
+                             parser: inout JSONParser, owner: (String) -> String?) -> Result<Resolution, Rejection> {
+        let decoded = record.value.withUnsafeBytes { decoder.decode($0, using: &parser) }
         guard case .success(let resolution) = decoded else { return decoded }
+        switch record.source {
+        case .agency(let region) where region != resolution.agency:
+            return .failure(Rejection(.forbiddenAgency, "agency: the payload names \(resolution.agency) but the record is on the resolutions topic of \(region); an agency resolves only as itself"))
+        case .shared where record.recordedAt >= sharedTopicUntil:
+            return .failure(Rejection(.forbiddenAgency, "agency: \(resolution.agency) wrote to the shared resolutions topic after its migration window (resolutions.sharedTopicUntil); resolutions go to the agency's own topic"))
+        case .agency, .shared:
+            break
+        }
         guard let owner = owner(resolution.reportId) else {
             return .failure(Rejection(.forbiddenAgency, "agency: \(resolution.agency) cannot resolve a report that was never routed to it"))
         }

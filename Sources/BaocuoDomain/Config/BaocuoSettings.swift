@@ -19,6 +19,7 @@ public struct BaocuoSettings: Sendable, Equatable {
     public var limits = DecodeLimits()
     public var kafka = Kafka()
     public var router = Router()
+    public var resolutions = Resolutions()
     public var http = HTTP()
     public var logging = Logging()
 
@@ -44,6 +45,14 @@ public struct BaocuoSettings: Sendable, Equatable {
         public var commitIntervalMs = 200
         /// Idempotent producers the outputs are spread over, by topic.
         public var producers = 2
+    }
+
+    /// Agencies' resolutions (CONTRACT §5).
+    public struct Resolutions: Sendable, Equatable {
+        /// End of the migration window of the deprecated shared `yb.agency.resolutions`: its records
+        /// recorded (Kafka timestamp) before this count where the payload agency owns the report;
+        /// those recorded at or after it are refused `FORBIDDEN_AGENCY`.
+        public var sharedTopicUntil = Timestamp.parseRFC3339("2027-03-31T00:00:00+08:00")!
     }
 
     public struct HTTP: Sendable, Equatable {
@@ -235,6 +244,13 @@ private struct Setting: Sendable {
         },
         Setting(path: ["router", "producers"]) { value, settings throws(InvalidValue) in
             settings.router.producers = try integer(value, in: 1...8)
+        },
+        Setting(path: ["resolutions", "sharedTopicUntil"]) { value, settings throws(InvalidValue) in
+            let text = try text(value)
+            guard let instant = Timestamp.parseRFC3339(text) else {
+                throw InvalidValue(reason: "expected an RFC 3339 timestamp with an offset, e.g. 2027-03-31T00:00:00+08:00, got \"\(text)\"")
+            }
+            settings.resolutions.sharedTopicUntil = instant
         },
         Setting(path: ["http", "port"]) { value, settings throws(InvalidValue) in
             settings.http.port = try integer(value, in: 0...65_535)

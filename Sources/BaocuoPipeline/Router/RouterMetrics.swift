@@ -37,6 +37,9 @@ public enum PipelineMetricNames {
     public static let brokersUp = "baocuo_kafka_brokers_up"
     /// Weekly intake and return batches emitted (by the batch scheduler).
     public static let batchesEmitted = "baocuo_batches_emitted_total"
+    /// Dimension `outcome` (`accepted`, `refused`, `after_window`): records of the deprecated shared
+    /// resolutions topic, each counted when the batch scheduler first checks it.
+    public static let sharedTopicResolutions = "baocuo_resolutions_shared_topic_total"
 }
 
 /// The router's swift-metrics instruments. Names follow Prometheus conventions; the CLI bootstraps

@@ -12,10 +12,13 @@ public struct WeeklyOperations: Sendable {
     public let calendar: WorkCalendar
     public let reader: TopicReader
     public let emitter: BatchEmitter
+    /// The end of the shared resolutions topic's migration window (`resolutions.sharedTopicUntil`).
+    public let sharedTopicUntil: Timestamp
 
     public init(configuration: DomainConfiguration, brokers: String, kafkaProperties: [String: String] = [:], logger: Logger) {
         let settings = configuration.settings
         names = TopicNames(prefix: settings.topicPrefix)
+        sharedTopicUntil = settings.resolutions.sharedTopicUntil
         builder = BatchBuilder(regions: configuration.regions, calendar: configuration.calendar)
         calendar = configuration.calendar
         reader = TopicReader(brokers: brokers, logger: logger, properties: kafkaProperties)
@@ -23,7 +26,7 @@ public struct WeeklyOperations: Sendable {
     }
 
     public func snapshot() async throws -> WeeklySnapshot {
-        try await WeeklySnapshot.read(reader: reader, names: names)
+        try await WeeklySnapshot.read(reader: reader, names: names, sharedTopicUntil: sharedTopicUntil)
     }
 
     /// The cycle of `week`, or an error naming why there is none.

@@ -1,6 +1,7 @@
 import BaocuoDomain
 import BaocuoKafka
 import Logging
+import Metrics
 import ServiceLifecycle
 import Synchronization
 
@@ -17,7 +18,7 @@ public struct WeeklySchedulerOptions: Sendable {
     /// Before emitting, each worker waits a random time up to this, then re-reads the markers:
     /// when several workers see the same due batch, usually only the first emits it.
     public var raceJitter: Duration
-    /// The consumer group whose committed offsets on the resolutions topic track the DLQ check.
+    /// The consumer group whose committed offsets on the resolutions topics track the DLQ check.
     public var checkerGroup: String
     /// librdkafka properties (TLS, SASL, …) for every client.
     public var kafkaProperties: [String: String]
@@ -59,13 +60,16 @@ public final class WeeklyScheduler: Service, Sendable {
     private let reader: TopicReader
     private let emitter: BatchEmitter
     private let checker: ResolutionChecker
+    private let sharedTopicUntil: Timestamp
     private let logger: Logger
 
+    /// `metricsFactory`: the bootstrapped backend by default; a private registry's in tests.
     public init(configuration: DomainConfiguration, options: WeeklySchedulerOptions, clock: any SchedulerClock = SystemClock(),
-                logger: Logger) {
+                logger: Logger, metricsFactory: any MetricsFactory = MetricsSystem.factory) {
         let settings = configuration.settings
         let utcOffset = settings.schedule.utcOffsetSeconds
         self.options = options
+        sharedTopicUntil = settings.resolutions.sharedTopicUntil
         self.clock = clock
         self.logger = logger
         names = TopicNames(prefix: settings.topicPrefix)
@@ -75,7 +79,9 @@ public final class WeeklyScheduler: Service, Sendable {
         emitter = BatchEmitter(names: names, encoder: builder.encoder, brokers: options.brokers,
                                kafkaProperties: options.kafkaProperties, logger: logger)
         checker = ResolutionChecker(names: names, group: options.checkerGroup, brokers: options.brokers,
-                                    kafkaProperties: options.kafkaProperties, utcOffsetSeconds: utcOffset, logger: logger)
+                                    kafkaProperties: options.kafkaProperties, utcOffsetSeconds: utcOffset,
+                                    sharedTopicUntil: settings.resolutions.sharedTopicUntil, logger: logger,
+                                    metricsFactory: metricsFactory)
     }
 
     /// Builds the batches of later ticks with `configuration`'s region table and calendar (a SIGHUP
@@ -128,7 +134,7 @@ public final class WeeklyScheduler: Service, Sendable {
         let now = clock.now()
         let (builder, schedule) = plan.withLock { $0 }
         var result = SchedulerTick()
-        let snapshot = try await WeeklySnapshot.read(reader: reader, names: names)
+        let snapshot = try await WeeklySnapshot.read(reader: reader, names: names, sharedTopicUntil: sharedTopicUntil)
         result.deadLettered = try await checker.deadLetterRefused(in: snapshot, failedAt: now)
         let due = schedule.dueCycles(at: now).flatMap { due in
             builder.intakeBatches(cycle: due.cycle, sources: snapshot.sources)

@@ -2,6 +2,7 @@ import BaocuoDomain
 import BaocuoKafka
 import BaocuoPipeline
 import Foundation
+import Metrics
 import Testing
 
 /// One weekly-cycle scenario: its own topic prefix (and so its own topics) on a shared cluster.
@@ -26,12 +27,13 @@ struct WeeklyFixture {
         try Self.cluster.createTopics(layout.topics.map { ($0.name, $0.partitions) })
     }
 
+    /// `metricsFactory`: a test's own registry (`TestMetrics.makeRegistry`), so that figures are its own.
     func scheduler(clock: ManualClock, lookBackWeeks: Int = 0, raceJitter: Duration = .zero,
-                   tickInterval: Duration = .seconds(3600)) -> WeeklyScheduler {
+                   tickInterval: Duration = .seconds(3600), metricsFactory: (any MetricsFactory)? = nil) -> WeeklyScheduler {
         WeeklyScheduler(configuration: configuration, options: WeeklySchedulerOptions(
             brokers: brokers, lookBackWeeks: lookBackWeeks, settleDelay: .seconds(60), tickInterval: tickInterval,
             raceJitter: raceJitter, checkerGroup: names.prefix + "resolution-check"
-        ), clock: clock, logger: TestLogging.logger)
+        ), clock: clock, logger: TestLogging.logger, metricsFactory: metricsFactory ?? TestMetrics.makeRegistry().1)
     }
 
     /// What a SIGHUP reload gives after an operator added `rows` to calendar.csv: a copy of the
@@ -83,14 +85,17 @@ struct WeeklyFixture {
         try await send(records)
     }
 
-    /// Publishes a resolution as an agency would, recorded at `recordedAt` (the Kafka timestamp).
-    func resolve(_ reportId: String, agency: String, outcome: String = "RESETTLED", recordedAt: String) async throws {
+    /// Publishes a resolution as an agency would, recorded at `recordedAt` (the Kafka timestamp):
+    /// to `topic`, by default the agency's own resolutions topic.
+    func resolve(_ reportId: String, agency: String, outcome: String = "RESETTLED", recordedAt: String,
+                 topic: String? = nil) async throws {
         let json = #"{"schema":"baocuo.resolution/v1","reportId":"\#(reportId)","agency":"\#(agency)","outcome":"\#(outcome)","note":"已处理","resolvedAt":"\#(recordedAt)"}"#
-        try await publishResolution(Array(json.utf8), key: reportId, recordedAt: recordedAt)
+        try await publishResolution(Array(json.utf8), key: reportId, recordedAt: recordedAt,
+                                    topic: topic ?? names.resolutions(region: agency))
     }
 
-    func publishResolution(_ value: [UInt8], key: String, recordedAt: String) async throws {
-        try await send([ProducerRecord(topic: names.resolutions, key: Array(key.utf8), value: value,
+    func publishResolution(_ value: [UInt8], key: String, recordedAt: String, topic: String) async throws {
+        try await send([ProducerRecord(topic: topic, key: Array(key.utf8), value: value,
                                        timestampMs: Timestamp.parseRFC3339(recordedAt)!.millisecondsSinceEpoch)])
     }
 
