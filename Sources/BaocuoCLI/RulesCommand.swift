@@ -1,5 +1,7 @@
 import ArgumentParser
 import BaocuoDomain
+import BaocuoObservability
+import BaocuoPipeline
 import Foundation
 
 /// `baocuo rules …`: the classifier's model and its measurement.
@@ -7,7 +9,7 @@ struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
         abstract: "Train and evaluate the classifier (classification.yaml + classifier-model.tsv).",
-        subcommands: [RulesTrainCommand.self, RulesEvalCommand.self]
+        subcommands: [RulesTrainCommand.self, RulesEvalCommand.self, RulesCorrectionsCommand.self]
     )
 }
 
@@ -172,6 +174,58 @@ struct RulesEvalCommand: ParsableCommand {
             for miss in evaluation.misses { lines.append("  \(miss.id): \(miss.label) decided \(miss.decided) (\(miss.rule))") }
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+struct RulesCorrectionsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "corrections",
+        abstract: "Export agencies' category corrections as labelled lines for the next training run.",
+        discussion: """
+        Reads the resolutions that carry a corrected "category" (CONTRACT §5) and count (the resolving agency \
+        owns the report), and the reports' owner copies in the inboxes, and writes one labelled line per \
+        corrected report (the corpus format of Tests/Corpus/README.md; anything shaped like a person ID \
+        masked). Add the file to the training corpus, run `baocuo rules train`, review, deploy.
+        """
+    )
+
+    @OptionGroup var brokerOptions: BrokerOptions
+    @OptionGroup var configOptions: ConfigOptions
+
+    @Option(name: .long, help: "Only corrections recorded at or after this RFC 3339 time.", transform: { text in
+        guard let time = Timestamp.parseRFC3339(text) else { throw ValidationError("--since: not an RFC 3339 timestamp: \(text)") }
+        return time
+    })
+    var since: Timestamp = Timestamp(millisecondsSinceEpoch: 0)
+
+    @Option(name: .long, help: "Output file (default: stdout).")
+    var output: String?
+
+    func run() async throws {
+        let configuration = try configOptions.load()
+        var settings = configuration.settings
+        settings.logging.level = .warning
+        let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.rules")
+        let reader = TopicReader(brokers: try brokerOptions.resolve(settings), logger: logger, properties: settings.kafka.properties)
+        let corrections = try await CorrectionExport.read(
+            reader: reader, names: TopicNames(prefix: settings.topicPrefix),
+            sharedTopicUntil: settings.resolutions.sharedTopicUntil, since: since)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var lines = ""
+        for correction in corrections {
+            var example = correction.example
+            example.code = example.code.map(PersonIDRedactor.redact)
+            example.message = example.message.map(PersonIDRedactor.redact)
+            lines += String(decoding: try encoder.encode(example), as: UTF8.self) + "\n"
+        }
+        if let output {
+            try lines.write(toFile: output, atomically: true, encoding: .utf8)
+        } else {
+            print(lines, terminator: "")
+        }
+        var errorStream = StandardError()
+        print("\(corrections.count) corrected report(s) exported", to: &errorStream)
     }
 }
 

@@ -33,6 +33,17 @@ import Testing
         #expect(try Self.decode(text).get().note == nil)
     }
 
+    /// CONTRACT §5 (2026-12-06): an optional corrected category; older resolutions stay valid.
+    @Test func anAgencysCorrectedCategoryIsReadAndAnUnknownOneRefused() throws {
+        #expect(try Self.decode(Self.valid).get().category == nil)
+        let corrected = Self.valid.replacingOccurrences(of: #""outcome": "RESETTLED","#,
+                                                        with: #""outcome": "RESETTLED", "category": "FILING_MISMATCH","#)
+        #expect(try Self.decode(corrected).get().category == .filingMismatch)
+        let unknown = Self.reject(#""outcome": "RESETTLED","#, #""outcome": "RESETTLED", "category": "FILING_GONE","#)
+        #expect(unknown?.code == .invalidField)
+        #expect(unknown?.detail.hasPrefix(#"category: unknown value "FILING_GONE"; expected one of FILING_MISSING, "#) == true)
+    }
+
     @Test func rejections() {
         #expect(Self.decode(#"{"schema": "baocuo.report/v1"}"#) == .failure(
             Rejection(.unsupportedSchema, #"schema: "baocuo.report/v1" is not supported; expected "baocuo.resolution/v1""#)))

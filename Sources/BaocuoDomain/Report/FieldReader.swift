@@ -438,3 +438,4 @@ extension FilingType: WireVocabulary { static let wireSpellings = WireSpellings(
 extension VisitType: WireVocabulary { static let wireSpellings = WireSpellings(of: Self.self) }
 extension FailureStage: WireVocabulary { static let wireSpellings = WireSpellings(of: Self.self) }
 extension ResolutionOutcome: WireVocabulary { static let wireSpellings = WireSpellings(of: Self.self) }
+extension Category: WireVocabulary { static let wireSpellings = WireSpellings(of: Self.self) }

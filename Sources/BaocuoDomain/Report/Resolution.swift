@@ -17,13 +17,18 @@ public struct Resolution: Sendable, Equatable {
     public var outcome: ResolutionOutcome
     public var note: String?
     public var resolvedAt: Timestamp
+    /// The category the agency assigns after reading the report, when Baocuo's was wrong: a
+    /// labelled correction for the classifier (`baocuo rules corrections`); routing ignores it.
+    public var category: Category?
 
-    public init(reportId: String, agency: String, outcome: ResolutionOutcome, note: String? = nil, resolvedAt: Timestamp) {
+    public init(reportId: String, agency: String, outcome: ResolutionOutcome, note: String? = nil, resolvedAt: Timestamp,
+                category: Category? = nil) {
         self.reportId = reportId
         self.agency = agency
         self.outcome = outcome
         self.note = note
         self.resolvedAt = resolvedAt
+        self.category = category
     }
 }
 
@@ -64,13 +69,14 @@ public struct ResolutionDecoder: Sendable {
             agency: try reader.requiredString(.agency, FieldParsers.regionCode),
             outcome: try reader.requiredString(.outcome, FieldParsers.enumeration),
             note: try reader.string(.note, FieldParsers.text),
-            resolvedAt: try reader.requiredString(.resolvedAt, FieldParsers.timestamp))
+            resolvedAt: try reader.requiredString(.resolvedAt, FieldParsers.timestamp),
+            category: try reader.string(.category, FieldParsers.enumeration))
     }
 }
 
 /// The fields of resolution v1 that `ResolutionDecoder` reads (CONTRACT §5).
 enum ResolutionField: Int, RecordField {
-    case schema, reportId, agency, outcome, note, resolvedAt
+    case schema, reportId, agency, outcome, note, resolvedAt, category
 
     var path: FieldPath {
         switch self {
@@ -80,6 +86,7 @@ enum ResolutionField: Int, RecordField {
         case .outcome: FieldPath("outcome")
         case .note: FieldPath("note")
         case .resolvedAt: FieldPath("resolvedAt")
+        case .category: FieldPath("category")
         }
     }
 
