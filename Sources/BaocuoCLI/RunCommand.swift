@@ -67,38 +67,78 @@ struct RunCommand: AsyncParsableCommand {
             maxInFlightRecords: settings.router.maxInFlightRecords,
             commitInterval: .milliseconds(settings.router.commitIntervalMs),
             kafkaProperties: settings.kafka.properties,
+            drainTimeout: .milliseconds(settings.lifecycle.drainTimeoutMs),
             maxRecordBytes: settings.limits.maxRecordBytes,
             producers: settings.router.producers
         )
+        // The watchdog first: from here on, a start-up that never completes or a stop that hangs
+        // ends the process with a log line saying what it waited for (issue 32).
+        let serviceGroupBox = Mutex<ServiceGroup?>(nil)
+        let watchdog = LifecycleWatchdog(
+            startTimeout: .milliseconds(settings.lifecycle.startTimeoutMs),
+            stopTimeout: .milliseconds(settings.lifecycle.drainTimeoutMs + BaocuoSettings.Lifecycle.stopMarginMs),
+            logger: logger,
+            onStopRequest: {
+                // The group's own signal handling does the same; this covers a signal that arrives
+                // before it is installed. The request is remembered until the group runs.
+                guard let group = serviceGroupBox.withLock({ $0 }) else { return }
+                Task { await group.triggerGracefulShutdown() }
+            }
+        )
+        watchdog.expect("router first poll")
+        watchdog.arm()
         let worker = RouterWorker(options: options, rules: rules, logger: logger, events: RouterEvents(
-            onPoll: { health.recordPoll(brokerReachable: $0) },
+            onPoll: { received in
+                health.recordPoll(brokerReachable: received)
+                watchdog.reached("router first poll")
+            },
             onAssignment: { health.recordAssignment(partitions: $0) },
             onBrokerState: { health.recordBrokerState(anyUp: $0) },
-            onStopping: { health.recordStopping() }
+            onStopping: {
+                health.recordStopping()
+                watchdog.stopRequested(reason: "router stopping")
+            }
         ))
-        let server = ObservabilityServer(host: settings.http.host, port: httpPort ?? settings.http.port,
-                                         registry: registry, health: health, logger: logger)
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup,
-                  failureTerminationBehavior: .gracefullyShutdownGroup),
-            .init(service: server),
-        ]
+        // The endpoint binds before any service starts: /health answers from the first poll on, and
+        // a port in use is a start-up error with its reason. (It used to bind as a service beside the
+        // router; its failure cancelled the group, the router ignored cancellation, and the process
+        // ran on deaf: no endpoint, SIGTERM ignored.)
+        let endpoint: ObservabilityServer.Listening
+        do {
+            endpoint = try await ObservabilityServer(host: settings.http.host, port: httpPort ?? settings.http.port,
+                                                     registry: registry, health: health, logger: logger).bind()
+        } catch {
+            logger.critical("baocuo run cannot start", metadata: ["error": "\(error)"])
+            throw ExitCode(2)
+        }
+        var named: [(String, any Service)] = [("router", worker), ("observability endpoint", endpoint)]
         var scheduler: WeeklyScheduler?
         if !noScheduler {
             let weekly = WeeklyScheduler(configuration: configuration, options: WeeklySchedulerOptions(
                 brokers: brokers, lookBackWeeks: lookBackWeeks, tickInterval: .seconds(max(1, schedulerTickSeconds)),
                 checkerGroup: group + ".resolution-check", kafkaProperties: settings.kafka.properties
             ), logger: logger)
-            services.append(.init(service: weekly))
+            named.append(("weekly scheduler", weekly))
             scheduler = weekly
         }
-        services.append(.init(service: RulesReloader(configuration: configuration, group: group, rules: rules,
-                                                     scheduler: scheduler, horizon: horizon, logger: logger)))
+        named.append(("rules reloader", RulesReloader(configuration: configuration, group: group, rules: rules,
+                                                       scheduler: scheduler, horizon: horizon, logger: logger)))
+        // Every service failing or ending stops the group gracefully: the router drains and commits
+        // (a cancelled group used to leave it running).
+        let services = named.map { name, service in
+            watchdog.expect("service \(name) started")
+            return ServiceGroupConfiguration.ServiceConfiguration(
+                service: WatchedService(name: name, service: service, watchdog: watchdog, logger: logger),
+                successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup
+            )
+        }
         let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
+        serviceGroupBox.withLock { $0 = serviceGroup }
         do {
             try await serviceGroup.run()
         } catch {

@@ -6,13 +6,14 @@ import Prometheus
 import ServiceLifecycle
 
 /// The worker's small HTTP endpoint: `/metrics` (Prometheus text), `/health/live`, `/health/ready`.
-public struct ObservabilityServer: Service {
+public struct ObservabilityServer: Service, CustomStringConvertible {
     public let host: String
     public let port: Int
     private let registry: PrometheusCollectorRegistry
     private let health: HealthState
     private let logger: Logger
     private let onBound: @Sendable (Int) -> Void
+    public var description: String { "ObservabilityServer(\(host):\(port))" }
 
     public init(host: String, port: Int, registry: PrometheusCollectorRegistry, health: HealthState, logger: Logger,
                 onBound: @escaping @Sendable (Int) -> Void = { _ in }) {
@@ -25,25 +26,58 @@ public struct ObservabilityServer: Service {
     }
 
     public func run() async throws {
+        try await bind().run()
+    }
+
+    /// Binds the port and returns the listening endpoint, which serves until graceful shutdown
+    /// once run. `baocuo run` binds before any other service starts: a port already in use is
+    /// then a start-up error with its reason, not a service failing beside a running router.
+    public func bind() async throws -> Listening {
         let registry = registry
         let health = health
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 64)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(ObservabilityHandler(registry: registry, health: health))
+        let channel: any Channel
+        do {
+            channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.backlog, value: 64)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { channel in
+                    channel.pipeline.configureHTTPServerPipeline().flatMap {
+                        channel.pipeline.addHandler(ObservabilityHandler(registry: registry, health: health))
+                    }
                 }
-            }
-            .bind(host: host, port: port)
-            .get()
+                .bind(host: host, port: port)
+                .get()
+        } catch {
+            throw BindError(address: "\(host):\(port)", underlying: error)
+        }
         let boundPort = channel.localAddress?.port ?? port
         logger.info("observability endpoint listening", metadata: ["address": "\(host):\(boundPort)"])
         onBound(boundPort)
-        await withGracefulShutdownHandler {
-            try? await channel.closeFuture.get()
-        } onGracefulShutdown: {
-            channel.close(promise: nil)
+        return Listening(channel: channel, port: boundPort)
+    }
+
+    /// The bound endpoint: a `Service` that serves until graceful shutdown, then closes the port.
+    public struct Listening: Service, CustomStringConvertible {
+        let channel: any Channel
+        public let port: Int
+        public var description: String { "ObservabilityServer(port \(port))" }
+
+        public func run() async throws {
+            let channel = channel
+            await withGracefulShutdownHandler {
+                try? await channel.closeFuture.get()
+            } onGracefulShutdown: {
+                channel.close(promise: nil)
+            }
+        }
+    }
+
+    /// The endpoint could not listen (a port in use, an unknown host).
+    public struct BindError: Error, CustomStringConvertible {
+        public var address: String
+        public var underlying: any Error
+        public var description: String {
+            "the observability endpoint cannot listen on \(address): \(underlying)"
         }
     }
 }

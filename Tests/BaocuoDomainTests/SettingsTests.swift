@@ -33,6 +33,8 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
         #expect(settings.router.producers == 2)
         #expect(settings.http.port == 9464)
         #expect(settings.http.host == "0.0.0.0")
+        #expect(settings.lifecycle.startTimeoutMs == 30_000)
+        #expect(settings.lifecycle.drainTimeoutMs == 8_000)
         #expect(settings.logging.level == .info)
         #expect(settings.logging.format == .text)
         #expect(try load("# only a comment\n") == BaocuoSettings())
@@ -54,7 +56,7 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
             "BAOCUO_KAFKA_GROUP", "BAOCUO_KAFKA_BROKERS", "BAOCUO_ROUTER_MAX_IN_FLIGHT_RECORDS",
             "BAOCUO_ROUTER_POLL_BATCH_SIZE", "BAOCUO_ROUTER_COMMIT_INTERVAL_MS", "BAOCUO_ROUTER_PRODUCERS",
             "BAOCUO_RESOLUTIONS_SHARED_TOPIC_UNTIL", "BAOCUO_HTTP_PORT", "BAOCUO_HTTP_HOST",
-            "BAOCUO_LOGGING_LEVEL", "BAOCUO_LOGGING_FORMAT",
+            "BAOCUO_LIFECYCLE_START_TIMEOUT_MS", "BAOCUO_LIFECYCLE_DRAIN_TIMEOUT_MS", "BAOCUO_LOGGING_LEVEL", "BAOCUO_LOGGING_FORMAT",
         ])
     }
 }
@@ -157,7 +159,7 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
 @Suite struct SettingsErrorTests {
     @Test func unknownKeysNameTheLineAndTheKnownKeys() {
         #expect(loadError("topicPrefix: yb.\ntopicPrefx: yb.\n")?.description
-                == #"baocuo.yaml:2: unknown key "topicPrefx"; known keys: topicPrefix, timeZone, schedule, limits, kafka, router, resolutions, http, logging"#)
+                == #"baocuo.yaml:2: unknown key "topicPrefx"; known keys: topicPrefix, timeZone, schedule, limits, kafka, router, resolutions, http, lifecycle, logging"#)
         #expect(loadError("router:\n  pollBatchSize: 10\n  maxInflightRecords: 10\n")?.description
                 == #"baocuo.yaml:3: unknown key "router.maxInflightRecords"; known keys of router: maxInFlightRecords, pollBatchSize, commitIntervalMs, producers"#)
         #expect(loadError("kafka:\n  propertie:\n    acks: all\n")?.line == 2)

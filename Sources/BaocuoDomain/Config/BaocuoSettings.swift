@@ -21,6 +21,7 @@ public struct BaocuoSettings: Sendable, Equatable {
     public var router = Router()
     public var resolutions = Resolutions()
     public var http = HTTP()
+    public var lifecycle = Lifecycle()
     public var logging = Logging()
 
     /// All defaults: what an empty `baocuo.yaml` and no environment give.
@@ -59,6 +60,21 @@ public struct BaocuoSettings: Sendable, Equatable {
         /// Port of `/metrics` and `/health`; 0 picks a free port.
         public var port = 9464
         public var host = "0.0.0.0"
+    }
+
+    /// The process watchdog of `baocuo run` (issue 32): bounds on start-up and on a stop.
+    public struct Lifecycle: Sendable, Equatable {
+        /// The services must be running (endpoint listening, router polling, signal handling
+        /// installed) within this, or the process logs what it waits for and exits non-zero.
+        public var startTimeoutMs = 30_000
+        /// After a stop request (SIGTERM/SIGINT, or a failed service), in-flight outputs are awaited
+        /// this long before the final commit; the watchdog gives the whole stop this plus
+        /// ``stopMarginMs`` for the final commit and closing, then exits non-zero.
+        public var drainTimeoutMs = 8_000
+        /// The final commit and closing after the drain: not a setting, part of the 10 s contract.
+        public static let stopMarginMs = 1_500
+
+        public init() {}
     }
 
     public struct Logging: Sendable, Equatable {
@@ -257,6 +273,12 @@ private struct Setting: Sendable {
         },
         Setting(path: ["http", "host"]) { value, settings throws(InvalidValue) in
             settings.http.host = try nonEmptyText(value)
+        },
+        Setting(path: ["lifecycle", "startTimeoutMs"]) { value, settings throws(InvalidValue) in
+            settings.lifecycle.startTimeoutMs = try integer(value, in: 1_000...600_000)
+        },
+        Setting(path: ["lifecycle", "drainTimeoutMs"]) { value, settings throws(InvalidValue) in
+            settings.lifecycle.drainTimeoutMs = try integer(value, in: 100...60_000)
         },
         Setting(path: ["logging", "level"]) { value, settings throws(InvalidValue) in
             settings.logging.level = try choice(value, of: BaocuoSettings.LogLevel.self)

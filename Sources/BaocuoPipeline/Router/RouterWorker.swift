@@ -26,7 +26,7 @@ public struct RouterOptions: Sendable {
 
     public init(brokers: String, group: String, pollBatchSize: Int = 16_000, maxInFlightRecords: Int = 64_000,
                 commitInterval: Duration = .milliseconds(200), kafkaProperties: [String: String] = [:],
-                drainTimeout: Duration = .seconds(8), maxRecordBytes: Int = 1 << 20, producers: Int = 2) {
+                drainTimeout: Duration = .milliseconds(BaocuoSettings.Lifecycle().drainTimeoutMs), maxRecordBytes: Int = 1 << 20, producers: Int = 2) {
         self.maxRecordBytes = maxRecordBytes
         self.producers = producers
         self.brokers = brokers
@@ -107,9 +107,16 @@ public final class RouterWorker: Service, Sendable {
         rebalance.attach(consumer)
         var failure: Error?
         do {
-            try await withGracefulShutdownHandler {
-                try await self.consumeLoop(consumer: consumer, delivery: delivery)
-            } onGracefulShutdown: {
+            // A graceful shutdown (SIGTERM) and a cancellation (the service group cancelled because
+            // another service failed) both end the loop the same way: drain, commit, leave. A loop
+            // that ignored cancellation kept a cancelled group, and the process, running deaf.
+            try await withTaskCancellationHandler {
+                try await withGracefulShutdownHandler {
+                    try await self.consumeLoop(consumer: consumer, delivery: delivery)
+                } onGracefulShutdown: {
+                    self.requestStop()
+                }
+            } onCancel: {
                 self.requestStop()
             }
         } catch {
@@ -131,13 +138,14 @@ public final class RouterWorker: Service, Sendable {
     private func consumeLoop(consumer: KafkaConsumer, delivery: OutputDelivery) async throws {
         var outputs = OutputBatch()
         var lastCommit = ContinuousClock.now
-        while !stopRequested.load(ordering: .relaxed) {
+        while !stopRequested.load(ordering: .relaxed) && !Task.isCancelled {
             if let error = delivery.failure {
                 throw RouterError.deliveryFailed(error)
             }
             if delivery.tracker.inFlightRecords >= options.maxInFlightRecords {
-                // Backpressure: let acknowledgements catch up before fetching more.
-                try await Task.sleep(for: .milliseconds(1))
+                // Backpressure: let acknowledgements catch up before fetching more. A cancelled sleep
+                // returns at once; the loop then sees the stop request.
+                try? await Task.sleep(for: .milliseconds(1))
                 continue
             }
             let batch = try await consumer.poll(maxMessages: options.pollBatchSize, timeout: .milliseconds(100))

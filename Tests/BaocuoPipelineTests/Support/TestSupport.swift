@@ -10,11 +10,15 @@ enum TestPaths {
     /// The checkout this test file belongs to.
     static let checkout: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let config = checkout.appendingPathComponent("Config").path
+    /// `$BAOCUO_TEST_CONFIG_DIR` when set (an older `baocuo` refuses newer settings' keys).
+    static let config = ProcessInfo.processInfo.environment["BAOCUO_TEST_CONFIG_DIR"]
+        ?? checkout.appendingPathComponent("Config").path
     static let samples = checkout.appendingPathComponent("Demo/reports.jsonl").path
 
-    /// The `baocuo` executable built next to the test bundle.
+    /// The `baocuo` executable built next to the test bundle (`$BAOCUO_TEST_EXECUTABLE` when set,
+    /// e.g. a release build for a reproduction loop).
     static let baocuo: String = {
+        if let chosen = ProcessInfo.processInfo.environment["BAOCUO_TEST_EXECUTABLE"] { return chosen }
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("baocuo").path
         if FileManager.default.isExecutableFile(atPath: beside) { return beside }
         return checkout.appendingPathComponent(".build/debug/baocuo").path
