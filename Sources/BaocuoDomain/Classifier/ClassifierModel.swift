@@ -53,95 +53,141 @@ public final class ClassifierModel: Sendable {
         self.ngrams = ngrams
     }
 
-    /// Parses the model file; `source` names it in errors.
+    /// Parses the model file; `source` names it in errors. Reads bytes in place (the file has
+    /// about 12,000 n-gram lines of 12 numbers each; a worker loads it at start and on SIGHUP).
     public convenience init(text: String, source: String) throws(ConfigError) {
         let categories = Category.allCases
+        var bytes = Array(text.utf8)
+        bytes.append(0x0A)
+        var parsed = Parsed(categoryCount: categories.count)
+        var failure: ConfigError?
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            var lineStart = 0
+            var number = 0
+            var fields: [Range<Int>] = []
+            for index in buffer.indices where buffer[index] == 0x0A {
+                number += 1
+                defer { lineStart = index + 1 }
+                guard index > lineStart, buffer[lineStart] != UInt8(ascii: "#") else { continue }
+                // Fields end in a 0 byte (tab and newline replaced), so strtof stops at them.
+                fields.removeAll(keepingCapacity: true)
+                var fieldStart = lineStart
+                for position in lineStart...index where position == index || buffer[position] == 0x09 {
+                    fields.append(fieldStart..<position)
+                    buffer[position] = 0
+                    fieldStart = position + 1
+                }
+                do throws(Parsed.Problem) {
+                    try parsed.record(fields.map { UnsafeBufferPointer(rebasing: buffer[$0]) }, categories: categories)
+                } catch {
+                    failure = ConfigError(file: source, line: number, reason: error.reason)
+                    return
+                }
+            }
+        }
+        if let failure { throw failure }
+        guard parsed.sawFormat, parsed.sawCategories, let threshold = parsed.threshold, let bias = parsed.bias else {
+            throw ConfigError(file: source, reason: "a model needs format, categories, threshold and bias records")
+        }
+        guard let table = NgramTable(names: parsed.ngramNames, rows: parsed.ngramRows) else {
+            throw ConfigError(file: source, reason: "an n-gram is listed twice, or there are more than \(NgramTable.maximumCount)")
+        }
+        self.init(version: shortDigest(of: text), threshold: threshold, bias: bias, ruleWeights: parsed.ruleWeights,
+                  verdictWeights: parsed.verdictWeights, contextWeights: parsed.contextWeights, ngrams: table)
+    }
+
+    /// The records of a model file as they are read.
+    private struct Parsed {
         var threshold: Float?
         var bias: Row?
-        var ruleWeights = [Row](repeating: Row(), count: categories.count)
-        var verdictWeights = ruleWeights
-        var contextWeights = Self.contextValues.map { [Row](repeating: Row(), count: $0.count + 1) }
+        var ruleWeights: [Row]
+        var verdictWeights: [Row]
+        var contextWeights = ClassifierModel.contextValues.map { [Row](repeating: Row(), count: $0.count + 1) }
         var ngramNames: [String] = []
         var ngramRows: [Row] = []
         var sawFormat = false
         var sawCategories = false
-        for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let number = offset + 1
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            func fail(_ reason: String) -> ConfigError { ConfigError(file: source, line: number, reason: reason) }
-            func weights(from start: Int) throws(ConfigError) -> Row {
+
+        struct Problem: Error {
+            var reason: String
+        }
+
+        init(categoryCount: Int) {
+            ruleWeights = [Row](repeating: Row(), count: categoryCount)
+            verdictWeights = ruleWeights
+        }
+
+        /// One line's fields, each followed in memory by a 0 byte.
+        mutating func record(_ fields: [UnsafeBufferPointer<UInt8>], categories: [Category]) throws(Problem) {
+            func text(_ index: Int) -> String { String(decoding: fields[index], as: UTF8.self) }
+            func weights(from start: Int) throws(Problem) -> Row {
                 guard fields.count == start + categories.count else {
-                    throw fail("expected \(categories.count) weights after \(start) fields, found \(fields.count - start)")
+                    throw Problem(reason: "expected \(categories.count) weights after \(start) fields, found \(fields.count - start)")
                 }
                 var row = Row()
                 for lane in 0..<categories.count {
-                    guard let value = Float(fields[start + lane]), value.isFinite else {
-                        throw fail("weight \"\(fields[start + lane])\" is not a number")
+                    let field = fields[start + lane]
+                    var end: UnsafeMutablePointer<CChar>?
+                    let value = field.baseAddress!.withMemoryRebound(to: CChar.self, capacity: field.count + 1) { strtof($0, &end) }
+                    guard !field.isEmpty, UnsafeRawPointer(end) == UnsafeRawPointer(field.baseAddress! + field.count), value.isFinite else {
+                        throw Problem(reason: "weight \"\(text(start + lane))\" is not a number")
                     }
                     row[lane] = value
                 }
                 return row
             }
-            switch fields[0] {
+            let kind = text(0)
+            switch kind {
             case "format":
-                guard fields.count == 2, fields[1] == "1" else { throw fail("unsupported format; this version reads format 1") }
+                guard fields.count == 2, text(1) == "1" else { throw Problem(reason: "unsupported format; this version reads format 1") }
                 sawFormat = true
             case "categories":
-                guard Array(fields.dropFirst()) == categories.map(\.rawValue) else {
-                    throw fail("the categories must be the taxonomy's, in order: "
+                guard (1..<fields.count).map(text) == categories.map(\.rawValue) else {
+                    throw Problem(reason: "the categories must be the taxonomy's, in order: "
                         + categories.map(\.rawValue).joined(separator: " "))
                 }
                 sawCategories = true
             case "threshold":
-                guard fields.count == 2, let value = Float(fields[1]), value >= 0, value < 1 else {
-                    throw fail("threshold must be a number in [0, 1)")
+                guard fields.count == 2, let value = Float(text(1)), value >= 0, value < 1 else {
+                    throw Problem(reason: "threshold must be a number in [0, 1)")
                 }
                 threshold = value
             case "bias":
                 bias = try weights(from: 1)
             case "rule", "verdict":
-                guard fields.count > 1, let category = Category(rawValue: fields[1]) else { throw fail("unknown category") }
+                guard fields.count > 1, let category = Category(rawValue: text(1)) else { throw Problem(reason: "unknown category") }
                 let row = try weights(from: 2)
-                if fields[0] == "rule" {
+                if kind == "rule" {
                     ruleWeights[categories.firstIndex(of: category)!] = row
                 } else {
                     verdictWeights[categories.firstIndex(of: category)!] = row
                 }
             case "context":
-                guard fields.count > 2, let kind = Self.contextKinds.firstIndex(of: fields[1]) else {
-                    throw fail("context kind must be one of \(Self.contextKinds.joined(separator: ", "))")
+                guard fields.count > 2, let contextKind = ClassifierModel.contextKinds.firstIndex(of: text(1)) else {
+                    throw Problem(reason: "context kind must be one of \(ClassifierModel.contextKinds.joined(separator: ", "))")
                 }
+                let value = text(2)
                 let slot: Int
-                if fields[2] == "-" {
+                if value == "-" {
                     slot = 0
-                } else if let value = Self.contextValues[kind].firstIndex(of: fields[2]) {
-                    slot = value + 1
+                } else if let index = ClassifierModel.contextValues[contextKind].firstIndex(of: value) {
+                    slot = index + 1
                 } else {
-                    throw fail("unknown \(fields[1]) \"\(fields[2])\"")
+                    throw Problem(reason: "unknown \(text(1)) \"\(value)\"")
                 }
-                contextWeights[kind][slot] = try weights(from: 3)
+                contextWeights[contextKind][slot] = try weights(from: 3)
             case "ngram":
-                guard fields.count > 1 else { throw fail("an ngram record needs its text") }
-                let scalars = fields[1].unicodeScalars
-                guard (1...TextFeatures.maximumLength).contains(scalars.count),
-                      MessageNormalizer.normalize(fields[1]) == fields[1] else {
-                    throw fail("ngram \"\(fields[1])\" must be 1–\(TextFeatures.maximumLength) characters in normal form")
+                guard fields.count > 1 else { throw Problem(reason: "an ngram record needs its text") }
+                let name = text(1)
+                guard (1...TextFeatures.maximumLength).contains(name.unicodeScalars.count), MessageNormalizer.normalize(name) == name else {
+                    throw Problem(reason: "ngram \"\(name)\" must be 1–\(TextFeatures.maximumLength) characters in normal form")
                 }
-                ngramNames.append(fields[1])
+                ngramNames.append(name)
                 ngramRows.append(try weights(from: 2))
             default:
-                throw fail("unknown record \"\(fields[0])\"")
+                throw Problem(reason: "unknown record \"\(kind)\"")
             }
         }
-        guard sawFormat, sawCategories, let threshold, let bias else {
-            throw ConfigError(file: source, reason: "a model needs format, categories, threshold and bias records")
-        }
-        guard let table = NgramTable(names: ngramNames, rows: ngramRows) else {
-            throw ConfigError(file: source, reason: "an n-gram is listed twice, or there are more than \(NgramTable.maximumCount)")
-        }
-        self.init(version: shortDigest(of: text), threshold: threshold, bias: bias, ruleWeights: ruleWeights,
-                  verdictWeights: verdictWeights, contextWeights: contextWeights, ngrams: table)
     }
 
     /// The model's score (logit) per category for a report: `code` and `message` in normal
@@ -152,13 +198,16 @@ public final class ClassifierModel: Sendable {
                 ruleScores: UnsafeBufferPointer<Score>, rulesVerdict: Int) -> Row {
         var text = Row()
         var count = 0
-        let table = ngrams
-        let accumulate = { (hash: UInt64, _: Int, _: Int) in
-            count += 1
-            if let row = table.row(for: hash) { text += table.rows[row] }
+        ngrams.rows.withUnsafeBufferPointer { rows in
+            // Two calls rather than a loop over [code, message]: no array per report.
+            let table = ngrams
+            func add(_ hash: UInt64, _: Int, _: Int) {
+                count += 1
+                if let row = table.row(for: hash) { text += rows[row] }
+            }
+            TextFeatures.forEach(in: code, add)
+            TextFeatures.forEach(in: message, add)
         }
-        TextFeatures.forEach(in: code, accumulate)
-        TextFeatures.forEach(in: message, accumulate)
         var total = bias
         if count > 0 { total += text * Self.textScale(count) }
         for category in ruleScores.indices where ruleScores[category].rule >= 0 {

@@ -14,18 +14,24 @@ enum TextFeatures {
     /// `start` and `length` count characters, not bytes. `text` must be valid UTF-8.
     @inline(__always)
     static func forEach(in text: UnsafeBufferPointer<UInt8>, _ body: (UInt64, Int, Int) -> Void) {
-        var previous1: UInt32 = 0
-        var previous2: UInt32 = 0
+        // Rolling: the state of the bigram ending here is one step on from the previous character's
+        // unigram state, the trigram's one step on from the previous bigram's.
+        var previousUnigram: UInt64 = 0
+        var previousBigram: UInt64 = 0
         var index = 0
         var read = 0
         let count = text.count
         while read < count {
             let scalar = decode(text, at: &read)
-            body(hash(scalar), index, 1)
-            if index >= 1 { body(hash(previous1, scalar), index - 1, 2) }
-            if index >= 2 { body(hash(previous2, previous1, scalar), index - 2, 3) }
-            previous2 = previous1
-            previous1 = scalar
+            let unigram = step(seed, scalar)
+            body(unigram, index, 1)
+            if index >= 1 {
+                let bigram = step(previousUnigram, scalar)
+                body(bigram, index - 1, 2)
+                if index >= 2 { body(step(previousBigram, scalar), index - 2, 3) }
+                previousBigram = bigram
+            }
+            previousUnigram = unigram
             index += 1
         }
     }
@@ -33,31 +39,14 @@ enum TextFeatures {
     /// The hash of the n-gram made of `scalars` (1 to `maximumLength` characters); the same value
     /// `forEach` reports for it.
     static func hash(of scalars: [UInt32]) -> UInt64 {
-        switch scalars.count {
-        case 1: hash(scalars[0])
-        case 2: hash(scalars[0], scalars[1])
-        default: hash(scalars[0], scalars[1], scalars[2])
-        }
+        scalars.reduce(seed, step)
     }
 
-    // FNV-1a over 32-bit characters, seeded by the n-gram's length, then a finalising mix so that
-    // the low bits index a table well. Never 0, which marks an empty table slot.
-    @inline(__always) private static func hash(_ a: UInt32) -> UInt64 { finish(step(seed(1), a)) }
-    @inline(__always) private static func hash(_ a: UInt32, _ b: UInt32) -> UInt64 { finish(step(step(seed(2), a), b)) }
-    @inline(__always) private static func hash(_ a: UInt32, _ b: UInt32, _ c: UInt32) -> UInt64 {
-        finish(step(step(step(seed(3), a), b), c))
-    }
-
-    @inline(__always) private static func seed(_ length: UInt64) -> UInt64 { 0xCBF2_9CE4_8422_2325 ^ length }
+    // FNV-1a over 32-bit characters. The table that looks hashes up mixes them itself
+    // (`PackedHashTable`'s Fibonacci hashing of the top 48 bits).
+    private static let seed: UInt64 = 0xCBF2_9CE4_8422_2325
     @inline(__always) private static func step(_ hash: UInt64, _ scalar: UInt32) -> UInt64 {
         (hash ^ UInt64(scalar)) &* 0x0000_0100_0000_01B3
-    }
-    @inline(__always) private static func finish(_ hash: UInt64) -> UInt64 {
-        var mixed = hash
-        mixed ^= mixed >> 33
-        mixed &*= 0xFF51_AFD7_ED55_8CCD
-        mixed ^= mixed >> 33
-        return mixed | 1
     }
 
     @inline(__always)
