@@ -46,8 +46,9 @@ public struct ClassificationExplanation: Sendable, Codable {
     public var probabilities: [Scored]
     /// Every category some rule matched, with its strongest rule and score.
     public var rules: [Scored]
-    /// The features that moved the decided category (or, when UNCLASSIFIED, the most probable
-    /// one) most, with their contribution to its logit; strongest first.
+    /// The features that set the decided category (or, when UNCLASSIFIED, the most probable one)
+    /// apart from the runner-up most: each one's contribution to the difference of their logits,
+    /// strongest first (a feature that favours the runner-up is negative).
     public var features: [Scored]
 
     public struct Scored: Sendable, Codable {
@@ -74,28 +75,30 @@ extension Classifier {
         let focus = evidence.classification.category == .unclassified
             ? ranked.first(where: { categories[$0] != .unclassified }) ?? ranked[0]
             : categories.firstIndex(of: evidence.classification.category)!
+        let runnerUp = ranked.first { $0 != focus } ?? focus
+        func separation(_ row: ClassifierModel.Row) -> Double { Double(row[focus] - row[runnerUp]) }
         var contributions: [String: Double] = [:]
         let scale = Double(ClassifierModel.textScale(max(evidence.ngramCount, 1)))
         evidence.forEachNgram { hash, name in
             if let row = model.ngrams.row(for: hash) {
-                contributions["text \"\(name)\"", default: 0] += Double(model.ngrams.rows[row][focus]) * scale
+                contributions["text \"\(name)\"", default: 0] += separation(model.ngrams.rows[row]) * scale
             }
         }
         for (index, score) in evidence.ruleScores.enumerated() {
             if let score {
                 contributions["rule \(categories[index].rawValue)"] =
-                    Double(model.ruleWeights[index][focus]) * score.score / Double(ClassifierModel.ruleScale)
+                    separation(model.ruleWeights[index]) * score.score / Double(ClassifierModel.ruleScale)
             }
         }
         if evidence.rulesVerdict >= 0 {
             contributions["rules decide \(categories[evidence.rulesVerdict].rawValue)"] =
-                Double(model.verdictWeights[evidence.rulesVerdict][focus])
+                separation(model.verdictWeights[evidence.rulesVerdict])
         }
         let slots = [evidence.context.stage, evidence.context.visit, evidence.context.filing]
         for kind in ClassifierModel.contextKinds.indices {
             let slot = slots[kind]
             let value = slot == 0 ? "-" : ClassifierModel.contextValues[kind][slot - 1]
-            contributions["\(ClassifierModel.contextKinds[kind]) \(value)"] = Double(model.contextWeights[kind][slot][focus])
+            contributions["\(ClassifierModel.contextKinds[kind]) \(value)"] = separation(model.contextWeights[kind][slot])
         }
         let strongest = contributions.sorted { abs($0.value) > abs($1.value) || (abs($0.value) == abs($1.value) && $0.key < $1.key) }
             .prefix(featureCount)
