@@ -142,8 +142,13 @@ struct WeeklyDemo {
                                               .rejected, at: "2026-12-02T11:05:00+08:00"))
         }
         if current.count > 1 {
+            // The owner also corrects Baocuo's category (a labelled line for the classifier), and then
+            // sends a category that does not exist, which refuses that resolution.
+            let corrected = Category.allCases.first { $0 != current[1].category && $0 != .unclassified }!
             resolutions.append(DemoResolution(current[1].reportId, agency: current[1].owner, topic: names.resolutions(region: current[1].owner),
-                                              .needMoreInfo, at: "2026-12-03T09:00:00+08:00"))
+                                              .needMoreInfo, at: "2026-12-03T09:00:00+08:00", category: corrected.rawValue))
+            resolutions.append(DemoResolution(current[1].reportId, agency: current[1].owner, topic: names.resolutions(region: current[1].owner),
+                                              .needMoreInfo, at: "2026-12-03T09:30:00+08:00", category: "FILING_GONE"))
         }
         if let moving = (current.dropFirst(2) + older.dropFirst()).first {
             resolutions.append(DemoResolution(moving.reportId, agency: moving.owner, topic: names.sharedResolutions,
@@ -155,8 +160,8 @@ struct WeeklyDemo {
         }
         try await publish(resolutions)
         out.section("During the week: \(resolutions.count) resolutions, each agency on its own \(names.resolutions(region: "{region}")) (\(names.sharedResolutions) is the deprecated shared topic, read until resolutions.sharedTopicUntil)")
-        out.table(["report", "written to", "payload agency", "outcome", "recorded at"],
-                  resolutions.map { [$0.reportId, $0.topic, $0.agency, $0.outcome.rawValue, $0.at] })
+        out.table(["report", "written to", "payload agency", "outcome", "category", "recorded at"],
+                  resolutions.map { [$0.reportId, $0.topic, $0.agency, $0.outcome.rawValue, $0.category ?? "", $0.at] })
 
         clock.set("2026-12-04T16:01:00+08:00")
         let returnTick = try await scheduler.tick()
@@ -169,6 +174,13 @@ struct WeeklyDemo {
         out.table(["report", "code", "detail"], deadLetters.map {
             [$0.keyString ?? "", $0.header(DeadLetterHeader.errorCode) ?? "", $0.header(DeadLetterHeader.errorDetail) ?? ""]
         })
+        let corrections = try await CorrectionExport.read(reader: reader, names: names,
+                                                          sharedTopicUntil: configuration.settings.resolutions.sharedTopicUntil,
+                                                          since: Timestamp(millisecondsSinceEpoch: 0))
+        out.section("Corrections for the classifier (`baocuo rules corrections`): \(corrections.count) labelled line(s)")
+        out.table(["report", "routed as", "corrected by", "category"], corrections.map {
+            [$0.example.id, $0.routedCategory.rawValue, $0.agency, $0.example.category]
+        })
         let status = try operations.status(week: Self.week, snapshot: afterReturn, now: clock.now())
         out.section("Status: intake \(status.intake.emitted)/\(status.intake.expected) and return \(status.returns.emitted)/\(status.returns.expected) batches emitted; a second tick emits \(try await scheduler.tick().emitted.count) more.")
     }
@@ -176,7 +188,8 @@ struct WeeklyDemo {
     private func publish(_ resolutions: [DemoResolution]) async throws {
         let producer = try KafkaProducer(configuration: KafkaConfiguration(["bootstrap.servers": brokers]), logger: logger)
         try await producer.send(resolutions.map { resolution in
-            let json = #"{"schema":"baocuo.resolution/v1","reportId":"\#(resolution.reportId)","agency":"\#(resolution.agency)","outcome":"\#(resolution.outcome.rawValue)","resolvedAt":"\#(resolution.at)"}"#
+            let category = resolution.category.map { #","category":"\#($0)""# } ?? ""
+            let json = #"{"schema":"baocuo.resolution/v1","reportId":"\#(resolution.reportId)","agency":"\#(resolution.agency)","outcome":"\#(resolution.outcome.rawValue)","resolvedAt":"\#(resolution.at)"\#(category)}"#
             return ProducerRecord(topic: resolution.topic, key: Array(resolution.reportId.utf8), value: Array(json.utf8),
                                   timestampMs: Timestamp.parseRFC3339(resolution.at)!.millisecondsSinceEpoch)
         })
@@ -191,12 +204,15 @@ struct DemoResolution {
     var topic: String
     var outcome: ResolutionOutcome
     var at: String
+    /// A corrected category (CONTRACT §5), as the agency wrote it.
+    var category: String?
 
-    init(_ reportId: String, agency: String, topic: String, _ outcome: ResolutionOutcome, at: String) {
+    init(_ reportId: String, agency: String, topic: String, _ outcome: ResolutionOutcome, at: String, category: String? = nil) {
         self.reportId = reportId
         self.agency = agency
         self.topic = topic
         self.outcome = outcome
         self.at = at
+        self.category = category
     }
 }
