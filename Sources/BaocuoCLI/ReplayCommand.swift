@@ -293,7 +293,7 @@ final class ReplayPrinter: Sendable {
         row("changes", summary.changes, "routing outcome differs from the standing decision")
         let kinds: [(String, Int, String)] = [
             ("category", summary.categoryChanged, ""),
-            ("owner", summary.ownerChanged, summary.withdrawals > 0 ? "\(summary.withdrawals) withdrawal\(summary.withdrawals == 1 ? "" : "s") for former owners" : ""),
+            ("owner", summary.ownerChanged, summary.withdrawals > 0 ? "baocuo.withdrawn/v1 to the former owner: \(summary.withdrawals)" : ""),
             ("cc", summary.ccChanged, ""), ("ops copy", summary.opsChanged, ""),
             ("reject code", summary.rejectCodeChanged, ""), ("dead letters routing", summary.nowRouted, ""),
             ("newly rejected", summary.nowRejected, ""),
