@@ -16,10 +16,13 @@ struct ReplayCommand: AsyncParsableCommand {
         Select by offsets (--partition, --start-offset, --end-offset; end exclusive; every partition \
         without --partition), by receive time (--since/--until, RFC 3339), and/or by report ids \
         (--report-ids FILE, one per line). Without --execute nothing is produced: the command shows \
-        what would change against the earlier routing (the owner copies in the inboxes, or the DLQ \
-        headers). With --execute every selected record is routed again; outputs carry \
-        baocuo.replay.id, baocuo.replay.source and baocuo.replay.at headers, and records that fail \
-        again return to the DLQ with their error headers replaced. The run commits its own group's \
+        what would change against the decision standing for each report (the latest owner copy in the \
+        inboxes or dead letter in the DLQ): counts by kind of change, the rules versions before and \
+        after, the weekly batches that will be re-emitted, then examples. With --execute the outputs \
+        of the records whose routing outcome differs (category, owner, cc, ops copy, reject code) are \
+        produced, and a report moved to another owner gets a baocuo.withdrawn/v1 record in the former \
+        owner's inbox; --all produces the outputs of every selected record. Outputs carry \
+        baocuo.replay.id, baocuo.replay.source and baocuo.replay.at headers. The run commits its own group's \
         offsets once outputs are acknowledged: after SIGINT/SIGTERM (exit 3) the same command \
         continues where it stopped. Exit 0 when the range is done.
         """
@@ -54,6 +57,12 @@ struct ReplayCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Produce the outputs. Without it the run is a preview: nothing is produced or committed.")
     var execute = false
 
+    @Flag(name: .long, help: "With --execute: produce the outputs of every selected record, not only of those whose routing changed (records rejected again are dead-lettered again).")
+    var all = false
+
+    @Flag(name: .long, help: "Print one JSON object per changed record on stdout (the plan and the summary go to stderr).")
+    var json = false
+
     @Option(name: .long, help: "Records per second when executing (default: unlimited).")
     var rate: Int?
 
@@ -75,6 +84,7 @@ struct ReplayCommand: AsyncParsableCommand {
         if let startOffset, let endOffset, startOffset >= endOffset { throw ValidationError("--start-offset must be below --end-offset") }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
         if maxDetails < 0 { throw ValidationError("--max-details must not be negative") }
+        if all, !execute { throw ValidationError("--all re-emits outputs: use it with --execute") }
     }
 
     func run() async throws {
@@ -87,7 +97,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let group = group ?? ReplayOptions.defaultGroup(topic: sourceTopic)
         let options = ReplayOptions(
             brokers: brokers, sourceTopic: sourceTopic, group: group, fleetGroup: settings.kafka.group,
-            selection: try selection(), execute: execute, recordsPerSecond: rate, restart: restart,
+            selection: try selection(), execute: execute, reEmitAll: all, recordsPerSecond: rate, restart: restart,
             kafkaProperties: settings.kafka.properties, maxRecordBytes: settings.limits.maxRecordBytes
         )
         do {
@@ -99,7 +109,7 @@ struct ReplayCommand: AsyncParsableCommand {
 
     private func replay(_ options: ReplayOptions, configuration: DomainConfiguration, logger: Logger) async throws {
         let plan = try await ReplayPlan.resolve(options, logger: logger)
-        let out = ReplayPrinter(maxDetails: maxDetails, executing: execute)
+        let out = ReplayPrinter(maxDetails: maxDetails, executing: execute, json: json)
         out.describe(plan, options: options)
         guard plan.remaining > 0 else {
             out.line(plan.partitions.isEmpty ? "nothing to replay: the range holds no records"
@@ -118,6 +128,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let summary = try await runner.run(plan, onProgress: progress.update, onRecord: out.record)
         progress.finish()
         out.summarize(summary)
+        out.printExamples()
         if summary.interrupted {
             out.line(execute ? "interrupted: the checkpoint is committed; run the same command again to continue"
                              : "interrupted: a preview commits nothing")
@@ -146,20 +157,26 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 }
 
-/// The replay's stdout: the plan, one line per changed record (up to a limit), the summary. Every
-/// line passes the person-ID redactor, although nothing printed is meant to hold one.
+/// The replay's stdout: the plan, the summary (counts by kind of change, rules versions, batches
+/// to re-emit), then examples of the changed records (up to a limit); with `--json`, one JSON
+/// object per changed record on stdout and the rest on stderr. Every line passes the person-ID
+/// redactor, although nothing printed is meant to hold one.
 final class ReplayPrinter: Sendable {
     private let maxDetails: Int
     private let executing: Bool
-    private let detailsPrinted = Mutex(0)
+    private let json: Bool
+    private let examples = Mutex<(lines: [String], more: Int)>(([], 0))
 
-    init(maxDetails: Int, executing: Bool) {
+    init(maxDetails: Int, executing: Bool, json: Bool = false) {
         self.maxDetails = maxDetails
         self.executing = executing
+        self.json = json
     }
 
+    /// A result line: stdout, or stderr under `--json` (stdout then holds the JSON lines alone).
     func line(_ text: String) {
-        FileHandle.standardOutput.write(Data((PersonIDRedactor.redact(text) + "\n").utf8))
+        let handle = json ? FileHandle.standardError : FileHandle.standardOutput
+        handle.write(Data((PersonIDRedactor.redact(text) + "\n").utf8))
     }
 
     /// A remark on stderr, apart from the results.
@@ -169,7 +186,7 @@ final class ReplayPrinter: Sendable {
 
     func describe(_ plan: ReplayPlan, options: ReplayOptions) {
         line("replay \(plan.runID): \(plan.topic) → current rules, group \(plan.group)")
-        line(executing ? "mode   EXECUTE: outputs are produced; the checkpoint is committed as they are acknowledged"
+        line(executing ? "mode   EXECUTE: the outputs of \(options.reEmitAll ? "every selected record (--all)" : "the changed records") are produced; the checkpoint is committed as they are acknowledged"
                        : "mode   PREVIEW: nothing is produced or committed (add --execute to replay)")
         if plan.timeLookup == .scanFallback {
             line("time   the broker does not answer offsetsForTimes (librdkafka's mock cluster answers \"end\" for every time): scanning whole partitions and filtering on record timestamps")
@@ -180,63 +197,125 @@ final class ReplayPrinter: Sendable {
         }
     }
 
+    /// Keeps an example of each changed record (printed after the summary), or prints its JSON line.
     func record(_ record: ReplayedRecord) {
-        guard record.verdict != .unchanged else { return }
-        let index = detailsPrinted.withLock { count in
-            count += 1
-            return count
-        }
-        guard index <= maxDetails else {
-            if index == maxDetails + 1 { line("…      further changes are only counted (--max-details)") }
+        guard record.verdict.isChange else { return }
+        if json {
+            FileHandle.standardOutput.write(Data((PersonIDRedactor.redact(Self.jsonLine(record)) + "\n").utf8))
             return
         }
-        let would = executing ? "routed" : "would route"
+        let text = Self.describe(record, executing: executing)
+        examples.withLock { examples in
+            if examples.lines.count < maxDetails { examples.lines.append(text) } else { examples.more += 1 }
+        }
+    }
+
+    func printExamples() {
+        guard !json else { return }
+        let (lines, more) = examples.withLock { $0 }
+        guard !lines.isEmpty else { return }
+        line("changes\(more > 0 ? " (first \(lines.count); \(more) more only counted, --max-details)" : "")")
+        for text in lines { line(text) }
+    }
+
+    static func describe(_ record: ReplayedRecord, executing: Bool) -> String {
         let subject = "\(record.reportId ?? "(no reportId)") \(record.source)"
+        let routes = executing ? "routed" : "would route"
         switch (record.verdict, record.prior, record.current) {
         case (.changed, .routed(let before), .routed(let now)):
             var parts: [String] = []
             if before.category != now.category { parts.append("category \(before.category) → \(now.category)") }
-            if before.owner != now.owner { parts.append("owner \(before.owner) → \(now.owner)") }
-            if before.cc != now.cc { parts.append("cc \(Self.list(before.cc)) → \(Self.list(now.cc))") }
-            line("CHANGED  \(subject): \(parts.joined(separator: "; "))")
+            if before.owner != now.owner {
+                parts.append("owner \(before.owner) → \(now.owner) (\(before.owner) \(executing ? "gets" : "would get") baocuo.withdrawn/v1)")
+            }
+            if before.cc != now.cc { parts.append("cc \(list(before.cc)) → \(list(now.cc))") }
+            if before.ops != now.ops { parts.append(now.ops ? "ops copy added" : "ops copy dropped") }
+            return "CHANGED  \(subject): \(parts.joined(separator: "; "))"
         case (.nowRouted, .deadLettered(let code), .routed(let now)):
-            line("ROUTES   \(subject): \(executing ? "routed" : "would now route") to \(Self.describe(now)); was rejected \(code)")
-        case (.stillRejected, _, .rejected(let code, let detail)):
-            line("REJECTED \(subject): still rejected: \(code) (\(detail))")
+            return "ROUTES   \(subject): \(executing ? "routed" : "would now route") to \(describe(now)); was rejected \(code)"
+        case (.rejectedDifferently(let was), _, .rejected(let code, let detail)):
+            return "REJECTED \(subject): now rejected \(code) (\(detail)); was rejected \(was)"
         case (.nowRejected, .routed(let before), .rejected(let code, let detail)):
-            line("REJECTED \(subject): now rejected: \(code) (\(detail)); was routed to \(Self.describe(before))")
+            return "REJECTED \(subject): now rejected: \(code) (\(detail)); was routed to \(describe(before)) and stays in its batches"
         case (.routedWithoutPrior, _, .routed(let now)):
-            line("NEW      \(subject): \(would) to \(Self.describe(now)); no earlier owner copy found")
+            return "NEW      \(subject): \(routes) to \(describe(now)); no earlier decision found"
         case (.rejectedWithoutPrior, _, .rejected(let code, let detail)):
-            line("REJECTED \(subject): rejected: \(code) (\(detail)); no earlier owner copy found")
+            return "REJECTED \(subject): rejected: \(code) (\(detail)); no earlier decision found"
         default:
-            line("CHANGED  \(subject)")
+            return "CHANGED  \(subject)"
+        }
+    }
+
+    /// `{"reportId","source","changes":[…],"before":…,"after":…,"withdrawn":…,"batches":[…]}` on one line.
+    static func jsonLine(_ record: ReplayedRecord) -> String {
+        func routing(_ facts: RoutingFacts) -> [String: Any] {
+            ["category": facts.category, "owner": facts.owner, "cc": facts.cc, "ops": facts.ops,
+             "rulesVersion": facts.rulesVersion ?? NSNull(), "intakeBatch": facts.intakeBatch ?? NSNull()]
+        }
+        var object: [String: Any] = ["reportId": record.reportId ?? NSNull(), "source": record.source,
+                                     "changes": changeKinds(record.verdict), "batches": record.affectedBatches]
+        switch record.prior {
+        case .routed(let facts): object["before"] = routing(facts)
+        case .deadLettered(let code): object["before"] = ["rejected": code]
+        case .unknown: object["before"] = NSNull()
+        }
+        switch record.current {
+        case .routed(let facts): object["after"] = routing(facts)
+        case .rejected(let code, let detail): object["after"] = ["rejected": code, "detail": detail]
+        }
+        if let withdrawn = record.withdrawn { object["withdrawn"] = String(decoding: withdrawn.bytes, as: UTF8.self) }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func changeKinds(_ verdict: ReplayVerdict) -> [String] {
+        switch verdict {
+        case .changed(let category, let owner, let cc, let ops):
+            [category ? "category" : nil, owner ? "owner" : nil, cc ? "cc" : nil, ops ? "ops" : nil].compactMap { $0 }
+        case .nowRouted: ["now-routed"]
+        case .rejectedDifferently: ["reject-code"]
+        case .nowRejected: ["now-rejected"]
+        case .routedWithoutPrior, .rejectedWithoutPrior: ["no-earlier-decision"]
+        case .unchanged, .stillRejected: []
         }
     }
 
     func summarize(_ summary: ReplaySummary) {
         line("summary\(executing ? "" : " (preview: nothing was produced)")")
-        func row(_ label: String, _ value: Int, _ detail: String = "") {
+        func row(_ label: String, _ value: Int, _ detail: String = "", indent: Int = 2) {
             let number = String(value)
-            line("  " + label.padding(toLength: 22, withPad: " ", startingAt: 0)
+            line(String(repeating: " ", count: indent) + label.padding(toLength: 24 - indent, withPad: " ", startingAt: 0)
                  + String(repeating: " ", count: max(0, 8 - number.count)) + number + (detail.isEmpty ? "" : "  " + detail))
         }
         row("scanned", summary.scanned, "records in the range")
         row("selected", summary.selected, summary.scanned > summary.selected ? "\(summary.scanned - summary.selected) skipped by the selection" : "")
         if summary.ownOutputsSkipped > 0 { row("own dead letters", summary.ownOutputsSkipped, "written earlier by this run, skipped") }
-        row("unchanged", summary.unchanged)
-        row("changed", summary.changed, "category \(summary.categoryChanged), owner \(summary.ownerChanged), cc \(summary.ccChanged)")
-        row("dead letters routing", summary.nowRouted)
-        row("still rejected", summary.stillRejected)
-        row("newly rejected", summary.nowRejected)
-        if summary.routedWithoutPrior + summary.rejectedWithoutPrior > 0 {
-            row("no earlier owner copy", summary.routedWithoutPrior + summary.rejectedWithoutPrior,
-                "\(summary.routedWithoutPrior) route, \(summary.rejectedWithoutPrior) rejected")
-        }
+        row("changes", summary.changes, "routing outcome differs from the standing decision")
+        let kinds: [(String, Int, String)] = [
+            ("category", summary.categoryChanged, ""),
+            ("owner", summary.ownerChanged, summary.withdrawals > 0 ? "baocuo.withdrawn/v1 to the former owner: \(summary.withdrawals)" : ""),
+            ("cc", summary.ccChanged, ""), ("ops copy", summary.opsChanged, ""),
+            ("reject code", summary.rejectCodeChanged, ""), ("dead letters routing", summary.nowRouted, ""),
+            ("newly rejected", summary.nowRejected, ""),
+            ("no earlier decision", summary.routedWithoutPrior + summary.rejectedWithoutPrior,
+             summary.routedWithoutPrior + summary.rejectedWithoutPrior > 0 ? "\(summary.routedWithoutPrior) route, \(summary.rejectedWithoutPrior) rejected" : ""),
+        ]
+        for (label, value, detail) in kinds where value > 0 { row(label, value, detail, indent: 4) }
+        row("unchanged", summary.unchanged, "routed as before")
+        row("still rejected", summary.stillRejected, summary.stillRejected > 0 ? "same code as the dead letter: not dead-lettered again" : "")
         row(executing ? "routed" : "would route", summary.routed)
-        row(executing ? "dead-lettered" : "would be rejected", summary.rejected,
+        row(executing ? "rejected" : "would be rejected", summary.rejected,
             summary.rejectedByCode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
-        if executing { row("outputs produced", summary.outputsProduced, "owner, cc and ops copies and dead letters") }
+        if executing { row("outputs produced", summary.outputsProduced, "owner, cc and ops copies, dead letters, withdrawals") }
+        let before = summary.rulesVersionsBefore.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .map { "\($0.key) (\($0.value) record\($0.value == 1 ? "" : "s"))" }
+        line("rules  before: \(before.isEmpty ? "none (no earlier owner copy)" : before.joined(separator: ", ")); after: \(summary.rulesVersionAfter)")
+        let batches = summary.batchesToReEmit.sorted()
+        if batches.isEmpty {
+            line("batches none to re-emit")
+        } else {
+            line("batches \(batches.count) to re-emit as new revisions\(executing ? "" : " once executed") (the next scheduler tick within its look-back window; older weeks: baocuo batch intake|return --week W): \(batches.joined(separator: ", "))")
+        }
     }
 
     private static func describe(_ facts: RoutingFacts) -> String {

@@ -151,14 +151,58 @@ private enum BatchFixtures {
         #expect(BatchFixtures.builder.intakeBatch(region: "210700", cycle: cycle, sources: BatchFixtures.sources(late)).digest != forward.digest)
     }
 
-    @Test func duplicatesCollapseToTheEarliestReceivedCopy() {
-        // A replayed copy received a week later must not appear a second time in a later intake.
-        let first = BatchFixtures.report("R-1", receivedAt: "2026-11-24T10:00:00+08:00")
-        let replayed = BatchFixtures.report("R-1", category: .credential, receivedAt: "2026-12-01T10:00:00+08:00")
-        let sources = BatchFixtures.sources([replayed, first, replayed])
-        #expect(sources.reports["R-1"] == first)
-        #expect(BatchFixtures.itemIds(BatchFixtures.builder.intakeBatch(region: "210700", cycle: BatchFixtures.cycle("2026-W49"), sources: sources)) == ["R-1"])
-        #expect(BatchFixtures.itemIds(BatchFixtures.builder.intakeBatch(region: "210700", cycle: BatchFixtures.cycle("2026-W50"), sources: sources)).isEmpty)
+    @Test func theLatestDecisionStandsInTheIntakeWeekOfTheFirstReceipt() {
+        // The original routing (decided 2026-11-24), an at-least-once repeat received later, and a
+        // replay decided 2026-12-07 that changes the category: the replay's category stands, the
+        // report stays in the intake of its first receipt and appears once.
+        func decided(_ copy: OwnerCopy, _ at: String, offset: Int64) -> OwnerCopy {
+            var copy = copy
+            copy.decidedAt = BatchFixtures.instant(at)
+            copy.decisionPosition = RecordPosition(topic: "yb.agency.210700.inbox", partition: 0, offset: offset)
+            return copy
+        }
+        let first = decided(BatchFixtures.report("R-1", receivedAt: "2026-11-24T10:00:00+08:00"), "2026-11-24T10:00:01+08:00", offset: 0)
+        let repeated = decided(BatchFixtures.report("R-1", receivedAt: "2026-12-01T10:00:00+08:00"), "2026-12-01T10:00:01+08:00", offset: 1)
+        let replayed = decided(BatchFixtures.report("R-1", category: .credential, receivedAt: "2026-11-24T10:00:00+08:00"),
+                               "2026-12-07T10:00:00+08:00", offset: 2)
+        for order in [[replayed, first, repeated], [first, repeated, replayed], [repeated, replayed, first]] {
+            let sources = BatchFixtures.sources(order)
+            let standing = sources.reports["R-1"]
+            #expect(standing?.category == .credential, "the latest decision stands, whatever the read order")
+            #expect(standing?.receivedAt == first.receivedAt && standing?.intakeBatch == first.intakeBatch)
+            #expect(BatchFixtures.itemIds(BatchFixtures.builder.intakeBatch(region: "210700", cycle: BatchFixtures.cycle("2026-W49"), sources: sources)) == ["R-1"])
+            #expect(BatchFixtures.itemIds(BatchFixtures.builder.intakeBatch(region: "210700", cycle: BatchFixtures.cycle("2026-W50"), sources: sources)).isEmpty)
+        }
+        // Without decision times (pure callers), the order given decides: the last copy given stands.
+        #expect(BatchFixtures.sources([BatchFixtures.report("R-2", receivedAt: "2026-11-24T10:00:00+08:00"),
+                                       BatchFixtures.report("R-2", category: .credential, receivedAt: "2026-11-24T10:00:00+08:00")])
+            .reports["R-2"]?.category == .credential)
+    }
+
+    @Test func aReportMovedToAnotherOwnerLeavesTheFormerOwnersBatchesAndItsLaterResolutionsAreRefused() throws {
+        var original = BatchFixtures.report("R-1", receivedAt: "2026-11-24T10:00:00+08:00")
+        original.decidedAt = BatchFixtures.instant("2026-11-24T10:00:01+08:00")
+        var moved = BatchFixtures.report("R-1", owner: "210100", receivedAt: "2026-11-24T10:00:00+08:00")
+        moved.decidedAt = BatchFixtures.instant("2026-12-02T10:00:00+08:00")
+        let sources = BatchFixtures.sources([original, moved], [
+            BatchFixtures.resolution("R-1", agency: "210700", outcome: "NEED_MORE_INFO", recordedAt: "2026-12-01T10:00:00+08:00", offset: 0),
+            BatchFixtures.resolution("R-1", agency: "210700", outcome: "RESETTLED", recordedAt: "2026-12-03T10:00:00+08:00", offset: 1),
+            BatchFixtures.resolution("R-1", agency: "210100", outcome: "FORWARDED", recordedAt: "2026-12-01T12:00:00+08:00", offset: 2),
+        ])
+        let cycle = BatchFixtures.cycle("2026-W49")
+        #expect(BatchFixtures.itemIds(BatchFixtures.builder.intakeBatch(region: "210700", cycle: cycle, sources: sources)).isEmpty)
+        #expect(BatchFixtures.itemIds(BatchFixtures.builder.intakeBatch(region: "210100", cycle: cycle, sources: sources)) == ["R-1"])
+        #expect(sources.ownerHistory["R-1"]?.map(\.owner) == ["210700", "210100"])
+        // Before the withdrawal the former owner owned it: its resolution stays valid and counts.
+        #expect(sources.resolutions["R-1"]?.map(\.resolution.agency) == ["210700"])
+        #expect(sources.resolution(of: "R-1", atOrBefore: cycle.dueBy)?.resolution.outcome == .needMoreInfo)
+        // After it, the former owner is refused naming the new owner; the new owner before the move too.
+        #expect(sources.refused.map(\.rejection.code) == [.forbiddenAgency, .forbiddenAgency])
+        let afterWithdrawal = try #require(sources.refused.first { $0.position.offset == 1 })
+        #expect(afterWithdrawal.rejection.detail.contains("withdrawn from 210700") && afterWithdrawal.rejection.detail.contains("now belongs to 210100"),
+                "\(afterWithdrawal.rejection.detail)")
+        let beforeMove = try #require(sources.refused.first { $0.position.offset == 2 })
+        #expect(beforeMove.rejection.detail.contains("does not own the report (owner 210700)"), "\(beforeMove.rejection.detail)")
     }
 }
 

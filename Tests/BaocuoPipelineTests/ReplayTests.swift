@@ -90,17 +90,27 @@ struct ReplayTests {
                                                         configuration: environment.configuration)
         #expect(plan.partitions == [ReplayPlan.PartitionRange(partition: 0, start: range.lowerBound, end: range.upperBound, from: range.lowerBound)])
         #expect(preview.scanned == 30 && preview.selected == 30)
-        // The rules did not change: every routed report matches its earlier owner copy.
+        // The rules did not change: every routed report matches its earlier owner copy, every
+        // rejected one its dead letter.
         #expect(preview.unchanged == 30 - malformed, "\(preview)")
-        #expect(preview.changed == 0 && preview.routedWithoutPrior == 0, "\(preview)")
-        #expect(preview.rejected == malformed && preview.rejectedWithoutPrior == malformed, "\(preview)")
+        #expect(preview.changes == 0 && preview.batchesToReEmit.isEmpty, "\(preview)")
+        #expect(preview.rejected == malformed && preview.stillRejected == malformed, "\(preview)")
         #expect(records.count == 30)
         #expect(preview.outputsProduced == 0)
         #expect(try await outputCount(environment) == outputsBefore, "a preview produces nothing")
         #expect(try await Committed.offsets(group: group, topic: environment.names.failures, partitions: [0], brokers: environment.brokers).isEmpty,
                 "a preview commits nothing")
 
-        let executeOptions = options(environment, group: group, selection: selection, execute: true)
+        // Executed with the same rules, nothing changes, so nothing is written.
+        let (_, unchanged, _) = try await replay(options(environment, group: group, selection: selection, execute: true),
+                                                 configuration: environment.configuration)
+        #expect(unchanged.changes == 0 && unchanged.outputsProduced == 0, "\(unchanged)")
+        #expect(try await outputCount(environment) == outputsBefore, "only changes are written")
+
+        // `--all` re-emits every record, over again (`--restart`: the checkpoint says done).
+        var executeOptions = options(environment, group: group, selection: selection, execute: true)
+        executeOptions.reEmitAll = true
+        executeOptions.restart = true
         let (_, executed, _) = try await replay(executeOptions, configuration: environment.configuration)
         #expect(executed.unchanged == preview.unchanged && executed.routed == preview.routed && executed.rejected == malformed)
         let outputs = try await replayOutputs(runID: executeOptions.runID, environment)
@@ -119,7 +129,8 @@ struct ReplayTests {
         let committed = try await Committed.offsets(group: group, topic: environment.names.failures, partitions: [0], brokers: environment.brokers)
         #expect(committed[0] == range.upperBound, "the checkpoint is the end of the range")
 
-        // The same range again with the same group: nothing left.
+        // The same range again with the same group (without --restart): nothing left.
+        executeOptions.restart = false
         let again = try await ReplayPlan.resolve(executeOptions, logger: TestLogging.logger)
         #expect(again.remaining == 0)
     }
@@ -188,7 +199,7 @@ struct ReplayTests {
         let range = try await loadAndRoute(lines, partition: 2, in: environment)
         let group = "replay-resume"
         let arguments = ["replay", "--brokers", environment.brokers, "--partition", "2",
-                         "--start-offset", "\(range.lowerBound)", "--end-offset", "\(range.upperBound)", "--group", group, "--execute"]
+                         "--start-offset", "\(range.lowerBound)", "--end-offset", "\(range.upperBound)", "--group", group, "--execute", "--all"]
         let environmentVariables = ["BAOCUO_CONFIG_DIR": environment.folder.path, "BAOCUO_LOGGING_LEVEL": "info"]
 
         // At 2 records/s the 40 records take 20 s, so the interrupt lands mid-way even when the
@@ -261,8 +272,17 @@ struct ReplayTests {
         let redriven = inbox.filter { $0.header(ReplayHeader.id) == redrive.runID && $0.valueString.contains(#""role":"owner""#) }
         #expect(redriven.count == forMissing, "the re-driven reports reach the fixed region's inbox")
         let again = try await reader.readAll(reader.topics { $0 == names.failuresDLQ }).filter { $0.header(ReplayHeader.id) == redrive.runID }
-        #expect(again.count == malformed)
-        for record in again {
+        #expect(again.isEmpty, "records rejected again with the same code are not dead-lettered again")
+
+        // `--all` dead-letters them again, with their error headers replaced.
+        var all = redrive
+        all.reEmitAll = true
+        all.restart = true
+        let (_, everything, _) = try await replay(all, configuration: fixed)
+        #expect(everything.stillRejected == malformed && everything.nowRouted == 0, "the re-driven reports stand now: \(everything)")
+        let redriven2 = try await reader.readAll(reader.topics { $0 == names.failuresDLQ }).filter { $0.header(ReplayHeader.id) == redrive.runID }
+        #expect(redriven2.count == malformed)
+        for record in redriven2 {
             #expect(record.header(DeadLetterHeader.attempts) == "2")
             #expect(record.headers.filter { $0.key == DeadLetterHeader.errorCode }.count == 1, "error headers are replaced, not piled up")
             #expect(record.headers.filter { $0.key == ReplayHeader.id }.count == 1)

@@ -14,9 +14,16 @@ public struct OwnerCopy: Sendable, Hashable {
     public var dueBy: Timestamp
     /// The ingest record's timestamp: decides which intake a report belongs to.
     public var receivedAt: Timestamp
+    /// When this routing decision was made: the inbox record's Kafka timestamp (the time the router
+    /// or a replay produced it). Of several decisions for one report the latest stands (CONTRACT §3,
+    /// superseded decisions); nil when unknown (then the order given decides).
+    public var decidedAt: Timestamp?
+    /// Where the inbox record sits: orders decisions made in the same millisecond.
+    public var decisionPosition: RecordPosition?
 
     public init(reportId: String, owner: String, category: Category, intakeBatch: IsoWeek,
-                intakeAt: Timestamp, dueBy: Timestamp, receivedAt: Timestamp) {
+                intakeAt: Timestamp, dueBy: Timestamp, receivedAt: Timestamp,
+                decidedAt: Timestamp? = nil, decisionPosition: RecordPosition? = nil) {
         self.reportId = reportId
         self.owner = owner
         self.category = category
@@ -24,6 +31,21 @@ public struct OwnerCopy: Sendable, Hashable {
         self.intakeAt = intakeAt
         self.dueBy = dueBy
         self.receivedAt = receivedAt
+        self.decidedAt = decidedAt
+        self.decisionPosition = decisionPosition
+    }
+
+    /// Decision order: by `decidedAt`, then by position (nil sorts first; callers break the
+    /// remaining ties by the order given).
+    func decidedBefore(_ other: OwnerCopy) -> Bool? {
+        let left = decidedAt?.millisecondsSinceEpoch ?? .min, right = other.decidedAt?.millisecondsSinceEpoch ?? .min
+        if left != right { return left < right }
+        switch (decisionPosition, other.decisionPosition) {
+        case (let l?, let r?) where l != r: return l < r
+        case (nil, _?): return true
+        case (_?, nil): return false
+        default: return nil
+        }
     }
 
     /// Reads the owner copy of routed v1 bytes; nil for `cc` and `ops` copies and for anything
@@ -52,8 +74,10 @@ public struct OwnerCopy: Sendable, Hashable {
                   intakeAt: intakeAt, dueBy: dueBy, receivedAt: receivedAt)
     }
 
-    public init?(routedRecord bytes: [UInt8]) {
+    public init?(routedRecord bytes: [UInt8], decidedAt: Timestamp? = nil, position: RecordPosition? = nil) {
         guard let copy = bytes.withUnsafeBytes({ OwnerCopy(routedRecord: $0) }) else { return nil }
         self = copy
+        self.decidedAt = decidedAt
+        self.decisionPosition = position
     }
 }

@@ -51,6 +51,9 @@ public struct ReplayOptions: Sendable {
     public var selection: ReplaySelection
     /// False: preview only (nothing produced, nothing committed).
     public var execute: Bool
+    /// `--all`: produce the outputs of every selected record, not only of those whose routing
+    /// outcome differs from the standing decision (and dead-letter again what is rejected again).
+    public var reEmitAll: Bool
     /// Records per second when executing; nil: as fast as the cluster acknowledges.
     public var recordsPerSecond: Int?
     /// Ignore the group's checkpoint and start the range over.
@@ -63,7 +66,7 @@ public struct ReplayOptions: Sendable {
     public var maxRecordBytes: Int
 
     public init(brokers: String, sourceTopic: String, group: String, fleetGroup: String = "baocuo-router", selection: ReplaySelection, execute: Bool = false,
-                recordsPerSecond: Int? = nil, restart: Bool = false, kafkaProperties: [String: String] = [:],
+                reEmitAll: Bool = false, recordsPerSecond: Int? = nil, restart: Bool = false, kafkaProperties: [String: String] = [:],
                 pollBatchSize: Int = 500, commitInterval: Duration = .milliseconds(500), drainTimeout: Duration = .seconds(30),
                 maxRecordBytes: Int = 1 << 20) {
         self.brokers = brokers
@@ -72,6 +75,7 @@ public struct ReplayOptions: Sendable {
         self.fleetGroup = fleetGroup
         self.selection = selection
         self.execute = execute
+        self.reEmitAll = reEmitAll
         self.recordsPerSecond = recordsPerSecond
         self.restart = restart
         self.kafkaProperties = kafkaProperties

@@ -28,6 +28,10 @@ public struct ReplayedRecord: Sendable {
     public var prior: PriorOutcome
     public var current: CurrentOutcome
     public var verdict: ReplayVerdict
+    /// The withdrawal written (preview: that would be written) for the former owner.
+    public var withdrawn: WithdrawnRecord?
+    /// The weekly batches the change alters (see `ReplaySummary.batchesToReEmit`), sorted.
+    public var affectedBatches: [String] = []
 }
 
 /// The counts of a replay run.
@@ -38,16 +42,20 @@ public struct ReplaySummary: Sendable, Equatable {
     public var selected = 0
     /// Dead letters this same run wrote earlier (a resumed re-drive), skipped.
     public var ownOutputsSkipped = 0
+    /// Routed before and now the same way.
     public var unchanged = 0
-    /// Records whose category, owner or cc list changed (each kind counted below as well).
+    /// Records whose category, owner, cc list or ops copy changed (each kind counted below as well).
     public var changed = 0
     public var categoryChanged = 0
     public var ownerChanged = 0
     public var ccChanged = 0
+    public var opsChanged = 0
     /// Dead letters that route now.
     public var nowRouted = 0
-    /// Dead letters rejected again.
+    /// Dead-lettered before and now with the same code: not dead-lettered again.
     public var stillRejected = 0
+    /// Dead-lettered before and now with another code.
+    public var rejectCodeChanged = 0
     /// Routed before, rejected now.
     public var nowRejected = 0
     public var routedWithoutPrior = 0
@@ -55,23 +63,39 @@ public struct ReplaySummary: Sendable, Equatable {
     /// Records routing now (preview: would route), and rejected now, by code.
     public var routed = 0
     public var rejectedByCode: [String: Int] = [:]
-    /// Records produced (owner, cc and ops copies, dead letters); 0 in a preview.
+    /// Records produced (owner, cc and ops copies, dead letters, withdrawals); 0 in a preview.
     public var outputsProduced = 0
+    /// `baocuo.withdrawn/v1` records for former owners (a preview counts those it would write).
+    public var withdrawals = 0
+    /// The rules versions of the standing decisions the selected records were compared with, and
+    /// how many records each decided.
+    public var rulesVersionsBefore: [String: Int] = [:]
+    /// The rules version of this run.
+    public var rulesVersionAfter = ""
+    /// The weekly batches whose content the changes alter (intake and return of the report's intake
+    /// week, for the former and the new owner): re-emitted as new revisions by the next scheduler
+    /// tick within its look-back window, or by `baocuo batch`.
+    public var batchesToReEmit: Set<String> = []
     /// Stopped by a signal before the end of the range; the checkpoint holds what was done.
     public var interrupted = false
 
     public var rejected: Int { rejectedByCode.values.reduce(0, +) }
 
+    /// Records whose routing outcome differs from the standing decision.
+    public var changes: Int { changed + nowRouted + rejectCodeChanged + nowRejected + routedWithoutPrior + rejectedWithoutPrior }
+
     mutating func add(_ verdict: ReplayVerdict, current: CurrentOutcome) {
         switch verdict {
         case .unchanged: unchanged += 1
-        case .changed(let category, let owner, let cc):
+        case .changed(let category, let owner, let cc, let ops):
             changed += 1
             if category { categoryChanged += 1 }
             if owner { ownerChanged += 1 }
             if cc { ccChanged += 1 }
+            if ops { opsChanged += 1 }
         case .nowRouted: nowRouted += 1
         case .stillRejected: stillRejected += 1
+        case .rejectedDifferently: rejectCodeChanged += 1
         case .nowRejected: nowRejected += 1
         case .routedWithoutPrior: routedWithoutPrior += 1
         case .rejectedWithoutPrior: rejectedWithoutPrior += 1
@@ -80,6 +104,35 @@ public struct ReplaySummary: Sendable, Equatable {
         case .routed: routed += 1
         case .rejected(let code, _): rejectedByCode[code, default: 0] += 1
         }
+    }
+}
+
+/// The weekly batches a change alters (`ReplaySummary.batchesToReEmit`): the intake and return of
+/// the report's intake week (the first receipt's, which the change keeps) for the owner before and
+/// after. A cc or ops change alters no batch; a report rejected now stays in its owner's batches.
+enum AffectedBatches {
+    static func of(prior: PriorOutcome, current: CurrentOutcome, verdict: ReplayVerdict) -> [String] {
+        var owners: [String] = []
+        var week: String?
+        if case .routed(let before) = prior {
+            week = before.intakeBatch
+            if case .changed(let category, let owner, _, _) = verdict, category || owner { owners.append(before.owner) }
+        }
+        if case .routed(let now) = current {
+            week = week ?? now.intakeBatch
+            switch verdict {
+            case .changed(let category, let owner, _, _) where category || owner: owners.append(now.owner)
+            case .nowRouted, .routedWithoutPrior: owners.append(now.owner)
+            default: break
+            }
+        }
+        guard let week, !owners.isEmpty else { return [] }
+        var ids: [String] = []
+        for owner in Set(owners) {
+            ids.append("intake-\(owner)-\(week)")
+            ids.append("return-\(owner.prefix(2))0000-\(week)")
+        }
+        return ids
     }
 }
 
@@ -115,16 +168,13 @@ public final class ReplayRunner: Sendable {
         var summary = ReplaySummary()
         guard plan.remaining > 0 else { return summary }
         let filter = SelectionFilter(selection: options.selection, runID: plan.runID)
-        var priors: [String: RoutingFacts] = [:]
-        if !isDeadLetterSource {
-            let ids = try await collectReportIds(plan, filter: filter, onProgress: onProgress)
-            guard !stopping else {
-                summary.interrupted = true
-                return summary
-            }
-            priors = try await priorOwnerCopies(of: ids, runID: plan.runID, onProgress: onProgress)
+        let ids = try await collectReportIds(plan, filter: filter, onProgress: onProgress)
+        guard !stopping else {
+            summary.interrupted = true
+            return summary
         }
-        let pass = ReplayPass(runner: self, plan: plan, filter: filter, priors: priors)
+        let (priors, bySource) = try await standingDecisions(of: ids, onProgress: onProgress)
+        let pass = ReplayPass(runner: self, plan: plan, filter: filter, priors: priors, deadLettersBySource: bySource)
         return try await options.execute
             ? pass.execute(onProgress: onProgress, onRecord: onRecord)
             : pass.preview(onProgress: onProgress, onRecord: onRecord)
@@ -150,26 +200,49 @@ public final class ReplayRunner: Sendable {
         return ids
     }
 
-    /// The latest owner copy of each report in the inboxes, ignoring this run's own copies.
-    private func priorOwnerCopies(of ids: Set<String>, runID: String,
-                                  onProgress: @Sendable (ReplayProgress) -> Void) async throws -> [String: RoutingFacts] {
-        guard !ids.isEmpty else { return [:] }
+    /// The decision that stands for each report: the latest made among its owner copies in the
+    /// inboxes (made when produced: the record timestamp) and its dead letters in the DLQ (made at
+    /// `baocuo.failed.at`, to the second; they keep the source's timestamp). A replay's own earlier
+    /// outputs count like any other decision, so replaying the same range again changes nothing.
+    /// Also returns the dead letters of source records without a report id, by `topic[partition]@offset`.
+    private func standingDecisions(of ids: Set<String>, onProgress: @Sendable (ReplayProgress) -> Void) async throws
+        -> (byReport: [String: PriorOutcome], bySource: [String: PriorOutcome]) {
         let reader = TopicReader(brokers: options.brokers, logger: logger, properties: options.kafkaProperties.filter { $0.key != "group.id" })
         let inboxPrefix = router.topics.prefix + "agency."
-        let inboxes = try await reader.topics { $0.hasPrefix(inboxPrefix) && $0.hasSuffix(".inbox") }
-        var latest: [String: (timestampMs: Int64, facts: RoutingFacts)] = [:]
+        let dlq = router.topics.failuresDLQ
+        let topics = try await reader.topics { ($0.hasPrefix(inboxPrefix) && $0.hasSuffix(".inbox")) || $0 == dlq }
+        var latest: [String: (at: Int64, position: RecordPosition, outcome: PriorOutcome)] = [:]
+        var bySource: [String: PriorOutcome] = [:]
         var read: Int64 = 0
-        try await reader.forEachRecord(in: inboxes) { record in
+        try await reader.forEachRecord(in: topics) { record in
             read += 1
             if read % 10_000 == 0 { onProgress(ReplayProgress(phase: .readingPriorCopies, done: read, total: nil)) }
-            guard let key = record.keyString, ids.contains(key), record.header(ReplayHeader.id) != runID,
-                  let facts = record.value.withUnsafeBytes({ RoutingFacts(ownerCopy: $0) }) else { return }
-            let timestamp = record.timestampMs ?? 0
-            if let existing = latest[key], existing.timestampMs > timestamp { return }
-            latest[key] = (timestamp, facts)
+            let reportId: String, at: Int64, outcome: PriorOutcome
+            if record.topic == dlq {
+                guard let code = record.header(DeadLetterHeader.errorCode) else { return }
+                guard let id = record.value.withUnsafeBytes({ ReportIdentity.reportId(in: $0) }) ?? record.keyString else {
+                    if record.header(DeadLetterHeader.sourceTopic) == options.sourceTopic,
+                       let partition = record.header(DeadLetterHeader.sourcePartition), let offset = record.header(DeadLetterHeader.sourceOffset) {
+                        bySource["\(options.sourceTopic)[\(partition)]@\(offset)"] = .deadLettered(code: code)
+                    }
+                    return
+                }
+                guard ids.contains(id) else { return }
+                reportId = id
+                at = record.header(DeadLetterHeader.failedAt).flatMap(Timestamp.parseRFC3339)?.millisecondsSinceEpoch ?? record.timestampMs ?? 0
+                outcome = .deadLettered(code: code)
+            } else {
+                guard let key = record.keyString, ids.contains(key),
+                      let facts = record.value.withUnsafeBytes({ RoutingFacts(ownerCopy: $0) }) else { return }
+                reportId = key
+                at = record.timestampMs ?? 0
+                outcome = .routed(facts)
+            }
+            if let existing = latest[reportId], (existing.at, existing.position) > (at, record.position) { return }
+            latest[reportId] = (at, record.position, outcome)
         }
         onProgress(ReplayProgress(phase: .readingPriorCopies, done: read, total: read))
-        return latest.mapValues(\.facts)
+        return (latest.mapValues(\.outcome), bySource)
     }
 
     /// The main pass, shared by preview and execute: routes each selected record and compares.
@@ -177,13 +250,16 @@ public final class ReplayRunner: Sendable {
         let runner: ReplayRunner
         let plan: ReplayPlan
         let filter: SelectionFilter
-        let priors: [String: RoutingFacts]
+        let priors: [String: PriorOutcome]
+        let deadLettersBySource: [String: PriorOutcome]
 
         var options: ReplayOptions { runner.options }
         var router: RecordRouter { runner.router }
 
         func preview(onProgress: @Sendable (ReplayProgress) -> Void, onRecord: @Sendable (ReplayedRecord) -> Void) async throws -> ReplaySummary {
             var summary = ReplaySummary()
+            summary.rulesVersionAfter = router.encoder.rulesVersion
+            var standing = priors
             let scanner = try RangeScanner(plan: plan, options: options, batchSize: options.pollBatchSize, logger: runner.logger)
             var outputs = OutputBatch()
             do {
@@ -191,7 +267,7 @@ public final class ReplayRunner: Sendable {
                     outputs.removeAll()
                     let provenance = ReplayProvenance(runID: plan.runID, utcOffsetSeconds: router.utcOffsetSeconds)
                     for message in records {
-                        replay(message, provenance: provenance, into: &outputs, summary: &summary, onRecord: onRecord)
+                        replay(message, provenance: provenance, into: &outputs, standing: &standing, summary: &summary, onRecord: onRecord)
                     }
                     onProgress(ReplayProgress(phase: .previewing, done: scanner.offsetsPassed, total: plan.remaining))
                 }
@@ -206,6 +282,8 @@ public final class ReplayRunner: Sendable {
 
         func execute(onProgress: @Sendable (ReplayProgress) -> Void, onRecord: @Sendable (ReplayedRecord) -> Void) async throws -> ReplaySummary {
             var summary = ReplaySummary()
+            summary.rulesVersionAfter = router.encoder.rulesVersion
+            var standing = priors
             let batchSize = options.recordsPerSecond.map { min(options.pollBatchSize, max(1, $0 / 5)) } ?? options.pollBatchSize
             let scanner = try RangeScanner(plan: plan, options: options, batchSize: batchSize, logger: runner.logger)
             let delivery = try OutputDelivery(
@@ -223,7 +301,7 @@ public final class ReplayRunner: Sendable {
                     if let wait = pacer?.wait(before: records.count) { try await Task.sleep(for: wait) }
                     let provenance = ReplayProvenance(runID: plan.runID, utcOffsetSeconds: router.utcOffsetSeconds)
                     try delivery.produce(records, outputs: &outputs) { message, outputs in
-                        replay(message, provenance: provenance, into: &outputs, summary: &summary, onRecord: onRecord)
+                        replay(message, provenance: provenance, into: &outputs, standing: &standing, summary: &summary, onRecord: onRecord)
                     }
                     summary.outputsProduced += outputs.records.count
                     onProgress(ReplayProgress(phase: .replaying, done: scanner.offsetsPassed, total: plan.remaining))
@@ -249,9 +327,13 @@ public final class ReplayRunner: Sendable {
             return summary
         }
 
-        /// Routes one record (when the selection takes it) into `outputs` and compares the outcome.
+        /// Routes one record (when the selection takes it) into `outputs` and compares the outcome
+        /// with the decision standing for its report. Only a change keeps its outputs (all of them
+        /// with `--all`); a change of owner adds a `baocuo.withdrawn/v1` record for the former owner.
+        /// The new outcome then stands for later records of the same report in the run.
         private func replay(_ message: ConsumedMessage, provenance: ReplayProvenance, into outputs: inout OutputBatch,
-                            summary: inout ReplaySummary, onRecord: (ReplayedRecord) -> Void) {
+                            standing: inout [String: PriorOutcome], summary: inout ReplaySummary,
+                            onRecord: (ReplayedRecord) -> Void) {
             summary.scanned += 1
             let reportId: String?
             switch filter.decide(message) {
@@ -275,16 +357,42 @@ public final class ReplayRunner: Sendable {
                 }
             }
             let current = currentOutcome(routeSummary, outputs: outputs, from: firstOutput)
-            let prior: PriorOutcome
-            if runner.isDeadLetterSource {
-                let code = message.header(DeadLetterHeader.errorCode).flatMap { $0.map { String(decoding: $0, as: UTF8.self) } }
-                prior = .deadLettered(code: code ?? "?")
-            } else {
-                prior = reportId.flatMap { priors[$0] }.map(PriorOutcome.routed) ?? .unknown
-            }
+            let id = reportId ?? current.reportId
+            let ownCode = runner.isDeadLetterSource
+                ? message.header(DeadLetterHeader.errorCode).flatMap { $0.map { String(decoding: $0, as: UTF8.self) } } : nil
+            let prior = id.flatMap { standing[$0] } ?? ownCode.map { .deadLettered(code: $0) } ?? deadLettersBySource[sourceText] ?? .unknown
+            if case .routed(let before) = prior { summary.rulesVersionsBefore[before.rulesVersion ?? "unknown", default: 0] += 1 }
             let verdict = ReplayVerdict(prior: prior, current: current)
             summary.add(verdict, current: current)
-            onRecord(ReplayedRecord(source: sourceText, reportId: reportId ?? current.reportId, prior: prior, current: current, verdict: verdict))
+            var withdrawn: WithdrawnRecord?
+            let affected = verdict.isChange ? AffectedBatches.of(prior: prior, current: current, verdict: verdict).sorted() : []
+            if verdict.isChange || options.reEmitAll {
+                summary.batchesToReEmit.formUnion(affected)
+                if case .routed(let before) = prior, case .routed(let now) = current, before.owner != now.owner {
+                    let record = WithdrawnRecord(reportId: now.reportId, formerOwner: before.owner, newOwner: now.owner, category: now.category,
+                                                 rulesVersionBefore: before.rulesVersion ?? "", rulesVersionAfter: now.rulesVersion ?? "",
+                                                 replayId: provenance.runID, withdrawnAt: provenance.at)
+                    var key = now.reportId
+                    key.withUTF8 { keyBytes in
+                        outputs.append(topic: router.topics.inbox(region: before.owner), destination: router.inboxDestination(region: before.owner),
+                                       key: UnsafeRawBufferPointer(keyBytes), headers: provenance.headers(source: sourceText)) {
+                            record.append(to: &$0)
+                        }
+                    }
+                    summary.withdrawals += 1
+                    withdrawn = record
+                }
+                if let id {
+                    switch current {
+                    case .routed(let now): standing[id] = .routed(now)
+                    case .rejected(let code, _): standing[id] = .deadLettered(code: code)
+                    }
+                }
+            } else {
+                outputs.removeRecords(from: firstOutput)
+            }
+            onRecord(ReplayedRecord(source: sourceText, reportId: id, prior: prior, current: current, verdict: verdict,
+                                    withdrawn: withdrawn, affectedBatches: affected))
         }
 
         private func currentOutcome(_ routeSummary: RouteSummary, outputs: OutputBatch, from firstOutput: Int) -> CurrentOutcome {

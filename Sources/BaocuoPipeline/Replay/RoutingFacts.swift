@@ -7,7 +7,11 @@ public struct RoutingFacts: Sendable, Equatable {
     public var owner: String
     /// Sorted.
     public var cc: [String]
+    /// Whether the decision sends a masked copy to the ops topic (the category's, CONTRACT §4).
+    public var ops: Bool
     public var rulesVersion: String?
+    /// The intake week the router recorded (`intakeBatch`), when the record names one.
+    public var intakeBatch: String?
 
     /// Reads a routed v1 record (CONTRACT §3); nil when it is not one or not an owner copy.
     public init?(ownerCopy bytes: UnsafeRawBufferPointer) {
@@ -27,15 +31,25 @@ public struct RoutingFacts: Sendable, Equatable {
         self.category = category
         self.owner = owner
         cc = document.member(of: root, named: "cc").map { array in document.elements(of: array).compactMap(string) }?.sorted() ?? []
+        ops = Category(rawValue: category)?.copiesOps ?? false
+        intakeBatch = string(document.member(of: root, named: "intakeBatch"))
         rulesVersion = document.member(of: root, named: "classifier").flatMap { string(document.member(of: $0, named: "rulesVersion")) }
     }
 
-    public init(reportId: String, category: String, owner: String, cc: [String], rulesVersion: String? = nil) {
+    public init(reportId: String, category: String, owner: String, cc: [String], rulesVersion: String? = nil,
+                intakeBatch: String? = nil) {
         self.reportId = reportId
         self.category = category
         self.owner = owner
         self.cc = cc.sorted()
+        ops = Category(rawValue: category)?.copiesOps ?? false
         self.rulesVersion = rulesVersion
+        self.intakeBatch = intakeBatch
+    }
+
+    /// Whether `other` routes the report the same way: same category, owner, cc list and ops copy.
+    public func sameRouting(as other: RoutingFacts) -> Bool {
+        category == other.category && owner == other.owner && cc == other.cc && ops == other.ops
     }
 }
 
@@ -50,13 +64,14 @@ enum ReportIdentity {
     }
 }
 
-/// Where a replayed record went the previous time.
+/// The decision that stands for a replayed record's report: the latest one made (by when it was
+/// made), among the owner copies in the inboxes and the dead letters in the DLQ.
 public enum PriorOutcome: Sendable, Equatable {
     /// An owner copy was found in the inboxes.
     case routed(RoutingFacts)
-    /// The record is a dead letter with this code (a DLQ re-drive).
+    /// The report was dead-lettered with this code.
     case deadLettered(code: String)
-    /// No earlier owner copy was found.
+    /// No earlier owner copy or dead letter was found.
     case unknown
 }
 
@@ -69,29 +84,41 @@ public enum CurrentOutcome: Sendable, Equatable {
 /// The difference between a record's prior and current outcome.
 public enum ReplayVerdict: Sendable, Equatable {
     case unchanged
-    /// Routed before and now, to a different category, owner or cc list.
-    case changed(category: Bool, owner: Bool, cc: Bool)
+    /// Routed before and now, to a different category, owner, cc list or ops copy.
+    case changed(category: Bool, owner: Bool, cc: Bool, ops: Bool)
     /// Dead-lettered before, routed now (a successful re-drive).
     case nowRouted
-    /// Dead-lettered before and now.
+    /// Dead-lettered before and now, with the same code: nothing changes, nothing is written again.
     case stillRejected
+    /// Dead-lettered before and now, with another code.
+    case rejectedDifferently(was: String)
     /// Routed before, rejected now.
     case nowRejected
-    /// No earlier owner copy; routed now.
+    /// No earlier owner copy or dead letter; routed now.
     case routedWithoutPrior
-    /// No earlier owner copy; rejected now.
+    /// No earlier owner copy or dead letter; rejected now.
     case rejectedWithoutPrior
 
     public init(prior: PriorOutcome, current: CurrentOutcome) {
         switch (prior, current) {
         case (.routed(let before), .routed(let now)):
-            let category = before.category != now.category, owner = before.owner != now.owner, cc = before.cc != now.cc
-            self = category || owner || cc ? .changed(category: category, owner: owner, cc: cc) : .unchanged
+            let category = before.category != now.category, owner = before.owner != now.owner
+            let cc = before.cc != now.cc, ops = before.ops != now.ops
+            self = category || owner || cc || ops ? .changed(category: category, owner: owner, cc: cc, ops: ops) : .unchanged
         case (.routed, .rejected): self = .nowRejected
         case (.deadLettered, .routed): self = .nowRouted
-        case (.deadLettered, .rejected): self = .stillRejected
+        case (.deadLettered(let before), .rejected(let now, _)): self = before == now ? .stillRejected : .rejectedDifferently(was: before)
         case (.unknown, .routed): self = .routedWithoutPrior
         case (.unknown, .rejected): self = .rejectedWithoutPrior
+        }
+    }
+
+    /// Whether the routing outcome differs from the standing decision: only then does an executing
+    /// replay (without `--all`) produce outputs.
+    public var isChange: Bool {
+        switch self {
+        case .unchanged, .stillRejected: false
+        default: true
         }
     }
 }

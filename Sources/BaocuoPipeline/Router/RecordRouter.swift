@@ -53,6 +53,15 @@ public struct OutputBatch: Sendable {
         records.removeAll(keepingCapacity: true)
     }
 
+    /// Drops the records from `index` on (and their bytes): a replay keeps only the outputs of
+    /// records whose routing changed.
+    mutating func removeRecords(from index: Int) {
+        guard index < records.count else { return }
+        let first = records[index]
+        arena.removeSubrange((first.key?.lowerBound ?? first.value.lowerBound)...)
+        records.removeSubrange(index...)
+    }
+
     mutating func append(topic: String, destination: Int, key: UnsafeRawBufferPointer?, headers: [KafkaHeader] = [], timestampMs: Int64? = nil,
                          category: Category? = nil, role: RoutedRole? = nil, writeValue: (inout [UInt8]) -> Void) {
         var keyRange: Range<Int>?
@@ -122,6 +131,12 @@ public struct RecordRouter: Sendable {
         }
         self.destinations = destinations
         self.inboxDestinations = inboxDestinations
+    }
+
+    /// The destination number of `region`'s inbox; a region the table no longer has gets a number
+    /// of its own past the table's (its records are produced one by one, by topic name).
+    func inboxDestination(region: String) -> Int {
+        inboxDestinations[region] ?? destinations.count
     }
 
     /// Routes one record into `outputs`. `headers` is read only when the record is dead-lettered.

@@ -3,7 +3,10 @@ import BaocuoKafka
 
 /// Accounts for every input record against what the fleet wrote: each input must end as exactly
 /// one owner copy or one dead-letter record, with the cc and ops copies the taxonomy asks for, and
-/// no routed copy in another region's topic. Usable by every test and by operators after an
+/// no routed copy in another region's topic. Where a replay superseded a report's decision (CONTRACT
+/// §3), only the standing decision's copies count — those of the latest owner copy, by record
+/// timestamp — and the earlier ones are `superseded`; `baocuo.withdrawn/v1` records are counted
+/// apart. Check with the router of the rules that decided last. Usable by every test and by operators after an
 /// incident (`baocuo` tests, the fault matrix, the fleet test).
 public struct Ledger: Sendable {
     /// The outcome of a check. `lost` and `duplicated` count records, not reports.
@@ -15,6 +18,10 @@ public struct Ledger: Sendable {
         public var ccCopies = 0
         public var opsCopies = 0
         public var deadLetters = 0
+        /// Copies of decisions a later one (a replay) superseded: not counted against the inputs.
+        public var superseded = 0
+        /// `baocuo.withdrawn/v1` records in the inboxes.
+        public var withdrawals = 0
         /// Inputs with no owner copy / no dead-letter record.
         public var lost = 0
         /// Owner copies or dead-letter records beyond one per input.
@@ -30,7 +37,7 @@ public struct Ledger: Sendable {
         public var hasNoLoss: Bool { lost == 0 && missingCopies == 0 && misrouted == 0 }
 
         public var description: String {
-            "inputs \(inputs) (routed \(expectedRouted), dead-letter \(expectedDeadLetters)); owner copies \(ownerCopies), cc \(ccCopies), ops \(opsCopies), dead letters \(deadLetters); lost \(lost), duplicated \(duplicated), missing copies \(missingCopies), duplicated copies \(duplicatedCopies), misrouted \(misrouted)"
+            "inputs \(inputs) (routed \(expectedRouted), dead-letter \(expectedDeadLetters)); owner copies \(ownerCopies), cc \(ccCopies), ops \(opsCopies), dead letters \(deadLetters), superseded \(superseded), withdrawals \(withdrawals); lost \(lost), duplicated \(duplicated), missing copies \(missingCopies), duplicated copies \(duplicatedCopies), misrouted \(misrouted)"
                 + (examples.isEmpty ? "" : "; e.g. " + examples.prefix(5).joined(separator: " | "))
         }
     }
@@ -73,22 +80,28 @@ public struct Ledger: Sendable {
         }
         var actual: [CopyKey: Int] = [:]
         var actualDeadLetters: [SourceKey: Int] = [:]
-        for output in outputs {
-            if output.topic == router.topics.failuresDLQ {
-                result.deadLetters += 1
-                guard let topic = output.header(DeadLetterHeader.sourceTopic),
-                      let partition = output.header(DeadLetterHeader.sourcePartition).flatMap({ Int32($0) }),
-                      let offset = output.header(DeadLetterHeader.sourceOffset).flatMap({ Int64($0) }) else {
-                    result.misrouted += 1
-                    result.examples.append("dead letter at \(output.partition)@\(output.offset) without source headers")
-                    continue
-                }
-                actualDeadLetters[SourceKey(topic: topic, partition: partition, offset: offset), default: 0] += 1
+        // The standing decision of each report: the decision of its latest owner copy.
+        var standing: [String: (at: Int64, position: RecordPosition, decision: String)] = [:]
+        var routedOutputs: [(output: StoredRecord, fields: RoutedFields, role: RoutedRole)] = []
+        for output in outputs where output.topic != router.topics.failuresDLQ {
+            if WithdrawnRecord(output.value) != nil {
+                result.withdrawals += 1
                 continue
             }
             guard let fields = RoutedFields(output.value), let role = RoutedRole(rawValue: fields.role) else {
                 result.misrouted += 1
                 result.examples.append("unreadable record in \(output.topic)@\(output.offset)")
+                continue
+            }
+            routedOutputs.append((output, fields, role))
+            guard role == .owner else { continue }
+            let at = output.timestampMs ?? 0
+            if let kept = standing[fields.reportId], (kept.at, kept.position) > (at, output.position) { continue }
+            standing[fields.reportId] = (at, output.position, Self.decision(of: output))
+        }
+        for (output, fields, role) in routedOutputs {
+            if let decision = standing[fields.reportId]?.decision, decision != Self.decision(of: output) {
+                result.superseded += 1
                 continue
             }
             switch role {
@@ -97,6 +110,17 @@ public struct Ledger: Sendable {
             case .ops: result.opsCopies += 1
             }
             actual[CopyKey(reportId: fields.reportId, topic: output.topic, role: role), default: 0] += 1
+        }
+        for output in outputs where output.topic == router.topics.failuresDLQ {
+            result.deadLetters += 1
+            guard let topic = output.header(DeadLetterHeader.sourceTopic),
+                  let partition = output.header(DeadLetterHeader.sourcePartition).flatMap({ Int32($0) }),
+                  let offset = output.header(DeadLetterHeader.sourceOffset).flatMap({ Int64($0) }) else {
+                result.misrouted += 1
+                result.examples.append("dead letter at \(output.partition)@\(output.offset) without source headers")
+                continue
+            }
+            actualDeadLetters[SourceKey(topic: topic, partition: partition, offset: offset), default: 0] += 1
         }
         for (key, count) in expected {
             let got = actual[key] ?? 0
@@ -127,6 +151,13 @@ public struct Ledger: Sendable {
             result.misrouted += count
         }
         return result
+    }
+
+    /// Which routing made a copy: the original routing (at-least-once repeats included) or one
+    /// replay of one source record.
+    private static func decision(of output: StoredRecord) -> String {
+        guard let id = output.header(ReplayHeader.id) else { return "" }
+        return id + "|" + (output.header(ReplayHeader.source) ?? "")
     }
 
     private struct CopyKey: Hashable {

@@ -28,7 +28,11 @@ public struct WeeklySnapshot: Sendable {
         let inboxes = try await reader.topics { $0.hasPrefix(inboxPrefix) && $0.hasSuffix(".inbox") }
         try await reader.forEachRecord(in: inboxes) { record in
             try Task.checkCancellation()
-            if let copy = OwnerCopy(routedRecord: record.value) { ownerCopies.append(copy) }
+            // The record's timestamp is when the router or a replay produced it: when the decision was made.
+            if let copy = OwnerCopy(routedRecord: record.value, decidedAt: record.timestampMs.map(Timestamp.init(millisecondsSinceEpoch:)),
+                                    position: record.position) {
+                ownerCopies.append(copy)
+            }
         }
         let resolutions = resolutionRecords.map { record in
             ResolutionRecord(value: record.value, recordedAt: Timestamp(millisecondsSinceEpoch: record.timestampMs ?? 0),

@@ -38,6 +38,12 @@ final class ChildProcess: @unchecked Sendable {
         }
     }
 
+    /// Everything the process prints on stdout, read until it exits (the output must be what
+    /// the test is waiting for: this blocks until the process closes stdout).
+    func standardOutput() -> String {
+        String(decoding: stdoutPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    }
+
     func signal(_ signal: Int32) {
         if process.isRunning { kill(process.processIdentifier, signal) }
     }
