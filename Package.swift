@@ -83,7 +83,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        // Per-stage reports/s and allocations per report of the domain's hot paths (BENCHMARKS.md).
+        // Per-stage reports/s and allocations per report of the domain's hot paths (BENCHMARKS.md
+        // "Per stage and instructions per line").
         // Counts calls to malloc and friends by interposing them (glibc has no malloc hooks any more).
         .target(name: "MallocCounter", path: "Benchmarks/MallocCounter"),
         .executableTarget(name: "BaocuoBench", dependencies: ["BaocuoDomain", "MallocCounter", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Benchmarks/BaocuoBench"),

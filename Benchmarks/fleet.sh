@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs N `baocuo run` processes of one consumer group as one benchmark worker, for the scaling runs
-# of BENCHMARKS.md: `Benchmarks/fleet.sh N BAOCUO run --brokers ... --group ...`. Each gets its own
+# Runs N `baocuo run` processes of one consumer group as one benchmark worker (BENCHMARKS.md
+# "Fleet scaling"): `Benchmarks/fleet.sh N BAOCUO run --brokers ... --group ...`. Each gets its own
 # HTTP port (0); SIGTERM is passed to all, and the exit status is the first non-zero one.
 set -uo pipefail
 count=$1

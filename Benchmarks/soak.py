@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Latency and memory of `baocuo run` under a steady offered load (BENCHMARKS.md).
+"""Latency and memory of `baocuo run` under a steady offered load (BENCHMARKS.md, "Latency and
+memory").
 
     python3 Benchmarks/soak.py --baocuo .build/release/baocuo --data REPORTS.jsonl \
         --rate 10000 --seconds 60 [--bench ../shared/bench] [--workers 1]

@@ -10,7 +10,7 @@ import Synchronization
 /// Outputs are spread over `producers` by topic, each topic always through the same producer, so a
 /// partition's outputs keep their order. Why more than one: an idempotent producer allows 5 requests
 /// in flight per broker connection, and librdkafka 2.0.2 sends one partition per produce request,
-/// so ~1,600 inbox partitions queue behind 5 slots per broker (BENCHMARKS "Two producers").
+/// so ~1,600 inbox partitions queue behind 5 slots per broker (BENCHMARKS.md "Decision log").
 final class OutputDelivery: Sendable {
     let tracker = OffsetTracker()
     private let producers: [KafkaProducer]

@@ -193,8 +193,9 @@ public final class RouterWorker: Service, Sendable {
             "partition.assignment.strategy": "range,roundrobin",
             // librdkafka's mock cluster (2.0.2) holds an empty fetch for the whole wait even when records
             // arrive meanwhile; 50 ms put p99 ingest-to-ack at ~100 ms at 10k/s, 5 ms at ~48 ms
-            // (BENCHMARKS "Latency"). A real broker answers as soon as records arrive either way; the cost
-            // of 5 ms is an idle worker's ~200 empty fetches/s per broker (raise it in kafka.properties).
+            // (BENCHMARKS.md "Decision log"). A real broker answers as soon as records arrive either way;
+            // the cost of 5 ms is an idle worker's ~200 empty fetches/s per broker (raise it in
+            // kafka.properties).
             "fetch.wait.max.ms": "5",
             // Consumer lag, broker RTT and broker states for /metrics and /health/ready.
             "statistics.interval.ms": "5000",
