@@ -127,7 +127,7 @@ struct CalendarCommand: ParsableCommand {
             let calendar = try WorkCalendar(csv: text, source: path)
             let years = calendar.coveredYears
             print("calendar: \(path) is valid: covers \(years.lowerBound)–\(years.upperBound); "
-                  + "from \(years.upperBound + 1) on provisional (statutory holidays only)")
+                  + "\(years.upperBound + 1) and later provisional (statutory holidays only)")
         }
     }
 }

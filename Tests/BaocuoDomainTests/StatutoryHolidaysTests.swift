@@ -142,7 +142,7 @@ import Testing
         let horizon = CalendarHorizon(calendar: try RegionCalendarFixtures.workCalendar())
         #expect(horizon.coveredYears == 2021...2026)
         #expect(horizon.firstProvisionalYear == 2027)
-        #expect(horizon.summary == "covers 2021–2026 (published); 2027 on provisional (weekends and statutory holidays only)")
+        #expect(horizon.summary == "covers 2021–2026 (published); 2027 and later provisional (weekends and statutory holidays only)")
         #expect(horizon.coveredUntil == Timestamp.parseRFC3339("2027-01-01T00:00:00+08:00"))
         let before = try #require(Timestamp.parseRFC3339("2026-10-31T23:59:59+08:00"))
         let from = try #require(Timestamp.parseRFC3339("2026-11-01T00:00:00+08:00"))

@@ -164,7 +164,7 @@ struct OfflineCLITests {
         #expect(status == 0)
         #expect(lines.first?.hasSuffix("is valid") == true)
         // The calendar's horizon (CONTRACT §6 amended): covered years, provisional ones, and from 1 November a warning.
-        #expect(lines.contains("  calendar      covers 2021–2026 (published); 2027 on provisional (weekends and statutory holidays only)"))
+        #expect(lines.contains("  calendar      covers 2021–2026 (published); 2027 and later provisional (weekends and statutory holidays only)"))
         let (_, november) = try runCLI(["config", "check", "--now", "2026-11-01T00:00:00+08:00"], input: [])
         #expect(november.last?.hasPrefix("warning: calendar.csv ends with 2026: 2027's cycles are provisional") == true)
         let (_, october) = try runCLI(["config", "check", "--now", "2026-10-31T23:59:59+08:00"], input: [])

@@ -23,7 +23,7 @@ public struct CalendarHorizon: Sendable, Equatable {
 
     /// One line for `baocuo config check`: which years are covered and which are provisional.
     public var summary: String {
-        "covers \(coveredYears.lowerBound)–\(coveredYears.upperBound) (published); \(firstProvisionalYear) on provisional "
+        "covers \(coveredYears.lowerBound)–\(coveredYears.upperBound) (published); \(firstProvisionalYear) and later provisional "
             + "(weekends and statutory holidays only)"
     }
 
