@@ -5,6 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
+# docs/CONTRACT.md is the shared contract's copy that ships with the repository: it must not drift.
+if [ -f ../shared/spec/CONTRACT.md ] && ! cmp -s ../shared/spec/CONTRACT.md docs/CONTRACT.md; then
+  diff -u docs/CONTRACT.md ../shared/spec/CONTRACT.md | head -40
+  echo "contract: docs/CONTRACT.md differs from ../shared/spec/CONTRACT.md; copy the shared one and adapt the code"
+  exit 1
+fi
 swift build --build-tests
 # A bounded libFuzzer run over the domain (Fuzz/run.sh; about 2 minutes with its build), before
 # the tests so that `swift test`'s summary stays the last thing printed.
