@@ -96,7 +96,7 @@ public final class RouterWorker: Service, Sendable {
         )
         let rebalance = RebalanceListener(tracker: delivery.tracker, logger: logger, drainTimeout: options.drainTimeout,
                                           onAssignment: events.onAssignment)
-        let statistics = StatisticsMetrics(factory: metricsFactory, onBrokerState: events.onBrokerState)
+        let statistics = StatisticsMetrics(factory: metricsFactory, group: options.group, onBrokerState: events.onBrokerState)
         let consumer = try KafkaConsumer(
             configuration: KafkaConfiguration(consumerProperties()),
             topics: [inputTopic],
