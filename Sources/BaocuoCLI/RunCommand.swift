@@ -91,11 +91,15 @@ struct RunCommand: AsyncParsableCommand {
         // The watchdog first: from here on, a start-up that never completes or a stop that hangs
         // ends the process with a log line saying what it waited for (issue 32).
         let serviceGroupBox = Mutex<ServiceGroup?>(nil)
+        let workerBox = Mutex<RouterWorker?>(nil)
         let watchdog = LifecycleWatchdog(
             startTimeout: .milliseconds(settings.lifecycle.startTimeoutMs),
             stopTimeout: .milliseconds(settings.lifecycle.drainTimeoutMs + BaocuoSettings.Lifecycle.stopMarginMs),
             logger: logger,
             onStopRequest: {
+                // The router starts its drain at once: the group stops its services in reverse
+                // order, one after the other, and reaches the router last.
+                workerBox.withLock { $0 }?.requestStop()
                 // The group's own signal handling does the same; this covers a signal that arrives
                 // before it is installed. The request is remembered until the group runs.
                 guard let group = serviceGroupBox.withLock({ $0 }) else { return }
@@ -116,6 +120,7 @@ struct RunCommand: AsyncParsableCommand {
                 watchdog.stopRequested(reason: "router stopping")
             }
         ))
+        workerBox.withLock { $0 = worker }
         // The endpoint binds before any service starts: /health answers from the first poll on, and
         // a port in use is a start-up error with its reason. (It used to bind as a service beside the
         // router; its failure cancelled the group, the router ignored cancellation, and the process
