@@ -262,3 +262,9 @@ extension Duration {
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }
+
+/// `properties` for a producer-side client (a producer, an admin client): the consumer-only
+/// settings of the shared `kafka.properties` map left out.
+public func producerSideProperties(_ properties: [String: String]) -> [String: String] {
+    properties.filter { !OutputDelivery.consumerOnly.contains($0.key) }
+}
