@@ -28,7 +28,7 @@ struct TopicsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "list",
             abstract: "Print every topic with its partitions and topic configs, one `name partitions [config=value ...]` line each.",
-            discussion: "The same layout the embedded cluster, the demo and the tests create. Deploy/create-topics.sh reads this format."
+            discussion: "The same layout the embedded cluster, the demo, the tests and `baocuo topics apply` create."
         )
 
         @OptionGroup var configOptions: ConfigOptions
