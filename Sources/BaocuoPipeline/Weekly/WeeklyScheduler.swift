@@ -106,6 +106,8 @@ public final class WeeklyScheduler: Service, Sendable {
         deadlineGauges = BatchDeadlineGauges(factory: metricsFactory)
         emittedCounters = DimensionedCounters(label: PipelineMetricNames.batchesEmitted, dimension: "kind",
                                               factory: metricsFactory, name: \.rawValue)
+        // Exported from the start (0), not from the first emission: a rate over it needs the series.
+        emittedCounters.increment([.intake: 0, .return: 0])
         reader = TopicReader(brokers: options.brokers, logger: logger, properties: options.kafkaProperties)
         emitter = BatchEmitter(names: names, encoder: builder.encoder, brokers: options.brokers,
                                kafkaProperties: options.kafkaProperties, logger: logger)
