@@ -121,11 +121,13 @@ struct ObservabilityTests {
         }
         try await GroupProgress.waitUntilCaughtUp(group: group, topic: names.failures, partitions: 2, brokers: cluster.bootstrapServers,
                                                   logger: TestLogging.logger, timeout: .seconds(60))
-        let lagLine = "\(PipelineMetricNames.consumerLag){topic=\"\(names.failures)\",partition=\"0\"}"
+        let lagLine = "\(PipelineMetricNames.consumerLag){group=\"\(group)\",topic=\"\(names.failures)\",partition=\"0\"}"
         let metrics = try await eventually("statistics reach /metrics") {
             let body = try await HTTPGet.fetch(port: port, path: "/metrics").body
             return body.contains(lagLine) && body.contains(PipelineMetricNames.brokerRTT) ? body : nil
         }
+        // Every metric family has its # HELP line (issue 27).
+        #expect(TestMetrics.familiesWithoutHelp(in: metrics).isEmpty, "\(TestMetrics.familiesWithoutHelp(in: metrics))")
         let consumed = try #require(TestMetrics.value(of: PipelineMetricNames.recordsConsumed, in: metrics))
         #expect(consumed >= 30)
         #expect(metrics.contains(PipelineMetricNames.recordsRouted + "{category=\""))
