@@ -76,11 +76,12 @@ final class LifecycleWatchdog: Sendable {
     }
 
     func serviceStopped(_ name: String) {
-        let stopStarted = state.withLock { state -> DispatchTime? in
+        let (stopStarted, reason) = state.withLock { state -> (DispatchTime?, String?) in
             if let index = state.runningServices.firstIndex(of: name) { state.runningServices.remove(at: index) }
-            return state.stopRequestedAt
+            return (state.stopRequestedAt, state.stopReason)
         }
-        guard name == Self.essentialService, let stopStarted else { return }
+        // Only a requested stop (a signal) ends well this way; a failed router keeps its non-zero exit.
+        guard name == Self.essentialService, let stopStarted, reason?.hasSuffix(" received") == true else { return }
         // Just before the watchdog's own deadline: a service still blocked then (a Kafka read
         // waiting for brokers that are down) does not turn a completed stop into a failed one.
         queue.asyncAfter(deadline: stopStarted + stopTimeout.dispatchInterval - .milliseconds(250)) { [self] in

@@ -203,7 +203,7 @@ public final class RouterWorker: Service, Sendable {
                 // Bounded, and given up at a stop request: the final commit follows at once.
                 let outcome = await delivery.commitFrontier(consumer: consumer, partitions: nil, timeout: Self.commitTimeout,
                                                             giveUp: { [self] in stopRequested.load(ordering: .relaxed) })
-                if case .failed(_, let error) = outcome {
+                if case .failed(_, let error) = outcome, !stopRequested.load(ordering: .relaxed) {
                     logger.warning("offset commit failed; will retry", metadata: ["error": "\(error)"])
                 }
             }
