@@ -9,7 +9,8 @@
 #     topics.txt; with a built binary, topics.txt and acls.txt are what `baocuo topics list` and
 #     `baocuo topics acls` print for Config/ today (Deploy/generate-topics.sh writes them);
 #  4. the shell and Python scripts parse (shellcheck too, when installed);
-#  5. the manifests agree with each other (ports, grace periods, labels, Secret keys, KEDA target);
+#  5. the manifests agree with each other (ports, grace periods, labels, Secret keys, KEDA target),
+#     and the alert rules of Deploy/prometheus/ agree with each other and name existing metrics;
 #  6. `kubectl kustomize` renders Deploy/kubernetes, when kubectl is installed;
 #  7. `docker compose config` accepts the compose file, when Compose is installed;
 #  8. with a built binary: every `baocuo` subcommand and flag used in Deploy/ (docs, comments,
@@ -258,7 +259,8 @@ for reference in keda["TriggerAuthentication"]["spec"]["secretTargetRef"]:
 compose = yaml.safe_load((deploy / "docker-compose.yml").read_text())
 seen_ports = set()
 for name, service in compose["services"].items():
-    if "build" not in service:
+    # The workers: `baocuo run` (the one-shot `topics` job runs the same image).
+    if "build" not in service or service.get("command", [None])[0] != "run":
         continue
     grace = re.fullmatch(r"(\d+)s", str(service.get("stop_grace_period", "10s")))
     expect(grace and int(grace.group(1)) > 10, f"compose {name}: stop_grace_period must exceed the 10 s drain")
@@ -267,6 +269,26 @@ for name, service in compose["services"].items():
     expect(http_port not in seen_ports, f"compose {name}: http port {http_port} used twice")
     seen_ports.add(http_port)
     expect(f"{http_port}:{http_port}" in service.get("ports", []), f"compose {name}: port {http_port} not published")
+print("\n".join(problems))
+sys.exit(1 if problems else 0)
+PY
+
+check "alert rules: alerts.yaml and prometheusrule.yaml agree, metrics exist" python3 - "$deploy_dir" "$repo_dir" <<'PY'
+import pathlib, re, sys, yaml
+deploy, repo = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+plain = yaml.safe_load((deploy / "prometheus/alerts.yaml").read_text())
+crd = yaml.safe_load((deploy / "prometheus/prometheusrule.yaml").read_text())
+problems = []
+if crd.get("kind") != "PrometheusRule":
+    problems.append("prometheusrule.yaml is not a PrometheusRule")
+if plain["groups"] != crd["spec"]["groups"]:
+    problems.append("the rule groups of alerts.yaml and prometheusrule.yaml differ")
+names = set(re.findall(r'"(baocuo_[a-z_]+)"', (repo / "Sources/BaocuoPipeline/Router/RouterMetrics.swift").read_text()))
+for group in plain["groups"]:
+    for rule in group["rules"]:
+        for metric in re.findall(r"\b(baocuo_[a-z_]+?)(?:_bucket)?\b", rule["expr"]):
+            if metric not in names:
+                problems.append(f"{rule['alert']}: {metric} is not a metric of PipelineMetricNames")
 print("\n".join(problems))
 sys.exit(1 if problems else 0)
 PY

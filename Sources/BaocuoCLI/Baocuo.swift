@@ -9,6 +9,7 @@ struct Baocuo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "baocuo",
         abstract: "Routes cross-region medical-insurance settlement failure reports (异地就医直接结算报错) over Kafka.",
+        version: BuildInfo.versionLine,
         subcommands: [
             RunCommand.self,
             DevClusterCommand.self,
@@ -33,7 +34,7 @@ struct ConfigOptions: ParsableArguments {
         do {
             return try DomainConfiguration.load(directory: config ?? DomainConfiguration.defaultDirectory(), warn: warn)
         } catch {
-            throw ValidationError("configuration: \(error)")
+            throw RuntimeError("configuration: \(error)")
         }
     }
 }

@@ -32,6 +32,15 @@ struct BatchOptions: ParsableArguments {
 
     @OptionGroup var configOptions: ConfigOptions
 
+    /// The batches and markers the cluster holds; a failure names the brokers.
+    func snapshot(_ operations: WeeklyOperations) async throws -> WeeklySnapshot {
+        do {
+            return try await operations.snapshot()
+        } catch {
+            throw RuntimeError("cannot read the batches from \(operations.emitter.brokers): \(error)")
+        }
+    }
+
     /// Loads the configuration and connects the operations to the brokers.
     func operations() throws -> (WeeklyOperations, DomainConfiguration) {
         let configuration = try configOptions.load()
@@ -91,7 +100,7 @@ struct BatchRebuild {
 
     func run() async throws {
         let (operations, configuration) = try options.operations()
-        let snapshot = try await operations.snapshot()
+        let snapshot = try await options.snapshot(operations)
         let emissions: [PlannedEmission]
         do {
             emissions = try operations.rebuild(kind, week: options.week, scope: scope, snapshot: snapshot)
@@ -148,24 +157,44 @@ enum BatchTable {
 struct BatchStatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "What was emitted for a week, what is missing or outdated, and what is outstanding and overdue."
+        abstract: "What was emitted for a week, what is missing or outdated, and what is outstanding and overdue.",
+        discussion: """
+        Exit status: 0 when every batch past its due time is emitted (batches not due yet do not count); \
+        1 when the intake batches (due at the intake instant) or the return batches (due at the deadline) \
+        are not all emitted although the due time plus the grace has passed — the same condition as the \
+        gauge baocuo_batch_deadline_missed; 2 when the cluster cannot be read; 64 usage.
+        """
     )
 
     @OptionGroup var options: BatchOptions
 
+    @Option(name: .long, help: "Seconds after a due time before a batch not emitted counts as missed (default: scheduler.deadlineGraceSeconds, 600).")
+    var deadlineGraceSeconds: Int?
+
+    @Option(name: .long, help: .hidden)  // tests: the instant the status is judged at (RFC 3339)
+    var now: String?
+
     func run() async throws {
         let (operations, configuration) = try options.operations()
-        let snapshot = try await operations.snapshot()
+        let snapshot = try await options.snapshot(operations)
+        let instant = try now.map { text in
+            guard let instant = Timestamp.parseRFC3339(text) else { throw ValidationError("--now: expected RFC 3339") }
+            return instant
+        } ?? SystemClock().now()
         let status: WeekStatus
         do {
-            status = try operations.status(week: options.week, snapshot: snapshot, now: SystemClock().now())
+            status = try operations.status(week: options.week, snapshot: snapshot, now: instant)
         } catch {
             throw ValidationError("\(error)")
         }
+        let graceMs = Int64(deadlineGraceSeconds ?? configuration.settings.scheduler.deadlineGraceSeconds) * 1000
+        let missed = status.missedDeadlines(now: instant, graceMilliseconds: graceMs)
         let utcOffset = configuration.settings.schedule.utcOffsetSeconds
         if options.json {
-            print(String(decoding: try JSONSerialization.data(withJSONObject: status.jsonObject(utcOffsetSeconds: utcOffset),
-                                                              options: [.sortedKeys]), as: UTF8.self))
+            var object = status.jsonObject(utcOffsetSeconds: utcOffset)
+            object["deadlineMissed"] = missed.map(\.rawValue)
+            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            if !missed.isEmpty { throw ExitCode(1) }
             return
         }
         let out = DemoPrinter()
@@ -180,6 +209,14 @@ struct BatchStatusCommand: AsyncParsableCommand {
         out.table(["province", "reports", "resolved by due", "outstanding", "overdue", "carried over"], status.provinces.map {
             [$0.province, "\($0.reports)", "\($0.resolvedByDeadline)", "\($0.outstanding)", "\($0.overdue)", "\($0.carriedOver)"]
         })
+        guard !missed.isEmpty else { return }
+        var errorStream = StandardError()
+        for kind in missed {
+            let due = kind == .intake ? status.cycle.intakeAt : status.cycle.dueBy
+            print("batch status: \(status.cycle.week) \(kind.rawValue) batches not all emitted by their due time "
+                  + "\(due.rfc3339(utcOffsetSeconds: utcOffset)) (+ \(graceMs / 1000) s grace)", to: &errorStream)
+        }
+        throw ExitCode(1)
     }
 }
 

@@ -47,14 +47,14 @@ struct ClassifyCommand: ParsableCommand {
             }
             try writer.flush()
         } catch {
-            throw ValidationError("\(error)")
+            throw RuntimeError("\(error)")
         }
     }
 
     private func openFile(_ path: String, flags: Int32) throws -> Int32 {
         let fd = open(path, flags | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw ValidationError("cannot open \(path): \(String(cString: strerror(errno)))")
+            throw RuntimeError("cannot open \(path): \(String(cString: strerror(errno)))")
         }
         return fd
     }

@@ -15,7 +15,10 @@ struct ConfigCommand: ParsableCommand {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate a configuration folder (with BAOCUO_* environment overrides applied); exit 1 on the first error.",
-            discussion: "Prints the file, line and reason of the first problem, or a summary of what was loaded."
+            discussion: """
+            Prints a summary of what was loaded on stdout, or the file (or environment variable), line and reason \
+            of the first problem on stderr. An unknown BAOCUO_* variable is an error naming the closest known one.
+            """
         )
 
         @OptionGroup var configOptions: ConfigOptions
@@ -29,14 +32,17 @@ struct ConfigCommand: ParsableCommand {
             do {
                 configuration = try DomainConfiguration.load(directory: directory, warn: warnOnStandardError)
             } catch {
-                print("config: \(error)")
+                var errorStream = StandardError()
+                print("config: \(error)", to: &errorStream)
                 throw ExitCode(1)
             }
             let settings = configuration.settings
             do {
                 try KafkaConfiguration(settings.kafka.properties).validate()
             } catch {
-                print("config: kafka.properties (\(DomainConfiguration.settingsFile) and BAOCUO_KAFKA_PROPERTY_* environment): \(error.message)")
+                var errorStream = StandardError()
+                print("config: kafka.properties (\(DomainConfiguration.settingsFile) and BAOCUO_KAFKA_PROPERTY_* environment): \(error.message)",
+                      to: &errorStream)
                 throw ExitCode(1)
             }
             let horizon = CalendarHorizon(calendar: configuration.calendar)
@@ -48,6 +54,7 @@ struct ConfigCommand: ParsableCommand {
               calendar      \(horizon.summary)
               rules         version \(configuration.classifier.rulesVersion)
               kafka         group \(settings.kafka.group), \(settings.kafka.properties.count) librdkafka properties
+              scheduler     tick \(settings.scheduler.tickSeconds) s, look-back \(settings.scheduler.lookBackWeeks) weeks, settle \(settings.scheduler.settleDelaySeconds) s, deadline grace \(settings.scheduler.deadlineGraceSeconds) s, start week \(settings.scheduler.startWeek.map { "\($0)" } ?? "first emission (current week on an empty cluster)")
             """)
             let instant = now.flatMap(Timestamp.parseRFC3339)
                 ?? Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))

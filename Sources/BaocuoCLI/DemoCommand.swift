@@ -30,7 +30,7 @@ struct DemoCommand: AsyncParsableCommand {
         let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.demo")
         let inputPath = input ?? DemoCommand.defaultInput(configDirectory: configuration.directory)
         guard let data = FileManager.default.contents(atPath: inputPath) else {
-            throw ValidationError("cannot read \(inputPath)")
+            throw RuntimeError("cannot read \(inputPath)")
         }
         let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true).map(Array.init)
         let out = DemoPrinter()

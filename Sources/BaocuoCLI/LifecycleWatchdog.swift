@@ -24,7 +24,13 @@ final class LifecycleWatchdog: Sendable {
         var runningServices: [String] = []
         var running = false
         var stopReason: String?
+        var stopRequestedAt: DispatchTime?
     }
+
+    /// The service whose stop is the worker's stop: once it has drained and committed, the others
+    /// (the scheduler, whose emissions are safe to cut short, the endpoint, the reloader) are not
+    /// waited for past the stop deadline.
+    static let essentialService = "router"
 
     private let state = Mutex(State())
     private let queue = DispatchQueue(label: "baocuo.lifecycle.watchdog")
@@ -70,8 +76,20 @@ final class LifecycleWatchdog: Sendable {
     }
 
     func serviceStopped(_ name: String) {
-        state.withLock { state in
+        let (stopStarted, reason) = state.withLock { state -> (DispatchTime?, String?) in
             if let index = state.runningServices.firstIndex(of: name) { state.runningServices.remove(at: index) }
+            return (state.stopRequestedAt, state.stopReason)
+        }
+        // Only a requested stop (a signal) ends well this way; a failed router keeps its non-zero exit.
+        guard name == Self.essentialService, let stopStarted, reason?.hasSuffix(" received") == true else { return }
+        // Just before the watchdog's own deadline: a service still blocked then (a Kafka read
+        // waiting for brokers that are down) does not turn a completed stop into a failed one.
+        queue.asyncAfter(deadline: stopStarted + stopTimeout.dispatchInterval - .milliseconds(250)) { [self] in
+            let still = state.withLock { $0.runningServices }
+            guard !still.isEmpty else { return }
+            logger.notice("baocuo run stopped: the router has stopped; not waiting longer for services whose work is safe to cut short",
+                          metadata: ["waitingFor": "\(still.joined(separator: ", "))"])
+            exit(0)
         }
     }
 
@@ -80,7 +98,7 @@ final class LifecycleWatchdog: Sendable {
         let sources = [SIGTERM, SIGINT].map { signal -> SignalSource in
             let source = DispatchSource.makeSignalSource(signal: signal, queue: queue)
             source.setEventHandler { [self] in
-                stopRequested(reason: signal == SIGTERM ? "SIGTERM" : "SIGINT")
+                stopRequested(reason: signal == SIGTERM ? "SIGTERM received" : "SIGINT received")
                 onStopRequest()
             }
             source.resume()
@@ -103,10 +121,11 @@ final class LifecycleWatchdog: Sendable {
         let first = state.withLock { state -> Bool in
             guard state.stopReason == nil else { return false }
             state.stopReason = reason
+            state.stopRequestedAt = .now()
             return true
         }
         guard first else { return }
-        logger.info("stopping", metadata: ["reason": "\(reason)", "deadline": "\(stopTimeout)"])
+        logger.notice("stopping: \(reason)", metadata: ["reason": "\(reason)", "deadline": "\(stopTimeout)"])
         queue.asyncAfter(deadline: .now() + stopTimeout.dispatchInterval) { [self] in
             let still = state.withLock { $0.runningServices }
             logger.critical("baocuo run did not stop in time; exiting, uncommitted records will be routed again", metadata: [

@@ -103,7 +103,7 @@ struct ReplayCommand: AsyncParsableCommand {
         do {
             try await replay(options, configuration: configuration, logger: logger)
         } catch let error as ReplayError {
-            throw ValidationError("\(error)")
+            throw RuntimeError("\(error)")
         }
     }
 
@@ -139,7 +139,7 @@ struct ReplayCommand: AsyncParsableCommand {
     private func selection() throws -> ReplaySelection {
         var ids: Set<String>?
         if let reportIds {
-            guard let data = FileManager.default.contents(atPath: reportIds) else { throw ValidationError("cannot read \(reportIds)") }
+            guard let data = FileManager.default.contents(atPath: reportIds) else { throw RuntimeError("cannot read \(reportIds)") }
             ids = Set(String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
                 .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
             if ids?.isEmpty == true { throw ValidationError("\(reportIds) lists no report id") }

@@ -232,7 +232,3 @@ struct RulesCorrectionsCommand: AsyncParsableCommand {
 func percent(_ fraction: Double) -> String { String(format: "%.1f %%", fraction * 100) }
 
 /// A failure while a command runs (a file, a broker, a topic), as opposed to a usage error.
-struct RuntimeError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}

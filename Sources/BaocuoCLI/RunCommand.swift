@@ -35,11 +35,24 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Do not run the weekly batch scheduler in this worker (it runs in every worker by default).")
     var noScheduler = false
 
-    @Option(name: .long, help: "Weeks before the current one the scheduler re-checks at every tick for missed emissions and late data.")
-    var lookBackWeeks: Int = 8
+    @Option(name: .long, help: "Weeks before the current one the scheduler re-checks at every tick for missed emissions and late data (default: scheduler.lookBackWeeks, 8).")
+    var lookBackWeeks: Int?
 
-    @Option(name: .long, help: "Seconds between scheduler ticks (a tick also happens as soon as a batch falls due).")
-    var schedulerTickSeconds: Int = 60
+    @Option(name: .long, help: "Seconds between scheduler ticks; a tick also happens as soon as a batch falls due (default: scheduler.tickSeconds, 60).")
+    var schedulerTickSeconds: Int?
+
+    @Option(name: .long, help: "Seconds waited after an intake or due instant before the first emission (default: scheduler.settleDelaySeconds, 60).")
+    var settleDelaySeconds: Int?
+
+    @Option(name: .long, help: "Seconds after a due time before a batch not emitted counts as missed (default: scheduler.deadlineGraceSeconds, 600).")
+    var deadlineGraceSeconds: Int?
+
+    @Option(name: .long, help: "First week (YYYY-Www) whose batches the scheduler emits (default: scheduler.startWeek; unset: the oldest emitted week, or the current week on a cluster without any).",
+            transform: { text in
+                guard let week = IsoWeek(text) else { throw ValidationError("--start-week: expected YYYY-Www, e.g. 2026-W49") }
+                return week
+            })
+    var startWeek: IsoWeek?
 
     @OptionGroup var configOptions: ConfigOptions
 
@@ -48,12 +61,16 @@ struct RunCommand: AsyncParsableCommand {
         let settings = configuration.settings
         let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.router")
         let brokers = try brokerOptions.resolve(settings)
-        guard lookBackWeeks >= 0 else { throw ValidationError("--look-back-weeks must not be negative") }
+        let schedulerSettings = try effectiveSchedulerSettings(settings.scheduler)
+        logger.info("baocuo run starting", metadata: [
+            "version": "\(BuildInfo.version)", "commit": "\(BuildInfo.commit)", "librdkafka": "\(librdkafkaVersion)",
+            "rulesVersion": "\(configuration.classifier.rulesVersion)",
+        ])
         KafkaVersionCheck.log(to: logger)
         let registry = PrometheusCollectorRegistry()
-        var metricsFactory = PrometheusMetricsFactory(registry: registry)
-        metricsFactory.durationHistogramBuckets = PipelineMetricNames.durationHistogramBuckets
-        MetricsSystem.bootstrap(metricsFactory)
+        MetricsSystem.bootstrap(HelpfulMetricsFactory(registry: registry, help: PipelineMetricNames.help,
+                                                      durationBuckets: PipelineMetricNames.durationHistogramBuckets))
+        let identity = IdentityGauges(registry: registry, rulesVersion: configuration.classifier.rulesVersion)
         let health = HealthState()
         let horizon = CalendarHorizonWatch(registry: registry, health: health, logger: logger)
         horizon.report(configuration.calendar, event: "start")
@@ -74,11 +91,15 @@ struct RunCommand: AsyncParsableCommand {
         // The watchdog first: from here on, a start-up that never completes or a stop that hangs
         // ends the process with a log line saying what it waited for (issue 32).
         let serviceGroupBox = Mutex<ServiceGroup?>(nil)
+        let workerBox = Mutex<RouterWorker?>(nil)
         let watchdog = LifecycleWatchdog(
             startTimeout: .milliseconds(settings.lifecycle.startTimeoutMs),
             stopTimeout: .milliseconds(settings.lifecycle.drainTimeoutMs + BaocuoSettings.Lifecycle.stopMarginMs),
             logger: logger,
             onStopRequest: {
+                // The router starts its drain at once: the group stops its services in reverse
+                // order, one after the other, and reaches the router last.
+                workerBox.withLock { $0 }?.requestStop()
                 // The group's own signal handling does the same; this covers a signal that arrives
                 // before it is installed. The request is remembered until the group runs.
                 guard let group = serviceGroupBox.withLock({ $0 }) else { return }
@@ -99,6 +120,7 @@ struct RunCommand: AsyncParsableCommand {
                 watchdog.stopRequested(reason: "router stopping")
             }
         ))
+        workerBox.withLock { $0 = worker }
         // The endpoint binds before any service starts: /health answers from the first poll on, and
         // a port in use is a start-up error with its reason. (It used to bind as a service beside the
         // router; its failure cancelled the group, the router ignored cancellation, and the process
@@ -115,14 +137,17 @@ struct RunCommand: AsyncParsableCommand {
         var scheduler: WeeklyScheduler?
         if !noScheduler {
             let weekly = WeeklyScheduler(configuration: configuration, options: WeeklySchedulerOptions(
-                brokers: brokers, lookBackWeeks: lookBackWeeks, tickInterval: .seconds(max(1, schedulerTickSeconds)),
-                checkerGroup: group + ".resolution-check", kafkaProperties: settings.kafka.properties
+                brokers: brokers, lookBackWeeks: schedulerSettings.lookBackWeeks,
+                settleDelay: .seconds(schedulerSettings.settleDelaySeconds), tickInterval: .seconds(schedulerSettings.tickSeconds),
+                checkerGroup: group + ".resolution-check", kafkaProperties: settings.kafka.properties,
+                firstWeek: schedulerSettings.startWeek.map(WeeklySchedulerOptions.FirstWeek.week) ?? .sinceFirstEmission,
+                deadlineGrace: .seconds(schedulerSettings.deadlineGraceSeconds)
             ), logger: logger)
             named.append(("weekly scheduler", weekly))
             scheduler = weekly
         }
         named.append(("rules reloader", RulesReloader(configuration: configuration, group: group, rules: rules,
-                                                       scheduler: scheduler, horizon: horizon, logger: logger)))
+                                                       scheduler: scheduler, horizon: horizon, identity: identity, logger: logger)))
         // Every service failing or ending stops the group gracefully: the router drains and commits
         // (a cancelled group used to leave it running).
         let services = named.map { name, service in
@@ -150,6 +175,24 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
+extension RunCommand {
+    /// `scheduler` of baocuo.yaml and the environment, with this command's flags on top.
+    func effectiveSchedulerSettings(_ configured: BaocuoSettings.Scheduler) throws -> BaocuoSettings.Scheduler {
+        var scheduler = configured
+        func check(_ value: Int?, _ flag: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let value else { return nil }
+            guard range.contains(value) else { throw ValidationError("--\(flag) must be in \(range.lowerBound)...\(range.upperBound)") }
+            return value
+        }
+        scheduler.lookBackWeeks = try check(lookBackWeeks, "look-back-weeks", 0...52) ?? scheduler.lookBackWeeks
+        scheduler.tickSeconds = try check(schedulerTickSeconds, "scheduler-tick-seconds", 1...3_600) ?? scheduler.tickSeconds
+        scheduler.settleDelaySeconds = try check(settleDelaySeconds, "settle-delay-seconds", 0...3_600) ?? scheduler.settleDelaySeconds
+        scheduler.deadlineGraceSeconds = try check(deadlineGraceSeconds, "deadline-grace-seconds", 0...86_400) ?? scheduler.deadlineGraceSeconds
+        scheduler.startWeek = startWeek ?? scheduler.startWeek
+        return scheduler
+    }
+}
+
 /// Reloads the rules, the region table and the calendar on SIGHUP, for the router and the weekly
 /// scheduler; a bad file is reported and the running configuration stays.
 struct RulesReloader: Service, CustomStringConvertible {
@@ -158,6 +201,7 @@ struct RulesReloader: Service, CustomStringConvertible {
     let rules: RouterRules
     let scheduler: WeeklyScheduler?
     let horizon: CalendarHorizonWatch
+    let identity: IdentityGauges
     let logger: Logger
     // ServiceLifecycle names each service by `"\(service)"`: without this, a reflection dump of
     // the whole configuration (0.5 s of CPU at start-up).
@@ -166,6 +210,8 @@ struct RulesReloader: Service, CustomStringConvertible {
     func run() async throws {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         var current = configuration
+        let succeeded = Counter(label: PipelineMetricNames.reloads, dimensions: [("outcome", "success")])
+        let failed = Counter(label: PipelineMetricNames.reloads, dimensions: [("outcome", "failure")])
         await withGracefulShutdownHandler {
             for await _ in signals.cancelOnGracefulShutdown() {
                 do {
@@ -178,11 +224,49 @@ struct RulesReloader: Service, CustomStringConvertible {
                         "calendarCovers": "\(years.lowerBound)-\(years.upperBound)",
                     ])
                     horizon.report(current.calendar, event: "reload")
+                    identity.rulesLoaded(current.classifier.rulesVersion)
+                    succeeded.increment()
                 } catch {
-                    logger.error("reload refused; the running rules stay", metadata: ["error": "\(error)"])
+                    failed.increment()
+                    logger.error("reload refused; the running rules stay", metadata: [
+                        "error": "\(error)", "rulesVersion": "\(current.classifier.rulesVersion)",
+                    ])
                 }
             }
         } onGracefulShutdown: {}
+    }
+}
+
+/// `baocuo_build_info` and `baocuo_rules_info`: constant-1 gauges whose labels say which build and
+/// which rules version a worker runs (`max by (rulesVersion) (baocuo_rules_info)` shows a fleet
+/// half-way through a reload or a rollout).
+final class IdentityGauges: Sendable {
+    private let registry: PrometheusCollectorRegistry
+    private let rules: Mutex<(version: String, gauge: Prometheus.Gauge)>
+
+    init(registry: PrometheusCollectorRegistry, rulesVersion: String) {
+        self.registry = registry
+        registry.makeGauge(descriptor: Self.descriptor(PipelineMetricNames.buildInfo), labels: [
+            ("version", BuildInfo.version), ("commit", BuildInfo.commit), ("librdkafka", librdkafkaVersion),
+        ]).set(1.0)
+        let gauge = registry.makeGauge(descriptor: Self.descriptor(PipelineMetricNames.rulesInfo), labels: [("rulesVersion", rulesVersion)])
+        gauge.set(1.0)
+        rules = Mutex((rulesVersion, gauge))
+    }
+
+    static func descriptor(_ name: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: PipelineMetricNames.help[name] ?? name)
+    }
+
+    /// After a reload: the series of the previous version goes, the new one is 1.
+    func rulesLoaded(_ version: String) {
+        rules.withLock { rules in
+            guard rules.version != version else { return }
+            registry.unregisterGauge(rules.gauge)
+            let gauge = registry.makeGauge(descriptor: Self.descriptor(PipelineMetricNames.rulesInfo), labels: [("rulesVersion", version)])
+            gauge.set(1.0)
+            rules = (version, gauge)
+        }
     }
 }
 
@@ -191,7 +275,7 @@ struct RulesReloader: Service, CustomStringConvertible {
 /// or JSON lines); always the gauge `baocuo_calendar_covered_until_seconds`; and a readiness detail
 /// (never a failure).
 final class CalendarHorizonWatch: Sendable {
-    static let gaugeName = "baocuo_calendar_covered_until_seconds"
+    static let gaugeName = PipelineMetricNames.calendarCoveredUntil
     private let gauge: Prometheus.Gauge
     private let current: Mutex<CalendarHorizon?>
     private let logger: Logger
@@ -199,8 +283,7 @@ final class CalendarHorizonWatch: Sendable {
 
     init(registry: PrometheusCollectorRegistry, health: HealthState, logger: Logger,
          now: @escaping @Sendable () -> Timestamp = { SystemClock().now() }) {
-        gauge = registry.makeGauge(name: Self.gaugeName, help: "End of the last year calendar.csv covers (Unix seconds); "
-                                   + "cycles after it are provisional: weekends and statutory holidays only")
+        gauge = registry.makeGauge(descriptor: IdentityGauges.descriptor(Self.gaugeName))
         current = Mutex(nil)
         self.logger = logger
         self.now = now

@@ -1,6 +1,8 @@
 import ArgumentParser
 import BaocuoDomain
+import BaocuoKafka
 import BaocuoPipeline
+import Logging
 
 /// `baocuo topics`: the deployment's topic layout and ACLs, as `Deploy/topics.txt` and
 /// `Deploy/acls.txt` hold them (Deploy/generate-topics.sh writes them, Deploy/validate.sh compares).
@@ -8,7 +10,7 @@ struct TopicsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "topics",
         abstract: "Print the topic layout or the Kafka ACLs of a deployment (Deploy/topics.txt, Deploy/acls.txt).",
-        subcommands: [List.self, ACLs.self]
+        subcommands: [List.self, ACLs.self, Apply.self]
     )
 
     /// Prints the lines `make` gives for the configuration, under a header naming `subcommand` and `format`.
@@ -26,7 +28,7 @@ struct TopicsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "list",
             abstract: "Print every topic with its partitions and topic configs, one `name partitions [config=value ...]` line each.",
-            discussion: "The same layout the embedded cluster, the demo and the tests create. Deploy/create-topics.sh reads this format."
+            discussion: "The same layout the embedded cluster, the demo, the tests and `baocuo topics apply` create."
         )
 
         @OptionGroup var configOptions: ConfigOptions
@@ -51,6 +53,132 @@ struct TopicsCommand: ParsableCommand {
             try TopicsCommand.print("acls", format: "# One kafka-acls.sh --add argument list per line; apply as shown in Deploy/acls.md.",
                                     options: configOptions) {
                 AccessControlList(names: $0, regions: $1).lines
+            }
+        }
+    }
+
+    struct Apply: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "apply",
+            abstract: "Create the layout's missing topics on a cluster and check the existing ones (partitions, topic configs).",
+            discussion: """
+            Reads the cluster's topics (metadata), creates every missing topic of the layout (`baocuo topics list`) \
+            with its partitions and configs through the Admin API (CreateTopics), and compares the existing ones: \
+            partition count, and each layout config through DescribeConfigs. Existing topics are never altered. \
+            Exit status: 0 every topic present and as the layout says; 1 a topic differs (listed; fix it with \
+            kafka-topics.sh / kafka-configs.sh); 2 the cluster cannot be reached, refuses a creation, or does not \
+            implement CreateTopics (librdkafka's mock, `baocuo dev-cluster`, which creates the layout itself); 64 usage.
+            """
+        )
+
+        @OptionGroup var brokerOptions: BrokerOptions
+
+        @Option(name: .long, help: "Replication factor of created topics (-1: the brokers' default.replication.factor).")
+        var replicationFactor: Int = -1
+
+        @Flag(name: .long, help: "Only report what would be created and what differs; change nothing.")
+        var dryRun = false
+
+        @OptionGroup var configOptions: ConfigOptions
+
+        func run() async throws {
+            let configuration = try configOptions.load()
+            var settings = configuration.settings
+            settings.logging.level = .error
+            let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.topics")
+            let brokers = try brokerOptions.resolve(settings)
+            let layout = TopicLayout(names: TopicNames(prefix: settings.topicPrefix), regions: configuration.regions)
+            var properties = producerSideProperties(settings.kafka.properties)
+            properties["bootstrap.servers"] = brokers
+            let admin: KafkaAdmin
+            let existing: [String: Int]
+            do {
+                admin = try KafkaAdmin(configuration: KafkaConfiguration(properties), logger: logger)
+                existing = Dictionary(try await admin.topics().map { ($0.name, $0.partitions) }) { first, _ in first }
+            } catch {
+                throw RuntimeError("cannot read the topics of \(brokers): \(error)")
+            }
+            let missing = layout.topics.filter { existing[$0.name] == nil }
+            let present = layout.topics.filter { existing[$0.name] != nil }
+            var differences: [String] = []
+            for topic in present where existing[topic.name] != topic.partitions {
+                differences.append("\(topic.name): \(existing[topic.name]!) partitions, the layout says \(topic.partitions)")
+            }
+            // Topic configs of the existing topics, where the cluster can describe them.
+            var configsChecked = "not checked"
+            var adminAPI = true
+            do {
+                // A short probe first: a cluster without the Admin API (the mock has no controller)
+                // would otherwise make each request wait out its whole timeout.
+                _ = try await admin.describeTopicConfigs([layout.topics[0].name], timeout: .seconds(5))
+                var described: [String: Result<[String: String], KafkaError>] = [:]
+                for chunk in stride(from: 0, to: present.count, by: 200) {
+                    let names = present[chunk..<min(chunk + 200, present.count)].map(\.name)
+                    described.merge(try await admin.describeTopicConfigs(names)) { _, new in new }
+                }
+                for topic in present {
+                    switch described[topic.name] {
+                    case .success(let configs):
+                        for (key, value) in Self.configs(topic) where configs[key] != value {
+                            differences.append("\(topic.name): \(key)=\(configs[key] ?? "(unset)"), the layout says \(value)")
+                        }
+                    case .failure(let error):
+                        differences.append("\(topic.name): configs not described: \(error)")
+                    case nil:
+                        differences.append("\(topic.name): configs not described")
+                    }
+                }
+                configsChecked = "checked"
+            } catch let error as KafkaError where error.isUnsupportedByCluster {
+                configsChecked = "not checked: the cluster implements no Admin API (\(error))"
+                adminAPI = false
+            } catch {
+                throw RuntimeError("cannot describe the topic configs on \(brokers): \(error)")
+            }
+            Swift.print("topics apply: \(layout.topics.count) topics in the layout, \(present.count) on \(brokers) (configs \(configsChecked)), \(missing.count) missing")
+            for difference in differences { Swift.print("differs  \(difference)") }
+            var failed: [String] = []
+            if dryRun {
+                for topic in missing { Swift.print("would create  \(([topic.name, "\(topic.partitions)"] + topic.configs).joined(separator: " "))") }
+            } else if !missing.isEmpty {
+                guard adminAPI else {
+                    throw RuntimeError("\(brokers) does not implement CreateTopics (librdkafka's mock cluster: `baocuo dev-cluster` creates the layout's topics itself); \(missing.count) topics not created")
+                }
+                for chunk in stride(from: 0, to: missing.count, by: 100) {
+                    let batch = missing[chunk..<min(chunk + 100, missing.count)]
+                    let results: [String: KafkaError?]
+                    do {
+                        results = try await admin.createTopics(batch.map {
+                            KafkaAdmin.NewTopic(name: $0.name, partitions: $0.partitions, replicationFactor: replicationFactor,
+                                                configs: Self.configs($0))
+                        })
+                    } catch let error as KafkaError where error.isUnsupportedByCluster {
+                        throw RuntimeError("\(brokers) does not implement CreateTopics (librdkafka's mock cluster: `baocuo dev-cluster` creates the layout's topics itself); \(missing.count) topics not created: \(error)")
+                    } catch {
+                        throw RuntimeError("creating topics on \(brokers): \(error)")
+                    }
+                    for topic in batch {
+                        switch results[topic.name] {
+                        case .some(.none): Swift.print("created  \(topic.name) (\(topic.partitions) partitions)")
+                        case .some(.some(let error)) where error.code == .topicAlreadyExists: Swift.print("exists   \(topic.name) (created meanwhile)")
+                        case .some(.some(let error)): failed.append("\(topic.name): \(error)")
+                        case .none: failed.append("\(topic.name): no result")
+                        }
+                    }
+                }
+            }
+            for failure in failed { Swift.print("failed   \(failure)") }
+            Swift.print("topics apply: \(dryRun ? "dry run, \(missing.count) would be created" : "\(missing.count - failed.count) created"), \(failed.count) failed, \(differences.count) differ")
+            if !failed.isEmpty {
+                throw RuntimeError("\(failed.count) topics could not be created on \(brokers) (listed above)")
+            }
+            if !differences.isEmpty { throw ExitCode(1) }
+        }
+
+        static func configs(_ topic: TopicLayout.Topic) -> [(String, String)] {
+            topic.configs.compactMap { config in
+                guard let equals = config.firstIndex(of: "=") else { return nil }
+                return (String(config[..<equals]), String(config[config.index(after: equals)...]))
             }
         }
     }

@@ -203,6 +203,49 @@ public final class KafkaConsumer: Sendable {
         if let list, let error = NativePartitionList.firstError(list) { throw error }
     }
 
+    /// Like ``commit(_:)``, but waits at most `timeout`, or until `giveUp` returns true (checked
+    /// every 50 ms): with the group coordinator unreachable, librdkafka's commit waits for it for
+    /// tens of seconds. A commit given up on may still complete later; the error says it did not
+    /// complete in time (code ``KafkaErrorCode/timedOut``).
+    public func commit(_ offsets: [TopicPartitionOffset]?, timeout: Duration,
+                       giveUp: @escaping @Sendable () -> Bool = { false }) async throws(KafkaError) {
+        let client = try client(allowClosing: true)
+        try await DispatchQueue.global().run { () throws(KafkaError) in
+            try Self.bounded(on: self.queryQueue, timeout: timeout, what: "commit", giveUp: giveUp) { () throws(KafkaError) in
+                try Self.commit(client, offsets)
+            }
+        }
+    }
+
+    /// ``commitSynchronously(_:)`` waiting at most `timeout` (a rebalance handler during a stop).
+    public func commitSynchronously(_ offsets: [TopicPartitionOffset]?, timeout: Duration) throws(KafkaError) {
+        let client = try client(allowClosing: true)
+        try Self.bounded(on: queryQueue, timeout: timeout, what: "commit", giveUp: { false }) { () throws(KafkaError) in
+            try Self.commit(client, offsets)
+        }
+    }
+
+    /// Runs `work` on `queue` and waits for it at most `timeout` (or until `giveUp`); the work
+    /// itself cannot be interrupted and finishes on its own.
+    static func bounded(on queue: DispatchQueue, timeout: Duration, what: String, giveUp: @escaping @Sendable () -> Bool,
+                        _ work: @escaping @Sendable () throws(KafkaError) -> Void) throws(KafkaError) {
+        let outcome = Mutex<Result<Void, KafkaError>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        queue.async {
+            let result = Result { () throws(KafkaError) in try work() }
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if done.wait(timeout: .now() + .milliseconds(50)) == .success { break }
+            if ContinuousClock.now >= deadline || giveUp() {
+                throw KafkaError(code: .timedOut, message: "\(what) did not complete within \(timeout) (group coordinator or brokers unreachable?)")
+            }
+        }
+        try outcome.withLock { $0 }!.get()
+    }
+
     /// The group's committed offsets for `partitions` (``TopicPartitionOffset/invalid`` when
     /// nothing is committed).
     public func committed(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) async throws(KafkaError) -> [TopicPartitionOffset] {
@@ -286,6 +329,23 @@ public final class KafkaConsumer: Sendable {
             }
             state.withLock { $0 = .closed }
         }
+    }
+
+    /// Like ``close()``, but returns after `timeout` even if librdkafka is still leaving the group
+    /// (every broker down: the final revoke and the LeaveGroup wait for a coordinator). Returns
+    /// whether the close completed; if not, the handle is left to the process's exit.
+    public func close(timeout: Duration) async -> Bool {
+        let finished = Atomic<Bool>(false)
+        let closing = Task { [self] in
+            await close()
+            finished.store(true, ordering: .sequentiallyConsistent)
+        }
+        let deadline = ContinuousClock.now + timeout
+        while !finished.load(ordering: .sequentiallyConsistent), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        _ = closing
+        return finished.load(ordering: .sequentiallyConsistent)
     }
 
     /// A new `rd_kafka_consumer_group_metadata_t` for transactional offset commits; the

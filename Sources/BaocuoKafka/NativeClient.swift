@@ -25,12 +25,14 @@ final class CallbackContext: Sendable {
     var fatalError: KafkaError? { fatal.withLock { $0 } }
 
     /// Logs a client-level error and remembers it when it is fatal.
-    func report(_ error: KafkaError) {
+    /// `client`: the librdkafka instance's name (`…#consumer-3`), so that a line names the client
+    /// as well as the broker (which the error text names).
+    func report(_ error: KafkaError, client: String = "") {
         if error.isFatal {
-            logger.critical("librdkafka fatal error", metadata: ["kafka.error": "\(error)"])
+            logger.critical("librdkafka fatal error", metadata: ["kafka.error": "\(error)", "kafka.client": "\(client)"])
             fatal.withLock { if $0 == nil { $0 = error } }
         } else {
-            logger.warning("librdkafka error", metadata: ["kafka.error": "\(error)"])
+            logger.warning("librdkafka error", metadata: ["kafka.error": "\(error)", "kafka.client": "\(client)"])
         }
     }
 
@@ -143,8 +145,11 @@ private let logCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CC
     guard let handle, let opaque = rd_kafka_opaque(handle) else { return }
     let context = CallbackContext.from(opaque)
     let facilityName = facility.map { String(cString: $0) } ?? "?"
+    // librdkafka reports a failed broker connection twice: this log line (facility FAIL) and the
+    // error callback, which logs it as a warning with the broker's name. Log it once.
+    let duplicatesErrorCallback = level <= 3 && facilityName == "FAIL"
     context.logger.log(
-        level: Logger.Level(syslog: level),
+        level: duplicatesErrorCallback ? .debug : Logger.Level(syslog: level),
         "\(text.map { String(cString: $0) } ?? "")",
         metadata: ["kafka.client": "\(String(cString: rd_kafka_name(handle)))", "kafka.facility": "\(facilityName)"]
     )
@@ -154,12 +159,13 @@ private let errorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<
     handle, code, reason, opaque in
     let context = CallbackContext.from(opaque)
     let reasonText = reason.map { String(cString: $0) } ?? ""
+    let client = handle.map { String(cString: rd_kafka_name($0)) } ?? ""
     if code == RD_KAFKA_RESP_ERR__FATAL.rawValue, let handle {
         var text = [CChar](repeating: 0, count: 512)
         let cause = rd_kafka_fatal_error(handle, &text, text.count)
-        context.report(KafkaError(code: KafkaErrorCode(cause), message: String(errorBuffer: text), isFatal: true))
+        context.report(KafkaError(code: KafkaErrorCode(cause), message: String(errorBuffer: text), isFatal: true), client: client)
     } else {
-        context.report(KafkaError(code: KafkaErrorCode(rawValue: code), message: reasonText))
+        context.report(KafkaError(code: KafkaErrorCode(rawValue: code), message: reasonText), client: client)
     }
 }
 

@@ -35,6 +35,11 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
         #expect(settings.http.host == "0.0.0.0")
         #expect(settings.lifecycle.startTimeoutMs == 30_000)
         #expect(settings.lifecycle.drainTimeoutMs == 8_000)
+        #expect(settings.scheduler.tickSeconds == 60)
+        #expect(settings.scheduler.lookBackWeeks == 8)
+        #expect(settings.scheduler.settleDelaySeconds == 60)
+        #expect(settings.scheduler.deadlineGraceSeconds == 600)
+        #expect(settings.scheduler.startWeek == nil)
         #expect(settings.logging.level == .info)
         #expect(settings.logging.format == .text)
         #expect(try load("# only a comment\n") == BaocuoSettings())
@@ -56,7 +61,9 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
             "BAOCUO_KAFKA_GROUP", "BAOCUO_KAFKA_BROKERS", "BAOCUO_ROUTER_MAX_IN_FLIGHT_RECORDS",
             "BAOCUO_ROUTER_POLL_BATCH_SIZE", "BAOCUO_ROUTER_COMMIT_INTERVAL_MS", "BAOCUO_ROUTER_PRODUCERS",
             "BAOCUO_RESOLUTIONS_SHARED_TOPIC_UNTIL", "BAOCUO_HTTP_PORT", "BAOCUO_HTTP_HOST",
-            "BAOCUO_LIFECYCLE_START_TIMEOUT_MS", "BAOCUO_LIFECYCLE_DRAIN_TIMEOUT_MS", "BAOCUO_LOGGING_LEVEL", "BAOCUO_LOGGING_FORMAT",
+            "BAOCUO_LIFECYCLE_START_TIMEOUT_MS", "BAOCUO_LIFECYCLE_DRAIN_TIMEOUT_MS",
+            "BAOCUO_SCHEDULER_TICK_SECONDS", "BAOCUO_SCHEDULER_LOOK_BACK_WEEKS", "BAOCUO_SCHEDULER_SETTLE_DELAY_SECONDS",
+            "BAOCUO_SCHEDULER_DEADLINE_GRACE_SECONDS", "BAOCUO_SCHEDULER_START_WEEK", "BAOCUO_LOGGING_LEVEL", "BAOCUO_LOGGING_FORMAT",
         ])
     }
 }
@@ -159,7 +166,7 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
 @Suite struct SettingsErrorTests {
     @Test func unknownKeysNameTheLineAndTheKnownKeys() {
         #expect(loadError("topicPrefix: yb.\ntopicPrefx: yb.\n")?.description
-                == #"baocuo.yaml:2: unknown key "topicPrefx"; known keys: topicPrefix, timeZone, schedule, limits, kafka, router, resolutions, http, lifecycle, logging"#)
+                == #"baocuo.yaml:2: unknown key "topicPrefx"; known keys: topicPrefix, timeZone, schedule, limits, kafka, router, resolutions, http, lifecycle, scheduler, logging"#)
         #expect(loadError("router:\n  pollBatchSize: 10\n  maxInflightRecords: 10\n")?.description
                 == #"baocuo.yaml:3: unknown key "router.maxInflightRecords"; known keys of router: maxInFlightRecords, pollBatchSize, commitIntervalMs, producers"#)
         #expect(loadError("kafka:\n  propertie:\n    acks: all\n")?.line == 2)
@@ -261,5 +268,33 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
         #expect(topics.ops == "stage-ops.incidents")
         #expect(topics.returns(province: "410000") == "stage-province.410000.returns")
         #expect(TopicNames(prefix: "").inbox(region: "110100") == "agency.110100.inbox")
+    }
+
+    @Test func anUnknownBaocuoVariableFailsNamingTheClosestKnownOne() {
+        let error = loadError("", environment: ["BAOCUO_ROUTER_MAX_INFLIGHT_RECORDS": "5"])
+        #expect(error?.description.contains("BAOCUO_ROUTER_MAX_INFLIGHT_RECORDS") == true, "\(String(describing: error))")
+        #expect(error?.description.contains("did you mean BAOCUO_ROUTER_MAX_IN_FLIGHT_RECORDS?") == true, "\(String(describing: error))")
+        // Not settings, and accepted: the configuration folder, librdkafka properties, Kubernetes' service links.
+        #expect(loadError("", environment: [
+            "BAOCUO_CONFIG_DIR": "/etc/baocuo", "BAOCUO_KAFKA_PROPERTY_SASL_USERNAME": "baocuo", "BAOCUO_SERVICE_HOST": "10.0.0.1",
+            "BAOCUO_SERVICE_PORT_METRICS": "9464", "BAOCUO_PORT": "tcp://10.0.0.1:9464", "BAOCUO_PORT_9464_TCP_ADDR": "10.0.0.1",
+        ]) == nil)
+    }
+
+    @Test func schedulerSettingsComeFromTheFileAndTheEnvironment() throws {
+        let settings = try load("scheduler:\n  tickSeconds: 5\n  startWeek: 2026-W49\n", environment: [
+            "BAOCUO_SCHEDULER_LOOK_BACK_WEEKS": "2", "BAOCUO_SCHEDULER_DEADLINE_GRACE_SECONDS": "0",
+        ])
+        #expect(settings.scheduler.tickSeconds == 5)
+        #expect(settings.scheduler.startWeek == IsoWeek("2026-W49"))
+        #expect(settings.scheduler.lookBackWeeks == 2)
+        #expect(settings.scheduler.deadlineGraceSeconds == 0)
+        #expect(loadError("scheduler:\n  startWeek: 2026-49\n")?.description.contains("expected an ISO week") == true)
+    }
+
+    @Test func brokerListsAreValidated() {
+        #expect(BaocuoSettings.invalidBrokerEntry(in: "127.0.0.1:abc") == "127.0.0.1:abc")
+        #expect(BaocuoSettings.invalidBrokerEntry(in: "a:9092,b:0") == "b:0")
+        #expect(BaocuoSettings.invalidBrokerEntry(in: "a:9092,[::1]:9093") == nil)
     }
 }

@@ -16,11 +16,19 @@ import Glibc
 /// A Prometheus registry of one test's own, handed to the worker under test: the tests of other
 /// suites run workers in the same process, which must not count into this test's figures.
 enum TestMetrics {
-    static func makeRegistry() -> (PrometheusCollectorRegistry, PrometheusMetricsFactory) {
+    /// A private registry with the factory `baocuo run` bootstraps (help text on every metric).
+    static func makeRegistry() -> (PrometheusCollectorRegistry, HelpfulMetricsFactory) {
         let registry = PrometheusCollectorRegistry()
-        var metricsFactory = PrometheusMetricsFactory(registry: registry)
-        metricsFactory.durationHistogramBuckets = PipelineMetricNames.durationHistogramBuckets
-        return (registry, metricsFactory)
+        return (registry, HelpfulMetricsFactory(registry: registry, help: PipelineMetricNames.help,
+                                                durationBuckets: PipelineMetricNames.durationHistogramBuckets))
+    }
+
+    /// The metric families of Prometheus text without a `# HELP` line.
+    static func familiesWithoutHelp(in text: String) -> [String] {
+        let lines = text.split(separator: "\n")
+        let typed = lines.filter { $0.hasPrefix("# TYPE ") }.map { String($0.split(separator: " ")[2]) }
+        let helped = Set(lines.filter { $0.hasPrefix("# HELP ") }.map { String($0.split(separator: " ")[2]) })
+        return typed.filter { !helped.contains($0) }
     }
 
     /// The value of the sample line `name` (with its labels, if any) in Prometheus text; nil when absent.
@@ -113,11 +121,13 @@ struct ObservabilityTests {
         }
         try await GroupProgress.waitUntilCaughtUp(group: group, topic: names.failures, partitions: 2, brokers: cluster.bootstrapServers,
                                                   logger: TestLogging.logger, timeout: .seconds(60))
-        let lagLine = "\(PipelineMetricNames.consumerLag){topic=\"\(names.failures)\",partition=\"0\"}"
+        let lagLine = "\(PipelineMetricNames.consumerLag){group=\"\(group)\",topic=\"\(names.failures)\",partition=\"0\"}"
         let metrics = try await eventually("statistics reach /metrics") {
             let body = try await HTTPGet.fetch(port: port, path: "/metrics").body
             return body.contains(lagLine) && body.contains(PipelineMetricNames.brokerRTT) ? body : nil
         }
+        // Every metric family has its # HELP line (issue 27).
+        #expect(TestMetrics.familiesWithoutHelp(in: metrics).isEmpty, "\(TestMetrics.familiesWithoutHelp(in: metrics))")
         let consumed = try #require(TestMetrics.value(of: PipelineMetricNames.recordsConsumed, in: metrics))
         #expect(consumed >= 30)
         #expect(metrics.contains(PipelineMetricNames.recordsRouted + "{category=\""))

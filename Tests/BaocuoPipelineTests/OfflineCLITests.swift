@@ -7,22 +7,36 @@ struct OfflineCLITests {
     /// Runs the CLI with `input` on stdin and `environment` added to this process's; returns
     /// (exit status, stdout lines).
     func runCLI(_ arguments: [String], input: [UInt8], environment: [String: String] = [:]) throws -> (Int32, [String]) {
+        let (status, stdout, _) = try runCLIWithErrors(arguments, input: input, environment: environment)
+        return (status, stdout)
+    }
+
+    /// ``runCLI(_:input:environment:)`` with stderr's lines too.
+    func runCLIWithErrors(_ arguments: [String], input: [UInt8], environment: [String: String] = [:],
+                          config: Bool = true) throws -> (Int32, [String], [String]) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestPaths.baocuo)
-        process.arguments = arguments + ["--config", TestPaths.config]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        process.arguments = arguments + (config ? ["--config", TestPaths.config] : [])
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("BAOCUO_") }
+            .merging(environment) { _, added in added }
         let inputFile = FileManager.default.temporaryDirectory.appendingPathComponent("baocuo-cli-\(UUID().uuidString)")
         try Data(input).write(to: inputFile)
         defer { try? FileManager.default.removeItem(at: inputFile) }
         process.standardInput = try FileHandle(forReadingFrom: inputFile)
         let output = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        let errorFile = FileManager.default.temporaryDirectory.appendingPathComponent("baocuo-cli-err-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errorFile) }
+        process.standardError = try FileHandle(forWritingTo: errorFile)
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        return (process.terminationStatus, lines.last == "" ? Array(lines.dropLast()) : lines)
+        func lines(_ data: Data) -> [String] {
+            let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            return lines.last == "" ? Array(lines.dropLast()) : lines
+        }
+        return (process.terminationStatus, lines(data), lines(try Data(contentsOf: errorFile)))
     }
 
     func object(_ line: String) throws -> [String: Any] {
@@ -170,13 +184,42 @@ struct OfflineCLITests {
         let (_, october) = try runCLI(["config", "check", "--now", "2026-10-31T23:59:59+08:00"], input: [])
         #expect(!october.contains { $0.hasPrefix("warning:") })
 
-        let (unknownStatus, unknown) = try runCLI(["config", "check"], input: [], environment: ["BAOCUO_KAFKA_PROPERTY_NO_SUCH_PROPERTY": "1"])
+        // Errors go to stderr, nothing to stdout.
+        let (unknownStatus, unknownOut, unknown) = try runCLIWithErrors(["config", "check"], input: [],
+                                                                         environment: ["BAOCUO_KAFKA_PROPERTY_NO_SUCH_PROPERTY": "1"])
         #expect(unknownStatus == 1)
+        #expect(unknownOut.isEmpty)
         #expect(unknown.joined().contains("no.such.property"))
 
-        let (refusedStatus, refused) = try runCLI(["config", "check"], input: [], environment: ["BAOCUO_KAFKA_PROPERTY_SECURITY_PROTOCOL": "s3cr3t-looking"])
+        let (refusedStatus, _, refused) = try runCLIWithErrors(["config", "check"], input: [],
+                                                               environment: ["BAOCUO_KAFKA_PROPERTY_SECURITY_PROTOCOL": "s3cr3t-looking"])
         #expect(refusedStatus == 1)
         #expect(refused.joined().contains("security.protocol"))
         #expect(!refused.joined().contains("s3cr3t"), "a refused value may be a secret: never echoed")
+    }
+
+    @Test func configCheckRefusesAnUnknownBaocuoVariable() throws {
+        let (status, stdout, stderr) = try runCLIWithErrors(["config", "check"], input: [],
+                                                            environment: ["BAOCUO_ROUTER_MAX_INFLIGHT_RECORDS": "5"])
+        #expect(status == 1)
+        #expect(stdout.isEmpty)
+        #expect(stderr.joined().contains("BAOCUO_ROUTER_MAX_INFLIGHT_RECORDS: unknown setting; did you mean BAOCUO_ROUTER_MAX_IN_FLIGHT_RECORDS?"),
+                "\(stderr)")
+    }
+
+    /// Runtime failures: one `baocuo: error:` line naming the file, exit 2, no usage. Usage errors keep 64.
+    @Test func runtimeErrorsAreOneLineAndNotUsage() throws {
+        for arguments in [["run", "--config", "/nonexistent"], ["classify", "--input", "/nonexistent"]] {
+            let (status, _, stderr) = try runCLIWithErrors(arguments, input: [], config: !arguments.contains("--config"))
+            #expect(status == 2, "\(arguments): \(stderr)")
+            #expect(stderr.count == 1 && stderr[0].hasPrefix("baocuo: error: ") && stderr[0].contains("/nonexistent"), "\(arguments): \(stderr)")
+            #expect(!stderr.joined().contains("Usage:"))
+        }
+        let (brokersStatus, _, brokers) = try runCLIWithErrors(["run", "--brokers", "127.0.0.1:abc"], input: [])
+        #expect(brokersStatus == 64)
+        #expect(brokers.joined().contains("127.0.0.1:abc"))
+        let (versionStatus, version, _) = try runCLIWithErrors(["--version"], input: [], config: false)
+        #expect(versionStatus == 0)
+        #expect(version.first?.hasPrefix("baocuo ") == true && version.first?.contains("librdkafka 2.") == true, "\(version)")
     }
 }

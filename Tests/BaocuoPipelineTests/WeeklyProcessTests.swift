@@ -13,9 +13,11 @@ struct WeeklyProcessTests {
     let configuration = TestConfiguration.shared
     var names: TopicNames { TopicNames(prefix: configuration.settings.topicPrefix) }
 
-    func startWorker(brokers: String, name: String) throws -> ChildProcess {
+    /// `startWeek`: the reports go back 16 days, so the go-live is set to their first week (a first
+    /// start emits no history by default).
+    func startWorker(brokers: String, name: String, startWeek: IsoWeek) throws -> ChildProcess {
         try ChildProcess(["run", "--brokers", brokers, "--group", "weekly-process", "--http-port", "0",
-                          "--scheduler-tick-seconds", "1", "--look-back-weeks", "2"],
+                          "--scheduler-tick-seconds", "1", "--look-back-weeks", "2", "--start-week", "\(startWeek)"],
                          environment: FleetProcessTests.workerEnvironment, name: name)
     }
 
@@ -30,14 +32,16 @@ struct WeeklyProcessTests {
         try await SampleReports.load(lines, topic: names.failures, brokers: brokers,
                                      baseMs: now - span, stepMs: span / Int64(lines.count))
 
-        let first = try startWorker(brokers: brokers, name: "weekly-a")
+        let startWeek = IsoWeek(containing: Timestamp(millisecondsSinceEpoch: now - span)
+            .civilDate(utcOffsetSeconds: configuration.settings.schedule.utcOffsetSeconds))
+        let first = try startWorker(brokers: brokers, name: "weekly-a", startWeek: startWeek)
         await first.waitForLog("emitting weekly batches", timeout: .seconds(60))
         #expect(first.log.contains("emitting weekly batches"), "the scheduler never started an emission: \(first.log.suffix(2000))")
         first.signal(SIGTERM)
         let status = await first.waitForExit(timeout: .seconds(10))
         #expect(status == 0, "SIGTERM during an emission: clean exit within 10 s (status \(String(describing: status)))")
 
-        let second = try startWorker(brokers: brokers, name: "weekly-b")
+        let second = try startWorker(brokers: brokers, name: "weekly-b", startWeek: startWeek)
         defer { second.signal(SIGTERM) }
         let operations = WeeklyOperations(configuration: configuration, brokers: brokers, logger: TestLogging.logger)
         let weeks = Set(lines.indices.map { index in

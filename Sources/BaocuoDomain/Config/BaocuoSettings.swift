@@ -22,6 +22,7 @@ public struct BaocuoSettings: Sendable, Equatable {
     public var resolutions = Resolutions()
     public var http = HTTP()
     public var lifecycle = Lifecycle()
+    public var scheduler = Scheduler()
     public var logging = Logging()
 
     /// All defaults: what an empty `baocuo.yaml` and no environment give.
@@ -77,6 +78,28 @@ public struct BaocuoSettings: Sendable, Equatable {
         public init() {}
     }
 
+    /// The weekly batch scheduler of every `baocuo run` worker (CONTRACT §6); each also has a
+    /// `baocuo run` flag, which wins over the file and the environment.
+    public struct Scheduler: Sendable, Equatable {
+        /// Seconds between ticks; a tick also happens as soon as a batch falls due (`--scheduler-tick-seconds`).
+        public var tickSeconds = 60
+        /// Weeks before the current one re-checked at every tick for late data and missed
+        /// emissions (`--look-back-weeks`).
+        public var lookBackWeeks = 8
+        /// Waited after an intake or due instant before the first emission, so that what was
+        /// recorded just before it has been routed (`--settle-delay-seconds`).
+        public var settleDelaySeconds = 60
+        /// After a batch's due time, how long until it counts as missed: `baocuo_batch_deadline_missed`
+        /// and `baocuo batch status` (exit 1) (`--deadline-grace-seconds`).
+        public var deadlineGraceSeconds = 600
+        /// The first week whose batches are emitted (`--start-week`). Unset: the oldest week with
+        /// an emitted batch, or on a cluster without any the current week, so a first start emits
+        /// no history.
+        public var startWeek: IsoWeek?
+
+        public init() {}
+    }
+
     public struct Logging: Sendable, Equatable {
         public var level = LogLevel.info
         public var format = LogFormat.text
@@ -97,8 +120,9 @@ public struct BaocuoSettings: Sendable, Equatable {
     /// Reads `yaml` (named `source` in errors), then applies the `BAOCUO_*` variables of `environment`.
     ///
     /// Unknown keys, wrong types and out-of-range values are errors with the line; environment
-    /// errors name the variable. Unknown `BAOCUO_*` variables are ignored rather than rejected:
-    /// Kubernetes injects `BAOCUO_SERVICE_HOST`, `BAOCUO_PORT_…` for a Service named `baocuo`.
+    /// errors name the variable. An unknown `BAOCUO_*` variable is an error too, naming the closest
+    /// known one, except the variables Kubernetes injects for a Service named `baocuo`
+    /// (`BAOCUO_SERVICE_HOST`, `BAOCUO_SERVICE_PORT…`, `BAOCUO_PORT…`) and ``otherVariables``.
     public static func load(yaml: String, source: String, environment: [String: String]) throws(ConfigError) -> BaocuoSettings {
         var settings = BaocuoSettings()
         let root: Node?
@@ -121,7 +145,49 @@ public struct BaocuoSettings: Sendable, Equatable {
 
     static let propertyVariablePrefix = "BAOCUO_KAFKA_PROPERTY_"
 
+    /// `BAOCUO_*` variables that are not settings but are read elsewhere (`BAOCUO_CONFIG_DIR`: the
+    /// configuration folder).
+    public static let otherVariables: Set<String> = ["BAOCUO_CONFIG_DIR"]
+
+    /// Prefixes of the variables Kubernetes sets for a Service named `baocuo` (docker links too).
+    static let injectedVariablePrefixes = ["BAOCUO_SERVICE_HOST", "BAOCUO_SERVICE_PORT", "BAOCUO_PORT"]
+
+    /// An error for the first unknown `BAOCUO_*` variable of `environment`, naming the closest known one.
+    /// The first entry of a comma-separated bootstrap list (`--brokers`) that is not `host:port`
+    /// with a port in 1...65535 (`127.0.0.1:abc` is one: librdkafka would take it as port 0); nil
+    /// when every entry is valid.
+    public static func invalidBrokerEntry(in list: String) -> String? {
+        let entries = list.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        return entries.first { !Setting.isHostAndPort($0) }
+    }
+
+    private static func checkUnknownVariables(_ environment: [String: String]) throws(ConfigError) {
+        let known = Set(environmentVariables).union(otherVariables)
+        for variable in environment.keys.sorted() where variable.hasPrefix("BAOCUO_") {
+            if known.contains(variable) || variable.hasPrefix(propertyVariablePrefix)
+                || injectedVariablePrefixes.contains(where: variable.hasPrefix) { continue }
+            let closest = known.min { editDistance($0, variable) < editDistance($1, variable) } ?? ""
+            throw ConfigError(file: "environment variable \(variable)",
+                              reason: "unknown setting; did you mean \(closest)? (the settings' variables: Config/baocuo.yaml)")
+        }
+    }
+
+    /// Levenshtein distance, for suggesting the variable meant.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.utf8), b = Array(b.utf8)
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in stride(from: 1, through: b.count, by: 1) {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return a.isEmpty ? b.count : previous[b.count]
+    }
+
     private static func applyEnvironment(_ environment: [String: String], to settings: inout BaocuoSettings) throws(ConfigError) {
+        try checkUnknownVariables(environment)
         for setting in Setting.all {
             guard let value = environment[setting.environmentVariable] else { continue }
             do throws(InvalidValue) {
@@ -280,6 +346,23 @@ private struct Setting: Sendable {
         Setting(path: ["lifecycle", "drainTimeoutMs"]) { value, settings throws(InvalidValue) in
             settings.lifecycle.drainTimeoutMs = try integer(value, in: 100...60_000)
         },
+        Setting(path: ["scheduler", "tickSeconds"]) { value, settings throws(InvalidValue) in
+            settings.scheduler.tickSeconds = try integer(value, in: 1...3_600)
+        },
+        Setting(path: ["scheduler", "lookBackWeeks"]) { value, settings throws(InvalidValue) in
+            settings.scheduler.lookBackWeeks = try integer(value, in: 0...52)
+        },
+        Setting(path: ["scheduler", "settleDelaySeconds"]) { value, settings throws(InvalidValue) in
+            settings.scheduler.settleDelaySeconds = try integer(value, in: 0...3_600)
+        },
+        Setting(path: ["scheduler", "deadlineGraceSeconds"]) { value, settings throws(InvalidValue) in
+            settings.scheduler.deadlineGraceSeconds = try integer(value, in: 0...86_400)
+        },
+        Setting(path: ["scheduler", "startWeek"]) { value, settings throws(InvalidValue) in
+            let text = try text(value)
+            guard let week = IsoWeek(text) else { throw InvalidValue(reason: "expected an ISO week YYYY-Www, e.g. 2026-W49, got \"\(text)\"") }
+            settings.scheduler.startWeek = week
+        },
         Setting(path: ["logging", "level"]) { value, settings throws(InvalidValue) in
             settings.logging.level = try choice(value, of: BaocuoSettings.LogLevel.self)
         },
@@ -342,7 +425,7 @@ private struct Setting: Sendable {
     }
 
     /// `host:port` with a port in 1...65535; the host may be a bracketed IPv6 address.
-    private static func isHostAndPort(_ entry: String) -> Bool {
+    static func isHostAndPort(_ entry: String) -> Bool {
         guard let colon = entry.lastIndex(of: ":"), colon != entry.startIndex,
               let port = Int(entry[entry.index(after: colon)...]), (1...65_535).contains(port)
         else { return false }

@@ -307,7 +307,7 @@ public final class ReplayRunner: Sendable {
                     onProgress(ReplayProgress(phase: .replaying, done: scanner.offsetsPassed, total: plan.remaining))
                     if ContinuousClock.now - lastCommit >= options.commitInterval {
                         lastCommit = ContinuousClock.now
-                        await delivery.commitFrontier(consumer: scanner.consumer, partitions: nil)
+                        await delivery.commitFrontier(consumer: scanner.consumer, partitions: nil, timeout: RouterWorker.commitTimeout)
                     }
                 }
             } catch {
@@ -316,7 +316,8 @@ public final class ReplayRunner: Sendable {
             // Interrupted, failed or done: the checkpoint moves only past acknowledged outputs.
             summary.interrupted = !scanner.isFinished
             await delivery.drain(timeout: options.drainTimeout)
-            let committed = await delivery.commitFrontier(consumer: scanner.consumer, partitions: nil)
+            let committed = await delivery.commitFrontier(consumer: scanner.consumer, partitions: nil,
+                                                          timeout: options.drainTimeout).succeeded
             await scanner.close()
             await delivery.close()
             if let failure { throw failure }

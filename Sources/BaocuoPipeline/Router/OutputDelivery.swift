@@ -55,9 +55,11 @@ final class OutputDelivery: Sendable {
     }
 
     /// Closes every producer; ``drain(timeout:)`` first waits for what they hold.
-    func close() async {
+    /// Closes the producers side by side; `timeout` bounds each one's flush of what is still queued
+    /// (then the rest is purged and failed).
+    func close(timeout: Duration = .seconds(10)) async {
         await withTaskGroup(of: Void.self) { group in
-            for producer in producers { group.addTask { await producer.close() } }
+            for producer in producers { group.addTask { await producer.close(timeout: timeout) } }
         }
     }
 
@@ -121,7 +123,8 @@ final class OutputDelivery: Sendable {
     }
 
     /// Waits until every produced output is acknowledged (or the timeout passes).
-    func drain(timeout: Duration) async {
+    @discardableResult
+    func drain(timeout: Duration) async -> Bool {
         do {
             // The producers flush side by side: the deadline is shared, not multiplied.
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -130,25 +133,39 @@ final class OutputDelivery: Sendable {
             }
         } catch {
             logger.error("outputs not all acknowledged before the deadline; their records stay uncommitted", metadata: ["error": "\(error)"])
+            return false
         }
+        return true
     }
 
-    /// Commits the frontier of `partitions` (every frontier that moved when nil). Returns whether the
-    /// commit succeeded; a failure is not fatal: the frontier is offered again at the next interval,
-    /// and a crash meanwhile repeats work, never skips it.
+    /// What a commit of the frontier did.
+    enum CommitOutcome {
+        /// Committed, or nothing had moved since the last commit.
+        case committed(partitions: Int)
+        /// Refused or not answered in time: the offsets are offered again at the next commit.
+        case failed(partitions: Int, KafkaError)
+
+        var succeeded: Bool { if case .committed = self { true } else { false } }
+    }
+
+    /// Commits the frontier of `partitions` (every frontier that moved when nil), waiting at most
+    /// `timeout` or until `giveUp` (a stop request: the final commit follows). A failure is not
+    /// fatal: the frontier is offered again at the next interval, and a crash meanwhile repeats
+    /// work, never skips it.
     @discardableResult
-    func commitFrontier(consumer: KafkaConsumer, partitions: Set<TopicPartition>?) async -> Bool {
+    func commitFrontier(consumer: KafkaConsumer, partitions: Set<TopicPartition>?, timeout: Duration,
+                        giveUp: @escaping @Sendable () -> Bool = { false }) async -> CommitOutcome {
         let offsets = partitions.map(tracker.frontiers(of:)) ?? tracker.takeCommittableOffsets()
-        guard !offsets.isEmpty else { return true }
+        guard !offsets.isEmpty else { return .committed(partitions: 0) }
         do {
-            try await consumer.commit(offsets.map { TopicPartitionOffset(topic: $0.0.topic, partition: $0.0.partition, offset: $0.1) })
+            try await consumer.commit(offsets.map { TopicPartitionOffset(topic: $0.0.topic, partition: $0.0.partition, offset: $0.1) },
+                                      timeout: timeout, giveUp: giveUp)
             metrics.commits.increment()
-            return true
+            return .committed(partitions: offsets.count)
         } catch {
             if partitions == nil { tracker.commitFailed(offsets) }
-            logger.warning("offset commit failed; will retry", metadata: ["error": "\(error)"])
             metrics.commitFailures.increment()
-            return false
+            return .failed(partitions: offsets.count, error)
         }
     }
 
@@ -244,4 +261,10 @@ extension Duration {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
+}
+
+/// `properties` for a producer-side client (a producer, an admin client): the consumer-only
+/// settings of the shared `kafka.properties` map left out.
+public func producerSideProperties(_ properties: [String: String]) -> [String: String] {
+    properties.filter { !OutputDelivery.consumerOnly.contains($0.key) }
 }

@@ -16,6 +16,16 @@ final class RebalanceListener: KafkaRebalanceHandler {
     private let onAssignment: @Sendable (Int) -> Void
     private let consumer = Mutex<KafkaConsumer?>(nil)
     private let assigned = Mutex<Set<TopicPartition>>([])
+    /// Set when the worker stops: the final revoke (inside the consumer's close) neither waits for
+    /// acknowledgements (the drain did) nor commits past the stop deadline.
+    private let stop = Mutex<StopMode?>(nil)
+
+    struct StopMode {
+        /// The worker's final commit failed: the coordinator is unreachable, so do not wait for it again.
+        var skipCommit: Bool
+        /// The longest the revoke's commit may wait.
+        var commitTimeout: Duration
+    }
 
     init(tracker: OffsetTracker, logger: Logger, drainTimeout: Duration, onAssignment: @escaping @Sendable (Int) -> Void) {
         self.tracker = tracker
@@ -31,6 +41,11 @@ final class RebalanceListener: KafkaRebalanceHandler {
 
     var assignedPartitions: Set<TopicPartition> { assigned.withLock { $0 } }
 
+    /// The worker is stopping: see ``StopMode``.
+    func stopping(_ mode: StopMode) {
+        stop.withLock { $0 = mode }
+    }
+
     func partitionsAssigned(_ partitions: [TopicPartition]) {
         let count = assigned.withLock { set in
             set.formUnion(partitions)
@@ -42,7 +57,8 @@ final class RebalanceListener: KafkaRebalanceHandler {
 
     func partitionsRevoked(_ partitions: [TopicPartition]) {
         let revoked = Set(partitions)
-        let deadline = ContinuousClock.now + drainTimeout
+        let stopMode = stop.withLock { $0 }
+        let deadline = ContinuousClock.now + (stopMode == nil ? drainTimeout : .zero)
         while tracker.pendingRecords(in: revoked) > 0, ContinuousClock.now < deadline {
             // Acknowledgements arrive on the producer's thread; this thread may block.
             usleep(1000)
@@ -51,9 +67,13 @@ final class RebalanceListener: KafkaRebalanceHandler {
         let offsets = tracker.frontiers(of: revoked).map {
             TopicPartitionOffset(topic: $0.0.topic, partition: $0.0.partition, offset: $0.1)
         }
-        if !offsets.isEmpty, let consumer = consumer.withLock({ $0 }) {
+        if !offsets.isEmpty, stopMode?.skipCommit != true, let consumer = consumer.withLock({ $0 }) {
             do {
-                try consumer.commitSynchronously(offsets)
+                if let stopMode {
+                    try consumer.commitSynchronously(offsets, timeout: stopMode.commitTimeout)
+                } else {
+                    try consumer.commitSynchronously(offsets)
+                }
             } catch {
                 logger.warning("commit on revoke failed; the next owner repeats those records", metadata: ["error": "\(error)"])
             }
@@ -67,7 +87,9 @@ final class RebalanceListener: KafkaRebalanceHandler {
             set.subtract(revoked)
             return set.count
         }
-        logger.info("partitions revoked", metadata: ["count": "\(partitions.count)", "committed": "\(offsets.count)"])
+        logger.info("partitions revoked", metadata: [
+            "count": "\(partitions.count)", "committed": "\(stopMode?.skipCommit == true ? 0 : offsets.count)",
+        ])
         onAssignment(count)
     }
 

@@ -29,17 +29,62 @@ public enum PipelineMetricNames {
         let bounds: [Duration] = [1, 2, 5, 10, 15, 20, 25, 30, 40, 50, 75, 100, 150, 250, 500, 1000, 2500, 5000, 10000, 30000].map { .milliseconds($0) }
         return [produceLatency: bounds, ingestToAcknowledged: bounds]
     }()
-    /// Dimensions `topic`, `partition`; from librdkafka statistics.
+    /// Dimensions `group`, `topic`, `partition`; from librdkafka statistics.
     public static let consumerLag = "baocuo_consumer_lag"
     public static let consumerRebalances = "baocuo_consumer_rebalances_total"
     /// Dimension `broker` (node id); librdkafka's windowed average round-trip time.
     public static let brokerRTT = "baocuo_kafka_broker_rtt_seconds"
     public static let brokersUp = "baocuo_kafka_brokers_up"
-    /// Weekly intake and return batches emitted (by the batch scheduler).
+    /// Dimension `kind`: weekly intake and return batches emitted by this worker's batch scheduler.
     public static let batchesEmitted = "baocuo_batches_emitted_total"
+    /// Dimensions `week`, `kind`: batches due for the week (one per region or province), per due week
+    /// of the look-back window.
+    public static let weekBatchesExpected = "baocuo_week_batches_expected"
+    /// Dimensions `week`, `kind`: of them, emitted (a marker exists).
+    public static let weekBatchesEmitted = "baocuo_week_batches_emitted"
+    /// Dimensions `week`, `kind`: 1 when the week's batches of that kind are past their due time plus
+    /// the grace (`scheduler.deadlineGraceSeconds`) and not all emitted.
+    public static let batchDeadlineMissed = "baocuo_batch_deadline_missed"
+    /// Unix seconds of the batch scheduler's last successful tick.
+    public static let schedulerLastTick = "baocuo_batch_scheduler_last_tick_seconds"
+    /// Dimension `outcome` (`success`, `failure`): SIGHUP reloads of rules, regions and calendar.
+    public static let reloads = "baocuo_reloads_total"
+    /// Constant 1; dimensions `version`, `commit`, `librdkafka`.
+    public static let buildInfo = "baocuo_build_info"
+    /// Constant 1; dimension `rulesVersion` (classification.yaml's `version`), moved on reload.
+    public static let rulesInfo = "baocuo_rules_info"
     /// Dimension `outcome` (`accepted`, `refused`, `after_window`): records of the deprecated shared
     /// resolutions topic, each counted when the batch scheduler first checks it.
     public static let sharedTopicResolutions = "baocuo_resolutions_shared_topic_total"
+    public static let calendarCoveredUntil = "baocuo_calendar_covered_until_seconds"
+
+    /// The `# HELP` text of every metric Baocuo exports (`HelpfulMetricsFactory` writes it).
+    public static let help: [String: String] = [
+        recordsConsumed: "Ingest records read by this worker.",
+        recordsRouted: "Reports routed, by category.",
+        recordsRoutedByAgency: "Reports routed, by owner region (agency).",
+        routedCopies: "Owner, cc and ops copies written.",
+        recordsDeadLettered: "Reports dead-lettered, by reject code.",
+        deliveryFailures: "Outputs the cluster refused for good (the worker stops).",
+        offsetCommits: "Successful offset commits of the router.",
+        offsetCommitFailures: "Failed or timed-out offset commits of the router.",
+        produceLatency: "One output per produced batch, from produce to the broker's acknowledgement.",
+        ingestToAcknowledged: "Every input record, from its Kafka timestamp to the acknowledgement of its first output.",
+        consumerLag: "Records behind the end of each assigned partition (librdkafka statistics; 0 once unassigned).",
+        consumerRebalances: "Consumer group rebalances this worker took part in.",
+        brokerRTT: "Average broker round-trip time (librdkafka statistics).",
+        brokersUp: "Broker connections up (librdkafka statistics).",
+        batchesEmitted: "Weekly batches emitted by this worker's batch scheduler, by kind.",
+        weekBatchesExpected: "Batches due for the week and kind: one per region (intake) or province (return).",
+        weekBatchesEmitted: "Batches of the week and kind emitted (a marker on the batches topic).",
+        batchDeadlineMissed: "1 when the week's batches of this kind are not all emitted by their due time plus the grace.",
+        schedulerLastTick: "Unix seconds of the batch scheduler's last successful tick.",
+        sharedTopicResolutions: "Records of the deprecated shared resolutions topic, by outcome, counted once.",
+        calendarCoveredUntil: "End of the last year calendar.csv covers (Unix seconds); cycles after it are provisional.",
+        reloads: "SIGHUP reloads of rules, regions and calendar, by outcome.",
+        buildInfo: "Constant 1, labelled with the running build: version, git commit, librdkafka version.",
+        rulesInfo: "Constant 1, labelled with the classification rules version in use.",
+    ]
 }
 
 /// The router's swift-metrics instruments. Names follow Prometheus conventions; the CLI bootstraps
@@ -118,6 +163,8 @@ final class StatisticsMetrics: Sendable {
     private let queue = DispatchQueue(label: "baocuo.kafka.statistics")
     private let onBrokerState: @Sendable (Bool) -> Void
     private let factory: any MetricsFactory
+    /// The consumer group, a dimension of the lag: workers of two groups report separate series.
+    private let group: String
     private let brokersUp: Gauge
     private let rebalances: Counter
     private struct State {
@@ -128,7 +175,8 @@ final class StatisticsMetrics: Sendable {
     private let state = Mutex(State())
 
     /// `onBrokerState`: called after every statistics report with whether any broker connection is up.
-    init(factory: any MetricsFactory, onBrokerState: @escaping @Sendable (Bool) -> Void) {
+    init(factory: any MetricsFactory, group: String, onBrokerState: @escaping @Sendable (Bool) -> Void) {
+        self.group = group
         self.onBrokerState = onBrokerState
         self.factory = factory
         brokersUp = Gauge(label: PipelineMetricNames.brokersUp, factory: factory)
@@ -158,7 +206,7 @@ final class StatisticsMetrics: Sendable {
                 // stale value, so that summing over the fleet counts each partition once.
                 if let lag = partition.consumerLag {
                     let gauge = state.lag[partition.topicPartition] ?? Gauge(label: PipelineMetricNames.consumerLag, dimensions: [
-                        ("topic", partition.topicPartition.topic), ("partition", String(partition.topicPartition.partition)),
+                        ("group", group), ("topic", partition.topicPartition.topic), ("partition", String(partition.topicPartition.partition)),
                     ], factory: factory)
                     state.lag[partition.topicPartition] = gauge
                     gauge.record(lag)

@@ -65,6 +65,8 @@ public final class RouterWorker: Service, Sendable {
     private let metrics: RouterMetrics
     private let events: RouterEvents
     private let stopRequested = Atomic<Bool>(false)
+    /// When the first stop request arrived: the stop's deadline counts from it.
+    private let stopRequestedAt = Mutex<ContinuousClock.Instant?>(nil)
 
     /// `metricsFactory`: where the worker's metrics go; the bootstrapped backend unless a test
     /// isolates them.
@@ -80,8 +82,20 @@ public final class RouterWorker: Service, Sendable {
 
     /// Asks the worker to stop as after SIGTERM (used by in-process tests and the demo).
     public func requestStop() {
+        stopRequestedAt.withLock { $0 = $0 ?? .now }
         stopRequested.store(true, ordering: .relaxed)
     }
+
+    /// The whole stop — drain, final commit, leaving the group — ends by this instant, whatever
+    /// the brokers do: `drainTimeout` + ``BaocuoSettings/Lifecycle/stopMarginMs`` after the stop
+    /// request, less a reserve so that it finishes before `baocuo run`'s watchdog gives up.
+    private var stopDeadline: ContinuousClock.Instant {
+        let requested = stopRequestedAt.withLock { $0 } ?? .now
+        return requested + options.drainTimeout + .milliseconds(BaocuoSettings.Lifecycle.stopMarginMs - Self.stopReserveMs)
+    }
+
+    /// Kept back from the watchdog's bound for the last log line and the exit.
+    static let stopReserveMs = 500
 
     public func run() async throws {
         let inputTopic = rules.router.topics.failures
@@ -96,7 +110,7 @@ public final class RouterWorker: Service, Sendable {
         )
         let rebalance = RebalanceListener(tracker: delivery.tracker, logger: logger, drainTimeout: options.drainTimeout,
                                           onAssignment: events.onAssignment)
-        let statistics = StatisticsMetrics(factory: metricsFactory, onBrokerState: events.onBrokerState)
+        let statistics = StatisticsMetrics(factory: metricsFactory, group: options.group, onBrokerState: events.onBrokerState)
         let consumer = try KafkaConsumer(
             configuration: KafkaConfiguration(consumerProperties()),
             topics: [inputTopic],
@@ -123,16 +137,46 @@ public final class RouterWorker: Service, Sendable {
             failure = error
         }
         events.stopping()
-        // Whatever stopped the loop, commit what is safely done, then leave the group.
-        await delivery.drain(timeout: options.drainTimeout)
-        await delivery.commitFrontier(consumer: consumer, partitions: nil)
-        await consumer.close()
-        await delivery.close()
+        if !stopRequested.load(ordering: .relaxed) { requestStop() }  // a failure: the deadline starts now
+        // Whatever stopped the loop, commit what is safely done, then leave the group — each step
+        // bounded, so that brokers that do not answer cannot hold the stop past its deadline.
+        let deadline = stopDeadline
+        let finalCommitReserve: Duration = .milliseconds(1000)
+        let drained = await delivery.drain(timeout: min(options.drainTimeout, max(.zero, deadline - .now - finalCommitReserve)))
+        let unacknowledged = delivery.tracker.inFlightRecords
+        let commit = await delivery.commitFrontier(consumer: consumer, partitions: nil,
+                                                   timeout: max(.milliseconds(100), (deadline - .now) * 0.5))
+        rebalance.stopping(RebalanceListener.StopMode(skipCommit: !commit.succeeded,
+                                                      commitTimeout: max(.zero, (deadline - .now) * 0.25)))
+        let closed = await consumer.close(timeout: max(.zero, (deadline - .now) * 0.5))
+        // The drain is over: whatever is still queued is failed, not waited for.
+        await delivery.close(timeout: max(.milliseconds(10), (deadline - .now) * 0.5))
+        // The last line says what was and was not committed.
+        var metadata: Logger.Metadata = ["stopAfter": "\(ContinuousClock.now - (stopRequestedAt.withLock { $0 } ?? .now))"]
+        if !drained || unacknowledged > 0 { metadata["unacknowledgedRecords"] = "\(unacknowledged)" }
+        if !closed { metadata["groupLeft"] = "false (the coordinator did not answer; the group notices at the session timeout)" }
+        switch commit {
+        case .committed(let partitions):
+            metadata["committedPartitions"] = "\(partitions)"
+        case .failed(let partitions, let error):
+            metadata["uncommittedPartitions"] = "\(partitions)"
+            metadata["commitError"] = "\(error)"
+        }
         if let failure {
-            logger.error("router stopped on an error; uncommitted records will be routed again by the fleet", metadata: ["error": "\(failure)"])
+            metadata["error"] = "\(failure)"
+            logger.error("router stopped on an error; records after the last committed offsets will be routed again by the fleet",
+                         metadata: metadata)
             throw failure
         }
-        logger.info("router stopped cleanly")
+        if commit.succeeded && unacknowledged == 0 {
+            logger.info("router stopped: every routed record is committed", metadata: metadata)
+        } else if commit.succeeded {
+            logger.warning("router stopped: the acknowledged records are committed; those with unacknowledged outputs are not and will be routed again",
+                           metadata: metadata)
+        } else {
+            logger.warning("router stopped without committing: the final commit failed; records after the last committed offsets will be routed again",
+                           metadata: metadata)
+        }
     }
 
     private func consumeLoop(consumer: KafkaConsumer, delivery: OutputDelivery) async throws {
@@ -156,7 +200,12 @@ public final class RouterWorker: Service, Sendable {
             let now = ContinuousClock.now
             if now - lastCommit >= options.commitInterval {
                 lastCommit = now
-                await delivery.commitFrontier(consumer: consumer, partitions: nil)
+                // Bounded, and given up at a stop request: the final commit follows at once.
+                let outcome = await delivery.commitFrontier(consumer: consumer, partitions: nil, timeout: Self.commitTimeout,
+                                                            giveUp: { [self] in stopRequested.load(ordering: .relaxed) })
+                if case .failed(_, let error) = outcome, !stopRequested.load(ordering: .relaxed) {
+                    logger.warning("offset commit failed; will retry", metadata: ["error": "\(error)"])
+                }
             }
         }
     }
@@ -178,6 +227,9 @@ public final class RouterWorker: Service, Sendable {
         }
         metrics.record(tally, consumed: batch.count)
     }
+
+    /// The longest a periodic commit holds the poll loop.
+    static let commitTimeout: Duration = .seconds(5)
 
     private var clientID: String { "baocuo-router-\(ProcessIdentity.hostAndPID)" }
 

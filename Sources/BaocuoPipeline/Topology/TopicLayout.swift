@@ -77,9 +77,9 @@ public struct AccessControlList: Sendable {
         var lines = [
             // The worker owns the namespace: it reads the ingest topic, inboxes and resolutions,
             // writes every agency, province, ops and DLQ topic, and replays re-drive DLQs into their sources.
+            // No transactional id: the batch scheduler's emission is idempotent, not transactional.
             "--allow-principal User:baocuo --operation Read --operation Write --topic \(prefix) \(prefixed)",
             "--allow-principal User:baocuo --operation Read --group baocuo- \(prefixed)",
-            "--allow-principal User:baocuo --operation Write --operation Describe --transactional-id \(prefix)baocuo. \(prefixed)",
             "--allow-principal User:ops --operation Read --topic \(names.ops)",
             "--allow-principal User:ops --operation Read --group ops- \(prefixed)",
             // Hospitals report through their provincial platform; a hospital principal is added the same way.

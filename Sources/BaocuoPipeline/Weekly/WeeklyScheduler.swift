@@ -22,10 +22,29 @@ public struct WeeklySchedulerOptions: Sendable {
     public var checkerGroup: String
     /// librdkafka properties (TLS, SASL, …) for every client.
     public var kafkaProperties: [String: String]
+    /// The oldest week the scheduler emits (see ``FirstWeek``).
+    public var firstWeek: FirstWeek
+    /// After a batch's due time, how long before `baocuo_batch_deadline_missed` says it is missing.
+    public var deadlineGrace: Duration
+
+    /// The oldest week whose batches the scheduler emits; the look-back window never reaches before it.
+    public enum FirstWeek: Sendable, Equatable {
+        /// Every week of the look-back window (tests and the demo, whose clusters start empty on purpose).
+        case lookBackWindow
+        /// This week and later: a go-live that emits from a chosen week (`scheduler.startWeek`).
+        case week(IsoWeek)
+        /// The oldest week with an emitted batch; on a cluster without any, the current week. The
+        /// default of `baocuo run`: a first start emits no history, and a restart resumes the
+        /// look-back window from the first emission on.
+        case sinceFirstEmission
+    }
 
     public init(brokers: String, lookBackWeeks: Int = 8, settleDelay: Duration = .seconds(60),
                 tickInterval: Duration = .seconds(60), raceJitter: Duration = .seconds(5),
-                checkerGroup: String = "baocuo-resolution-check", kafkaProperties: [String: String] = [:]) {
+                checkerGroup: String = "baocuo-resolution-check", kafkaProperties: [String: String] = [:],
+                firstWeek: FirstWeek = .lookBackWindow, deadlineGrace: Duration = .milliseconds(BatchDeadlines.defaultGraceMilliseconds)) {
+        self.firstWeek = firstWeek
+        self.deadlineGrace = deadlineGrace
         self.brokers = brokers
         self.lookBackWeeks = lookBackWeeks
         self.settleDelay = settleDelay
@@ -62,6 +81,14 @@ public final class WeeklyScheduler: Service, Sendable {
     private let checker: ResolutionChecker
     private let sharedTopicUntil: Timestamp
     private let logger: Logger
+    private let regions: Mutex<RegionTable>
+    private let deadlineGauges: BatchDeadlineGauges
+    private let emittedCounters: DimensionedCounters<BatchKind>
+    /// The markers of the last successful read, with this worker's emissions since: what the
+    /// deadline gauges judge by while the cluster cannot be read (nil before the first read).
+    private let knownMarkers = Mutex<[String: BatchMarker]?>(nil)
+    /// "week kind" of the missed deadlines already logged.
+    private let reportedMisses = Mutex<Set<String>>([])
 
     /// `metricsFactory`: the bootstrapped backend by default; a private registry's in tests.
     public init(configuration: DomainConfiguration, options: WeeklySchedulerOptions, clock: any SchedulerClock = SystemClock(),
@@ -75,6 +102,12 @@ public final class WeeklyScheduler: Service, Sendable {
         names = TopicNames(prefix: settings.topicPrefix)
         let builder = BatchBuilder(regions: configuration.regions, calendar: configuration.calendar)
         plan = Mutex((builder, Self.schedule(configuration.calendar, options)))
+        regions = Mutex(configuration.regions)
+        deadlineGauges = BatchDeadlineGauges(factory: metricsFactory)
+        emittedCounters = DimensionedCounters(label: PipelineMetricNames.batchesEmitted, dimension: "kind",
+                                              factory: metricsFactory, name: \.rawValue)
+        // Exported from the start (0), not from the first emission: a rate over it needs the series.
+        emittedCounters.increment([.intake: 0, .return: 0])
         reader = TopicReader(brokers: options.brokers, logger: logger, properties: options.kafkaProperties)
         emitter = BatchEmitter(names: names, encoder: builder.encoder, brokers: options.brokers,
                                kafkaProperties: options.kafkaProperties, logger: logger)
@@ -93,6 +126,7 @@ public final class WeeklyScheduler: Service, Sendable {
         let builder = BatchBuilder(regions: configuration.regions, calendar: configuration.calendar)
         let schedule = Self.schedule(configuration.calendar, options)
         plan.withLock { $0 = (builder, schedule) }
+        regions.withLock { $0 = configuration.regions }
     }
 
     private static func schedule(_ calendar: WorkCalendar, _ options: WeeklySchedulerOptions) -> BatchSchedule {
@@ -104,6 +138,7 @@ public final class WeeklyScheduler: Service, Sendable {
     public func run() async throws {
         logger.info("weekly scheduler starting", metadata: [
             "lookBackWeeks": "\(options.lookBackWeeks)", "tickInterval": "\(options.tickInterval)",
+            "firstWeek": "\(options.firstWeek.logDescription)", "deadlineGrace": "\(options.deadlineGrace)",
         ])
         // Workers started together tick at different moments, which keeps most emissions single.
         var next = Timestamp(millisecondsSinceEpoch: clock.now().millisecondsSinceEpoch
@@ -119,6 +154,9 @@ public final class WeeklyScheduler: Service, Sendable {
             } catch {
                 logger.error("weekly scheduler tick failed; retrying at the next tick", metadata: ["error": "\(error)"])
             }
+            // After every attempt, failed ones too: a deadline passing while the cluster cannot be
+            // read is reported from the markers last read.
+            publishDeadlines(at: clock.now())
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
             let now = clock.now()
             next = min(Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + options.tickInterval.milliseconds),
@@ -136,11 +174,13 @@ public final class WeeklyScheduler: Service, Sendable {
         var result = SchedulerTick()
         let snapshot = try await WeeklySnapshot.read(reader: reader, names: names, sharedTopicUntil: sharedTopicUntil)
         result.deadLettered = try await checker.deadLetterRefused(in: snapshot, failedAt: now)
-        let due = schedule.dueCycles(at: now).flatMap { due in
+        let floor = firstWeek(markers: snapshot.markers, now: now)
+        let due = schedule.dueCycles(at: now).filter { floor.map($0.cycle.week.isAtOrAfter) ?? true }.flatMap { due in
             builder.intakeBatches(cycle: due.cycle, sources: snapshot.sources)
                 + (due.returnDue ? builder.returnBatches(cycle: due.cycle, sources: snapshot.sources) : [])
         }
         let previous = snapshot.markers
+        knownMarkers.withLock { $0 = previous }
         var pending = plan(due, markers: previous)
         result.alreadyEmitted = due.count - pending.count
         if !pending.isEmpty && options.raceJitter > .zero {
@@ -154,6 +194,11 @@ public final class WeeklyScheduler: Service, Sendable {
             logger.info("emitting weekly batches", metadata: ["count": "\(pending.count)"])
         }
         result.emitted = try await emitter.emit(pending, emittedAt: now)
+        knownMarkers.withLock { known in
+            for marker in result.emitted { known?[marker.batchId] = marker }
+        }
+        emittedCounters.increment(Dictionary(grouping: result.emitted, by: \.kind).mapValues(\.count))
+        deadlineGauges.tickSucceeded(at: now)
         for marker in result.emitted where marker.revision > 1 {
             // Same items as before: only a reloaded calendar moved the intake or the deadline.
             let reason = previous[marker.batchId]?.digest == marker.digest ? "cycle moved" : "items changed"
@@ -168,11 +213,59 @@ public final class WeeklyScheduler: Service, Sendable {
         return result
     }
 
+    /// The oldest week to emit at `now` given the emitted `markers`; nil: the whole look-back window.
+    private func firstWeek(markers: [String: BatchMarker], now: Timestamp) -> IsoWeek? {
+        switch options.firstWeek {
+        case .lookBackWindow: return nil
+        case .week(let week): return week
+        case .sinceFirstEmission:
+            return markers.values.lazy.map(\.week).min()
+                ?? IsoWeek(containing: now.civilDate(utcOffsetSeconds: plan.withLock { $0.schedule }.calendar.schedule.utcOffsetSeconds))
+        }
+    }
+
+    /// The deadline status of every due week and kind of the look-back window at `now`, judged by
+    /// the markers last read (none read yet: nothing is known to be emitted).
+    public func deadlines(at now: Timestamp) -> [BatchDeadlineStatus] {
+        let schedule = plan.withLock { $0.schedule }
+        let markers = knownMarkers.withLock { $0 } ?? [:]
+        let floor = firstWeek(markers: markers, now: now)
+        let cycles = schedule.dueCycles(at: now).map(\.cycle).filter { floor.map($0.week.isAtOrAfter) ?? true }
+        return BatchDeadlines.evaluate(cycles: cycles, regions: regions.withLock { $0 }, markers: markers.values, now: now,
+                                       graceMilliseconds: options.deadlineGrace.milliseconds)
+    }
+
+    /// Publishes ``deadlines(at:)`` as gauges, and logs each newly missed deadline once.
+    public func publishDeadlines(at now: Timestamp) {
+        let statuses = deadlines(at: now)
+        deadlineGauges.publish(statuses)
+        for status in statuses where status.missed && reportedMisses.withLock({ $0.insert("\(status.week) \(status.kind)").inserted }) {
+            logger.error("weekly batches not emitted by their due time", metadata: [
+                "week": "\(status.week)", "kind": "\(status.kind.rawValue)", "dueAt": "\(status.dueAt)",
+                "emitted": "\(status.emitted)", "expected": "\(status.expected)",
+            ])
+        }
+    }
+
     /// The batches to emit and at which revision: those not already emitted with this content.
     private func plan(_ batches: [WeeklyBatch], markers: [String: BatchMarker]) -> [PlannedEmission] {
         batches.compactMap { batch in
             let (revision, emitted) = BatchMarker.revision(for: batch, latest: markers[batch.batchId])
             return emitted ? nil : PlannedEmission(batch: batch, revision: revision)
+        }
+    }
+}
+
+extension IsoWeek {
+    func isAtOrAfter(_ other: IsoWeek) -> Bool { self >= other }
+}
+
+extension WeeklySchedulerOptions.FirstWeek {
+    var logDescription: String {
+        switch self {
+        case .lookBackWindow: "look-back window"
+        case .week(let week): "\(week)"
+        case .sinceFirstEmission: "first emission (current week on an empty cluster)"
         }
     }
 }

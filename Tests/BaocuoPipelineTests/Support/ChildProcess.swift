@@ -13,7 +13,9 @@ final class ChildProcess: @unchecked Sendable {
     init(_ arguments: [String], environment: [String: String] = [:], name: String) throws {
         process.executableURL = URL(fileURLWithPath: TestPaths.baocuo)
         process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
+        // The test's own BAOCUO_* knobs (BAOCUO_DEAF_RUNS, …) are not settings: `baocuo` refuses
+        // unknown BAOCUO_* variables, so a child gets only the ones a test passes.
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("BAOCUO_") }
         env["BAOCUO_CONFIG_DIR"] = TestPaths.config
         env.merge(environment) { _, new in new }
         process.environment = env
@@ -64,6 +66,11 @@ final class ChildProcess: @unchecked Sendable {
         while !log.contains(text), process.isRunning, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
         }
+    }
+
+    /// Everything the process printed on stdout, once it has exited.
+    func standardOutput() -> String {
+        String(decoding: stdoutPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
     }
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }

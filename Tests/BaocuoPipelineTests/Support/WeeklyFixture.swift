@@ -29,10 +29,11 @@ struct WeeklyFixture {
 
     /// `metricsFactory`: a test's own registry (`TestMetrics.makeRegistry`), so that figures are its own.
     func scheduler(clock: ManualClock, lookBackWeeks: Int = 0, raceJitter: Duration = .zero,
-                   tickInterval: Duration = .seconds(3600), metricsFactory: (any MetricsFactory)? = nil) -> WeeklyScheduler {
+                   tickInterval: Duration = .seconds(3600), metricsFactory: (any MetricsFactory)? = nil,
+                   firstWeek: WeeklySchedulerOptions.FirstWeek = .lookBackWindow) -> WeeklyScheduler {
         WeeklyScheduler(configuration: configuration, options: WeeklySchedulerOptions(
             brokers: brokers, lookBackWeeks: lookBackWeeks, settleDelay: .seconds(60), tickInterval: tickInterval,
-            raceJitter: raceJitter, checkerGroup: names.prefix + "resolution-check"
+            raceJitter: raceJitter, checkerGroup: names.prefix + "resolution-check", firstWeek: firstWeek
         ), clock: clock, logger: TestLogging.logger, metricsFactory: metricsFactory ?? TestMetrics.makeRegistry().1)
     }
 

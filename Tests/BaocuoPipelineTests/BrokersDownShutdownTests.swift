@@ -1,0 +1,58 @@
+import BaocuoDomain
+import BaocuoKafka
+import BaocuoPipeline
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Issue 27: SIGTERM with every broker down. The worker is mid-backlog when the whole cluster
+/// dies; it must log the signal, bound its drain, final commit and group leave by the configured
+/// deadline (`lifecycle.drainTimeoutMs` + 1.5 s) on its own — not be cut off by the watchdog
+/// (exit 3) — and its last line must say what was and was not committed.
+@Suite(.serialized)
+struct BrokersDownShutdownTests {
+    static let drainTimeoutMs = 3_000
+    static var stopDeadline: Duration { .milliseconds(drainTimeoutMs + BaocuoSettings.Lifecycle.stopMarginMs) }
+
+    @Test func sigtermWithEveryBrokerDownExitsWithinTheDeadlineAndSaysWhatIsUncommitted() async throws {
+        let names = TopicNames(prefix: TestConfiguration.shared.settings.topicPrefix)
+        let cluster = try ChildProcess(["dev-cluster", "--brokers", "3", "--input-partitions", "8"], name: "down-cluster")
+        defer { cluster.signal(SIGKILL) }
+        let brokers = try #require(cluster.firstLine(), "dev-cluster printed no bootstrap list: \(cluster.log)")
+        try await SampleReports.load(SampleReports.generate(count: 60_000, tag: "-down"), topic: names.failures, brokers: brokers)
+
+        var environment = FleetProcessTests.workerEnvironment
+        environment["BAOCUO_LIFECYCLE_DRAIN_TIMEOUT_MS"] = "\(Self.drainTimeoutMs)"
+        let worker = try ChildProcess(["run", "--brokers", brokers, "--group", "down-\(UUID().uuidString.prefix(6))", "--http-port", "0",
+                                       "--scheduler-tick-seconds", "1"],
+                                      environment: environment, name: "down-worker")
+        defer { worker.signal(SIGKILL) }
+        await worker.waitForLog("partitions assigned", timeout: .seconds(30))
+        try await Task.sleep(for: .milliseconds(700))
+        // Every broker at once: the cluster process is gone.
+        cluster.signal(SIGKILL)
+        _ = await cluster.waitForExit(timeout: .seconds(5))
+        try await Task.sleep(for: .seconds(1))
+
+        let signalled = ContinuousClock.now
+        worker.signal(SIGTERM)
+        let status = await worker.waitForExit(timeout: Self.stopDeadline + .seconds(5))
+        let stopAfter = ContinuousClock.now - signalled
+        let log = worker.log
+        let lines = log.split(separator: "\n")
+        #expect(status == 0, "status \(String(describing: status)) after \(stopAfter): \(log.suffix(3000))")
+        // The process's own exit: the deadline plus process teardown.
+        #expect(stopAfter < Self.stopDeadline + .milliseconds(700), "stopped after \(stopAfter), deadline \(Self.stopDeadline)")
+        #expect(lines.contains { $0.contains("stopping: SIGTERM received") }, "the signal is logged")
+        #expect(!log.contains("did not stop in time"), "the watchdog had to end it")
+        #expect(!log.contains("stopped cleanly"))
+        let final = try #require(lines.last { $0.contains("router stopped") }, "no final router line: \(log.suffix(3000))")
+        print("brokers-down: stopped after \(stopAfter): \(final)")
+        // Mid-backlog with the coordinator gone, something is not committed, and the line says so.
+        #expect(final.contains("without committing") || final.contains("are not and will be routed again"), "\(final)")
+        #expect(!final.contains("every routed record is committed"))
+        if final.contains("commitError") { #expect(final.contains("without committing")) }
+    }
+}
