@@ -68,11 +68,6 @@ final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    /// Everything the process printed on stdout, once it has exited.
-    func standardOutput() -> String {
-        String(decoding: stdoutPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    }
-
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     deinit {
