@@ -112,6 +112,47 @@ struct ConsumerGroupTests {
         #expect(committed == [TopicPartitionOffset(topic: topic, partition: 0, offset: 5)])
     }
 
+    /// What the mock does with the router's commit on revoke while a second member joins (an
+    /// eager rebalance, not a leave): it refuses it with REBALANCE_IN_PROGRESS on both libraries
+    /// CI runs — librdkafka 2.0.2 and, checked rather than assumed, still 2.16 — so the partitions
+    /// move with the older commit and the new owner repeats what the first member had processed.
+    /// (Apache Kafka accepts commits of the current generation while the group prepares the
+    /// rebalance; no broker in these tests shows it.)
+    @Test func aCommitOnRevokeDuringAJoinIsRefusedByTheMockOnBothLibraries() async throws {
+        let cluster = try MockCluster(brokers: 1, logger: testLogger)
+        defer { cluster.close() }
+        let topic = uniqueName("join")
+        try cluster.createTopic(topic, partitions: 2)
+        let producer = try KafkaProducer(configuration: producerConfiguration(cluster), logger: testLogger)
+        try await producer.send((0..<20).map { ProducerRecord(topic: topic, partition: Int32($0 % 2), value: [UInt8($0)]) })
+        await producer.close()
+        let group = uniqueName("group")
+        let outcomes = Recorder<KafkaErrorCode>()
+        let handler = RecordingRebalanceHandler { consumer in
+            do throws(KafkaError) {
+                try consumer.commitSynchronously()
+                outcomes.append(.noError)
+            } catch {
+                outcomes.append(error.code)
+            }
+        }
+        let first = try KafkaConsumer(configuration: consumerConfiguration(cluster, group: group), topics: [topic],
+                                      logger: testLogger, rebalanceHandler: handler)
+        handler.consumer.withLock { $0 = first }
+        #expect(try await consume(first, count: 20).count == 20)
+        try first.storeOffsets([TopicPartitionOffset(topic: topic, partition: 0, offset: 10), TopicPartitionOffset(topic: topic, partition: 1, offset: 10)])
+
+        let second = try KafkaConsumer(configuration: consumerConfiguration(cluster, group: group), topics: [topic], logger: testLogger)
+        #expect(try await pollUntil([first, second]) { !(try second.assignment()).isEmpty })
+        let duringJoin = try #require(outcomes.all.first, "the first member's revoke ran")
+        let committed = try await second.committed([TopicPartition(topic: topic, partition: 0), TopicPartition(topic: topic, partition: 1)])
+        await second.close()
+        await first.close()
+        print("librdkafka \(librdkafkaVersion): commit on revoke during a join → \(duringJoin.name); committed \(committed.map(\.offset))")
+        #expect(duringJoin == .rebalanceInProgress)
+        #expect(committed.allSatisfy { $0.offset < 10 }, "the refused commit left the older offsets: \(committed)")
+    }
+
     @Test func cooperativeRebalancingIsRefused() throws {
         let cluster = try MockCluster(brokers: 1, logger: testLogger)
         defer { cluster.close() }
