@@ -153,12 +153,55 @@ struct ConsumerGroupTests {
         #expect(committed.allSatisfy { $0.offset < 10 }, "the refused commit left the older offsets: \(committed)")
     }
 
-    @Test func cooperativeRebalancingIsRefused() throws {
+    /// cooperative-sticky is refused before librdkafka 2.4 (2.0.2's lag-spike bug) and accepted from it.
+    @Test func cooperativeRebalancingNeedsLibrdkafka24() throws {
         let cluster = try MockCluster(brokers: 1, logger: testLogger)
         defer { cluster.close() }
-        let configuration = consumerConfiguration(cluster, group: "g", ["partition.assignment.strategy": "cooperative-sticky"])
-        #expect(throws: KafkaError.self) {
-            _ = try KafkaConsumer(configuration: configuration, topics: ["t"], logger: testLogger)
+        let configuration = consumerConfiguration(cluster, group: uniqueName("g"), ["partition.assignment.strategy": "cooperative-sticky"])
+        if RebalanceProtocol.cooperativeSupported {
+            _ = try KafkaConsumer(configuration: configuration, topics: [uniqueName("t")], logger: testLogger)
+            #expect(RebalanceProtocol.defaultRouterStrategy == "cooperative-sticky")
+        } else {
+            #expect(throws: KafkaError.self) {
+                _ = try KafkaConsumer(configuration: configuration, topics: ["t"], logger: testLogger)
+            }
+            #expect(RebalanceProtocol.defaultRouterStrategy == "range,roundrobin")
         }
+    }
+
+    /// Incremental rebalancing (librdkafka ≥ 2.4): a second member joining takes half of the
+    /// partitions; the first member is told to revoke only those, keeps the other half owned the
+    /// whole time, and still owned the revoked ones while its handler ran.
+    @Test(.enabled(if: RebalanceProtocol.cooperativeSupported, "cooperative-sticky needs librdkafka ≥ 2.4; this run loaded \(librdkafkaVersion)"))
+    func aJoiningMemberRevokesOnlyThePartitionsThatMove() async throws {
+        let cluster = try MockCluster(brokers: 3, logger: testLogger)
+        defer { cluster.close() }
+        let topic = uniqueName("incremental")
+        try cluster.createTopic(topic, partitions: 4)
+        let group = uniqueName("group")
+        let all = Set((0..<4).map { TopicPartition(topic: topic, partition: $0) })
+        let cooperative = ["partition.assignment.strategy": "cooperative-sticky"]
+
+        let firstHandler = RecordingRebalanceHandler()
+        let first = try KafkaConsumer(configuration: consumerConfiguration(cluster, group: group, cooperative), topics: [topic],
+                                      logger: testLogger, rebalanceHandler: firstHandler)
+        firstHandler.consumer.withLock { $0 = first }
+        #expect(try await pollUntil([first]) { Set(try first.assignment()) == all })
+
+        let second = try KafkaConsumer(configuration: consumerConfiguration(cluster, group: group, cooperative), topics: [topic],
+                                       logger: testLogger, rebalanceHandler: RecordingRebalanceHandler())
+        var firstNeverEmpty = true
+        let shared = try await pollUntil([first, second]) {
+            let a = Set(try first.assignment()), b = Set(try second.assignment())
+            if a.isEmpty { firstNeverEmpty = false }
+            return a.count == 2 && b.count == 2 && a.union(b) == all
+        }
+        #expect(shared)
+        #expect(firstNeverEmpty, "the first member kept partitions throughout")
+        let revocations = firstHandler.events.all.filter(\.revoked)
+        #expect(revocations.count == 1 && revocations[0].partitions.count == 2, "only the moving partitions: \(revocations)")
+        #expect(revocations.first.map { $0.partitions.isSubset(of: $0.assignmentDuringCallback) } == true, "still owned during the handler")
+        await second.close()
+        await first.close()
     }
 }
