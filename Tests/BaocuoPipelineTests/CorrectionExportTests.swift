@@ -12,7 +12,8 @@ struct CorrectionExportTests {
     }
 
     @Test func correctionsOfOwnersAreExportedAndUnknownCategoriesRefused() async throws {
-        let fixture = try WeeklyFixture(prefix: "corrections.")
+        // Its own prefix: ReplayCorrectionsTests uses "corrections." on the same shared cluster with the same report ids.
+        let fixture = try WeeklyFixture(prefix: "correction-export.")
         let names = fixture.names
         try await fixture.route([
             ("C-1", "210700", "2026-11-24T10:00:00+08:00"), ("C-2", "410100", "2026-11-24T10:00:00+08:00"),
