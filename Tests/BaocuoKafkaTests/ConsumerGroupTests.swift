@@ -170,8 +170,8 @@ struct ConsumerGroupTests {
     }
 
     /// Incremental rebalancing (librdkafka ≥ 2.4): a second member joining takes half of the
-    /// partitions; the first member is told to revoke only those, keeps the other half owned the
-    /// whole time, and still owned the revoked ones while its handler ran.
+    /// partitions; the first member is told to revoke only those, keeping the other half, and
+    /// still owned the revoked ones while its handler ran.
     @Test(.enabled(if: RebalanceProtocol.cooperativeSupported, "cooperative-sticky needs librdkafka ≥ 2.4; this run loaded \(librdkafkaVersion)"))
     func aJoiningMemberRevokesOnlyThePartitionsThatMove() async throws {
         let cluster = try MockCluster(brokers: 3, logger: testLogger)
@@ -190,17 +190,18 @@ struct ConsumerGroupTests {
 
         let second = try KafkaConsumer(configuration: consumerConfiguration(cluster, group: group, cooperative), topics: [topic],
                                        logger: testLogger, rebalanceHandler: RecordingRebalanceHandler())
-        var firstNeverEmpty = true
         let shared = try await pollUntil([first, second]) {
             let a = Set(try first.assignment()), b = Set(try second.assignment())
-            if a.isEmpty { firstNeverEmpty = false }
             return a.count == 2 && b.count == 2 && a.union(b) == all
         }
         #expect(shared)
-        #expect(firstNeverEmpty, "the first member kept partitions throughout")
-        let revocations = firstHandler.events.all.filter(\.revoked)
-        #expect(revocations.count == 1 && revocations[0].partitions.count == 2, "only the moving partitions: \(revocations)")
-        #expect(revocations.first.map { $0.partitions.isSubset(of: $0.assignmentDuringCallback) } == true, "still owned during the handler")
+        // The first revocation (a loaded machine may add later ones, e.g. a session timeout): two of
+        // the four partitions, revoked while the member owned all four — an eager rebalance revokes
+        // all four.
+        let firstRevocation = firstHandler.events.all.first { $0.revoked }
+        let revocation = try #require(firstRevocation)
+        #expect(revocation.partitions.count == 2, "only the moving partitions: \(revocation)")
+        #expect(revocation.assignmentDuringCallback == all, "the rest stayed owned, and the moving ones until the handler returned")
         await second.close()
         await first.close()
     }
