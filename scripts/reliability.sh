@@ -1,29 +1,56 @@
 #!/usr/bin/env bash
-# Runs the fault matrix (in-process faults and multi-process fleet scenarios on the mock cluster)
-# and writes its measured outcome into docs/RELIABILITY.md, between the reliability-table markers.
+# Runs the fault matrix (in-process faults and multi-process fleet scenarios) on each client
+# library CI tests — Debian's librdkafka 2.0.2 and 2.16 from PyPI (scripts/second-library.sh), the
+# latter also on the tansu broker — and writes the measured outcome into docs/RELIABILITY.md,
+# between the reliability-table markers: one column per library, with its rebalance protocol.
+# BAOCUO_RELIABILITY_EXTRA_216="range,roundrobin" adds a column: 2.16 with eager rebalancing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
-report=$(mktemp)
-trap 'rm -f "$report"' EXIT
+scripts/second-library.sh
+reports=$(mktemp -d)
+trap 'rm -rf "$reports"' EXIT
 swift build --build-tests
-BAOCUO_RELIABILITY_REPORT="$report" swift test --skip-build \
-  --filter 'RouterFaultTests|FleetProcessTests|HostileInputTests|Weekly.*Crash|Weekly.*Race'
-python3 - "$report" docs/RELIABILITY.md <<'PY'
-import json, sys, datetime, platform, os
-rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+matrix='RouterFaultTests|FleetProcessTests|HostileInputTests|Weekly.*Crash|Weekly.*Race'
+status=0
+BAOCUO_RELIABILITY_REPORT="$reports/1-2.0.2.jsonl" swift test --skip-build --filter "$matrix" || status=1
+LD_LIBRARY_PATH="$PWD/.build/librdkafka-2.16" BAOCUO_TANSU="$PWD/.build/tansu/tansu" BAOCUO_RELIABILITY_REPORT="$reports/2-2.16.jsonl" \
+  swift test --skip-build --filter "$matrix|TansuBrokerTests" || status=1
+if [ -n "${BAOCUO_RELIABILITY_EXTRA_216:-}" ]; then
+  LD_LIBRARY_PATH="$PWD/.build/librdkafka-2.16" BAOCUO_KAFKA_PROPERTY_PARTITION_ASSIGNMENT_STRATEGY="$BAOCUO_RELIABILITY_EXTRA_216" \
+    BAOCUO_RELIABILITY_REPORT="$reports/3-2.16-eager.jsonl" swift test --skip-build --filter 'FleetProcessTests/(aRebalanceStorm|scalingOut)' || status=1
+fi
+python3 - "$reports" docs/RELIABILITY.md <<'PY'
+import json, sys, datetime, platform, os, glob
+rows = [json.loads(line) for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.jsonl"))) for line in open(path) if line.strip()]
 doc = sys.argv[2]
+columns = []   # (library, rebalance protocol) in the order measured
+scenarios = {} # scenario -> (injected, inputs, {column: row})
+for r in rows:
+    column = (r.get("library", "2.0.2"), r.get("rebalance", "eager"))
+    if column not in columns:
+        columns.append(column)
+    name = r["scenario"]
+    entry = scenarios.setdefault(name, {"injected": r["injected"], "inputs": r["inputs"], "cells": {}})
+    entry["cells"][column] = r
+def cell(r):
+    if r is None:
+        return "–"
+    recovery = f"{r['recoverySeconds']:.1f} s" if r.get("recoverySeconds", -1) >= 0 else "–"
+    return f"{r['lost']} / {r['duplicated']:,} / {recovery}"
+header = " | ".join(f"librdkafka {lib}, {rebalance}" for lib, rebalance in columns)
 lines = [
     f"Measured {datetime.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %z')} on {platform.node()} "
-    f"({os.cpu_count()} cores) by `scripts/reliability.sh`.",
+    f"({os.cpu_count()} cores) by `scripts/reliability.sh`. Each library column: lost / duplicated / recovered in. "
+    "Every row runs on librdkafka's mock cluster of that library, except the tansu rows (the tansu 0.6 broker, which "
+    "librdkafka 2.0.2 cannot talk to).",
     "",
-    "| scenario | injected | input records | owner copies | dead letters | lost | duplicated | recovered in |",
-    "|---|---|---|---|---|---|---|---|",
+    f"| scenario | injected | input records | {header} |",
+    "|---|---|---|" + "---|" * len(columns),
 ]
-for r in rows:
-    recovery = f"{r['recoverySeconds']:.1f} s" if r.get("recoverySeconds", -1) >= 0 else "–"
-    lines.append(f"| {r['scenario']} | {r['injected']} | {r['inputs']:,} | {r['ownerCopies']:,} | {r['deadLetters']:,} "
-                 f"| {r['lost']} | {r['duplicated']:,} | {recovery} |")
+for name, entry in scenarios.items():
+    cells = " | ".join(cell(entry["cells"].get(column)) for column in columns)
+    lines.append(f"| {name} | {entry['injected']} | {entry['inputs']:,} | {cells} |")
 table = "\n".join(lines)
 start, end = "<!-- reliability-table:start -->", "<!-- reliability-table:end -->"
 text = open(doc).read() if os.path.exists(doc) else "# Reliability\n"
@@ -36,3 +63,4 @@ print(table)
 lost = sum(r["lost"] for r in rows)
 sys.exit(1 if lost else 0)
 PY
+exit "$status"

@@ -17,14 +17,12 @@ enum LoggingSetup {
 }
 
 enum KafkaVersionCheck {
-    /// librdkafka 2.1 fixed KIP-482 tagged-field parsing; older clients cannot talk to brokers
-    /// that send response tags.
-    static let minimumRecommended: Int32 = 0x0201_0000
-
+    /// Logs the runtime librdkafka and warns when it is older than the release CI tests
+    /// (``TestedLibrdkafka``), e.g. Debian's 2.0.2 picked up instead of the image's library.
     static func log(to logger: Logger) {
-        logger.info("librdkafka", metadata: ["version": "\(librdkafkaVersion)"])
-        if librdkafkaVersionNumber < minimumRecommended {
-            logger.warning("librdkafka \(librdkafkaVersion) is older than 2.1: it mis-parses tagged fields (KIP-482) from newer brokers; production images should ship librdkafka ≥ 2.3")
+        logger.info("librdkafka", metadata: ["version": "\(librdkafkaVersion)", "tested": "\(TestedLibrdkafka.version)"])
+        for warning in TestedLibrdkafka.warnings(version: librdkafkaVersion, number: librdkafkaVersionNumber) {
+            logger.warning("\(warning)")
         }
     }
 }

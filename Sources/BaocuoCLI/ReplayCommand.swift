@@ -189,7 +189,9 @@ final class ReplayPrinter: Sendable {
         line(executing ? "mode   EXECUTE: the outputs of \(options.reEmitAll ? "every selected record (--all)" : "the changed records") are produced; the checkpoint is committed as they are acknowledged"
                        : "mode   PREVIEW: nothing is produced or committed (add --execute to replay)")
         if plan.timeLookup == .scanFallback {
-            line("time   the broker does not answer offsetsForTimes (librdkafka's mock cluster answers \"end\" for every time): scanning whole partitions and filtering on record timestamps")
+            line("time   the broker's offsetsForTimes answers are not real lookups (librdkafka's mock answers \"end\", tansu the first offset, for every time): scanning whole partitions and filtering on record timestamps")
+        } else if plan.timeLookup == .offsetsForTimes {
+            line("time   the broker's offsetsForTimes found each partition's range")
         }
         for range in plan.partitions {
             let resumed = range.isResumed ? " — resuming at \(range.from) from the group's checkpoint" : ""

@@ -85,3 +85,28 @@ public struct KafkaAPIKey: Hashable, Sendable {
     public static let endTxn = KafkaAPIKey(rawValue: 26)
     public static let txnOffsetCommit = KafkaAPIKey(rawValue: 28)
 }
+
+/// The librdkafka release CI runs every Kafka and pipeline test with (the `confluent-kafka` wheel's
+/// library, scripts/test.sh) and Deploy/Dockerfile builds into the image, next to Debian's 2.0.2.
+public enum TestedLibrdkafka {
+    public static let version = "2.16.0"
+    /// `0xMMmmrrxx` of ``version`` (a release: pre-release byte 0xff).
+    public static let versionNumber: Int32 = 0x0210_00ff
+    /// librdkafka 2.1 fixed KIP-482 tagged-field parsing; older clients cannot talk to brokers
+    /// that send response tags (current Apache Kafka, tansu).
+    public static let taggedFieldsFixed: Int32 = 0x0201_0000
+
+    /// What a worker should warn about at start for the runtime library `version` (`number` as
+    /// ``librdkafkaVersionNumber``): nothing for the tested release or newer.
+    public static func warnings(version: String, number: Int32) -> [String] {
+        var warnings: [String] = []
+        // Major, minor and revision only: a pre-release of the tested version is older than it.
+        if number < versionNumber {
+            warnings.append("librdkafka \(version) is older than \(Self.version), the release CI tests and Deploy/Dockerfile ships: behaviour the tests show (rebalance commits, incremental rebalancing, error codes) is not proven on it")
+        }
+        if number < taggedFieldsFixed {
+            warnings.append("librdkafka \(version) is older than 2.1: it mis-parses tagged fields (KIP-482) from newer brokers")
+        }
+        return warnings
+    }
+}

@@ -3,19 +3,24 @@ import Dispatch
 import Logging
 import Synchronization
 
-/// Told about eager rebalances of a group consumer.
+/// Told about rebalances of a group consumer.
 ///
 /// Both methods run synchronously on the consumer's poll thread, inside
 /// ``KafkaConsumer/poll(maxMessages:timeout:)`` or ``KafkaConsumer/close()``, *before* the
 /// assignment changes. On revoke the partitions are still owned: finish in-flight work and
 /// commit with ``KafkaConsumer/commitSynchronously(_:)`` before returning.
+///
+/// Eager protocol (`range`, `roundrobin`): a rebalance revokes the whole assignment, then assigns
+/// the new one. Cooperative protocol (`cooperative-sticky`, librdkafka ≥ 2.4): both lists are
+/// *increments* — only the partitions that move are revoked, only new ones are assigned; the
+/// rest stay owned and keep being consumed throughout.
 public protocol KafkaRebalanceHandler: Sendable {
     func partitionsAssigned(_ partitions: [TopicPartition])
     func partitionsRevoked(_ partitions: [TopicPartition])
 }
 
-/// A Kafka consumer: a member of a consumer group (eager rebalancing) or a manually
-/// assigned reader.
+/// A Kafka consumer: a member of a consumer group (eager or, on librdkafka ≥ 2.4, incremental
+/// rebalancing) or a manually assigned reader.
 ///
 /// Blocking librdkafka calls never run on the cooperative pool: polling (and the rebalance
 /// handler inside it) runs on the consumer's poll thread, committed/watermark/metadata
@@ -43,7 +48,8 @@ public final class KafkaConsumer: Sendable {
     ///
     /// Defaults added unless configured: `enable.auto.offset.store=false` (offsets are stored
     /// only after processing) and `partition.assignment.strategy=range,roundrobin`.
-    /// `cooperative-sticky` is refused: librdkafka 2.0.2 has lag-spike bugs with it.
+    /// `cooperative-sticky` is refused on librdkafka older than 2.4
+    /// (``RebalanceProtocol/cooperativeMinimumVersion``): 2.0.2 has lag-spike bugs with it.
     public init(
         configuration: KafkaConfiguration,
         topics: [String],
@@ -54,8 +60,8 @@ public final class KafkaConsumer: Sendable {
         guard configuration["group.id"] != nil else {
             throw KafkaError(code: .invalidArgument, message: "a group consumer needs group.id")
         }
-        if configuration["partition.assignment.strategy"]?.contains("cooperative") == true {
-            throw KafkaError(code: .invalidArgument, message: "cooperative rebalancing is unreliable on librdkafka 2.0.2; use range or roundrobin")
+        if configuration["partition.assignment.strategy"]?.contains("cooperative") == true, !RebalanceProtocol.cooperativeSupported {
+            throw KafkaError(code: .invalidArgument, message: "cooperative rebalancing is unreliable on librdkafka \(librdkafkaVersion) (before 2.4); use range or roundrobin")
         }
         let context = CallbackContext(logger: logger, statisticsHandler: statisticsHandler, rebalanceHandler: rebalanceHandler)
         let client = try NativeClient(
@@ -385,23 +391,43 @@ private final class TopicNameCache: @unchecked Sendable {
     }
 }
 
-/// Eager rebalance: tell the handler first, then change the assignment.
+/// The rebalance protocols a group consumer can use, and which one this librdkafka supports.
+public enum RebalanceProtocol: String, Sendable {
+    case eager = "EAGER"
+    case cooperative = "COOPERATIVE"
+
+    /// librdkafka 2.4 fixed the cooperative-sticky bugs 2.0.2 has (lag spikes after a rebalance).
+    public static let cooperativeMinimumVersion: Int32 = 0x0204_0000
+    public static var cooperativeSupported: Bool { librdkafkaVersionNumber >= cooperativeMinimumVersion }
+
+    /// The assignment strategy a router worker uses unless configured: `cooperative-sticky`
+    /// (incremental rebalancing) where the runtime library supports it, else `range,roundrobin`.
+    public static var defaultRouterStrategy: String { cooperativeSupported ? "cooperative-sticky" : "range,roundrobin" }
+}
+
+/// Tell the handler first, then change the assignment: the whole of it (eager protocol) or the
+/// increment (cooperative protocol).
 private let rebalanceCallback: @convention(c) (
     OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
 ) -> Void = { handle, reason, partitions, opaque in
     let context = CallbackContext.from(opaque)
     let changed = NativePartitionList.partitions(partitions)
+    let cooperative = rd_kafka_rebalance_protocol(handle).map { String(cString: $0) } == RebalanceProtocol.cooperative.rawValue
+    func apply(_ error: OpaquePointer?, _ what: String) {
+        guard let error else { return }
+        context.logger.error("\(what) failed", metadata: ["kafka.error": "\(KafkaError(consuming: error))"])
+    }
     switch reason {
     case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-        context.logger.info("partitions assigned", metadata: ["kafka.partitions": "\(changed)"])
+        context.logger.info("partitions assigned", metadata: ["kafka.partitions": "\(changed)", "kafka.incremental": "\(cooperative)"])
         context.rebalanceHandler?.partitionsAssigned(changed)
-        rd_kafka_assign(handle, partitions)
+        if cooperative { apply(rd_kafka_incremental_assign(handle, partitions), "incremental assign") } else { rd_kafka_assign(handle, partitions) }
     case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
-        context.logger.info("partitions revoked", metadata: ["kafka.partitions": "\(changed)"])
+        context.logger.info("partitions revoked", metadata: ["kafka.partitions": "\(changed)", "kafka.incremental": "\(cooperative)"])
         context.rebalanceHandler?.partitionsRevoked(changed)
-        rd_kafka_assign(handle, nil)
+        if cooperative { apply(rd_kafka_incremental_unassign(handle, partitions), "incremental unassign") } else { rd_kafka_assign(handle, nil) }
     default:
         context.logger.error("rebalance failed", metadata: ["kafka.error": "\(KafkaError(reason))"])
-        rd_kafka_assign(handle, nil)
+        if cooperative { apply(rd_kafka_incremental_unassign(handle, partitions), "incremental unassign") } else { rd_kafka_assign(handle, nil) }
     }
 }

@@ -71,8 +71,9 @@ struct FaultInjectionTests {
         await producer.close()
     }
 
-    /// librdkafka 2.0.2's mock ignores the timestamp of a ListOffsets request and answers
-    /// "end" (-1) for every lookup; a real broker answers the first offset at or after it.
+    /// librdkafka's mock (2.0.2, and still 2.16: librdkafka issue #4755) ignores the timestamp of a
+    /// ListOffsets request and answers "end" (-1) for every lookup; a real broker answers the first
+    /// offset at or after it.
     /// Replay by time on the mock therefore has to scan and filter by record timestamp.
     @Test func timestampLookupOnTheMockAnswersEnd() async throws {
         let cluster = try MockCluster(brokers: 1, logger: testLogger)
@@ -91,5 +92,20 @@ struct FaultInjectionTests {
         let found = try await consumer.offsetsForTimes([TopicPartitionOffset(topic: topic, partition: 0, offset: 2_500)])
         await consumer.close()
         #expect(found == [TopicPartitionOffset(topic: topic, partition: 0, offset: TopicPartitionOffset.end)])
+    }
+
+    /// Creating a topic that exists keeps it, on both libraries: the 2.16 mock answers
+    /// TOPIC_ALREADY_EXISTS where 2.0.2's accepted silently, and ``MockCluster`` hides the difference.
+    @Test func creatingAnExistingTopicAgainKeepsIt() async throws {
+        let cluster = try MockCluster(brokers: 1, logger: testLogger)
+        defer { cluster.close() }
+        let topic = uniqueName("again")
+        try cluster.createTopic(topic, partitions: 2)
+        try cluster.createTopic(topic, partitions: 2)
+        try cluster.createTopics([(topic, 2), (uniqueName("fresh"), 1)])
+        let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster, group: uniqueName("again")), assignment: [], logger: testLogger)
+        let metadata = try await consumer.metadata()
+        await consumer.close()
+        #expect(metadata.first { $0.name == topic }?.partitions == 2)
     }
 }

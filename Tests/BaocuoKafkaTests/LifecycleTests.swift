@@ -1,3 +1,4 @@
+import Foundation
 @testable import BaocuoKafka
 import CRdKafka
 import Testing
@@ -87,8 +88,28 @@ struct LifecycleTests {
         #expect(error?.message.contains("s3cr3t") == false)
     }
 
+    /// `$BAOCUO_EXPECT_LIBRDKAFKA` (set by scripts/test.sh for each of its runs) is the library the
+    /// run must have loaded: a wrong LD_LIBRARY_PATH fails here instead of testing 2.0.2 twice.
     @Test func versionIsTheLinkedLibrary() {
         #expect(librdkafkaVersion.split(separator: ".").count >= 3)
         #expect(librdkafkaVersionNumber > 0x0200_0000)
+        if let expected = ProcessInfo.processInfo.environment["BAOCUO_EXPECT_LIBRDKAFKA"] {
+            #expect(librdkafkaVersion == expected, "this run loaded librdkafka \(librdkafkaVersion), not \(expected)")
+        }
+    }
+
+    /// A worker warns at start on a library older than the one CI tests (Debian's 2.0.2 in the
+    /// first CI run, silent in the second on 2.16).
+    @Test func aLibraryOlderThanTheTestedOneIsWarnedAbout() {
+        #expect(TestedLibrdkafka.warnings(version: "2.16.0", number: 0x0210_00ff).isEmpty)
+        #expect(TestedLibrdkafka.warnings(version: "2.17.1", number: 0x0211_01ff).isEmpty)
+        let image = TestedLibrdkafka.warnings(version: "2.8.0", number: 0x0208_00ff)
+        #expect(image.count == 1 && image[0].contains("older than 2.16.0"), "\(image)")
+        let debian = TestedLibrdkafka.warnings(version: "2.0.2", number: 0x0200_02ff)
+        #expect(debian.count == 2 && debian[1].contains("KIP-482"), "\(debian)")
+        #expect(TestedLibrdkafka.warnings(version: "2.16.0-RC1", number: 0x0210_0001).count == 1, "a pre-release is older")
+        let running = TestedLibrdkafka.warnings(version: librdkafkaVersion, number: librdkafkaVersionNumber)
+        print("librdkafka \(librdkafkaVersion) in this run; warnings at start: \(running.count)")
+        #expect(running.isEmpty == (librdkafkaVersionNumber >= TestedLibrdkafka.versionNumber))
     }
 }

@@ -113,6 +113,23 @@ struct FleetProcessTests {
         }
     }
 
+    /// Scaling out from 2 to 3 workers mid-stream: the rebalance row that shows what incremental
+    /// rebalancing changes. Eager (librdkafka 2.0.2): every member gives up every partition and the
+    /// mock refuses the commits on revoke, so the fleet repeats what it routed since its last
+    /// commit. Cooperative-sticky (the default from 2.4): only the partitions that move to the new
+    /// worker are revoked; the others keep flowing.
+    @Test func scalingOutFromTwoToThreeWorkersLosesNothing() async throws {
+        let group = "fleet-scale-out"
+        try await fleetScenario("scale-out 2 → 3 workers",
+                                injected: "2 processes; a third started after 2,000 commits",
+                                reports: 10_000, group: group, groupChanges: 2) { brokers in
+            var workers = try (0..<2).map { try startWorker(brokers: brokers, group: group, name: "scale-\($0)") }
+            try await waitForCommitted(atLeast: 2_000, group: group, brokers: brokers)
+            workers.append(try startWorker(brokers: brokers, group: group, name: "scale-2"))
+            return workers
+        }
+    }
+
     @Test func aRebalanceStormLosesNothing() async throws {
         let group = "fleet-storm"
         try await fleetScenario("rebalance storm", injected: "a worker joins or leaves (SIGTERM) every 2 s, 8 times",
@@ -160,13 +177,22 @@ struct FleetProcessTests {
 /// Prints a scenario's ledger, and appends it to `$BAOCUO_RELIABILITY_REPORT` (JSON lines) when
 /// set: `scripts/reliability.sh` turns those lines into the table of docs/RELIABILITY.md.
 enum FleetReport {
+    /// The workers' rebalance protocol in this run: their default for the loaded library, unless the
+    /// environment chooses a strategy.
+    static var rebalanceProtocol: String {
+        let strategy = ProcessInfo.processInfo.environment["BAOCUO_KAFKA_PROPERTY_PARTITION_ASSIGNMENT_STRATEGY"]
+            ?? RebalanceProtocol.defaultRouterStrategy
+        return strategy.contains("cooperative") ? "incremental" : "eager"
+    }
+
     static func record(_ scenario: String, _ result: Ledger.Result, injected: String = "", recoverySeconds: Double? = nil) {
-        print("ledger: \(scenario): \(result)")
+        print("ledger: \(scenario) (librdkafka \(librdkafkaVersion), \(rebalanceProtocol) rebalancing): \(result)")
         guard let path = ProcessInfo.processInfo.environment["BAOCUO_RELIABILITY_REPORT"] else { return }
         let row: [String: Any] = [
             "scenario": scenario, "injected": injected, "inputs": result.inputs, "ownerCopies": result.ownerCopies,
             "deadLetters": result.deadLetters, "lost": result.lost + result.missingCopies + result.misrouted,
             "duplicated": result.duplicated, "recoverySeconds": recoverySeconds ?? -1,
+            "library": librdkafkaVersion, "rebalance": rebalanceProtocol,
         ]
         guard let data = try? JSONSerialization.data(withJSONObject: row, options: [.sortedKeys]),
               let handle = FileHandle(forWritingAtPath: path) ?? {

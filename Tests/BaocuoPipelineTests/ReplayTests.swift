@@ -68,8 +68,9 @@ struct ReplayTests {
                       selection: selection, execute: execute, pollBatchSize: 7, commitInterval: .milliseconds(100))
     }
 
-    func replay(_ options: ReplayOptions, configuration: DomainConfiguration) async throws -> (ReplayPlan, ReplaySummary, [ReplayedRecord]) {
-        let plan = try await ReplayPlan.resolve(options, logger: TestLogging.logger)
+    func replay(_ options: ReplayOptions, configuration: DomainConfiguration,
+                offsetsForTimes: ReplayPlan.OffsetsForTimes? = nil) async throws -> (ReplayPlan, ReplaySummary, [ReplayedRecord]) {
+        let plan = try await ReplayPlan.resolve(options, logger: TestLogging.logger, offsetsForTimes: offsetsForTimes)
         let records = RecordCollector()
         let runner = ReplayRunner(options: options, router: RecordRouter(configuration: configuration, group: options.group),
                                   logger: TestLogging.logger)
@@ -169,6 +170,62 @@ struct ReplayTests {
                                                              execute: false), configuration: fewerConfiguration)
         #expect(changed.nowRejected == affected.count && changed.rejectedByCode["UNKNOWN_REGION"] == affected.count, "\(changed)")
         #expect(changes.filter { $0.verdict == .nowRejected }.compactMap(\.reportId).sorted() == affected.sorted())
+    }
+
+    /// The path the mock cannot take: a broker whose offsetsForTimes answers real offsets (Apache
+    /// Kafka). The lookup here answers as Apache Kafka does, from the topic's own records (the
+    /// first offset whose timestamp is at or after the time, else "end"); the plan then reads only
+    /// the narrowed range, and the replay selects the same records as the scan does.
+    @Test func aBrokerAnsweringOffsetsForTimesNarrowsTheRangeInsteadOfScanning() async throws {
+        let environment = try await Self.shared.value
+        let lines = SampleReports.generate(count: 20, tag: "-times")
+        let baseMs: Int64 = 1_900_000_000_000
+        let range = try await loadAndRoute(lines, partition: 3, in: environment, baseMs: baseMs)
+        let reader = TopicReader(brokers: environment.brokers, logger: TestLogging.logger)
+        let stored = try await reader.readAll(try await reader.topics(matching: { $0 == environment.names.failures }))
+        let lookup: ReplayPlan.OffsetsForTimes = { query in
+            query.map { entry in
+                let first = stored.filter { $0.partition == entry.partition && ($0.timestampMs ?? -1) >= entry.offset }.map(\.offset).min()
+                return TopicPartitionOffset(topic: entry.topic, partition: entry.partition, offset: first ?? TopicPartitionOffset.end)
+            }
+        }
+        let since = Timestamp(millisecondsSinceEpoch: baseMs + 5), until = Timestamp(millisecondsSinceEpoch: baseMs + 15)
+        let selection = ReplaySelection(range: .time(since: since, until: until))
+        let (plan, summary, records) = try await replay(options(environment, group: "replay-times", selection: selection, execute: false),
+                                                        configuration: environment.configuration, offsetsForTimes: lookup)
+        #expect(plan.timeLookup == .offsetsForTimes)
+        #expect(plan.partitions == [ReplayPlan.PartitionRange(partition: 3, start: range.lowerBound + 5, end: range.lowerBound + 15,
+                                                              from: range.lowerBound + 5)], "only the range is read: \(plan.partitions)")
+        #expect(summary.scanned == 10 && summary.selected == 10, "\(summary)")
+        #expect(Set(records.map(\.source)) == Set((range.lowerBound + 5..<range.lowerBound + 15).map { "\(environment.names.failures)[3]@\($0)" }))
+
+        // The mock's own answers choose the scan, and it selects the same records.
+        let (scanPlan, scanned, scannedRecords) = try await replay(options(environment, group: "replay-times-scan", selection: selection, execute: false),
+                                                                   configuration: environment.configuration)
+        #expect(scanPlan.timeLookup == .scanFallback)
+        #expect(scanned.selected == 10 && Set(scannedRecords.map(\.source)) == Set(records.map(\.source)))
+    }
+
+    /// Which broker answers count as a real lookup: judged on the answers alone.
+    @Test func offsetsForTimesIsJudgedByWhatTheBrokerAnswers() {
+        let partitions: [(partition: Int32, start: Int64, end: Int64)] = [(0, 10, 20), (1, 0, 0)]
+        func answers(_ offsets: [Int64]) -> [TopicPartitionOffset] {
+            offsets.enumerated().map { TopicPartitionOffset(topic: "t", partition: Int32($0.offset), offset: $0.element) }
+        }
+        let end = TopicPartitionOffset.end
+        // Apache Kafka: the first record's offset at the epoch, "end" (-1) far in the future.
+        #expect(ReplayPlan.TimeLookup.judge(partitions: partitions, atEpoch: answers([10, end]), atFarFuture: answers([end, end])) == .offsetsForTimes)
+        // A broker answering the high watermark for a time past every record is as good.
+        #expect(ReplayPlan.TimeLookup.judge(partitions: partitions, atEpoch: answers([12, end]), atFarFuture: answers([20, 0])) == .offsetsForTimes)
+        // librdkafka's mock (2.0.2 and 2.16): "end" for every time.
+        #expect(ReplayPlan.TimeLookup.judge(partitions: partitions, atEpoch: answers([end, end]), atFarFuture: answers([end, end])) == .scanFallback)
+        // tansu 0.6: the earliest offset for every time.
+        #expect(ReplayPlan.TimeLookup.judge(partitions: partitions, atEpoch: answers([10, 0]), atFarFuture: answers([10, 0])) == .scanFallback)
+        // A partition missing from the answers, or an offset outside the partition.
+        #expect(ReplayPlan.TimeLookup.judge(partitions: partitions, atEpoch: [], atFarFuture: answers([end, end])) == .scanFallback)
+        #expect(ReplayPlan.TimeLookup.judge(partitions: partitions, atEpoch: answers([25, end]), atFarFuture: answers([end, end])) == .scanFallback)
+        // Only empty partitions: nothing to judge, nothing to read.
+        #expect(ReplayPlan.TimeLookup.judge(partitions: [(1, 0, 0)], atEpoch: [], atFarFuture: []) == .offsetsForTimes)
     }
 
     @Test func recordsAReplaySkipsStillMoveTheCheckpoint() {

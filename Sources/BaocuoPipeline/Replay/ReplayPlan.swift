@@ -34,10 +34,34 @@ public struct ReplayPlan: Sendable {
     public enum TimeLookup: Sendable, Equatable {
         /// The broker's offsetsForTimes narrowed each partition's range.
         case offsetsForTimes
-        /// The broker answered offsetsForTimes wrongly (librdkafka 2.0.2's mock answers "end" for every
-        /// time): whole partitions are scanned, filtered on record timestamps.
+        /// The broker's offsetsForTimes answers are not real lookups (librdkafka's mock, 2.0.2 and 2.16,
+        /// answers "end" for every time; tansu 0.6 answers the first offset for every time): whole
+        /// partitions are scanned, filtered on record timestamps.
         case scanFallback
+
+        /// A time far beyond any record's timestamp (year 2286), asked for by the probe.
+        public static let farFutureMs: Int64 = 10_000_000_000_000
+
+        /// Judges a broker by its answers to two lookups per non-empty partition (`start..<end` its
+        /// watermarks): at the epoch, a real lookup answers an offset inside the partition (its first
+        /// record's); far in the future, it answers "no such record" (a negative logical offset, or
+        /// the end). A broker answering "end" for every time fails the first; one answering the
+        /// earliest offset for every time fails the second. No non-empty partition: nothing to judge.
+        public static func judge(partitions: [(partition: Int32, start: Int64, end: Int64)],
+                                 atEpoch: [TopicPartitionOffset], atFarFuture: [TopicPartitionOffset]) -> TimeLookup {
+            let epoch = Dictionary(atEpoch.map { ($0.partition, $0.offset) }, uniquingKeysWith: { first, _ in first })
+            let future = Dictionary(atFarFuture.map { ($0.partition, $0.offset) }, uniquingKeysWith: { first, _ in first })
+            for range in partitions where range.end > range.start {
+                guard let first = epoch[range.partition], first >= range.start, first < range.end else { return .scanFallback }
+                guard let none = future[range.partition], none < 0 || none >= range.end else { return .scanFallback }
+            }
+            return .offsetsForTimes
+        }
     }
+
+    /// The broker's offsetsForTimes: for each entry (whose `offset` is a timestamp in ms), the first
+    /// offset at or after it. ``resolve(_:logger:offsetsForTimes:)`` takes another one for tests.
+    public typealias OffsetsForTimes = @Sendable ([TopicPartitionOffset]) async throws -> [TopicPartitionOffset]
 
     /// Offsets this run has left to read.
     public var remaining: Int64 { partitions.reduce(0) { $0 + $1.remaining } }
@@ -45,13 +69,15 @@ public struct ReplayPlan: Sendable {
 
     /// Resolves `options.selection` on the cluster; reads the checkpoint of `options.group` unless
     /// `options.restart`. Commits nothing.
-    public static func resolve(_ options: ReplayOptions, logger: Logger) async throws -> ReplayPlan {
+    /// `offsetsForTimes` replaces the broker's lookup (tests: a broker that answers it for real).
+    public static func resolve(_ options: ReplayOptions, logger: Logger, offsetsForTimes: OffsetsForTimes? = nil) async throws -> ReplayPlan {
         try options.validateGroup()
         var properties = ["bootstrap.servers": options.brokers, "group.id": options.group, "enable.auto.commit": "false"]
         properties.merge(options.kafkaProperties.filter { $0.key != "group.id" }) { _, configured in configured }
         let consumer = try KafkaConsumer(configuration: KafkaConfiguration(properties), assignment: [], logger: logger)
         do {
-            let plan = try await resolve(options, consumer: consumer)
+            let lookup: OffsetsForTimes = offsetsForTimes ?? { query in try await consumer.offsetsForTimes(query) }
+            let plan = try await resolve(options, consumer: consumer, offsetsForTimes: lookup)
             await consumer.close()
             return plan
         } catch {
@@ -60,7 +86,7 @@ public struct ReplayPlan: Sendable {
         }
     }
 
-    private static func resolve(_ options: ReplayOptions, consumer: KafkaConsumer) async throws -> ReplayPlan {
+    private static func resolve(_ options: ReplayOptions, consumer: KafkaConsumer, offsetsForTimes: OffsetsForTimes) async throws -> ReplayPlan {
         let topic = options.sourceTopic
         guard let metadata = try await consumer.metadata().first(where: { $0.name == topic }) else {
             throw ReplayError.unknownTopic(topic)
@@ -84,16 +110,14 @@ public struct ReplayPlan: Sendable {
                 ranges[index].end = max(min(end ?? high, high), ranges[index].start)
             }
         case .time(let since, let until):
-            if try await brokerAnswersOffsetsForTimes(topic: topic, ranges: ranges, consumer: consumer) {
-                timeLookup = .offsetsForTimes
-                let starts = try await offsets(at: since, topic: topic, ranges: ranges, consumer: consumer)
-                let ends = try await offsets(at: until, topic: topic, ranges: ranges, consumer: consumer)
+            timeLookup = try await probeOffsetsForTimes(topic: topic, ranges: ranges, offsetsForTimes: offsetsForTimes)
+            if timeLookup == .offsetsForTimes {
+                let starts = try await offsets(at: since, topic: topic, ranges: ranges, offsetsForTimes: offsetsForTimes)
+                let ends = try await offsets(at: until, topic: topic, ranges: ranges, offsetsForTimes: offsetsForTimes)
                 for index in ranges.indices {
                     ranges[index].start = starts[index]
                     ranges[index].end = max(ends[index], starts[index])
                 }
-            } else {
-                timeLookup = .scanFallback
             }
         case .all:
             break
@@ -108,19 +132,21 @@ public struct ReplayPlan: Sendable {
                           partitions: ranges.filter { $0.end > $0.start }, timeLookup: timeLookup)
     }
 
-    /// Asks for the first offset at or after the epoch of every non-empty partition: a broker that
-    /// implements the lookup answers an offset; librdkafka 2.0.2's mock answers "end" although the
-    /// partition holds records.
-    private static func brokerAnswersOffsetsForTimes(topic: String, ranges: [PartitionRange], consumer: KafkaConsumer) async throws -> Bool {
+    /// Asks every non-empty partition for the first offset at or after the epoch and after a time
+    /// far in the future, and judges the answers (``TimeLookup/judge(partitions:atEpoch:atFarFuture:)``).
+    private static func probeOffsetsForTimes(topic: String, ranges: [PartitionRange], offsetsForTimes: OffsetsForTimes) async throws -> TimeLookup {
         let nonEmpty = ranges.filter { $0.end > $0.start }
-        guard !nonEmpty.isEmpty else { return true }
-        let answers = try await consumer.offsetsForTimes(nonEmpty.map { TopicPartitionOffset(topic: topic, partition: $0.partition, offset: 0) })
-        return answers.allSatisfy { $0.offset >= 0 }
+        guard !nonEmpty.isEmpty else { return .offsetsForTimes }
+        let atEpoch = try await offsetsForTimes(nonEmpty.map { TopicPartitionOffset(topic: topic, partition: $0.partition, offset: 0) })
+        let atFarFuture = try await offsetsForTimes(nonEmpty.map {
+            TopicPartitionOffset(topic: topic, partition: $0.partition, offset: TimeLookup.farFutureMs)
+        })
+        return TimeLookup.judge(partitions: nonEmpty.map { ($0.partition, $0.start, $0.end) }, atEpoch: atEpoch, atFarFuture: atFarFuture)
     }
 
     /// The first offset at or after `time` per range; a partition with no such record ends at its high watermark.
-    private static func offsets(at time: Timestamp, topic: String, ranges: [PartitionRange], consumer: KafkaConsumer) async throws -> [Int64] {
-        let answers = try await consumer.offsetsForTimes(ranges.map {
+    private static func offsets(at time: Timestamp, topic: String, ranges: [PartitionRange], offsetsForTimes: OffsetsForTimes) async throws -> [Int64] {
+        let answers = try await offsetsForTimes(ranges.map {
             TopicPartitionOffset(topic: topic, partition: $0.partition, offset: time.millisecondsSinceEpoch)
         })
         let byPartition = Dictionary(answers.map { ($0.partition, $0.offset) }, uniquingKeysWith: { first, _ in first })

@@ -241,8 +241,11 @@ public final class RouterWorker: Service, Sendable {
             "enable.auto.commit": "false",
             "enable.auto.offset.store": "false",
             "auto.offset.reset": "earliest",
-            // Eager assignment: cooperative-sticky has a lag-spike bug before librdkafka 2.4.
-            "partition.assignment.strategy": "range,roundrobin",
+            // Incremental rebalancing (cooperative-sticky) on librdkafka ≥ 2.4: a member joining or
+            // leaving moves only the partitions that change owner, and the others keep flowing; the
+            // RebalanceListener drains and commits exactly the revoked ones. Eager on older libraries
+            // (2.0.2 has a lag-spike bug with cooperative-sticky). kafka.properties may choose either.
+            "partition.assignment.strategy": RebalanceProtocol.defaultRouterStrategy,
             // librdkafka's mock cluster (2.0.2) holds an empty fetch for the whole wait even when records
             // arrive meanwhile; 50 ms put p99 ingest-to-ack at ~100 ms at 10k/s, 5 ms at ~48 ms
             // (BENCHMARKS.md "Decision log"). A real broker answers as soon as records arrive either way;

@@ -25,11 +25,16 @@ public struct TopicReader: Sendable {
     public let brokers: String
     public let logger: Logger
     public let properties: [String: String]
+    /// Read each partition until the broker reports its end (the fetch's high watermark), not only
+    /// up to the ListOffsets watermark: tansu 0.6 answers ListOffsets(latest) with the last batch's
+    /// base offset + 1, which hides the rest of that batch (docs/RELIABILITY.md, "tansu").
+    public let untilPartitionEnd: Bool
 
-    public init(brokers: String, logger: Logger, properties: [String: String] = [:]) {
+    public init(brokers: String, logger: Logger, properties: [String: String] = [:], untilPartitionEnd: Bool = false) {
         self.brokers = brokers
         self.logger = logger
         self.properties = properties
+        self.untilPartitionEnd = untilPartitionEnd
     }
 
     /// Every partition of every existing topic whose name satisfies `include`.
@@ -69,11 +74,11 @@ public struct TopicReader: Sendable {
             let batch = try await consumer.poll(maxMessages: 5000, timeout: .milliseconds(200))
             for message in batch {
                 let key = TopicPartition(topic: message.topic, partition: message.partition)
-                guard let end = remaining[key], message.offset < end else { continue }
+                guard let end = remaining[key], untilPartitionEnd || message.offset < end else { continue }
                 try body(StoredRecord(topic: message.topic, partition: message.partition, offset: message.offset,
                                       timestampMs: message.timestampMs, key: message.keyBytes, value: message.valueBytes,
                                       headers: message.headers))
-                if message.offset + 1 >= end { remaining[key] = nil }
+                if !untilPartitionEnd, message.offset + 1 >= end { remaining[key] = nil }
             }
             // End-of-partition events also cover partitions whose last offsets are transaction
             // markers, which no record is returned for.

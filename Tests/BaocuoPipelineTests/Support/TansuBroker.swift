@@ -1,0 +1,68 @@
+import BaocuoKafka
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The tansu broker (an independent Kafka-protocol broker, `tansu broker`, memory storage) as a
+/// child process on 127.0.0.1, started and stopped by a test like the mock cluster.
+///
+/// The binary: `$BAOCUO_TANSU`, else `.build/tansu/tansu` (scripts/second-library.sh puts it there).
+final class TansuBroker: @unchecked Sendable {
+    /// librdkafka 2.0.2 cannot talk to tansu (it mis-parses KIP-482 tagged fields); 2.4 is the
+    /// oldest release tansu documents clients for.
+    static let minimumLibrary: Int32 = 0x0204_0000
+    static var libraryCanTalkToIt: Bool { librdkafkaVersionNumber >= minimumLibrary }
+    static let skipReason = "tansu needs librdkafka ≥ 2.4; this run loaded \(librdkafkaVersion) (scripts/test.sh runs this suite on 2.16)"
+
+    static var binary: String {
+        ProcessInfo.processInfo.environment["BAOCUO_TANSU"] ?? TestPaths.checkout.appendingPathComponent(".build/tansu/tansu").path
+    }
+
+    let process = Process()
+    let brokers: String
+    let logPath: String
+
+    init() throws {
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
+            throw HTTPGet.Failure(description: "no tansu binary at \(Self.binary): run scripts/second-library.sh (or set BAOCUO_TANSU)")
+        }
+        let holder = try TakenPort()
+        let port = holder.port
+        holder.close()
+        brokers = "127.0.0.1:\(port)"
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["broker", "--storage-engine", "memory://tansu/",
+                             "--listener-url", "tcp://127.0.0.1:\(port)", "--advertised-listener-url", "tcp://127.0.0.1:\(port)"]
+        let logDirectory = TestPaths.checkout.appendingPathComponent(".build/test-logs")
+        try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
+        logPath = logDirectory.appendingPathComponent("tansu-\(port).log").path
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: logPath)
+        process.standardError = FileHandle(forWritingAtPath: logPath)
+        try process.run()
+    }
+
+    /// Waits until the broker logs that it is ready (it prints `ready in N ms` once listening).
+    func waitUntilListening(timeout: Duration = .seconds(15)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline, process.isRunning {
+            if log.contains("ready in") { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw HTTPGet.Failure(description: "tansu did not start listening on \(brokers): \(log.suffix(500))")
+    }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+
+    func stop() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning, Date() < deadline { usleep(50_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    deinit { stop() }
+}
