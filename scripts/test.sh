@@ -61,7 +61,7 @@ second_seconds=$((SECONDS - second_started))
 pii_status=0
 scripts/scan-pii.sh .build/test-logs > /dev/null || pii_status=$?
 summary() {  # the test runner's closing line of a run, e.g. "✔ Test run with 412 tests … passed after 310.2 seconds."
-  grep -E '^. Test run with [0-9]+ tests' "$1" | tail -n 1 | sed -E 's/^. //' || true
+  grep -E 'Test run with [0-9]+ tests? in' "$1" | tail -n 1 | sed -E 's/^.*(Test run with)/\1/' || true
 }
 verdict() { [ "$1" -eq 0 ] && echo passed || echo "FAILED (exit $1)"; }
 echo "tests on librdkafka $(pkg-config --modversion rdkafka), every suite: $(verdict "$status") in ${first_seconds} s — $(summary .build/test-logs/swift-test.log)"

@@ -39,18 +39,22 @@ final class TansuBroker: @unchecked Sendable {
         try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
         logPath = logDirectory.appendingPathComponent("tansu-\(port).log").path
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: logPath)
-        process.standardError = FileHandle(forWritingAtPath: logPath)
+        // One handle for both streams: two would each write from offset 0 over the other.
+        let log = FileHandle(forWritingAtPath: logPath)
+        process.standardOutput = log
+        process.standardError = log
         try process.run()
     }
 
     /// Waits until the broker logs that it is ready (it prints `ready in N ms` once listening).
-    func waitUntilListening(timeout: Duration = .seconds(15)) async throws {
+    /// The timeout is generous: in CI the suite starts next to the busiest tests on two cores.
+    func waitUntilListening(timeout: Duration = .seconds(60)) async throws {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline, process.isRunning {
             if log.contains("ready in") { return }
             try await Task.sleep(for: .milliseconds(100))
         }
+        if log.contains("ready in") { return }
         throw HTTPGet.Failure(description: "tansu did not start listening on \(brokers): \(log.suffix(500))")
     }
 
