@@ -15,7 +15,7 @@ enum ClassifierFixtures {
     /// The classifier of `Config/` (its rules and its model), built once per test process.
     static let classifier: Classifier = {
         do {
-            return try DomainConfiguration.load(directory: configDirectory.path).classifier
+            return try DomainConfiguration.load(directory: configDirectory.path, environment: [:]).classifier
         } catch {
             fatalError("Config/ does not load: \(error)")
         }
