@@ -63,13 +63,15 @@ public final class KafkaConsumer: Sendable {
         if configuration["partition.assignment.strategy"]?.contains("cooperative") == true, !RebalanceProtocol.cooperativeSupported {
             throw KafkaError(code: .invalidArgument, message: "cooperative rebalancing is unreliable on librdkafka \(librdkafkaVersion) (before 2.4); use range or roundrobin")
         }
-        let context = CallbackContext(logger: logger, statisticsHandler: statisticsHandler, rebalanceHandler: rebalanceHandler)
+        let effective = configuration.withDefaults([
+            "enable.auto.offset.store": "false",
+            "partition.assignment.strategy": "range,roundrobin",
+        ])
+        let context = CallbackContext(logger: logger, statisticsHandler: statisticsHandler, rebalanceHandler: rebalanceHandler,
+                                      cooperative: effective["partition.assignment.strategy"]?.contains("cooperative") == true)
         let client = try NativeClient(
             type: RD_KAFKA_CONSUMER,
-            configuration: configuration.withDefaults([
-                "enable.auto.offset.store": "false",
-                "partition.assignment.strategy": "range,roundrobin",
-            ]),
+            configuration: effective,
             context: context
         ) { conf in rd_kafka_conf_set_rebalance_cb(conf, rebalanceCallback) }
         let subscription = NativePartitionList.make(topics.map { TopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA) })
@@ -412,7 +414,11 @@ private let rebalanceCallback: @convention(c) (
 ) -> Void = { handle, reason, partitions, opaque in
     let context = CallbackContext.from(opaque)
     let changed = NativePartitionList.partitions(partitions)
-    let cooperative = rd_kafka_rebalance_protocol(handle).map { String(cString: $0) } == RebalanceProtocol.cooperative.rawValue
+    // By the configured assignor, not only by rd_kafka_rebalance_protocol: while the consumer
+    // closes, 2.16 may answer NONE for a cooperative group (librdkafka refuses mixing eager and
+    // cooperative assignors, so the configuration decides the protocol).
+    let cooperative = context.cooperative
+        || rd_kafka_rebalance_protocol(handle).map { String(cString: $0) } == RebalanceProtocol.cooperative.rawValue
     func apply(_ error: OpaquePointer?, _ what: String) {
         guard let error else { return }
         context.logger.error("\(what) failed", metadata: ["kafka.error": "\(KafkaError(consuming: error))"])

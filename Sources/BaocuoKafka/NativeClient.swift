@@ -8,16 +8,22 @@ final class CallbackContext: Sendable {
     let logger: Logger
     let statisticsHandler: (@Sendable (String) -> Void)?
     let rebalanceHandler: (any KafkaRebalanceHandler)?
+    /// The group consumer was configured with a cooperative assignor: its assignment changes go
+    /// through incremental (un)assign, also while it closes, when librdkafka may already report
+    /// the group's protocol as NONE (an eager `assign(NULL)` then corrupted 2.16's heap).
+    let cooperative: Bool
     private let fatal = Mutex<KafkaError?>(nil)
 
     init(
         logger: Logger,
         statisticsHandler: (@Sendable (String) -> Void)?,
-        rebalanceHandler: (any KafkaRebalanceHandler)? = nil
+        rebalanceHandler: (any KafkaRebalanceHandler)? = nil,
+        cooperative: Bool = false
     ) {
         self.logger = logger
         self.statisticsHandler = statisticsHandler
         self.rebalanceHandler = rebalanceHandler
+        self.cooperative = cooperative
     }
 
     /// The fatal error raised on this handle, if any. Once set it stays set: a fatal error
