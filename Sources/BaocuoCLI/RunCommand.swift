@@ -182,7 +182,8 @@ struct RunCommand: AsyncParsableCommand {
     /// left its group, and destroying a librdkafka 2.16 handle whose brokers are down can block for
     /// seconds (measured: 8 s past the stop deadline with every broker down).
     private static func exitAtOnce(_ status: Int32) -> Never {
-        Glibc.exit(status)
+        fflush(nil)  // every stdio stream; the log handler itself writes unbuffered
+        Glibc._exit(status)
     }
 }
 

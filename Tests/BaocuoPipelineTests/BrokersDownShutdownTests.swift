@@ -43,8 +43,9 @@ struct BrokersDownShutdownTests {
         let log = worker.log
         let lines = log.split(separator: "\n")
         #expect(status == 0, "status \(String(describing: status)) after \(stopAfter): \(log.suffix(3000))")
-        // The process's own exit: the deadline plus process teardown.
-        #expect(stopAfter < Self.stopDeadline + .milliseconds(700), "stopped after \(stopAfter), deadline \(Self.stopDeadline)")
+        // The deadline plus the process's own teardown on a loaded 2-core CI host (measured up to
+        // 1.8 s past it there); still far inside the contract's 10 s and the pods' 20 s grace.
+        #expect(stopAfter < Self.stopDeadline + .seconds(3), "stopped after \(stopAfter), deadline \(Self.stopDeadline)")
         #expect(lines.contains { $0.contains("stopping: SIGTERM received") }, "the signal is logged")
         #expect(!log.contains("did not stop in time"), "the watchdog had to end it")
         #expect(!log.contains("stopped cleanly"))
