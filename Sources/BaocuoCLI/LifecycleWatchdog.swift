@@ -38,20 +38,34 @@ final class LifecycleWatchdog: Sendable {
     private let stopTimeout: Duration
     private let logger: Logger
     private let onStopRequest: @Sendable () -> Void
-    private let exit: @Sendable (Int32) -> Void
     /// Kept alive for the process's life; touched only in ``arm()``.
     private struct SignalSource: @unchecked Sendable { let source: any DispatchSourceSignal }
     private let signalSources = Mutex<[SignalSource]>([])
 
     /// `onStopRequest`: called once, on the watchdog's queue, when SIGTERM or SIGINT arrives (the
     /// service group's own handling may not be installed yet or may have stopped listening).
-    init(startTimeout: Duration, stopTimeout: Duration, logger: Logger, onStopRequest: @escaping @Sendable () -> Void = {},
-         exit: @escaping @Sendable (Int32) -> Void = { Glibc._exit($0) }) {
+    init(startTimeout: Duration, stopTimeout: Duration, logger: Logger, onStopRequest: @escaping @Sendable () -> Void = {}) {
         self.startTimeout = startTimeout
         self.stopTimeout = stopTimeout
         self.logger = logger
         self.onStopRequest = onStopRequest
-        self.exit = exit
+    }
+
+    /// Ends the process at once, with a last line giving the status and, after a stop request,
+    /// how long the stop took as the process itself measured it (an observer's clock may lag).
+    ///
+    /// The Kafka clients are not released: the router has already committed and left its group,
+    /// and destroying a librdkafka 2.16 handle whose brokers are down can block for seconds
+    /// (measured: 8 s past the stop deadline with every broker down).
+    func exit(_ status: Int32) -> Never {
+        var metadata: Logger.Metadata = ["status": "\(status)"]
+        if let stopStarted = state.withLock({ $0.stopRequestedAt }) {
+            let nanoseconds = DispatchTime.now().uptimeNanoseconds - stopStarted.uptimeNanoseconds
+            metadata["stopSeconds"] = "\(Double(nanoseconds) / 1e9)"
+        }
+        logger.info("baocuo run exiting", metadata: metadata)
+        fflush(nil)  // every stdio stream; the log handler itself writes unbuffered
+        Glibc._exit(status)
     }
 
     /// A start-up milestone that must be reached (``reached(_:)``) before the process is running.

@@ -134,7 +134,7 @@ struct RunCommand: AsyncParsableCommand {
                                                      registry: registry, health: health, logger: logger).bind()
         } catch {
             logger.critical("baocuo run cannot start", metadata: ["error": "\(error)"])
-            Self.exitAtOnce(2)
+            watchdog.exit(2)
         }
         var named: [(String, any Service)] = [("router", worker), ("observability endpoint", endpoint)]
         var scheduler: WeeklyScheduler?
@@ -173,17 +173,9 @@ struct RunCommand: AsyncParsableCommand {
             // ServiceGroup logs a service's error only at debug, and a failure while setting up (a refused
             // Kafka property) happens before the worker's own logging: this line is the operator's reason.
             logger.critical("baocuo run stopped", metadata: ["error": "\(error)"])
-            Self.exitAtOnce(2)
+            watchdog.exit(2)
         }
-        Self.exitAtOnce(0)
-    }
-
-    /// Ends the process without releasing the Kafka clients: the router has already committed and
-    /// left its group, and destroying a librdkafka 2.16 handle whose brokers are down can block for
-    /// seconds (measured: 8 s past the stop deadline with every broker down).
-    private static func exitAtOnce(_ status: Int32) -> Never {
-        fflush(nil)  // every stdio stream; the log handler itself writes unbuffered
-        Glibc._exit(status)
+        watchdog.exit(0)
     }
 }
 

@@ -38,13 +38,17 @@ struct BrokersDownShutdownTests {
 
         let signalled = ContinuousClock.now
         worker.signal(SIGTERM)
-        let status = await worker.waitForExit(timeout: Self.stopDeadline + .seconds(5))
+        let status = await worker.waitForExit(timeout: .seconds(20))
         let stopAfter = ContinuousClock.now - signalled
         let log = worker.log
         let lines = log.split(separator: "\n")
-        // The deadline plus the process's own teardown on a loaded 2-core CI host (measured up to
-        // 1.8 s past it there); still far inside the contract's 10 s and the pods' 20 s grace.
-        #expect(stopAfter < Self.stopDeadline + .seconds(3), "stopped after \(stopAfter), deadline \(Self.stopDeadline)")
+        // The bound is on the worker's own clock, from the signal to its exit: this test process's
+        // view lags on a loaded 2-core CI host (once 13 s for a worker that exited after 4 s).
+        let exiting = try #require(lines.last { $0.contains("baocuo run exiting") }, "no exit line: \(log.suffix(3000))")
+        let stopSeconds = try #require(Self.stopSeconds(exiting), "\(exiting)")
+        #expect(stopSeconds < Double(Self.drainTimeoutMs + BaocuoSettings.Lifecycle.stopMarginMs) / 1000 + 1, "stopped after \(stopSeconds) s, deadline \(Self.stopDeadline)")
+        // Seen from outside, the pods' 20 s grace period still holds.
+        #expect(stopAfter < .seconds(20), "stopped after \(stopAfter) as seen by the test")
         #expect(lines.contains { $0.contains("stopping: SIGTERM received") }, "the signal is logged")
         #expect(!log.contains("stopped cleanly"))
         // Either the router ends its drain by the deadline itself (exit 0, its last line says what
@@ -63,5 +67,10 @@ struct BrokersDownShutdownTests {
         #expect(final.contains("without committing") || final.contains("are not and will be routed again"), "\(final)")
         #expect(!final.contains("every routed record is committed"))
         if final.contains("commitError") { #expect(final.contains("without committing")) }
+    }
+
+    static func stopSeconds(_ line: Substring) -> Double? {
+        guard let range = line.range(of: "stopSeconds=") else { return nil }
+        return Double(line[range.upperBound...].prefix { !$0.isWhitespace })
     }
 }
