@@ -42,11 +42,12 @@ struct BrokersDownShutdownTests {
         let stopAfter = ContinuousClock.now - signalled
         let log = worker.log
         let lines = log.split(separator: "\n")
-        // The bound is on the worker's own clock, from the signal to its exit: this test process's
-        // view lags on a loaded 2-core CI host (once 13 s for a worker that exited after 4 s).
+        // The bound (the deadline + 2 s of scheduling slack) is on the worker's own clock, from the
+        // signal to its exit: this test process's view lags on a loaded 2-core CI host (once 13 s
+        // for a worker that exited after 4 s).
         let exiting = try #require(lines.last { $0.contains("baocuo run exiting") }, "no exit line: \(log.suffix(3000))")
         let stopSeconds = try #require(Self.stopSeconds(exiting), "\(exiting)")
-        #expect(stopSeconds < Double(Self.drainTimeoutMs + BaocuoSettings.Lifecycle.stopMarginMs) / 1000 + 1, "stopped after \(stopSeconds) s, deadline \(Self.stopDeadline)")
+        #expect(stopSeconds < Double(Self.drainTimeoutMs + BaocuoSettings.Lifecycle.stopMarginMs) / 1000 + 2, "stopped after \(stopSeconds) s, deadline \(Self.stopDeadline)")
         // Seen from outside, the pods' 20 s grace period still holds.
         #expect(stopAfter < .seconds(20), "stopped after \(stopAfter) as seen by the test")
         #expect(lines.contains { $0.contains("stopping: SIGTERM received") }, "the signal is logged")
