@@ -15,11 +15,12 @@ struct FleetProcessTests {
     static let inputPartitions = 16
 
     /// Short sessions: the mock makes a member joining a stable group wait session.timeout.ms − 1 s.
+    /// With the rebalance strategy this run measures (`FleetReport.strategyEnvironment`).
     static let workerEnvironment = [
         "BAOCUO_KAFKA_PROPERTY_SESSION_TIMEOUT_MS": "6000",
         "BAOCUO_KAFKA_PROPERTY_HEARTBEAT_INTERVAL_MS": "500",
         "BAOCUO_LOGGING_LEVEL": "info",
-    ]
+    ].merging(FleetReport.strategyEnvironment) { _, chosen in chosen }
 
     func startWorker(brokers: String, group: String, name: String) throws -> ChildProcess {
         try ChildProcess(["run", "--brokers", brokers, "--group", group, "--http-port", "0"],
@@ -180,9 +181,16 @@ enum FleetReport {
     /// The workers' rebalance protocol in this run: their default for the loaded library, unless the
     /// environment chooses a strategy.
     static var rebalanceProtocol: String {
-        let strategy = ProcessInfo.processInfo.environment["BAOCUO_KAFKA_PROPERTY_PARTITION_ASSIGNMENT_STRATEGY"]
-            ?? RebalanceProtocol.defaultRouterStrategy
+        let strategy = ProcessInfo.processInfo.environment[strategyVariable] ?? RebalanceProtocol.defaultRouterStrategy
         return strategy.contains("cooperative") ? "incremental" : "eager"
+    }
+
+    static let strategyVariable = "BAOCUO_KAFKA_PROPERTY_PARTITION_ASSIGNMENT_STRATEGY"
+
+    /// The rebalance strategy chosen for this run (scripts/reliability.sh's eager column), for the
+    /// workers' environment: a child process gets none of the test process's BAOCUO_* variables.
+    static var strategyEnvironment: [String: String] {
+        ProcessInfo.processInfo.environment[strategyVariable].map { [strategyVariable: $0] } ?? [:]
     }
 
     static func record(_ scenario: String, _ result: Ledger.Result, injected: String = "", recoverySeconds: Double? = nil) {

@@ -70,12 +70,7 @@ struct ReplayTests {
 
     func replay(_ options: ReplayOptions, configuration: DomainConfiguration,
                 offsetsForTimes: ReplayPlan.OffsetsForTimes? = nil) async throws -> (ReplayPlan, ReplaySummary, [ReplayedRecord]) {
-        let plan = try await ReplayPlan.resolve(options, logger: TestLogging.logger, offsetsForTimes: offsetsForTimes)
-        let records = RecordCollector()
-        let runner = ReplayRunner(options: options, router: RecordRouter(configuration: configuration, group: options.group),
-                                  logger: TestLogging.logger)
-        let summary = try await runner.run(plan, onRecord: records.append)
-        return (plan, summary, records.all)
+        try await runReplay(options, configuration: configuration, offsetsForTimes: offsetsForTimes)
     }
 
     @Test func previewProducesNothingAndExecuteReplaysTheRangeWithProvenance() async throws {
@@ -295,56 +290,13 @@ struct ReplayTests {
 
     @Test func redrivesTheDeadLetterQueueAfterTheRegionTableIsFixed() async throws {
         let environment = try await Self.shared.value
-        // A fleet whose region table lacks one region, under its own prefix.
-        let lines = SampleReports.generate(count: SampleReports.lines.count, tag: "-redrive")
-        let routable = try #require(lines.first { SampleRegions.routes($0, environment.configuration) })
-        let missing = try #require(SampleRegions.insuredRegion(routable).flatMap { environment.configuration.regions.resolve($0)?.code })
-        let full = try TestConfigFolder(prefix: "redrive.", regions: SampleRegions.pooling)
-        let lacking = try TestConfigFolder(prefix: "redrive.", regions: SampleRegions.pooling.subtracting([missing]))
-        defer { full.remove(); lacking.remove() }
-        try full.createTopics(on: environment.cluster, inputPartitions: 1)
-        let names = TopicNames(prefix: "redrive.")
-        try await SampleReports.load(lines, topic: names.failures, brokers: environment.brokers)
-        let fleet = RouterHarness(configuration: try lacking.load())
-        try await fleet.route(cluster: environment.cluster, workers: [fleet.makeWorker(cluster: environment.cluster, group: "redrive-fleet")],
-                              group: "redrive-fleet", inputPartitions: 1)
-
-        let fixed = try full.load()
-        let lackingConfiguration = try lacking.load()
-        let forMissing = lines.filter { SampleRegions.routes($0, fixed) && !SampleRegions.routes($0, lackingConfiguration) }.count
-        let malformed = lines.filter { !SampleRegions.routes($0, fixed) }.count
-        #expect(forMissing > 0)
-        let reader = TopicReader(brokers: environment.brokers, logger: TestLogging.logger)
-        let deadLetters = try await reader.readAll(reader.topics { $0 == names.failuresDLQ })
-        #expect(deadLetters.filter { $0.header(DeadLetterHeader.errorCode) == "UNKNOWN_REGION" }.count
-                == lines.filter { SampleRegions.rejectCode($0, lackingConfiguration) == "UNKNOWN_REGION" }.count)
-
-        let redrive = ReplayOptions(brokers: environment.brokers, sourceTopic: names.failuresDLQ, group: "redrive-replay",
-                                    selection: ReplaySelection(range: .offsets(partition: nil, start: nil, end: nil)), execute: true,
-                                    pollBatchSize: 7, commitInterval: .milliseconds(100))
-        let (_, summary, _) = try await replay(redrive, configuration: fixed)
-        #expect(summary.nowRouted == forMissing && summary.stillRejected == malformed, "\(summary)")
-
-        let inbox = try await reader.readAll(reader.topics { $0 == names.inbox(region: missing) })
-        let redriven = inbox.filter { $0.header(ReplayHeader.id) == redrive.runID && $0.valueString.contains(#""role":"owner""#) }
-        #expect(redriven.count == forMissing, "the re-driven reports reach the fixed region's inbox")
-        let again = try await reader.readAll(reader.topics { $0 == names.failuresDLQ }).filter { $0.header(ReplayHeader.id) == redrive.runID }
-        #expect(again.isEmpty, "records rejected again with the same code are not dead-lettered again")
-
-        // `--all` dead-letters them again, with their error headers replaced.
-        var all = redrive
-        all.reEmitAll = true
-        all.restart = true
-        let (_, everything, _) = try await replay(all, configuration: fixed)
-        #expect(everything.stillRejected == malformed && everything.nowRouted == 0, "the re-driven reports stand now: \(everything)")
-        let redriven2 = try await reader.readAll(reader.topics { $0 == names.failuresDLQ }).filter { $0.header(ReplayHeader.id) == redrive.runID }
-        #expect(redriven2.count == malformed)
-        for record in redriven2 {
-            #expect(record.header(DeadLetterHeader.attempts) == "2")
-            #expect(record.headers.filter { $0.key == DeadLetterHeader.errorCode }.count == 1, "error headers are replaced, not piled up")
-            #expect(record.headers.filter { $0.key == ReplayHeader.id }.count == 1)
-            #expect(record.header(DeadLetterHeader.sourceTopic) == names.failures, "the first origin stays")
-        }
+        try await DeadLetterRedrive(brokers: environment.brokers, prefix: "redrive.", createTopics: { full in
+            try full.createTopics(on: environment.cluster, inputPartitions: 1)
+        }, route: { lacking in
+            let fleet = RouterHarness(configuration: try lacking.load())
+            try await fleet.route(cluster: environment.cluster, workers: [fleet.makeWorker(cluster: environment.cluster, group: "redrive-fleet")],
+                                  group: "redrive-fleet", inputPartitions: 1)
+        }).run()
     }
 }
 

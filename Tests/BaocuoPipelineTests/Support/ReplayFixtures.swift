@@ -174,3 +174,84 @@ enum HTTPGet {
         return Response(status: status, body: String(text[bodyStart.upperBound...]))
     }
 }
+
+/// Runs `baocuo replay`'s code in this process: the plan, then the runner, collecting every record.
+func runReplay(_ options: ReplayOptions, configuration: DomainConfiguration,
+               offsetsForTimes: ReplayPlan.OffsetsForTimes? = nil) async throws -> (ReplayPlan, ReplaySummary, [ReplayedRecord]) {
+    let plan = try await ReplayPlan.resolve(options, logger: TestLogging.logger, offsetsForTimes: offsetsForTimes)
+    let records = RecordCollector()
+    let runner = ReplayRunner(options: options, router: RecordRouter(configuration: configuration, group: options.group),
+                              logger: TestLogging.logger)
+    let summary = try await runner.run(plan, onRecord: records.append)
+    return (plan, summary, records.all)
+}
+
+/// The dead-letter re-drive scenario, on any broker: every sample report routed by a fleet whose
+/// region table lacks one region, then the dead-letter topic replayed with the table fixed. The
+/// broker's part is given by the caller: creating the topics and routing the input topic.
+struct DeadLetterRedrive {
+    let brokers: String
+    let prefix: String
+    /// Read topics to the end the broker's fetches report (tansu: see `TopicReader.untilPartitionEnd`).
+    var untilPartitionEnd = false
+    /// librdkafka properties of the replays.
+    var kafkaProperties: [String: String] = [:]
+    /// Creates the topics of `full` (its whole layout, one input partition).
+    let createTopics: (_ full: TestConfigFolder) async throws -> Void
+    /// Routes everything on the input topic with `lacking`'s configuration and returns once the
+    /// group has committed it all.
+    let route: (_ lacking: TestConfigFolder) async throws -> Void
+
+    func run() async throws {
+        let lines = SampleReports.generate(count: SampleReports.lines.count, tag: "-" + prefix.filter(\.isLetter))
+        let full = try TestConfigFolder(prefix: prefix, regions: SampleRegions.pooling)
+        defer { full.remove() }
+        let fixed = try full.load()
+        let routable = try #require(lines.first { SampleRegions.routes($0, fixed) })
+        let missing = try #require(SampleRegions.insuredRegion(routable).flatMap { fixed.regions.resolve($0)?.code })
+        let lacking = try TestConfigFolder(prefix: prefix, regions: SampleRegions.pooling.subtracting([missing]))
+        defer { lacking.remove() }
+        try await createTopics(full)
+        let names = TopicNames(prefix: prefix)
+        try await SampleReports.load(lines, topic: names.failures, brokers: brokers)
+        try await route(lacking)
+
+        let lackingConfiguration = try lacking.load()
+        let forMissing = lines.filter { SampleRegions.routes($0, fixed) && !SampleRegions.routes($0, lackingConfiguration) }.count
+        let malformed = lines.filter { !SampleRegions.routes($0, fixed) }.count
+        #expect(forMissing > 0)
+        let reader = TopicReader(brokers: brokers, logger: TestLogging.logger, untilPartitionEnd: untilPartitionEnd)
+        let deadLetters = try await reader.readAll(reader.topics { $0 == names.failuresDLQ })
+        #expect(deadLetters.filter { $0.header(DeadLetterHeader.errorCode) == "UNKNOWN_REGION" }.count
+                == lines.filter { SampleRegions.rejectCode($0, lackingConfiguration) == "UNKNOWN_REGION" }.count)
+
+        var redrive = ReplayOptions(brokers: brokers, sourceTopic: names.failuresDLQ, group: prefix + "redrive-replay",
+                                    selection: ReplaySelection(range: .offsets(partition: nil, start: nil, end: nil)), execute: true,
+                                    pollBatchSize: 7, commitInterval: .milliseconds(100))
+        redrive.kafkaProperties = kafkaProperties
+        let (_, summary, _) = try await runReplay(redrive, configuration: fixed)
+        #expect(summary.nowRouted == forMissing && summary.stillRejected == malformed, "\(summary)")
+
+        let inbox = try await reader.readAll(reader.topics { $0 == names.inbox(region: missing) })
+        let redriven = inbox.filter { $0.header(ReplayHeader.id) == redrive.runID && $0.valueString.contains(#""role":"owner""#) }
+        #expect(redriven.count == forMissing, "the re-driven reports reach the fixed region's inbox")
+        let again = try await reader.readAll(reader.topics { $0 == names.failuresDLQ }).filter { $0.header(ReplayHeader.id) == redrive.runID }
+        #expect(again.isEmpty, "records rejected again with the same code are not dead-lettered again")
+
+        // `--all` dead-letters them again, with their error headers replaced.
+        var all = redrive
+        all.reEmitAll = true
+        all.restart = true
+        let (_, everything, _) = try await runReplay(all, configuration: fixed)
+        #expect(everything.stillRejected == malformed && everything.nowRouted == 0, "the re-driven reports stand now: \(everything)")
+        let redriven2 = try await reader.readAll(reader.topics { $0 == names.failuresDLQ }).filter { $0.header(ReplayHeader.id) == redrive.runID }
+        #expect(redriven2.count == malformed)
+        for record in redriven2 {
+            #expect(record.header(DeadLetterHeader.attempts) == "2")
+            #expect(record.headers.filter { $0.key == DeadLetterHeader.errorCode }.count == 1, "error headers are replaced, not piled up")
+            #expect(record.headers.filter { $0.key == ReplayHeader.id }.count == 1)
+            #expect(record.header(DeadLetterHeader.sourceTopic) == names.failures, "the first origin stays")
+        }
+        print("dead-letter re-drive on \(brokers): \(forMissing) reports routed to \(missing) after the fix, \(malformed) rejected again")
+    }
+}

@@ -16,6 +16,30 @@ final class TansuBroker: @unchecked Sendable {
     static var libraryCanTalkToIt: Bool { librdkafkaVersionNumber >= minimumLibrary }
     static let skipReason = "tansu needs librdkafka ≥ 2.4; this run loaded \(librdkafkaVersion) (scripts/test.sh runs this suite on 2.16)"
 
+    /// The suite runs on a library that can talk to tansu, and whenever `$BAOCUO_TANSU` is set: a
+    /// run that asks for tansu on a library that cannot talk to it fails (``Scope``) rather than
+    /// skipping.
+    static var suiteRuns: Bool { libraryCanTalkToIt || ProcessInfo.processInfo.environment["BAOCUO_TANSU"] != nil }
+
+    /// The broker of the running suite, set by ``Scope``.
+    @TaskLocal static var current: TansuBroker?
+
+    /// One broker for every test of a suite: tansu holds each group's first JoinGroup ~20 s, and a
+    /// broker per test would add its start-up on top. The tests keep apart by topic prefix and group.
+    struct Scope: SuiteTrait, TestScoping {
+        var isRecursive: Bool { false }
+
+        func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+            guard TansuBroker.libraryCanTalkToIt else {
+                throw HTTPGet.Failure(description: "BAOCUO_TANSU is set, but \(TansuBroker.skipReason)")
+            }
+            let broker = try TansuBroker()
+            defer { broker.stop() }
+            try await broker.waitUntilListening()
+            try await TansuBroker.$current.withValue(broker, operation: function)
+        }
+    }
+
     static var binary: String {
         ProcessInfo.processInfo.environment["BAOCUO_TANSU"] ?? TestPaths.checkout.appendingPathComponent(".build/tansu/tansu").path
     }

@@ -5,7 +5,8 @@ import Foundation
 import Metrics
 import Testing
 
-/// One weekly-cycle scenario: its own topic prefix (and so its own topics) on a shared cluster.
+/// One weekly-cycle scenario: its own topic prefix (and so its own topics) on a shared cluster (the
+/// mock, or another broker such as tansu).
 struct WeeklyFixture {
     static let cluster: MockCluster = {
         do { return try MockCluster(brokers: 1, logger: TestLogging.logger) } catch { fatalError("mock cluster: \(error)") }
@@ -13,7 +14,11 @@ struct WeeklyFixture {
 
     let configuration: DomainConfiguration
     let names: TopicNames
-    var brokers: String { Self.cluster.bootstrapServers }
+    let brokers: String
+    /// librdkafka properties of the fixture's producers and readers.
+    var kafkaProperties: [String: String] = [:]
+    /// Read topics to the end the broker's fetches report (tansu: see `TopicReader.untilPartitionEnd`).
+    var untilPartitionEnd = false
 
     /// Creates the contract topics under `prefix` (every region's inbox and intake, every province's returns).
     init(prefix: String) throws {
@@ -23,8 +28,18 @@ struct WeeklyFixture {
         configuration = DomainConfiguration(directory: shared.directory, settings: settings, regions: shared.regions,
                                             calendar: shared.calendar, classifier: shared.classifier)
         names = TopicNames(prefix: prefix)
+        brokers = Self.cluster.bootstrapServers
         let layout = TopicLayout(names: names, regions: shared.regions, inputPartitions: 1, inboxPartitions: 1)
         try Self.cluster.createTopics(layout.topics.map { ($0.name, $0.partitions) })
+    }
+
+    /// `configuration`'s topics on another broker, created by the caller.
+    init(configuration: DomainConfiguration, brokers: String, kafkaProperties: [String: String] = [:], untilPartitionEnd: Bool = false) {
+        self.configuration = configuration
+        names = TopicNames(prefix: configuration.settings.topicPrefix)
+        self.brokers = brokers
+        self.kafkaProperties = kafkaProperties
+        self.untilPartitionEnd = untilPartitionEnd
     }
 
     /// `metricsFactory`: a test's own registry (`TestMetrics.makeRegistry`), so that figures are its own.
@@ -101,15 +116,23 @@ struct WeeklyFixture {
     }
 
     func send(_ records: [ProducerRecord]) async throws {
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(["bootstrap.servers": brokers, "linger.ms": "1"]),
-                                         logger: TestLogging.logger)
+        let properties = ["bootstrap.servers": brokers, "linger.ms": "1"].merging(kafkaProperties) { _, new in new }
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(properties), logger: TestLogging.logger)
         try await producer.send(records)
         await producer.close()
     }
 
+    var reader: TopicReader {
+        TopicReader(brokers: brokers, logger: TestLogging.logger, untilPartitionEnd: untilPartitionEnd)
+    }
+
     func readAll(_ include: @escaping (String) -> Bool) async throws -> [StoredRecord] {
-        let reader = TopicReader(brokers: brokers, logger: TestLogging.logger)
-        return try await reader.readAll(reader.topics(matching: include))
+        try await reader.readAll(reader.topics(matching: include))
+    }
+
+    /// What the scheduler reads (markers, resolutions, inboxes), read by this fixture's reader.
+    func snapshot() async throws -> WeeklySnapshot {
+        try await WeeklySnapshot.read(reader: reader, names: names, sharedTopicUntil: configuration.settings.resolutions.sharedTopicUntil)
     }
 
     /// What a consumer of the batch topics makes of them (see docs/WEEKLY_CYCLE.md, "Consuming batches").
