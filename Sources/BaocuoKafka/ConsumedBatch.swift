@@ -84,9 +84,6 @@ public struct ConsumedMessage: Sendable {
         return try body(UnsafeRawBufferPointer(start: message.payload, count: message.payload != nil ? message.len : 0))
     }
 
-    /// `true` when the value is null (a tombstone), as opposed to empty.
-    public var isNullValue: Bool { native.payload == nil }
-
     /// A copy of the key, or `nil` for a null key.
     public var keyBytes: [UInt8]? { withKey { $0.map(Array.init) } }
 

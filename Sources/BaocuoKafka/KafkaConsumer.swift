@@ -26,8 +26,9 @@ public protocol KafkaRebalanceHandler: Sendable {
 /// handler inside it) runs on the consumer's poll thread, committed/watermark/metadata
 /// queries on a second thread.
 ///
-/// At-least-once use: poll, process, ``storeOffsets(_:)`` (offset of the *next* message),
-/// and let auto-commit or ``commit(_:)`` persist the stored offsets.
+/// At-least-once use: poll, process, then ``commit(_:)`` the offset of the *next* message to
+/// read once the processing of everything before it is complete (from a rebalance handler,
+/// ``commitSynchronously(_:)``).
 public final class KafkaConsumer: Sendable {
     private enum State {
         case open(NativeClient)
@@ -177,16 +178,6 @@ public final class KafkaConsumer: Sendable {
         }
         let messages = UnsafeMutableBufferPointer(rebasing: buffer[0..<kept])
         return ConsumedBatch(client: client, messages: messages, topics: topics, partitionsAtEnd: partitionsAtEnd)
-    }
-
-    /// Stores offsets (of the next message to read) for the next commit. Non-blocking.
-    public func storeOffsets(_ offsets: [TopicPartitionOffset]) throws(KafkaError) {
-        guard !offsets.isEmpty else { return }
-        let client = try client(allowClosing: true)
-        let list = NativePartitionList.make(offsets)
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        try rd_kafka_offsets_store(client.handle, list).check("store offsets")
-        if let error = NativePartitionList.firstError(list) { throw error }
     }
 
     /// Commits `offsets`, or every stored offset when `nil`, and waits for the broker.
@@ -354,16 +345,6 @@ public final class KafkaConsumer: Sendable {
         }
         _ = closing
         return finished.load(ordering: .sequentiallyConsistent)
-    }
-
-    /// A new `rd_kafka_consumer_group_metadata_t` for transactional offset commits; the
-    /// caller destroys it.
-    func groupMetadata() throws(KafkaError) -> SendablePointer {
-        let client = try client(allowClosing: false)
-        guard let metadata = rd_kafka_consumer_group_metadata(client.handle) else {
-            throw KafkaError(code: .state, message: "the consumer has no group metadata (no group.id?)")
-        }
-        return SendablePointer(metadata)
     }
 
     /// The live handle; the returned reference keeps it alive for the caller's C call.

@@ -60,21 +60,17 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
     public let isFatal: Bool
     /// Retrying the same operation may succeed.
     public let isRetriable: Bool
-    /// The current transaction must be aborted (transactional producer only).
-    public let isTransactionAbortable: Bool
 
     public init(
         code: KafkaErrorCode,
         message: String,
         isFatal: Bool = false,
-        isRetriable: Bool = false,
-        isTransactionAbortable: Bool = false
+        isRetriable: Bool = false
     ) {
         self.code = code
         self.message = message
         self.isFatal = isFatal
         self.isRetriable = isRetriable
-        self.isTransactionAbortable = isTransactionAbortable
     }
 
     /// An error carrying librdkafka's default description of `code`.
@@ -90,8 +86,7 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
             code: KafkaErrorCode(rd_kafka_error_code(error)),
             message: String(cString: rd_kafka_error_string(error)),
             isFatal: rd_kafka_error_is_fatal(error) != 0,
-            isRetriable: rd_kafka_error_is_retriable(error) != 0,
-            isTransactionAbortable: rd_kafka_error_txn_requires_abort(error) != 0
+            isRetriable: rd_kafka_error_is_retriable(error) != 0
         )
     }
 

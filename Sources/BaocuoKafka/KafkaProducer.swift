@@ -97,7 +97,7 @@ public final class KafkaProducer: Sendable {
     private let state: Mutex<State>
     private let pendingSends = PendingSends()
     private let pollLoop: PollLoop
-    /// Serializes blocking calls (flush, transactions, close) off the cooperative pool.
+    /// Serializes blocking calls (flush, close) off the cooperative pool.
     private let blockingQueue = DispatchQueue(label: "baocuo.kafka.producer.blocking")
     private let logger: Logger
 
@@ -388,55 +388,6 @@ public final class KafkaProducer: Sendable {
             guard case .open(let client) = state else { throw KafkaError.closed("producer") }
             return client
         }
-    }
-
-    // MARK: Transactions
-
-    /// Registers `transactional.id` with the cluster and fences older instances.
-    /// Requires `transactional.id` in the configuration; call once before the first transaction.
-    public func initTransactions(timeout: Duration = .seconds(30)) async throws(KafkaError) {
-        try await transactionCall { (handle) throws(KafkaError) in try check(rd_kafka_init_transactions(handle, timeout.kafkaMilliseconds)) }
-    }
-
-    /// Starts a transaction: records produced until commit or abort belong to it.
-    public func beginTransaction() throws(KafkaError) {
-        let client = try liveClient()
-        try check(rd_kafka_begin_transaction(client.handle))
-    }
-
-    /// Adds the consumer's offsets to the current transaction, so they commit atomically with
-    /// the records produced in it (consume-transform-produce, exactly once).
-    public func sendOffsetsToTransaction(
-        _ offsets: [TopicPartitionOffset],
-        consumer: KafkaConsumer,
-        timeout: Duration = .seconds(30)
-    ) async throws(KafkaError) {
-        let groupMetadata = try consumer.groupMetadata()
-        try await transactionCall { (handle) throws(KafkaError) in
-            let list = NativePartitionList.make(offsets)
-            defer {
-                rd_kafka_topic_partition_list_destroy(list)
-                rd_kafka_consumer_group_metadata_destroy(groupMetadata.pointer)
-            }
-            try check(rd_kafka_send_offsets_to_transaction(handle, list, groupMetadata.pointer, timeout.kafkaMilliseconds))
-        }
-    }
-
-    /// Flushes and commits the current transaction.
-    /// - Throws: an error with `isTransactionAbortable` (call ``abortTransaction(timeout:)``),
-    ///   `isRetriable` (call again) or `isFatal`.
-    public func commitTransaction(timeout: Duration = .seconds(30)) async throws(KafkaError) {
-        try await transactionCall { (handle) throws(KafkaError) in try check(rd_kafka_commit_transaction(handle, timeout.kafkaMilliseconds)) }
-    }
-
-    /// Aborts the current transaction; its records are never visible to `read_committed` consumers.
-    public func abortTransaction(timeout: Duration = .seconds(30)) async throws(KafkaError) {
-        try await transactionCall { (handle) throws(KafkaError) in try check(rd_kafka_abort_transaction(handle, timeout.kafkaMilliseconds)) }
-    }
-
-    private func transactionCall(_ body: @escaping @Sendable (OpaquePointer) throws(KafkaError) -> Void) async throws(KafkaError) {
-        let client = try liveClient()
-        try await blockingQueue.run { () throws(KafkaError) in try body(client.handle) }
     }
 }
 

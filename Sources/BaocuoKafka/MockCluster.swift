@@ -129,11 +129,6 @@ public final class MockCluster: Sendable {
         try call("group coordinator") { rd_kafka_mock_coordinator_set($0, "group", group, broker) }
     }
 
-    /// Makes `broker` the transaction coordinator of `transactionalID`.
-    public func setCoordinator(transactionalID: String, broker: Int32) throws(KafkaError) {
-        try call("transaction coordinator") { rd_kafka_mock_coordinator_set($0, "transaction", transactionalID, broker) }
-    }
-
     /// Moves the leadership of one partition to `broker`.
     public func setPartitionLeader(topic: String, partition: Int32, broker: Int32) throws(KafkaError) {
         try call("partition leader") { rd_kafka_mock_partition_set_leader($0, topic, partition, broker) }
