@@ -84,7 +84,7 @@ struct DemoCommand: AsyncParsableCommand {
 /// Produces report lines into the ingest topic, keyed by reportId when one can be read.
 enum DemoLoader {
     static func load(_ lines: [[UInt8]], into topic: String, brokers: String, logger: Logger) async throws -> Int {
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(["bootstrap.servers": brokers, "linger.ms": "5"]), logger: logger)
+        let producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrapServers: brokers, linger: .milliseconds(5)), logger: logger)
         let records = lines.map { line -> ProducerRecord in
             let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any]
             let reportId = object?["reportId"] as? String
@@ -186,7 +186,7 @@ struct WeeklyDemo {
     }
 
     private func publish(_ resolutions: [DemoResolution]) async throws {
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(["bootstrap.servers": brokers]), logger: logger)
+        let producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrapServers: brokers), logger: logger)
         try await producer.send(resolutions.map { resolution in
             let category = resolution.category.map { #","category":"\#($0)""# } ?? ""
             let json = #"{"schema":"baocuo.resolution/v1","reportId":"\#(resolution.reportId)","agency":"\#(resolution.agency)","outcome":"\#(resolution.outcome.rawValue)","resolvedAt":"\#(resolution.at)"\#(category)}"#

@@ -88,12 +88,11 @@ struct TopicsCommand: ParsableCommand {
             let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.topics")
             let brokers = try brokerOptions.resolve(settings)
             let layout = TopicLayout(names: TopicNames(prefix: settings.topicPrefix), regions: configuration.regions)
-            var properties = producerSideProperties(settings.kafka.properties)
-            properties["bootstrap.servers"] = brokers
+            let adminConfiguration = AdminConfiguration(bootstrapServers: brokers, overrides: settings.kafka.properties)
             let admin: KafkaAdmin
             let existing: [String: Int]
             do {
-                admin = try KafkaAdmin(configuration: KafkaConfiguration(properties), logger: logger)
+                admin = try KafkaAdmin(configuration: adminConfiguration, logger: logger)
                 existing = Dictionary(try await admin.topics().map { ($0.name, $0.partitions) }) { first, _ in first }
             } catch {
                 throw RuntimeError("cannot read the topics of \(brokers): \(error)")

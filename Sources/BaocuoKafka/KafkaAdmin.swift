@@ -13,6 +13,12 @@ public final class KafkaAdmin: Sendable {
     private let client: NativeClient
     private let queue = DispatchQueue(label: "baocuo.kafka.admin")
 
+    /// An admin client with typed settings.
+    public convenience init(configuration: AdminConfiguration, logger: Logger) throws(KafkaError) {
+        try self.init(configuration: configuration.properties, logger: logger)
+    }
+
+    /// An admin client with raw librdkafka properties (`bootstrap.servers` required).
     public init(configuration: KafkaConfiguration, logger: Logger) throws(KafkaError) {
         client = try NativeClient(type: RD_KAFKA_PRODUCER, configuration: configuration,
                                   context: CallbackContext(logger: logger, statisticsHandler: nil))

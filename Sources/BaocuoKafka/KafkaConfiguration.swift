@@ -25,7 +25,7 @@ public struct KafkaConfiguration: Sendable, Hashable {
 
     /// Defaults of every Baocuo client. Nagle off, as Java's kafka-clients always does: with Nagle on,
     /// a small produce request waits for the TCP ACK of the one before it (BENCHMARKS.md "Decision log").
-    static let clientDefaults = ["socket.nagle.disable": "true"]
+    static let clientDefaults = [PropertyName.socketNagleDisable: "true"]
 
     /// A new `rd_kafka_conf_t` holding these properties, then ``clientDefaults`` for keys left unset.
     /// The caller owns it.

@@ -45,6 +45,31 @@ public final class KafkaConsumer: Sendable {
     private let topicNames = TopicNameCache()
     private let logger: Logger
 
+    /// Joins consumer group ``ConsumerConfiguration/groupID`` and subscribes to `topics`
+    /// (see ``init(configuration:topics:logger:rebalanceHandler:statisticsHandler:)``).
+    public convenience init(
+        configuration: ConsumerConfiguration,
+        topics: [String],
+        logger: Logger,
+        rebalanceHandler: (any KafkaRebalanceHandler)? = nil,
+        statisticsHandler: (@Sendable (String) -> Void)? = nil
+    ) throws(KafkaError) {
+        try self.init(configuration: configuration.properties, topics: topics, logger: logger,
+                      rebalanceHandler: rebalanceHandler, statisticsHandler: statisticsHandler)
+    }
+
+    /// Reads exactly `assignment` without joining a group
+    /// (see ``init(configuration:assignment:logger:statisticsHandler:)``).
+    public convenience init(
+        configuration: ConsumerConfiguration,
+        assignment: [TopicPartitionOffset],
+        logger: Logger,
+        statisticsHandler: (@Sendable (String) -> Void)? = nil
+    ) throws(KafkaError) {
+        try self.init(configuration: configuration.properties, assignment: assignment, logger: logger,
+                      statisticsHandler: statisticsHandler)
+    }
+
     /// Joins consumer group `group.id` and subscribes to `topics`.
     ///
     /// Defaults added unless configured: `enable.auto.offset.store=false` (offsets are stored
@@ -58,18 +83,19 @@ public final class KafkaConsumer: Sendable {
         rebalanceHandler: (any KafkaRebalanceHandler)? = nil,
         statisticsHandler: (@Sendable (String) -> Void)? = nil
     ) throws(KafkaError) {
-        guard configuration["group.id"] != nil else {
+        guard configuration[PropertyName.groupID] != nil else {
             throw KafkaError(code: .invalidArgument, message: "a group consumer needs group.id")
         }
-        if configuration["partition.assignment.strategy"]?.contains("cooperative") == true, !RebalanceProtocol.cooperativeSupported {
+        let configuredStrategy = configuration[PropertyName.assignmentStrategy].map(PartitionAssignmentStrategy.init(rawValue:))
+        if configuredStrategy?.isCooperative == true, !RebalanceProtocol.cooperativeSupported {
             throw KafkaError(code: .invalidArgument, message: "cooperative rebalancing is unreliable on librdkafka \(librdkafkaVersion) (before 2.4); use range or roundrobin")
         }
         let effective = configuration.withDefaults([
-            "enable.auto.offset.store": "false",
-            "partition.assignment.strategy": "range,roundrobin",
+            PropertyName.enableAutoOffsetStore: "false",
+            PropertyName.assignmentStrategy: PartitionAssignmentStrategy.eager.rawValue,
         ])
         let context = CallbackContext(logger: logger, statisticsHandler: statisticsHandler, rebalanceHandler: rebalanceHandler,
-                                      cooperative: effective["partition.assignment.strategy"]?.contains("cooperative") == true)
+                                      cooperative: configuredStrategy?.isCooperative == true)
         let client = try NativeClient(
             type: RD_KAFKA_CONSUMER,
             configuration: effective,
@@ -96,7 +122,7 @@ public final class KafkaConsumer: Sendable {
             type: RD_KAFKA_CONSUMER,
             // librdkafka has no consumer queue without a group.id; an assigned reader never joins
             // the group, so a fixed default is harmless.
-            configuration: configuration.withDefaults(["enable.auto.offset.store": "false", "group.id": "baocuo-assigned-reader"]),
+            configuration: configuration.withDefaults([PropertyName.enableAutoOffsetStore: "false", PropertyName.groupID: "baocuo-assigned-reader"]),
             context: context
         )
         let list = NativePartitionList.make(assignment)
@@ -383,9 +409,9 @@ public enum RebalanceProtocol: String, Sendable {
     public static let cooperativeMinimumVersion: Int32 = 0x0204_0000
     public static var cooperativeSupported: Bool { librdkafkaVersionNumber >= cooperativeMinimumVersion }
 
-    /// The assignment strategy a router worker uses unless configured: `cooperative-sticky`
-    /// (incremental rebalancing) where the runtime library supports it, else `range,roundrobin`.
-    public static var defaultRouterStrategy: String { cooperativeSupported ? "cooperative-sticky" : "range,roundrobin" }
+    /// The assignment strategy a router worker uses unless configured
+    /// (``PartitionAssignmentStrategy/preferred``).
+    public static var defaultRouterStrategy: String { PartitionAssignmentStrategy.preferred.rawValue }
 }
 
 /// Tell the handler first, then change the assignment: the whole of it (eager protocol) or the

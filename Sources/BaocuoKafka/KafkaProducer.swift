@@ -101,6 +101,17 @@ public final class KafkaProducer: Sendable {
     private let blockingQueue = DispatchQueue(label: "baocuo.kafka.producer.blocking")
     private let logger: Logger
 
+    /// Creates the producer from typed settings (see ``init(configuration:logger:deliveryHandler:statisticsHandler:)``).
+    public convenience init(
+        configuration: ProducerConfiguration,
+        logger: Logger,
+        deliveryHandler: @escaping @Sendable (DeliveryReport) -> Void = { _ in },
+        statisticsHandler: (@Sendable (String) -> Void)? = nil
+    ) throws(KafkaError) {
+        try self.init(configuration: configuration.properties, logger: logger, deliveryHandler: deliveryHandler,
+                      statisticsHandler: statisticsHandler)
+    }
+
     /// Creates the producer and starts its poll thread.
     ///
     /// - Parameters:
@@ -119,7 +130,7 @@ public final class KafkaProducer: Sendable {
         let context = CallbackContext(logger: logger, statisticsHandler: statisticsHandler)
         let client = try NativeClient(
             type: RD_KAFKA_PRODUCER,
-            configuration: configuration.withDefaults(["enable.idempotence": "true"]),
+            configuration: configuration.withDefaults(ProducerConfiguration.defaults),
             context: context
         ) { conf in
             // Event mode: delivery reports arrive in batches on our poll thread, and

@@ -60,6 +60,9 @@ public struct ReplayOptions: Sendable {
     public var restart: Bool
     /// librdkafka properties (TLS, SASL, …) applied over Baocuo's defaults.
     public var kafkaProperties: [String: String]
+    /// ``kafkaProperties`` for the replay's consumers: their group is ``group``, never one the
+    /// shared property map names.
+    var consumerOverrides: [String: String] { ConsumerConfiguration.withoutGroupID(kafkaProperties) }
     public var pollBatchSize: Int
     public var commitInterval: Duration
     public var drainTimeout: Duration

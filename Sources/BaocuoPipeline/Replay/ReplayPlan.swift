@@ -72,9 +72,9 @@ public struct ReplayPlan: Sendable {
     /// `offsetsForTimes` replaces the broker's lookup (tests: a broker that answers it for real).
     public static func resolve(_ options: ReplayOptions, logger: Logger, offsetsForTimes: OffsetsForTimes? = nil) async throws -> ReplayPlan {
         try options.validateGroup()
-        var properties = ["bootstrap.servers": options.brokers, "group.id": options.group, "enable.auto.commit": "false"]
-        properties.merge(options.kafkaProperties.filter { $0.key != "group.id" }) { _, configured in configured }
-        let consumer = try KafkaConsumer(configuration: KafkaConfiguration(properties), assignment: [], logger: logger)
+        let configuration = ConsumerConfiguration(bootstrapServers: options.brokers, groupID: options.group,
+                                                  overrides: options.consumerOverrides)
+        let consumer = try KafkaConsumer(configuration: configuration, assignment: [], logger: logger)
         do {
             let lookup: OffsetsForTimes = offsetsForTimes ?? { query in try await consumer.offsetsForTimes(query) }
             let plan = try await resolve(options, consumer: consumer, offsetsForTimes: lookup)

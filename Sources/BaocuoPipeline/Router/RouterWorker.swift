@@ -104,15 +104,15 @@ public final class RouterWorker: Service, Sendable {
             "producers": "\(options.producers)",
         ])
         let delivery = try OutputDelivery(
-            properties: OutputDelivery.producerProperties(brokers: options.brokers, clientID: clientID,
-                                                          maxRecordBytes: options.maxRecordBytes, overrides: options.kafkaProperties),
+            configuration: OutputDelivery.producerConfiguration(brokers: options.brokers, clientID: clientID,
+                                                                maxRecordBytes: options.maxRecordBytes, overrides: options.kafkaProperties),
             producers: options.producers, logger: logger, metrics: metrics
         )
         let rebalance = RebalanceListener(tracker: delivery.tracker, logger: logger, drainTimeout: options.drainTimeout,
                                           onAssignment: events.onAssignment)
         let statistics = StatisticsMetrics(factory: metricsFactory, group: options.group, onBrokerState: events.onBrokerState)
         let consumer = try KafkaConsumer(
-            configuration: KafkaConfiguration(consumerProperties()),
+            configuration: consumerConfiguration(),
             topics: [inputTopic],
             logger: logger,
             rebalanceHandler: rebalance,
@@ -233,30 +233,28 @@ public final class RouterWorker: Service, Sendable {
 
     private var clientID: String { "baocuo-router-\(ProcessIdentity.hostAndPID)" }
 
-    func consumerProperties() -> [String: String] {
-        var properties = [
-            "bootstrap.servers": options.brokers,
-            "group.id": options.group,
-            "client.id": clientID,
-            "enable.auto.commit": "false",
-            "enable.auto.offset.store": "false",
-            "auto.offset.reset": "earliest",
+    /// The consumer's settings, `options.kafkaProperties` applied last.
+    func consumerConfiguration() -> ConsumerConfiguration {
+        ConsumerConfiguration(
+            bootstrapServers: options.brokers,
+            groupID: options.group,
+            clientID: clientID,
+            autoOffsetReset: .earliest,
             // Incremental rebalancing (cooperative-sticky) on librdkafka ≥ 2.4: a member joining or
             // leaving moves only the partitions that change owner, and the others keep flowing; the
             // RebalanceListener drains and commits exactly the revoked ones. Eager on older libraries
             // (2.0.2 has a lag-spike bug with cooperative-sticky). kafka.properties may choose either.
-            "partition.assignment.strategy": RebalanceProtocol.defaultRouterStrategy,
+            assignmentStrategy: .preferred,
             // librdkafka's mock cluster (2.0.2) holds an empty fetch for the whole wait even when records
             // arrive meanwhile; 50 ms put p99 ingest-to-ack at ~100 ms at 10k/s, 5 ms at ~48 ms
             // (BENCHMARKS.md "Decision log"). A real broker answers as soon as records arrive either way;
             // the cost of 5 ms is an idle worker's ~200 empty fetches/s per broker (raise it in
             // kafka.properties).
-            "fetch.wait.max.ms": "5",
+            fetchWaitMax: .milliseconds(5),
             // Consumer lag, broker RTT and broker states for /metrics and /health/ready.
-            "statistics.interval.ms": "5000",
-        ]
-        properties.merge(options.kafkaProperties) { _, configured in configured }
-        return properties
+            statisticsInterval: .seconds(5),
+            overrides: options.kafkaProperties
+        )
     }
 }
 

@@ -10,7 +10,7 @@ public struct GroupProgress: Sendable {
     /// Reads the group's committed offsets and the end offsets of every partition of `topic`.
     public static func read(group: String, topic: String, partitions: Int, brokers: String, logger: Logger) async throws -> GroupProgress {
         let consumer = try KafkaConsumer(
-            configuration: KafkaConfiguration(["bootstrap.servers": brokers, "group.id": group, "enable.auto.commit": "false"]),
+            configuration: ConsumerConfiguration(bootstrapServers: brokers, groupID: group),
             assignment: [], logger: logger
         )
         do {

@@ -103,16 +103,9 @@ public struct TopicReader: Sendable {
         return records
     }
 
-    private func configuration() -> KafkaConfiguration {
-        var properties = [
-            "bootstrap.servers": brokers,
-            "enable.auto.commit": "false",
-            "isolation.level": "read_committed",
-            "group.id": "baocuo-reader",
-            "enable.partition.eof": "true",
-        ]
-        properties.merge(self.properties) { _, configured in configured }
-        return KafkaConfiguration(properties)
+    private func configuration() -> ConsumerConfiguration {
+        ConsumerConfiguration(bootstrapServers: brokers, groupID: "baocuo-reader", isolationLevel: .readCommitted,
+                              reportsPartitionEnd: true, overrides: properties)
     }
 }
 

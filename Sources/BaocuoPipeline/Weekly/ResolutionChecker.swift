@@ -45,9 +45,8 @@ public struct ResolutionChecker: Sendable {
     @discardableResult
     public func deadLetterRefused(in snapshot: WeeklySnapshot, failedAt: Timestamp) async throws -> Int {
         guard !snapshot.resolutionRecords.isEmpty else { return 0 }
-        var properties = ["bootstrap.servers": brokers, "group.id": group, "enable.auto.commit": "false"]
-        properties.merge(kafkaProperties) { _, configured in configured }
-        let consumer = try KafkaConsumer(configuration: KafkaConfiguration(properties), assignment: [], logger: logger)
+        let configuration = ConsumerConfiguration(bootstrapServers: brokers, groupID: group, overrides: kafkaProperties)
+        let consumer = try KafkaConsumer(configuration: configuration, assignment: [], logger: logger)
         do {
             let count = try await deadLetter(snapshot, failedAt: failedAt, consumer: consumer)
             await consumer.close()
@@ -80,9 +79,8 @@ public struct ResolutionChecker: Sendable {
                                   timestampMs: record.timestampMs)
         }
         if !deadLetters.isEmpty {
-            var properties = ["bootstrap.servers": brokers, "enable.idempotence": "true"]
-            properties.merge(kafkaProperties.filter { !OutputDelivery.consumerOnly.contains($0.key) }) { _, configured in configured }
-            let producer = try KafkaProducer(configuration: KafkaConfiguration(properties), logger: logger)
+            let configuration = ProducerConfiguration(bootstrapServers: brokers, overrides: kafkaProperties)
+            let producer = try KafkaProducer(configuration: configuration, logger: logger)
             do {
                 try await producer.send(deadLetters)
                 await producer.close()
