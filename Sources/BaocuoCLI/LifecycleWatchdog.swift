@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BaocuoDomain
 import Dispatch
 import Logging
 import ServiceLifecycle
@@ -173,12 +174,5 @@ struct WatchedService: Service, CustomStringConvertible {
             watchdog.stopRequested(reason: "service \(name) failed")
             throw error
         }
-    }
-}
-
-extension Duration {
-    var dispatchInterval: DispatchTimeInterval {
-        let (seconds, attoseconds) = components
-        return .milliseconds(Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
     }
 }

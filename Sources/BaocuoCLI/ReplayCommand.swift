@@ -369,7 +369,7 @@ final class ProgressDisplay: Sendable {
         let unit = progress.phase == .readingPriorCopies ? "records" : "offsets"
         guard let total = progress.total, total > 0 else { return "\(progress.phase.rawValue): \(progress.done) \(unit)" }
         let fraction = min(1, Double(progress.done) / Double(total))
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         // An estimate from less than a second of work says nothing.
         let eta = seconds >= 1 && progress.done > 0 && fraction < 1 ? " ETA " + clock(seconds / fraction - seconds) : ""
         let percent = String(format: "%3.0f%%", fraction * 100)

@@ -42,8 +42,7 @@ final class DemoPrinter {
     }
 
     static func seconds(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        return String(format: "%.1f s", Double(seconds) + Double(attoseconds) / 1e18)
+        String(format: "%.1f s", duration.inSeconds)
     }
 }
 

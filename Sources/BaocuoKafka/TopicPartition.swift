@@ -27,6 +27,11 @@ public struct TopicPartitionOffset: Hashable, Sendable, CustomStringConvertible 
         self.offset = offset
     }
 
+    /// `offset` in `partition`.
+    public init(_ partition: TopicPartition, offset: Int64) {
+        self.init(topic: partition.topic, partition: partition.partition, offset: offset)
+    }
+
     public var topicPartition: TopicPartition { TopicPartition(topic: topic, partition: partition) }
 
     /// Logical offset: the oldest retained message.

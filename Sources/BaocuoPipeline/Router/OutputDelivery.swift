@@ -1,3 +1,4 @@
+import BaocuoDomain
 import BaocuoKafka
 import Logging
 import Synchronization
@@ -158,8 +159,7 @@ final class OutputDelivery: Sendable {
         let offsets = partitions.map(tracker.frontiers(of:)) ?? tracker.takeCommittableOffsets()
         guard !offsets.isEmpty else { return .committed(partitions: 0) }
         do {
-            try await consumer.commit(offsets.map { TopicPartitionOffset(topic: $0.0.topic, partition: $0.0.partition, offset: $0.1) },
-                                      timeout: timeout, giveUp: giveUp)
+            try await consumer.commit(offsets, timeout: timeout, giveUp: giveUp)
             metrics.commits.increment()
             return .committed(partitions: offsets.count)
         } catch {
@@ -243,12 +243,5 @@ final class LatencySample: Sendable {
             defer { started = nil }
             return started
         }
-    }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

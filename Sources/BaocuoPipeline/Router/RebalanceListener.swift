@@ -64,9 +64,7 @@ final class RebalanceListener: KafkaRebalanceHandler {
             usleep(1000)
         }
         let pending = tracker.pendingRecords(in: revoked)
-        let offsets = tracker.frontiers(of: revoked).map {
-            TopicPartitionOffset(topic: $0.0.topic, partition: $0.0.partition, offset: $0.1)
-        }
+        let offsets = tracker.frontiers(of: revoked)
         if !offsets.isEmpty, stopMode?.skipCommit != true, let consumer = consumer.withLock({ $0 }) {
             do {
                 if let stopMode {
