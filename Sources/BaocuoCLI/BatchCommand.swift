@@ -191,9 +191,10 @@ struct BatchStatusCommand: AsyncParsableCommand {
         let missed = status.missedDeadlines(now: instant, graceMilliseconds: graceMs)
         let utcOffset = configuration.settings.schedule.utcOffsetSeconds
         if options.json {
-            var object = status.jsonObject(utcOffsetSeconds: utcOffset)
-            object["deadlineMissed"] = missed.map(\.rawValue)
-            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            let json = WeekStatusJSON(status, deadlineMissed: missed.map(\.rawValue), utcOffsetSeconds: utcOffset)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(json), as: UTF8.self))
             if !missed.isEmpty { throw ExitCode(1) }
             return
         }
@@ -220,22 +221,24 @@ struct BatchStatusCommand: AsyncParsableCommand {
     }
 }
 
-extension WeekStatus {
-    func jsonObject(utcOffsetSeconds: Int) -> [String: Any] {
-        func batches(_ batches: Batches) -> [String: Any] {
-            ["expected": batches.expected, "emitted": batches.emitted, "items": batches.items,
-             "missing": batches.missing, "outdated": batches.outdated]
-        }
-        return [
-            "week": cycle.week.description,
-            "intakeAt": cycle.intakeAt.rfc3339(utcOffsetSeconds: utcOffsetSeconds),
-            "dueBy": cycle.dueBy.rfc3339(utcOffsetSeconds: utcOffsetSeconds),
-            "intake": batches(intake),
-            "return": batches(returns),
-            "provinces": provinces.map {
-                ["province": $0.province, "reports": $0.reports, "resolvedByDeadline": $0.resolvedByDeadline,
-                 "outstanding": $0.outstanding, "overdue": $0.overdue, "carriedOver": $0.carriedOver] as [String: Any]
-            },
-        ]
+/// `baocuo batch status --json`: one object, keys sorted.
+struct WeekStatusJSON: Encodable {
+    var week: String
+    var intakeAt: String
+    var dueBy: String
+    var intake: WeekStatus.Batches
+    var `return`: WeekStatus.Batches
+    var provinces: [WeekStatus.Province]
+    /// The kinds of batches past their due time + grace and not all emitted.
+    var deadlineMissed: [String]
+
+    init(_ status: WeekStatus, deadlineMissed: [String], utcOffsetSeconds: Int) {
+        week = status.cycle.week.description
+        intakeAt = status.cycle.intakeAt.rfc3339(utcOffsetSeconds: utcOffsetSeconds)
+        dueBy = status.cycle.dueBy.rfc3339(utcOffsetSeconds: utcOffsetSeconds)
+        intake = status.intake
+        self.return = status.returns
+        provinces = status.provinces
+        self.deadlineMissed = deadlineMissed
     }
 }

@@ -86,15 +86,29 @@ enum DemoLoader {
     static func load(_ lines: [[UInt8]], into topic: String, brokers: String, logger: Logger) async throws -> Int {
         let producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrapServers: brokers, linger: .milliseconds(5)), logger: logger)
         let records = lines.map { line -> ProducerRecord in
-            let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any]
-            let reportId = object?["reportId"] as? String
-            let reportedAt = (object?["reportedAt"] as? String).flatMap(Timestamp.parseRFC3339)
-            return ProducerRecord(topic: topic, key: reportId.map { Array($0.utf8) }, value: line,
+            let fields = try? JSONDecoder().decode(KeyFields.self, from: Data(line))
+            let reportedAt = fields?.reportedAt.flatMap(Timestamp.parseRFC3339)
+            return ProducerRecord(topic: topic, key: fields?.reportId.map { Array($0.utf8) }, value: line,
                                   timestampMs: reportedAt.map { $0.millisecondsSinceEpoch + 1000 })
         }
         try await producer.send(records)
         await producer.close()
         return records.count
+    }
+
+    /// A report line's key and timestamp: each nil when absent or not a string (sample lines
+    /// may be hostile).
+    private struct KeyFields: Decodable {
+        var reportId: String?
+        var reportedAt: String?
+
+        enum CodingKeys: String, CodingKey { case reportId, reportedAt }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            reportId = try? container.decode(String.self, forKey: .reportId)
+            reportedAt = try? container.decode(String.self, forKey: .reportedAt)
+        }
     }
 }
 

@@ -101,7 +101,7 @@ public struct WeeklyOperations: Sendable {
 
 /// The state of one week (`baocuo batch status`).
 public struct WeekStatus: Sendable {
-    public struct Batches: Sendable {
+    public struct Batches: Sendable, Encodable {
         public var expected: Int
         /// Emitted with the content a rebuild gives now.
         public var emitted = 0
@@ -114,7 +114,7 @@ public struct WeekStatus: Sendable {
         public var outdated: [String] = []
     }
 
-    public struct Province: Sendable {
+    public struct Province: Sendable, Encodable {
         public var province: String
         /// Reports of this week's intake owned by the province's regions.
         public var reports = 0
