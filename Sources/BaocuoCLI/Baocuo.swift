@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 import BaocuoDomain
 import ArgumentParser
@@ -47,6 +49,6 @@ struct ConfigOptions: ParsableArguments {
 struct StandardError: TextOutputStream {
     mutating func write(_ string: String) {
         var string = string
-        string.withUTF8 { bytes in _ = Glibc.write(STDERR_FILENO, bytes.baseAddress, bytes.count) }
+        string.withUTF8 { bytes in writeToStandardError(bytes.baseAddress, bytes.count) }
     }
 }

@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 import BaocuoDomain
 import Dispatch
@@ -66,7 +68,7 @@ final class LifecycleWatchdog: Sendable {
         }
         logger.info("baocuo run exiting", metadata: metadata)
         fflush(nil)  // every stdio stream; the log handler itself writes unbuffered
-        Glibc._exit(status)
+        _exit(status)
     }
 
     /// A start-up milestone that must be reached (``reached(_:)``) before the process is running.

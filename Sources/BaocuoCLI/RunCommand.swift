@@ -10,11 +10,10 @@ import ServiceLifecycle
 import Synchronization
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 import UnixSignals
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `baocuo run` (CONTRACT §8): one router worker of the fleet.
 struct RunCommand: AsyncParsableCommand {
