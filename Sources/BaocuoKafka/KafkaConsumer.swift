@@ -430,13 +430,15 @@ private let rebalanceCallback: @convention(c) (
         guard let error else { return }
         context.logger.error("\(what) failed", metadata: ["kafka.error": "\(KafkaError(consuming: error))"])
     }
+    // Debug level: the rebalance handler (the router's RebalanceListener) logs the change at info,
+    // with what it committed; one line per rebalance, not two.
     switch reason {
     case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-        context.logger.info("partitions assigned", metadata: ["kafka.partitions": "\(changed)", "kafka.incremental": "\(cooperative)"])
+        context.logger.debug("partitions assigned", metadata: ["kafka.partitions": "\(changed)", "kafka.incremental": "\(cooperative)"])
         context.rebalanceHandler?.partitionsAssigned(changed)
         if cooperative { apply(rd_kafka_incremental_assign(handle, partitions), "incremental assign") } else { rd_kafka_assign(handle, partitions) }
     case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
-        context.logger.info("partitions revoked", metadata: ["kafka.partitions": "\(changed)", "kafka.incremental": "\(cooperative)"])
+        context.logger.debug("partitions revoked", metadata: ["kafka.partitions": "\(changed)", "kafka.incremental": "\(cooperative)"])
         context.rebalanceHandler?.partitionsRevoked(changed)
         if cooperative { apply(rd_kafka_incremental_unassign(handle, partitions), "incremental unassign") } else { rd_kafka_assign(handle, nil) }
     default:
