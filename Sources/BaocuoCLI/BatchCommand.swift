@@ -44,9 +44,8 @@ struct BatchOptions: ParsableArguments {
     /// Loads the configuration and connects the operations to the brokers.
     func operations() throws -> (WeeklyOperations, DomainConfiguration) {
         let configuration = try configOptions.load()
-        var settings = configuration.settings
-        settings.logging.level = .warning
-        let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.batch")
+        let settings = configuration.settings
+        let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.batch", level: .warning)
         let brokers = try brokerOptions.resolve(settings)
         return (WeeklyOperations(configuration: configuration, brokers: brokers, kafkaProperties: settings.kafka.properties,
                                  logger: logger), configuration)

@@ -25,9 +25,8 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try configOptions.load()
-        var settings = configuration.settings
-        settings.logging.level = verbose ? .info : .error
-        let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.demo")
+        let settings = configuration.settings
+        let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.demo", level: verbose ? .info : .error)
         let inputPath = input ?? DemoCommand.defaultInput(configDirectory: configuration.directory)
         guard let data = FileManager.default.contents(atPath: inputPath) else {
             throw RuntimeError("cannot read \(inputPath)")

@@ -206,9 +206,8 @@ struct RulesCorrectionsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try configOptions.load()
-        var settings = configuration.settings
-        settings.logging.level = .warning
-        let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.rules")
+        let settings = configuration.settings
+        let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.rules", level: .warning)
         let reader = TopicReader(brokers: try brokerOptions.resolve(settings), logger: logger, properties: settings.kafka.properties)
         let corrections = try await CorrectionExport.read(
             reader: reader, names: TopicNames(prefix: settings.topicPrefix),

@@ -83,9 +83,8 @@ struct TopicsCommand: ParsableCommand {
 
         func run() async throws {
             let configuration = try configOptions.load()
-            var settings = configuration.settings
-            settings.logging.level = .error
-            let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.topics")
+            let settings = configuration.settings
+            let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.topics", level: .error)
             let brokers = try brokerOptions.resolve(settings)
             let layout = TopicLayout(names: TopicNames(prefix: settings.topicPrefix), regions: configuration.regions)
             let adminConfiguration = AdminConfiguration(bootstrapServers: brokers, overrides: settings.kafka.properties)
