@@ -109,7 +109,7 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// Reads exactly `assignment` (each partition from its offset, which may be logical such
-    /// as ``TopicPartitionOffset/beginning``), without joining a group. If `group.id` is
+    /// as ``KafkaOffset/beginning``), without joining a group. If `group.id` is
     /// configured, ``commit(_:)`` and ``committed(_:timeout:)`` use that group.
     public init(
         configuration: KafkaConfiguration,
@@ -188,7 +188,8 @@ public final class KafkaConsumer: Sendable {
             defer { rd_kafka_message_destroy(message) }
             let topic = message.pointee.rkt.map { topicNames.name(of: $0) } ?? ""
             if err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
-                partitionsAtEnd.append(TopicPartitionOffset(topic: topic, partition: message.pointee.partition, offset: message.pointee.offset))
+                partitionsAtEnd.append(TopicPartitionOffset(topic: topic, partition: message.pointee.partition,
+                                                            offset: KafkaOffset(message.pointee.offset)))
             } else {
                 let text = String(cString: rd_kafka_message_errstr(message))
                 logger.warning(
@@ -271,7 +272,7 @@ public final class KafkaConsumer: Sendable {
         try outcome.withLock { $0 }!.get()
     }
 
-    /// The group's committed offsets for `partitions` (``TopicPartitionOffset/invalid`` when
+    /// The group's committed offsets for `partitions` (``KafkaOffset/invalid`` when
     /// nothing is committed).
     public func committed(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) async throws(KafkaError) -> [TopicPartitionOffset] {
         let client = try client(allowClosing: false)
@@ -299,10 +300,10 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// For each entry (whose `offset` is a timestamp in ms), the earliest offset whose
-    /// timestamp is at or after it (``TopicPartitionOffset/end`` when there is none).
+    /// timestamp is at or after it (``KafkaOffset/end`` when there is none).
     ///
     /// - Important: librdkafka 2.0.2's mock cluster ignores the timestamp and answers
-    ///   ``TopicPartitionOffset/end`` for every lookup, without an error. On the mock, replay
+    ///   ``KafkaOffset/end`` for every lookup, without an error. On the mock, replay
     ///   by time must scan from the beginning and filter on ``ConsumedMessage/timestampMs``.
     public func offsetsForTimes(_ query: [TopicPartitionOffset], timeout: Duration = .seconds(10)) async throws(KafkaError) -> [TopicPartitionOffset] {
         let client = try client(allowClosing: false)

@@ -72,7 +72,7 @@ public struct DeliveryReport: Sendable {
     public var token: UInt64
     public var topic: String?
     public var partition: Int32
-    /// The record's offset, or ``TopicPartitionOffset/invalid`` when not known (e.g. on error).
+    /// The record's offset, or ``KafkaOffset/invalid``'s raw value when not known (e.g. on error).
     public var offset: Int64
     /// `nil` when the record was acknowledged by the cluster.
     public var error: KafkaError?
@@ -493,7 +493,7 @@ private final class PollLoop: Sendable {
             token: token,
             topic: topic,
             partition: message.partition,
-            offset: error == nil ? message.offset : TopicPartitionOffset.invalid,
+            offset: error == nil ? message.offset : KafkaOffset.invalid.rawValue,
             error: error
         ))
     }

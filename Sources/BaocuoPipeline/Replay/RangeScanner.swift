@@ -21,7 +21,7 @@ final class RangeScanner {
         )
         consumer = try KafkaConsumer(
             configuration: configuration,
-            assignment: open.map { TopicPartitionOffset(topic: plan.topic, partition: $0.partition, offset: $0.from) },
+            assignment: open.map { TopicPartitionOffset(topic: plan.topic, partition: $0.partition, offset: KafkaOffset($0.from)) },
             logger: logger
         )
         topic = plan.topic
@@ -55,7 +55,7 @@ final class RangeScanner {
             }
             // End-of-partition events also cover ranges that end in transaction markers or gaps.
             for position in batch.partitionsAtEnd where position.topic == topic {
-                guard let end = ends[position.partition], position.offset >= end else { continue }
+                guard let end = ends[position.partition], position.offset.rawValue >= end else { continue }
                 positions[position.partition] = end
                 ends[position.partition] = nil
             }

@@ -49,8 +49,8 @@ public struct ReplayPlan: Sendable {
         /// earliest offset for every time fails the second. No non-empty partition: nothing to judge.
         public static func judge(partitions: [(partition: Int32, start: Int64, end: Int64)],
                                  atEpoch: [TopicPartitionOffset], atFarFuture: [TopicPartitionOffset]) -> TimeLookup {
-            let epoch = Dictionary(atEpoch.map { ($0.partition, $0.offset) }, uniquingKeysWith: { first, _ in first })
-            let future = Dictionary(atFarFuture.map { ($0.partition, $0.offset) }, uniquingKeysWith: { first, _ in first })
+            let epoch = Dictionary(atEpoch.map { ($0.partition, $0.offset.rawValue) }, uniquingKeysWith: { first, _ in first })
+            let future = Dictionary(atFarFuture.map { ($0.partition, $0.offset.rawValue) }, uniquingKeysWith: { first, _ in first })
             for range in partitions where range.end > range.start {
                 guard let first = epoch[range.partition], first >= range.start, first < range.end else { return .scanFallback }
                 guard let none = future[range.partition], none < 0 || none >= range.end else { return .scanFallback }
@@ -139,7 +139,7 @@ public struct ReplayPlan: Sendable {
         guard !nonEmpty.isEmpty else { return .offsetsForTimes }
         let atEpoch = try await offsetsForTimes(nonEmpty.map { TopicPartitionOffset(topic: topic, partition: $0.partition, offset: 0) })
         let atFarFuture = try await offsetsForTimes(nonEmpty.map {
-            TopicPartitionOffset(topic: topic, partition: $0.partition, offset: TimeLookup.farFutureMs)
+            TopicPartitionOffset(topic: topic, partition: $0.partition, offset: KafkaOffset(TimeLookup.farFutureMs))
         })
         return TimeLookup.judge(partitions: nonEmpty.map { ($0.partition, $0.start, $0.end) }, atEpoch: atEpoch, atFarFuture: atFarFuture)
     }
@@ -147,9 +147,9 @@ public struct ReplayPlan: Sendable {
     /// The first offset at or after `time` per range; a partition with no such record ends at its high watermark.
     private static func offsets(at time: Timestamp, topic: String, ranges: [PartitionRange], offsetsForTimes: OffsetsForTimes) async throws -> [Int64] {
         let answers = try await offsetsForTimes(ranges.map {
-            TopicPartitionOffset(topic: topic, partition: $0.partition, offset: time.millisecondsSinceEpoch)
+            TopicPartitionOffset(topic: topic, partition: $0.partition, offset: KafkaOffset(time.millisecondsSinceEpoch))
         })
-        let byPartition = Dictionary(answers.map { ($0.partition, $0.offset) }, uniquingKeysWith: { first, _ in first })
+        let byPartition = Dictionary(answers.map { ($0.partition, $0.offset.rawValue) }, uniquingKeysWith: { first, _ in first })
         return ranges.map { range in
             guard let offset = byPartition[range.partition], offset >= 0 else { return range.end }
             return min(max(offset, range.start), range.end)
@@ -159,6 +159,6 @@ public struct ReplayPlan: Sendable {
     private static func committedOffsets(topic: String, ranges: [PartitionRange], consumer: KafkaConsumer) async throws -> [Int32: Int64] {
         guard !ranges.isEmpty else { return [:] }
         let committed = try await consumer.committed(ranges.map { TopicPartition(topic: topic, partition: $0.partition) })
-        return Dictionary(committed.filter { $0.offset >= 0 }.map { ($0.partition, $0.offset) }, uniquingKeysWith: { first, _ in first })
+        return Dictionary(committed.compactMap { entry in entry.offset.position.map { (entry.partition, $0) } }, uniquingKeysWith: { first, _ in first })
     }
 }

@@ -87,7 +87,7 @@ public final class OffsetTracker: Sendable {
             for index in state.slots.indices {
                 if let frontier = state.slots[index].frontier, frontier != state.slots[index].reportedFrontier {
                     state.slots[index].reportedFrontier = frontier
-                    result.append(TopicPartitionOffset(state.slots[index].partition, offset: frontier))
+                    result.append(TopicPartitionOffset(state.slots[index].partition, offset: KafkaOffset(frontier)))
                 }
             }
             return result
@@ -98,7 +98,7 @@ public final class OffsetTracker: Sendable {
     public func commitFailed(_ offsets: [TopicPartitionOffset]) {
         state.withLock { state in
             for offset in offsets {
-                guard let index = state.slotIndex[offset.topicPartition], state.slots[index].reportedFrontier == offset.offset else { continue }
+                guard let index = state.slotIndex[offset.topicPartition], state.slots[index].reportedFrontier == offset.offset.rawValue else { continue }
                 state.slots[index].reportedFrontier = nil
             }
         }
@@ -109,7 +109,7 @@ public final class OffsetTracker: Sendable {
         state.withLock { state in
             partitions.compactMap { partition in
                 guard let index = state.slotIndex[partition], let frontier = state.slots[index].frontier else { return nil }
-                return TopicPartitionOffset(partition, offset: frontier)
+                return TopicPartitionOffset(partition, offset: KafkaOffset(frontier))
             }
         }
     }

@@ -21,7 +21,7 @@ public struct GroupProgress: Sendable {
                 let marks = try await consumer.watermarks(topic: topic, partition: position.partition)
                 progress.end += marks.high
                 // A partition the group never committed counts from its low watermark.
-                progress.committed += position.offset >= 0 ? position.offset : marks.low
+                progress.committed += position.offset.position ?? marks.low
             }
             await consumer.close()
             return progress

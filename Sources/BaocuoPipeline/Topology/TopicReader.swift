@@ -61,7 +61,7 @@ public struct TopicReader: Sendable {
             for partition in 0..<Int32(topic.partitions) {
                 let marks = try await probe.watermarks(topic: topic.name, partition: partition)
                 guard marks.high > marks.low else { continue }
-                assignment.append(TopicPartitionOffset(topic: topic.name, partition: partition, offset: marks.low))
+                assignment.append(TopicPartitionOffset(topic: topic.name, partition: partition, offset: KafkaOffset(marks.low)))
                 ends[TopicPartition(topic: topic.name, partition: partition)] = marks.high
             }
         }
@@ -84,7 +84,7 @@ public struct TopicReader: Sendable {
             // markers, which no record is returned for.
             for position in batch.partitionsAtEnd {
                 let key = position.topicPartition
-                if let end = remaining[key], position.offset >= end { remaining[key] = nil }
+                if let end = remaining[key], position.offset.rawValue >= end { remaining[key] = nil }
             }
             if !batch.isEmpty || !batch.partitionsAtEnd.isEmpty {
                 lastProgress = ContinuousClock.now

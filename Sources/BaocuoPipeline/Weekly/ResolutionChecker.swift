@@ -64,7 +64,7 @@ public struct ResolutionChecker: Sendable {
             ends[partition] = max(ends[partition] ?? 0, record.offset + 1)
         }
         let committed = try await consumer.committed(Array(ends.keys))
-        let done = Dictionary(committed.map { ($0.topicPartition, $0.offset) }) { first, _ in first }
+        let done = Dictionary(committed.map { ($0.topicPartition, $0.offset.rawValue) }) { first, _ in first }
         let unchecked = snapshot.resolutionRecords.filter {
             $0.offset >= done[TopicPartition(topic: $0.topic, partition: $0.partition)] ?? 0
         }
@@ -93,7 +93,7 @@ public struct ResolutionChecker: Sendable {
         accountForSharedTopic(unchecked.filter { $0.topic == names.sharedResolutions }, refusals: refusals)
         let advanced = ends.filter { $0.value > done[$0.key] ?? 0 }
         if !advanced.isEmpty {
-            try await consumer.commit(advanced.map { TopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) })
+            try await consumer.commit(advanced.map { TopicPartitionOffset($0.key, offset: KafkaOffset($0.value)) })
         }
         return deadLetters.count
     }
