@@ -29,7 +29,10 @@ struct Baocuo: AsyncParsableCommand {
 
 /// `--config DIR`, shared by every command that reads `Config/`.
 struct ConfigOptions: ParsableArguments {
-    @Option(name: .long, help: "Configuration folder (baocuo.yaml, regions.csv, calendar.csv, classification.yaml). Default: $BAOCUO_CONFIG_DIR, else ./Config.")
+    @Option(name: .long, help: """
+        Configuration folder (baocuo.yaml, regions.csv, calendar.csv, classification.yaml). \
+        Default: $BAOCUO_CONFIG_DIR, else ./Config.
+        """)
     var config: String?
 
     func load(warn: @escaping @Sendable (String) -> Void = warnOnStandardError) throws -> DomainConfiguration {

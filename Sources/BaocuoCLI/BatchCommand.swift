@@ -120,8 +120,10 @@ struct BatchRebuild {
         let cycle = emissions[0].batch.cycle
         let out = DemoPrinter()
         let items = emissions.reduce(0) { $0 + $1.batch.itemCount }
-        out.line("\(kind.rawValue) \(cycle.week): intake \(cycle.intakeAt.rfc3339(utcOffsetSeconds: utcOffset)), due \(cycle.dueBy.rfc3339(utcOffsetSeconds: utcOffset))")
-        out.line("\(emissions.count) batches, \(items) items — " + (dryRun ? "dry run, nothing emitted" : "emitted to \(emissions.count == 1 ? operations.emitter.topic(of: emissions[0].batch) : "their topics") with markers"))
+        out.line("\(kind.rawValue) \(cycle.week): intake \(cycle.intakeAt.rfc3339(utcOffsetSeconds: utcOffset)), "
+                 + "due \(cycle.dueBy.rfc3339(utcOffsetSeconds: utcOffset))")
+        let destination = emissions.count == 1 ? operations.emitter.topic(of: emissions[0].batch) : "their topics"
+        out.line("\(emissions.count) batches, \(items) items — " + (dryRun ? "dry run, nothing emitted" : "emitted to \(destination) with markers"))
         BatchTable.print(emissions, to: out)
     }
 }
@@ -198,9 +200,11 @@ struct BatchStatusCommand: AsyncParsableCommand {
             return
         }
         let out = DemoPrinter()
-        out.line("\(status.cycle.week): intake \(status.cycle.intakeAt.rfc3339(utcOffsetSeconds: utcOffset)), due \(status.cycle.dueBy.rfc3339(utcOffsetSeconds: utcOffset))")
+        out.line("\(status.cycle.week): intake \(status.cycle.intakeAt.rfc3339(utcOffsetSeconds: utcOffset)), "
+                 + "due \(status.cycle.dueBy.rfc3339(utcOffsetSeconds: utcOffset))")
         for (name, batches) in [("intake", status.intake), ("return", status.returns)] {
-            out.line("\(name) batches: \(batches.emitted)/\(batches.expected) emitted (\(batches.items) items), \(batches.outdated.count) outdated by late data, \(batches.missing.count) not emitted")
+            out.line("\(name) batches: \(batches.emitted)/\(batches.expected) emitted (\(batches.items) items), "
+                     + "\(batches.outdated.count) outdated by late data, \(batches.missing.count) not emitted")
             for (label, ids) in [("not emitted", batches.missing), ("outdated", batches.outdated)] where !ids.isEmpty {
                 out.line("  \(label): " + ids.prefix(8).joined(separator: ", ") + (ids.count > 8 ? ", … (\(ids.count))" : ""))
             }

@@ -102,7 +102,8 @@ public enum TestedLibrdkafka {
         var warnings: [String] = []
         // Major, minor and revision only: a pre-release of the tested version is older than it.
         if number < versionNumber {
-            warnings.append("librdkafka \(version) is older than \(Self.version), the release CI tests and Deploy/Dockerfile ships: behaviour the tests show (rebalance commits, incremental rebalancing, error codes) is not proven on it")
+            warnings.append("librdkafka \(version) is older than \(Self.version), the release CI tests and Deploy/Dockerfile ships: "
+                + "behaviour the tests show (rebalance commits, incremental rebalancing, error codes) is not proven on it")
         }
         if number < taggedFieldsFixed {
             warnings.append("librdkafka \(version) is older than 2.1: it mis-parses tagged fields (KIP-482) from newer brokers")

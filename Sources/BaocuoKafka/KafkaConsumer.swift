@@ -88,7 +88,9 @@ public final class KafkaConsumer: Sendable {
         }
         let configuredStrategy = configuration[PropertyName.assignmentStrategy].map(PartitionAssignmentStrategy.init(rawValue:))
         if configuredStrategy?.isCooperative == true, !RebalanceProtocol.cooperativeSupported {
-            throw KafkaError(code: .invalidArgument, message: "cooperative rebalancing is unreliable on librdkafka \(librdkafkaVersion) (before 2.4); use range or roundrobin")
+            throw KafkaError(code: .invalidArgument,
+                             message: "cooperative rebalancing is unreliable on librdkafka \(librdkafkaVersion) (before 2.4); "
+                                 + "use range or roundrobin")
         }
         let effective = configuration.withDefaults([
             PropertyName.enableAutoOffsetStore: "false",
@@ -194,7 +196,10 @@ public final class KafkaConsumer: Sendable {
                 let text = String(cString: rd_kafka_message_errstr(message))
                 logger.warning(
                     "consumer error",
-                    metadata: ["kafka.error": "\(KafkaErrorCode(err).name): \(text)", "kafka.topic": "\(topic)", "kafka.partition": "\(message.pointee.partition)"]
+                    metadata: [
+                        "kafka.error": "\(KafkaErrorCode(err).name): \(text)", "kafka.topic": "\(topic)",
+                        "kafka.partition": "\(message.pointee.partition)",
+                    ]
                 )
             }
         }
@@ -305,7 +310,8 @@ public final class KafkaConsumer: Sendable {
     /// - Important: librdkafka 2.0.2's mock cluster ignores the timestamp and answers
     ///   ``KafkaOffset/end`` for every lookup, without an error. On the mock, replay
     ///   by time must scan from the beginning and filter on ``ConsumedMessage/timestampMs``.
-    public func offsetsForTimes(_ query: [TopicPartitionOffset], timeout: Duration = .seconds(10)) async throws(KafkaError) -> [TopicPartitionOffset] {
+    public func offsetsForTimes(_ query: [TopicPartitionOffset],
+                                timeout: Duration = .seconds(10)) async throws(KafkaError) -> [TopicPartitionOffset] {
         let client = try client(allowClosing: false)
         return try await queryQueue.run { () throws(KafkaError) in
             let list = NativePartitionList.make(query)

@@ -210,10 +210,13 @@ public struct BaocuoSettings: Sendable, Equatable {
         // The environment may have set either side, so name both places to look.
         let origin = "\(source) and BAOCUO_* environment"
         guard schedule.returnSecondsIntoDay > schedule.intakeSecondsIntoDay else {
-            throw ConfigError(file: origin, reason: "schedule.returnTime (\(Self.clockText(schedule.returnSecondsIntoDay))) must be later than schedule.intakeTime (\(Self.clockText(schedule.intakeSecondsIntoDay))): a one-day week is due on its intake day")
+            throw ConfigError(file: origin, reason: "schedule.returnTime (\(Self.clockText(schedule.returnSecondsIntoDay))) must be later "
+                              + "than schedule.intakeTime (\(Self.clockText(schedule.intakeSecondsIntoDay))): "
+                              + "a one-day week is due on its intake day")
         }
         guard router.pollBatchSize <= router.maxInFlightRecords else {
-            throw ConfigError(file: origin, reason: "router.pollBatchSize (\(router.pollBatchSize)) must not exceed router.maxInFlightRecords (\(router.maxInFlightRecords))")
+            throw ConfigError(file: origin, reason: "router.pollBatchSize (\(router.pollBatchSize)) must not exceed "
+                              + "router.maxInFlightRecords (\(router.maxInFlightRecords))")
         }
     }
 

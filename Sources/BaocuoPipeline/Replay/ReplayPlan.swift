@@ -145,7 +145,8 @@ public struct ReplayPlan: Sendable {
     }
 
     /// The first offset at or after `time` per range; a partition with no such record ends at its high watermark.
-    private static func offsets(at time: Timestamp, topic: String, ranges: [PartitionRange], offsetsForTimes: OffsetsForTimes) async throws -> [Int64] {
+    private static func offsets(at time: Timestamp, topic: String, ranges: [PartitionRange],
+                                offsetsForTimes: OffsetsForTimes) async throws -> [Int64] {
         let answers = try await offsetsForTimes(ranges.map {
             TopicPartitionOffset(topic: topic, partition: $0.partition, offset: KafkaOffset(time.millisecondsSinceEpoch))
         })
@@ -159,6 +160,7 @@ public struct ReplayPlan: Sendable {
     private static func committedOffsets(topic: String, ranges: [PartitionRange], consumer: KafkaConsumer) async throws -> [Int32: Int64] {
         guard !ranges.isEmpty else { return [:] }
         let committed = try await consumer.committed(ranges.map { TopicPartition(topic: topic, partition: $0.partition) })
-        return Dictionary(committed.compactMap { entry in entry.offset.position.map { (entry.partition, $0) } }, uniquingKeysWith: { first, _ in first })
+        let positions = committed.compactMap { entry in entry.offset.position.map { (entry.partition, $0) } }
+        return Dictionary(positions, uniquingKeysWith: { first, _ in first })
     }
 }

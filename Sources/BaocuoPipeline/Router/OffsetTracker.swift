@@ -98,7 +98,8 @@ public final class OffsetTracker: Sendable {
     public func commitFailed(_ offsets: [TopicPartitionOffset]) {
         state.withLock { state in
             for offset in offsets {
-                guard let index = state.slotIndex[offset.topicPartition], state.slots[index].reportedFrontier == offset.offset.rawValue else { continue }
+                guard let index = state.slotIndex[offset.topicPartition],
+                      state.slots[index].reportedFrontier == offset.offset.rawValue else { continue }
                 state.slots[index].reportedFrontier = nil
             }
         }

@@ -26,7 +26,8 @@ public struct RouterOptions: Sendable {
 
     public init(brokers: String, group: String, pollBatchSize: Int = 16_000, maxInFlightRecords: Int = 64_000,
                 commitInterval: Duration = .milliseconds(200), kafkaProperties: [String: String] = [:],
-                drainTimeout: Duration = .milliseconds(BaocuoSettings.Lifecycle().drainTimeoutMs), maxRecordBytes: Int = 1 << 20, producers: Int = 2) {
+                drainTimeout: Duration = .milliseconds(BaocuoSettings.Lifecycle().drainTimeoutMs), maxRecordBytes: Int = 1 << 20,
+                producers: Int = 2) {
         self.maxRecordBytes = maxRecordBytes
         self.producers = producers
         self.brokers = brokers
@@ -171,11 +172,15 @@ public final class RouterWorker: Service, Sendable {
         if commit.succeeded && unacknowledged == 0 {
             logger.info("router stopped: every routed record is committed", metadata: metadata)
         } else if commit.succeeded {
-            logger.warning("router stopped: the acknowledged records are committed; those with unacknowledged outputs are not and will be routed again",
-                           metadata: metadata)
+            logger.warning("""
+                router stopped: the acknowledged records are committed; those with unacknowledged outputs are not \
+                and will be routed again
+                """, metadata: metadata)
         } else {
-            logger.warning("router stopped without committing: the final commit failed; records after the last committed offsets will be routed again",
-                           metadata: metadata)
+            logger.warning("""
+                router stopped without committing: the final commit failed; records after the last committed offsets \
+                will be routed again
+                """, metadata: metadata)
         }
     }
 

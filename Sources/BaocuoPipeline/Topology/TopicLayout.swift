@@ -87,7 +87,8 @@ public struct AccessControlList: Sendable {
                 .joined(separator: " "),
         ]
         for region in codes {
-            lines.append("--allow-principal User:agency-\(region) --operation Read --topic \(names.inbox(region: region)) --topic \(names.intake(region: region))")
+            lines.append("--allow-principal User:agency-\(region) --operation Read "
+                + "--topic \(names.inbox(region: region)) --topic \(names.intake(region: region))")
             lines.append("--allow-principal User:agency-\(region) --operation Read --group agency-\(region)- \(prefixed)")
             // An agency writes its own resolutions topic and no other: the topic names the resolving agency.
             lines.append("--allow-principal User:agency-\(region) --operation Write --topic \(names.resolutions(region: region))")
