@@ -35,6 +35,7 @@ public struct PartitionAssignmentStrategy: RawRepresentable, Hashable, Sendable 
     /// The librdkafka value, e.g. `"cooperative-sticky"`.
     public var rawValue: String
 
+    /// Any librdkafka assignor list, e.g. `"range,roundrobin"`.
     public init(rawValue: String) { self.rawValue = rawValue }
 
     /// Eager rebalancing (librdkafka's own default): every group change revokes every partition.
@@ -72,16 +73,23 @@ public enum IsolationLevel: String, Sendable {
 /// Fields left `nil` are not set, so librdkafka's default (or ``KafkaConsumer``'s) applies. Every
 /// Baocuo consumer commits explicitly: `enable.auto.commit` is always `false` unless overridden.
 public struct ConsumerConfiguration: Sendable, Hashable {
+    /// `bootstrap.servers`: `HOST:PORT[,…]`.
     public var bootstrapServers: String
+    /// `group.id`: the consumer group (committed offsets are kept per group).
     public var groupID: String?
+    /// `client.id`: the name brokers and logs show for this client.
     public var clientID: String?
+    /// Where to start in a partition without a committed offset.
     public var autoOffsetReset: AutoOffsetReset?
     /// Group consumers only; ``KafkaConsumer`` defaults to ``PartitionAssignmentStrategy/eager``.
     public var assignmentStrategy: PartitionAssignmentStrategy?
+    /// `session.timeout.ms`: how long the group waits for a silent member before rebalancing.
     public var sessionTimeout: Duration?
+    /// `heartbeat.interval.ms`: how often a member tells the coordinator it is alive.
     public var heartbeatInterval: Duration?
     /// The longest a broker holds a fetch that has no records yet.
     public var fetchWaitMax: Duration?
+    /// Which records of transactional producers are read.
     public var isolationLevel: IsolationLevel?
     /// Report reaching a partition's end as an event (`enable.partition.eof`).
     public var reportsPartitionEnd: Bool
@@ -90,6 +98,7 @@ public struct ConsumerConfiguration: Sendable, Hashable {
     /// librdkafka properties applied last: they win over every field above.
     public var overrides: [String: String]
 
+    /// Settings with `bootstrapServers`; every other field is optional.
     public init(
         bootstrapServers: String,
         groupID: String? = nil,
@@ -148,7 +157,9 @@ public struct ConsumerConfiguration: Sendable, Hashable {
 /// A producer's settings, typed for what Baocuo sets, with the deployment's librdkafka properties
 /// applied over them (their consumer-only settings left out, so one shared map serves every client).
 public struct ProducerConfiguration: Sendable, Hashable {
+    /// `bootstrap.servers`: `HOST:PORT[,…]`.
     public var bootstrapServers: String
+    /// `client.id`: the name brokers and logs show for this client.
     public var clientID: String?
     /// Broker-side retries never duplicate or reorder a record (`enable.idempotence`).
     public var idempotence: Bool
@@ -160,10 +171,12 @@ public struct ProducerConfiguration: Sendable, Hashable {
     public var maxQueuedRecords: Int?
     /// The largest produce request (`message.max.bytes`).
     public var maxMessageBytes: Int?
+    /// How often librdkafka's statistics JSON reaches the statistics handler.
     public var statisticsInterval: Duration?
     /// librdkafka properties applied last, except consumer-only ones: they win over the fields.
     public var overrides: [String: String]
 
+    /// Settings with `bootstrapServers`; idempotent unless `idempotence` is false.
     public init(
         bootstrapServers: String,
         clientID: String? = nil,
@@ -209,9 +222,12 @@ public struct ProducerConfiguration: Sendable, Hashable {
 /// An admin client's settings: the bootstrap servers, and the deployment's librdkafka properties
 /// (their consumer-only settings left out). ``bootstrapServers`` wins over an override.
 public struct AdminConfiguration: Sendable, Hashable {
+    /// `bootstrap.servers`: `HOST:PORT[,…]`.
     public var bootstrapServers: String
+    /// The deployment's librdkafka properties (TLS, SASL, …).
     public var overrides: [String: String]
 
+    /// Settings with `bootstrapServers` and the deployment's properties.
     public init(bootstrapServers: String, overrides: [String: String] = [:]) {
         self.bootstrapServers = bootstrapServers
         self.overrides = overrides

@@ -26,12 +26,16 @@ public final class KafkaAdmin: Sendable {
 
     /// A topic to create.
     public struct NewTopic: Sendable {
+        /// The topic name.
         public var name: String
+        /// How many partitions to create.
         public var partitions: Int
         /// -1: the broker's `default.replication.factor`.
         public var replicationFactor: Int
+        /// Topic configs (`retention.ms`, `cleanup.policy`, …) as name-value pairs.
         public var configs: [(String, String)]
 
+        /// A topic to create with these partitions, replication factor and configs.
         public init(name: String, partitions: Int, replicationFactor: Int, configs: [(String, String)]) {
             self.name = name
             self.partitions = partitions
@@ -177,7 +181,9 @@ public final class KafkaAdmin: Sendable {
 }
 
 extension KafkaErrorCode {
+    /// The client or the cluster does not support the request (Admin API on the mock).
     public static let unsupportedFeature = KafkaErrorCode(RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE)
+    /// The broker rejected the request as malformed or not allowed.
     public static let invalidRequest = KafkaErrorCode(RD_KAFKA_RESP_ERR_INVALID_REQUEST)
 }
 

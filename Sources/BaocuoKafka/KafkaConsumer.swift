@@ -414,6 +414,7 @@ public enum RebalanceProtocol: String, Sendable {
 
     /// librdkafka 2.4 fixed the cooperative-sticky bugs 2.0.2 has (lag spikes after a rebalance).
     public static let cooperativeMinimumVersion: Int32 = 0x0204_0000
+    /// Whether the loaded librdkafka is new enough for cooperative-sticky.
     public static var cooperativeSupported: Bool { librdkafkaVersionNumber >= cooperativeMinimumVersion }
 
     /// The assignment strategy a router worker uses unless configured

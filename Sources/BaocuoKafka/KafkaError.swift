@@ -6,6 +6,7 @@ public struct KafkaErrorCode: Hashable, Sendable, CustomStringConvertible {
     /// The raw `rd_kafka_resp_err_t` value.
     public let rawValue: Int32
 
+    /// Any `rd_kafka_resp_err_t` value, named or not.
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
     init(_ native: rd_kafka_resp_err_t) { self.rawValue = native.rawValue }
@@ -15,6 +16,7 @@ public struct KafkaErrorCode: Hashable, Sendable, CustomStringConvertible {
     /// librdkafka's symbolic name, e.g. `NOT_LEADER_FOR_PARTITION` or `_QUEUE_FULL`.
     public var name: String { String(cString: rd_kafka_err2name(native)) }
 
+    /// ``name``.
     public var description: String { name }
 
     // Codes the rest of Baocuo and its tests refer to by name. Any other code is still
@@ -52,6 +54,7 @@ public struct KafkaErrorCode: Hashable, Sendable, CustomStringConvertible {
 
 /// An error reported by librdkafka or by this module's wrappers.
 public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What went wrong, as librdkafka's error code.
     public let code: KafkaErrorCode
     /// Human-readable detail from librdkafka (never contains message payloads).
     public let message: String
@@ -61,6 +64,7 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
     /// Retrying the same operation may succeed.
     public let isRetriable: Bool
 
+    /// An error with the given code, detail and flags.
     public init(
         code: KafkaErrorCode,
         message: String,
@@ -95,6 +99,7 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         KafkaError(code: .clientClosed, message: "the \(what) is closed")
     }
 
+    /// `NAME (code): message`, with ` [fatal]` for a fatal error.
     public var description: String {
         var text = "\(code.name) (\(code.rawValue)): \(message)"
         if isFatal { text += " [fatal]" }

@@ -11,14 +11,18 @@ import Darwin
 
 /// A record header. A `nil` value is a null header (distinct from an empty one).
 public struct KafkaHeader: Hashable, Sendable {
+    /// The header name.
     public var key: String
+    /// The header bytes; `nil` for a null header.
     public var value: [UInt8]?
 
+    /// A header with raw bytes, or a null header.
     public init(key: String, value: [UInt8]?) {
         self.key = key
         self.value = value
     }
 
+    /// A header whose value is `value`'s UTF-8 bytes.
     public init(key: String, value: String) {
         self.init(key: key, value: Array(value.utf8))
     }
@@ -26,15 +30,20 @@ public struct KafkaHeader: Hashable, Sendable {
 
 /// A record to send with ``KafkaProducer/send(_:)``.
 public struct ProducerRecord: Hashable, Sendable {
+    /// The topic to write to.
     public var topic: String
     /// `nil`: chosen by the partitioner from the key.
     public var partition: Int32?
+    /// The record key (partitioning and compaction); `nil` for a null key.
     public var key: [UInt8]?
+    /// The record value.
     public var value: [UInt8]
+    /// Headers, in order.
     public var headers: [KafkaHeader]
     /// `nil`: the producer's current time.
     public var timestampMs: Int64?
 
+    /// A record for `topic`; everything else is optional.
     public init(
         topic: String,
         partition: Int32? = nil,
@@ -55,10 +64,14 @@ public struct ProducerRecord: Hashable, Sendable {
 /// One record of ``KafkaProducer/produceBatch(topic:count:fill:)``: key and value bytes, copied
 /// by librdkafka before the call returns, and the record's delivery token.
 public struct KafkaBatchRecord {
+    /// The key bytes, or `nil` for a null key.
     public var key: UnsafeRawBufferPointer?
+    /// The value bytes.
     public var value: UnsafeRawBufferPointer
+    /// Handed back in the record's ``DeliveryReport``.
     public var token: UInt64
 
+    /// A record of `key`, `value` and its delivery `token`.
     public init(key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer, token: UInt64) {
         self.key = key
         self.value = value
@@ -70,7 +83,9 @@ public struct KafkaBatchRecord {
 public struct DeliveryReport: Sendable {
     /// The token given to `produce`.
     public var token: UInt64
+    /// The record's topic (`nil` only if librdkafka could not name it).
     public var topic: String?
+    /// The partition the record was written to (or assigned, on error).
     public var partition: Int32
     /// The record's offset, or ``KafkaOffset/invalid``'s raw value when not known (e.g. on error).
     public var offset: Int64

@@ -91,6 +91,7 @@ public final class MockCluster: Sendable {
         try call("broker \(broker) down") { rd_kafka_mock_broker_set_down($0, broker) }
     }
 
+    /// Brings `broker` back after ``setBrokerDown(_:)``.
     public func setBrokerUp(_ broker: Int32) throws(KafkaError) {
         try call("broker \(broker) up") { rd_kafka_mock_broker_set_up($0, broker) }
     }

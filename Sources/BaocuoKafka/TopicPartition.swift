@@ -2,14 +2,18 @@ import CRdKafka
 
 /// One partition of one topic.
 public struct TopicPartition: Hashable, Sendable, CustomStringConvertible {
+    /// The topic name.
     public var topic: String
+    /// The partition number, from 0.
     public var partition: Int32
 
+    /// Partition `partition` of `topic`.
     public init(topic: String, partition: Int32) {
         self.topic = topic
         self.partition = partition
     }
 
+    /// `topic[partition]`.
     public var description: String { "\(topic)[\(partition)]" }
 }
 
@@ -21,11 +25,13 @@ public struct KafkaOffset: RawRepresentable, Hashable, Comparable, Sendable, Exp
     /// The librdkafka value.
     public var rawValue: Int64
 
+    /// The offset librdkafka calls `rawValue`.
     public init(rawValue: Int64) { self.rawValue = rawValue }
 
     /// A position; a negative `value` is one of the logical offsets.
     public init(_ value: Int64) { self.rawValue = value }
 
+    /// A literal position, e.g. `offset: 5`.
     public init(integerLiteral value: Int64) { self.rawValue = value }
 
     /// Logical offset: the oldest retained message.
@@ -43,19 +49,24 @@ public struct KafkaOffset: RawRepresentable, Hashable, Comparable, Sendable, Exp
     /// The position, or nil for a logical offset.
     public var position: Int64? { isLogical ? nil : rawValue }
 
+    /// Orders by the raw value (logical offsets first).
     public static func < (lhs: KafkaOffset, rhs: KafkaOffset) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    /// The raw value, e.g. `42` or `-1001`.
     public var description: String { String(rawValue) }
 }
 
 /// A partition with an offset: a position to consume from, an offset to commit (the offset of
 /// the *next* message to read), or a committed offset.
 public struct TopicPartitionOffset: Hashable, Sendable, CustomStringConvertible {
+    /// The topic name.
     public var topic: String
+    /// The partition number, from 0.
     public var partition: Int32
     /// A position, or one of the logical offsets (``KafkaOffset/beginning``, …).
     public var offset: KafkaOffset
 
+    /// `offset` in partition `partition` of `topic`.
     public init(topic: String, partition: Int32, offset: KafkaOffset) {
         self.topic = topic
         self.partition = partition
@@ -67,6 +78,7 @@ public struct TopicPartitionOffset: Hashable, Sendable, CustomStringConvertible 
         self.init(topic: partition.topic, partition: partition.partition, offset: offset)
     }
 
+    /// The partition, without the offset.
     public var topicPartition: TopicPartition { TopicPartition(topic: topic, partition: partition) }
 
     /// ``KafkaOffset/beginning``.
@@ -78,14 +90,18 @@ public struct TopicPartitionOffset: Hashable, Sendable, CustomStringConvertible 
     /// ``KafkaOffset/invalid``.
     public static let invalid = KafkaOffset.invalid
 
+    /// `topic[partition]@offset`.
     public var description: String { "\(topic)[\(partition)]@\(offset)" }
 }
 
 /// A topic as reported by cluster metadata.
 public struct TopicMetadata: Hashable, Sendable {
+    /// The topic name.
     public var name: String
+    /// How many partitions the topic has.
     public var partitions: Int
 
+    /// A topic `name` with `partitions` partitions.
     public init(name: String, partitions: Int) {
         self.name = name
         self.partitions = partitions
