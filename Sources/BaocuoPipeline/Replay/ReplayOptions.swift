@@ -4,6 +4,7 @@ import BaocuoKafka
 /// Which records of the source topic a replay takes: a range (by offsets or by receive time, or the
 /// whole topic) narrowed, optionally, to a set of report ids.
 public struct ReplaySelection: Sendable, Hashable {
+    /// Which offsets of the source topic: a range of offsets, a time range, or everything.
     public enum Range: Sendable, Hashable {
         /// Offsets `start..<end` of one partition, or of every partition when `partition` is nil;
         /// a missing bound is the partition's low / high watermark.

@@ -4,7 +4,9 @@ import Logging
 
 /// The offsets a replay reads, per partition, resolved against the cluster and the group's checkpoint.
 public struct ReplayPlan: Sendable {
+    /// One partition's part of the plan.
     public struct PartitionRange: Sendable, Equatable {
+        /// The partition of the source topic.
         public var partition: Int32
         /// The first offset of the range.
         public var start: Int64
@@ -13,6 +15,7 @@ public struct ReplayPlan: Sendable {
         /// Where this run starts reading: `start`, or the checkpoint of an interrupted run.
         public var from: Int64
 
+        /// The range `start..<end` of `partition`, read from `from`.
         public init(partition: Int32, start: Int64, end: Int64, from: Int64) {
             self.partition = partition
             self.start = start
@@ -20,7 +23,9 @@ public struct ReplayPlan: Sendable {
             self.from = from
         }
 
+        /// Offsets this run still has to read.
         public var remaining: Int64 { max(0, end - from) }
+        /// An interrupted run's checkpoint moved the start.
         public var isResumed: Bool { from > start }
     }
 
@@ -31,6 +36,7 @@ public struct ReplayPlan: Sendable {
     /// How the time range was found: nil for offset selections.
     public var timeLookup: TimeLookup?
 
+    /// How a time selection was turned into offsets.
     public enum TimeLookup: Sendable, Equatable {
         /// The broker's offsetsForTimes narrowed each partition's range.
         case offsetsForTimes

@@ -5,12 +5,15 @@ import Synchronization
 
 /// How far a replay is.
 public struct ReplayProgress: Sendable {
+    /// What the replay is doing; the raw value is shown to the operator.
     public enum Phase: String, Sendable {
         /// Reading the range for its report ids (ingest replays, to look up earlier owner copies).
         case collectingReportIds = "collecting report ids"
         /// Reading the inboxes for earlier owner copies.
         case readingPriorCopies = "reading earlier owner copies"
+        /// Routing the range without producing (no `--execute`).
         case previewing = "previewing"
+        /// Routing the range and producing the outputs (`--execute`).
         case replaying = "replaying"
     }
 

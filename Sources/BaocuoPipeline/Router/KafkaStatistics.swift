@@ -4,6 +4,7 @@ import Foundation
 /// The parts of a librdkafka statistics report (the JSON of `statistics.interval.ms`, see
 /// librdkafka's STATISTICS.md) that Baocuo exports as metrics and uses for readiness.
 public struct KafkaStatistics: Sendable, Equatable {
+    /// One broker as the client sees it.
     public struct Broker: Sendable, Equatable {
         public var nodeID: Int32
         /// `UP`, `DOWN`, `CONNECT`, `AUTH`, …
@@ -20,6 +21,7 @@ public struct KafkaStatistics: Sendable, Equatable {
         }
     }
 
+    /// One consumed partition.
     public struct Partition: Sendable, Equatable {
         public var topicPartition: TopicPartition
         /// Messages between the consumer's position and the high watermark; nil when unknown (not fetched).

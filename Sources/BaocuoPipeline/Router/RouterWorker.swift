@@ -48,8 +48,10 @@ public final class RouterRules: Sendable {
         current = Mutex(router)
     }
 
+    /// The router of the current rules.
     public var router: RecordRouter { current.withLock { $0 } }
 
+    /// Makes `router` current (SIGHUP reload); batches being routed finish with the previous one.
     public func replace(with router: RecordRouter) {
         current.withLock { $0 = router }
     }
@@ -98,6 +100,8 @@ public final class RouterWorker: Service, Sendable {
     /// Kept back from the watchdog's bound for the last log line and the exit.
     static let stopReserveMs = 500
 
+    /// Consumes and routes until a graceful shutdown or cancellation, then drains, commits and leaves
+    /// the group. Throws ``RouterError`` when an output cannot be delivered (nothing past it is committed).
     public func run() async throws {
         let inputTopic = rules.router.topics.failures
         logger.info("router starting", metadata: [
@@ -263,7 +267,9 @@ public final class RouterWorker: Service, Sendable {
     }
 }
 
+/// Why a worker stopped on its own.
 public enum RouterError: Error, CustomStringConvertible {
+    /// An output was not acknowledged: the worker stops without committing past its input.
     case deliveryFailed(KafkaError)
 
     public var description: String {

@@ -3,14 +3,22 @@ import Logging
 
 /// A record read back from a topic, copied out of librdkafka's buffers.
 public struct StoredRecord: Sendable {
+    /// The topic the record was read from.
     public var topic: String
+    /// Its partition.
     public var partition: Int32
+    /// Its offset in the partition.
     public var offset: Int64
+    /// The record timestamp (ms since the epoch), when it has one.
     public var timestampMs: Int64?
+    /// The key bytes; `nil` for a null key.
     public var key: [UInt8]?
+    /// The value bytes.
     public var value: [UInt8]
+    /// The headers, in order.
     public var headers: [KafkaHeader]
 
+    /// The last header called `name`, as UTF-8 text; `nil` when absent or null.
     public func header(_ name: String) -> String? {
         headers.last { $0.key == name }?.value.map { String(decoding: $0, as: UTF8.self) }
     }
