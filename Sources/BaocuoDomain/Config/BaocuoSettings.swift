@@ -38,6 +38,7 @@ public struct BaocuoSettings: Sendable, Equatable {
         public var properties: [String: String] = [:]
     }
 
+    /// The router worker (`router.*`).
     public struct Router: Sendable, Equatable {
         /// Records polled but not yet committed, across partitions: the worker's back-pressure bound.
         public var maxInFlightRecords = 64_000
@@ -57,6 +58,7 @@ public struct BaocuoSettings: Sendable, Equatable {
         public var sharedTopicUntil = Timestamp.parseRFC3339("2027-03-31T00:00:00+08:00")!
     }
 
+    /// The observability endpoint (`http.*`).
     public struct HTTP: Sendable, Equatable {
         /// Port of `/metrics` and `/health`; 0 picks a free port.
         public var port = 9464
@@ -100,8 +102,11 @@ public struct BaocuoSettings: Sendable, Equatable {
         public init() {}
     }
 
+    /// Logging (`logging.*`).
     public struct Logging: Sendable, Equatable {
+        /// The lowest level written.
         public var level = LogLevel.info
+        /// Text lines or JSON lines.
         public var format = LogFormat.text
     }
 
@@ -110,6 +115,7 @@ public struct BaocuoSettings: Sendable, Equatable {
         case trace, debug, info, notice, warning, error, critical
     }
 
+    /// How each log event is written.
     public enum LogFormat: String, Sendable, CaseIterable {
         /// One human-readable line per event.
         case text
