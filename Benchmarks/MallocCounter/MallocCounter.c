@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <stddef.h>
 
+#if defined(__GLIBC__)
+
 extern void *__libc_malloc(size_t size);
 extern void *__libc_calloc(size_t count, size_t size);
 extern void *__libc_realloc(void *pointer, size_t size);
@@ -30,3 +32,7 @@ int posix_memalign(void **result, size_t alignment, size_t size) {
     *result = pointer;
     return 0;
 }
+#else
+// No glibc (macOS): nothing is interposed, and no allocation is counted.
+uint64_t malloc_counter_allocations(void) { return 0; }
+#endif

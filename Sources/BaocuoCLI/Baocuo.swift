@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 import BaocuoDomain
 import ArgumentParser
@@ -27,7 +29,10 @@ struct Baocuo: AsyncParsableCommand {
 
 /// `--config DIR`, shared by every command that reads `Config/`.
 struct ConfigOptions: ParsableArguments {
-    @Option(name: .long, help: "Configuration folder (baocuo.yaml, regions.csv, calendar.csv, classification.yaml). Default: $BAOCUO_CONFIG_DIR, else ./Config.")
+    @Option(name: .long, help: """
+        Configuration folder (baocuo.yaml, regions.csv, calendar.csv, classification.yaml). \
+        Default: $BAOCUO_CONFIG_DIR, else ./Config.
+        """)
     var config: String?
 
     func load(warn: @escaping @Sendable (String) -> Void = warnOnStandardError) throws -> DomainConfiguration {
@@ -47,6 +52,6 @@ struct ConfigOptions: ParsableArguments {
 struct StandardError: TextOutputStream {
     mutating func write(_ string: String) {
         var string = string
-        string.withUTF8 { bytes in _ = Glibc.write(STDERR_FILENO, bytes.baseAddress, bytes.count) }
+        string.withUTF8 { bytes in writeToStandardError(bytes.baseAddress, bytes.count) }
     }
 }

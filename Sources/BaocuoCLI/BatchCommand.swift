@@ -44,9 +44,8 @@ struct BatchOptions: ParsableArguments {
     /// Loads the configuration and connects the operations to the brokers.
     func operations() throws -> (WeeklyOperations, DomainConfiguration) {
         let configuration = try configOptions.load()
-        var settings = configuration.settings
-        settings.logging.level = .warning
-        let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.batch")
+        let settings = configuration.settings
+        let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.batch", level: .warning)
         let brokers = try brokerOptions.resolve(settings)
         return (WeeklyOperations(configuration: configuration, brokers: brokers, kafkaProperties: settings.kafka.properties,
                                  logger: logger), configuration)
@@ -121,8 +120,10 @@ struct BatchRebuild {
         let cycle = emissions[0].batch.cycle
         let out = DemoPrinter()
         let items = emissions.reduce(0) { $0 + $1.batch.itemCount }
-        out.line("\(kind.rawValue) \(cycle.week): intake \(cycle.intakeAt.rfc3339(utcOffsetSeconds: utcOffset)), due \(cycle.dueBy.rfc3339(utcOffsetSeconds: utcOffset))")
-        out.line("\(emissions.count) batches, \(items) items — " + (dryRun ? "dry run, nothing emitted" : "emitted to \(emissions.count == 1 ? operations.emitter.topic(of: emissions[0].batch) : "their topics") with markers"))
+        out.line("\(kind.rawValue) \(cycle.week): intake \(cycle.intakeAt.rfc3339(utcOffsetSeconds: utcOffset)), "
+                 + "due \(cycle.dueBy.rfc3339(utcOffsetSeconds: utcOffset))")
+        let destination = emissions.count == 1 ? operations.emitter.topic(of: emissions[0].batch) : "their topics"
+        out.line("\(emissions.count) batches, \(items) items — " + (dryRun ? "dry run, nothing emitted" : "emitted to \(destination) with markers"))
         BatchTable.print(emissions, to: out)
     }
 }
@@ -191,16 +192,19 @@ struct BatchStatusCommand: AsyncParsableCommand {
         let missed = status.missedDeadlines(now: instant, graceMilliseconds: graceMs)
         let utcOffset = configuration.settings.schedule.utcOffsetSeconds
         if options.json {
-            var object = status.jsonObject(utcOffsetSeconds: utcOffset)
-            object["deadlineMissed"] = missed.map(\.rawValue)
-            print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+            let json = WeekStatusJSON(status, deadlineMissed: missed.map(\.rawValue), utcOffsetSeconds: utcOffset)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(json), as: UTF8.self))
             if !missed.isEmpty { throw ExitCode(1) }
             return
         }
         let out = DemoPrinter()
-        out.line("\(status.cycle.week): intake \(status.cycle.intakeAt.rfc3339(utcOffsetSeconds: utcOffset)), due \(status.cycle.dueBy.rfc3339(utcOffsetSeconds: utcOffset))")
+        out.line("\(status.cycle.week): intake \(status.cycle.intakeAt.rfc3339(utcOffsetSeconds: utcOffset)), "
+                 + "due \(status.cycle.dueBy.rfc3339(utcOffsetSeconds: utcOffset))")
         for (name, batches) in [("intake", status.intake), ("return", status.returns)] {
-            out.line("\(name) batches: \(batches.emitted)/\(batches.expected) emitted (\(batches.items) items), \(batches.outdated.count) outdated by late data, \(batches.missing.count) not emitted")
+            out.line("\(name) batches: \(batches.emitted)/\(batches.expected) emitted (\(batches.items) items), "
+                     + "\(batches.outdated.count) outdated by late data, \(batches.missing.count) not emitted")
             for (label, ids) in [("not emitted", batches.missing), ("outdated", batches.outdated)] where !ids.isEmpty {
                 out.line("  \(label): " + ids.prefix(8).joined(separator: ", ") + (ids.count > 8 ? ", … (\(ids.count))" : ""))
             }
@@ -220,22 +224,24 @@ struct BatchStatusCommand: AsyncParsableCommand {
     }
 }
 
-extension WeekStatus {
-    func jsonObject(utcOffsetSeconds: Int) -> [String: Any] {
-        func batches(_ batches: Batches) -> [String: Any] {
-            ["expected": batches.expected, "emitted": batches.emitted, "items": batches.items,
-             "missing": batches.missing, "outdated": batches.outdated]
-        }
-        return [
-            "week": cycle.week.description,
-            "intakeAt": cycle.intakeAt.rfc3339(utcOffsetSeconds: utcOffsetSeconds),
-            "dueBy": cycle.dueBy.rfc3339(utcOffsetSeconds: utcOffsetSeconds),
-            "intake": batches(intake),
-            "return": batches(returns),
-            "provinces": provinces.map {
-                ["province": $0.province, "reports": $0.reports, "resolvedByDeadline": $0.resolvedByDeadline,
-                 "outstanding": $0.outstanding, "overdue": $0.overdue, "carriedOver": $0.carriedOver] as [String: Any]
-            },
-        ]
+/// `baocuo batch status --json`: one object, keys sorted.
+struct WeekStatusJSON: Encodable {
+    var week: String
+    var intakeAt: String
+    var dueBy: String
+    var intake: WeekStatus.Batches
+    var `return`: WeekStatus.Batches
+    var provinces: [WeekStatus.Province]
+    /// The kinds of batches past their due time + grace and not all emitted.
+    var deadlineMissed: [String]
+
+    init(_ status: WeekStatus, deadlineMissed: [String], utcOffsetSeconds: Int) {
+        week = status.cycle.week.description
+        intakeAt = status.cycle.intakeAt.rfc3339(utcOffsetSeconds: utcOffsetSeconds)
+        dueBy = status.cycle.dueBy.rfc3339(utcOffsetSeconds: utcOffsetSeconds)
+        intake = status.intake
+        self.return = status.returns
+        provinces = status.provinces
+        self.deadlineMissed = deadlineMissed
     }
 }

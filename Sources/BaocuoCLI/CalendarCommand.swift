@@ -53,7 +53,9 @@ struct CalendarCommand: ParsableCommand {
         if let at {
             let receivedAt = Timestamp.parseRFC3339(at)!
             let cycle = calendar.cycle(receivedAt: receivedAt)
-            print(#"{"receivedAt":"\#(receivedAt.rfc3339(utcOffsetSeconds: offset))","intakeBatch":"\#(cycle.week)","intakeAt":"\#(cycle.intakeAt.rfc3339(utcOffsetSeconds: offset))","dueBy":"\#(cycle.dueBy.rfc3339(utcOffsetSeconds: offset))"}"#)
+            print(#"{"receivedAt":"\#(receivedAt.rfc3339(utcOffsetSeconds: offset))","intakeBatch":"\#(cycle.week)","#
+                  + #""intakeAt":"\#(cycle.intakeAt.rfc3339(utcOffsetSeconds: offset))","#
+                  + #""dueBy":"\#(cycle.dueBy.rfc3339(utcOffsetSeconds: offset))"}"#)
             if calendar.basis(of: cycle.week) == .statutory {
                 warnOnStandardError("\(cycle.week) is provisional: \(Self.provisionalReason(calendar))")
             }

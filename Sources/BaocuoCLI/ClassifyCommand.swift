@@ -3,6 +3,8 @@ import BaocuoDomain
 import Foundation
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// `baocuo classify` (CONTRACT §7): report JSON lines in, one routed-or-rejected line out per line.

@@ -49,12 +49,16 @@ struct ConfigCommand: ParsableCommand {
             print("""
             config: \(directory) is valid
               topics        prefix \(settings.topicPrefix)
-              schedule      intake \(Self.clock(settings.schedule.intakeSecondsIntoDay)), return \(Self.clock(settings.schedule.returnSecondsIntoDay)), UTC\(settings.schedule.utcOffsetSeconds >= 0 ? "+" : "-")\(Self.clock(abs(settings.schedule.utcOffsetSeconds)))
+              schedule      intake \(Self.clock(settings.schedule.intakeSecondsIntoDay)), \
+            return \(Self.clock(settings.schedule.returnSecondsIntoDay)), \
+            UTC\(settings.schedule.utcOffsetSeconds >= 0 ? "+" : "-")\(Self.clock(abs(settings.schedule.utcOffsetSeconds)))
               regions       \(configuration.regions.regions.count) pooling regions in \(configuration.regions.provinces.count) provinces
               calendar      \(horizon.summary)
               rules         version \(configuration.classifier.rulesVersion)
               kafka         group \(settings.kafka.group), \(settings.kafka.properties.count) librdkafka properties
-              scheduler     tick \(settings.scheduler.tickSeconds) s, look-back \(settings.scheduler.lookBackWeeks) weeks, settle \(settings.scheduler.settleDelaySeconds) s, deadline grace \(settings.scheduler.deadlineGraceSeconds) s, start week \(settings.scheduler.startWeek.map { "\($0)" } ?? "first emission (current week on an empty cluster)")
+              scheduler     tick \(settings.scheduler.tickSeconds) s, look-back \(settings.scheduler.lookBackWeeks) weeks, \
+            settle \(settings.scheduler.settleDelaySeconds) s, deadline grace \(settings.scheduler.deadlineGraceSeconds) s, \
+            start week \(settings.scheduler.startWeek.map { "\($0)" } ?? "first emission (current week on an empty cluster)")
             """)
             let instant = now.flatMap(Timestamp.parseRFC3339)
                 ?? Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000))

@@ -25,9 +25,8 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try configOptions.load()
-        var settings = configuration.settings
-        settings.logging.level = verbose ? .info : .error
-        let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.demo")
+        let settings = configuration.settings
+        let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.demo", level: verbose ? .info : .error)
         let inputPath = input ?? DemoCommand.defaultInput(configDirectory: configuration.directory)
         guard let data = FileManager.default.contents(atPath: inputPath) else {
             throw RuntimeError("cannot read \(inputPath)")
@@ -40,10 +39,12 @@ struct DemoCommand: AsyncParsableCommand {
         let names = TopicNames(prefix: settings.topicPrefix)
         let layout = TopicLayout(names: names, regions: configuration.regions, inputPartitions: 8)
         try cluster.createTopics(layout.topics.map { ($0.name, $0.partitions) }, replicationFactor: 3)
-        out.line("cluster      \(cluster.bootstrapServers) (3 brokers, \(layout.topics.count) topics: ingest, DLQ, ops, 401 agency inboxes, intakes and resolutions, \(configuration.regions.provinces.count) province returns)")
+        out.line("cluster      \(cluster.bootstrapServers) (3 brokers, \(layout.topics.count) topics: ingest, DLQ, ops, "
+                 + "401 agency inboxes, intakes and resolutions, \(configuration.regions.provinces.count) province returns)")
 
         let loaded = try await DemoLoader.load(lines, into: names.failures, brokers: cluster.bootstrapServers, logger: logger)
-        out.line("loaded       \(loaded) report lines into \(names.failures) (record timestamp = the report's reportedAt, so weekly batches match the samples)")
+        out.line("loaded       \(loaded) report lines into \(names.failures) "
+                 + "(record timestamp = the report's reportedAt, so weekly batches match the samples)")
 
         let group = "baocuo-demo"
         let rules = RouterRules(RecordRouter(configuration: configuration, group: group))
@@ -66,7 +67,8 @@ struct DemoCommand: AsyncParsableCommand {
             return progress
         }
         let elapsed = ContinuousClock.now - started
-        out.line("routed       by \(workers) workers in group \(group) in \(DemoPrinter.seconds(elapsed)), committed \(progress.committed)/\(progress.end) input offsets")
+        out.line("routed       by \(workers) workers in group \(group) in \(DemoPrinter.seconds(elapsed)), "
+                 + "committed \(progress.committed)/\(progress.end) input offsets")
 
         let reader = TopicReader(brokers: cluster.bootstrapServers, logger: logger)
         let outputs = try await reader.readAll(reader.topics { $0 != names.failures && !$0.hasSuffix(".intake") && !$0.hasSuffix(".returns") })
@@ -84,17 +86,31 @@ struct DemoCommand: AsyncParsableCommand {
 /// Produces report lines into the ingest topic, keyed by reportId when one can be read.
 enum DemoLoader {
     static func load(_ lines: [[UInt8]], into topic: String, brokers: String, logger: Logger) async throws -> Int {
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(["bootstrap.servers": brokers, "linger.ms": "5"]), logger: logger)
+        let producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrapServers: brokers, linger: .milliseconds(5)), logger: logger)
         let records = lines.map { line -> ProducerRecord in
-            let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any]
-            let reportId = object?["reportId"] as? String
-            let reportedAt = (object?["reportedAt"] as? String).flatMap(Timestamp.parseRFC3339)
-            return ProducerRecord(topic: topic, key: reportId.map { Array($0.utf8) }, value: line,
+            let fields = try? JSONDecoder().decode(KeyFields.self, from: Data(line))
+            let reportedAt = fields?.reportedAt.flatMap(Timestamp.parseRFC3339)
+            return ProducerRecord(topic: topic, key: fields?.reportId.map { Array($0.utf8) }, value: line,
                                   timestampMs: reportedAt.map { $0.millisecondsSinceEpoch + 1000 })
         }
         try await producer.send(records)
         await producer.close()
         return records.count
+    }
+
+    /// A report line's key and timestamp: each nil when absent or not a string (sample lines
+    /// may be hostile).
+    private struct KeyFields: Decodable {
+        var reportId: String?
+        var reportedAt: String?
+
+        enum CodingKeys: String, CodingKey { case reportId, reportedAt }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            reportId = try? container.decode(String.self, forKey: .reportId)
+            reportedAt = try? container.decode(String.self, forKey: .reportedAt)
+        }
     }
 }
 
@@ -119,9 +135,11 @@ struct WeeklyDemo {
         let cycle = try operations.cycle(of: Self.week)
         let utcOffset = configuration.settings.schedule.utcOffsetSeconds
 
-        out.title("Weekly cycle \(Self.week) — intake \(cycle.intakeAt.rfc3339(utcOffsetSeconds: utcOffset)), due \(cycle.dueBy.rfc3339(utcOffsetSeconds: utcOffset))")
+        out.title("Weekly cycle \(Self.week) — intake \(cycle.intakeAt.rfc3339(utcOffsetSeconds: utcOffset)), "
+                  + "due \(cycle.dueBy.rfc3339(utcOffsetSeconds: utcOffset))")
         let intake = try await scheduler.tick()
-        out.line("Monday 09:01  the scheduler emitted \(intake.emitted.count) intake batches (one per agency; \(intake.emitted.count { $0.itemCount == 0 }) empty manifests)")
+        let empty = intake.emitted.count { $0.itemCount == 0 }
+        out.line("Monday 09:01  the scheduler emitted \(intake.emitted.count) intake batches (one per agency; \(empty) empty manifests)")
         let snapshot = try await operations.snapshot()
         BatchTable.print(try operations.rebuild(.intake, week: Self.week, snapshot: snapshot), to: out)
 
@@ -159,13 +177,15 @@ struct WeeklyDemo {
                                               .manualReimbursement, at: "2026-12-03T14:00:00+08:00"))
         }
         try await publish(resolutions)
-        out.section("During the week: \(resolutions.count) resolutions, each agency on its own \(names.resolutions(region: "{region}")) (\(names.sharedResolutions) is the deprecated shared topic, read until resolutions.sharedTopicUntil)")
+        out.section("During the week: \(resolutions.count) resolutions, each agency on its own \(names.resolutions(region: "{region}")) "
+                    + "(\(names.sharedResolutions) is the deprecated shared topic, read until resolutions.sharedTopicUntil)")
         out.table(["report", "written to", "payload agency", "outcome", "category", "recorded at"],
                   resolutions.map { [$0.reportId, $0.topic, $0.agency, $0.outcome.rawValue, $0.category ?? "", $0.at] })
 
         clock.set("2026-12-04T16:01:00+08:00")
         let returnTick = try await scheduler.tick()
-        out.section("Friday 16:01  the scheduler emitted \(returnTick.emitted.count) return batches (one per province) and dead-lettered \(returnTick.deadLettered) refused resolution(s)")
+        out.section("Friday 16:01  the scheduler emitted \(returnTick.emitted.count) return batches (one per province) "
+                    + "and dead-lettered \(returnTick.deadLettered) refused resolution(s)")
         let afterReturn = try await operations.snapshot()
         BatchTable.print(try operations.rebuild(.return, week: Self.week, snapshot: afterReturn), to: out)
         let reader = TopicReader(brokers: brokers, logger: logger)
@@ -182,14 +202,17 @@ struct WeeklyDemo {
             [$0.example.id, $0.routedCategory.rawValue, $0.agency, $0.example.category]
         })
         let status = try operations.status(week: Self.week, snapshot: afterReturn, now: clock.now())
-        out.section("Status: intake \(status.intake.emitted)/\(status.intake.expected) and return \(status.returns.emitted)/\(status.returns.expected) batches emitted; a second tick emits \(try await scheduler.tick().emitted.count) more.")
+        let again = try await scheduler.tick().emitted.count
+        out.section("Status: intake \(status.intake.emitted)/\(status.intake.expected) and return "
+                    + "\(status.returns.emitted)/\(status.returns.expected) batches emitted; a second tick emits \(again) more.")
     }
 
     private func publish(_ resolutions: [DemoResolution]) async throws {
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(["bootstrap.servers": brokers]), logger: logger)
+        let producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrapServers: brokers), logger: logger)
         try await producer.send(resolutions.map { resolution in
             let category = resolution.category.map { #","category":"\#($0)""# } ?? ""
-            let json = #"{"schema":"baocuo.resolution/v1","reportId":"\#(resolution.reportId)","agency":"\#(resolution.agency)","outcome":"\#(resolution.outcome.rawValue)","resolvedAt":"\#(resolution.at)"\#(category)}"#
+            let json = #"{"schema":"baocuo.resolution/v1","reportId":"\#(resolution.reportId)","agency":"\#(resolution.agency)","#
+                + #""outcome":"\#(resolution.outcome.rawValue)","resolvedAt":"\#(resolution.at)"\#(category)}"#
             return ProducerRecord(topic: resolution.topic, key: Array(resolution.reportId.utf8), value: Array(json.utf8),
                                   timestampMs: Timestamp.parseRFC3339(resolution.at)!.millisecondsSinceEpoch)
         })

@@ -18,7 +18,10 @@ struct DevClusterCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Number of brokers.")
     var brokers: Int = 3
 
-    @Option(name: .long, help: "A fixed bootstrap port (forwarded to the first broker; the brokers themselves listen on free ports). Default: the brokers' own ports.")
+    @Option(name: .long, help: """
+        A fixed bootstrap port (forwarded to the first broker; the brokers themselves listen on free ports). \
+        Default: the brokers' own ports.
+        """)
     var port: Int?
 
     @Option(name: .long, help: "Partitions of the ingest topic.")

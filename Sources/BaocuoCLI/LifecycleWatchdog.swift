@@ -1,6 +1,9 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
+import BaocuoDomain
 import Dispatch
 import Logging
 import ServiceLifecycle
@@ -65,7 +68,7 @@ final class LifecycleWatchdog: Sendable {
         }
         logger.info("baocuo run exiting", metadata: metadata)
         fflush(nil)  // every stdio stream; the log handler itself writes unbuffered
-        Glibc._exit(status)
+        _exit(status)
     }
 
     /// A start-up milestone that must be reached (``reached(_:)``) before the process is running.
@@ -173,12 +176,5 @@ struct WatchedService: Service, CustomStringConvertible {
             watchdog.stopRequested(reason: "service \(name) failed")
             throw error
         }
-    }
-}
-
-extension Duration {
-    var dispatchInterval: DispatchTimeInterval {
-        let (seconds, attoseconds) = components
-        return .milliseconds(Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
     }
 }

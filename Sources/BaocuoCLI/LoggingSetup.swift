@@ -4,9 +4,10 @@ import BaocuoObservability
 import Logging
 
 enum LoggingSetup {
-    /// Installs Baocuo's log handler (text or JSON lines, person IDs masked) process-wide.
-    static func bootstrap(settings: BaocuoSettings, label: String) -> Logger {
-        let level = Logger.Level(rawValue: settings.logging.level.rawValue) ?? .info
+    /// Installs Baocuo's log handler (text or JSON lines, person IDs masked) process-wide, at
+    /// `level` when given (a command's own choice), else at `logging.level`.
+    static func bootstrap(settings: BaocuoSettings, label: String, level: BaocuoSettings.LogLevel? = nil) -> Logger {
+        let level = Logger.Level(rawValue: (level ?? settings.logging.level).rawValue) ?? .info
         let format = settings.logging.format
         let offset = settings.schedule.utcOffsetSeconds
         LoggingSystem.bootstrap { label in

@@ -57,7 +57,10 @@ struct ReplayCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Produce the outputs. Without it the run is a preview: nothing is produced or committed.")
     var execute = false
 
-    @Flag(name: .long, help: "With --execute: produce the outputs of every selected record, not only of those whose routing changed (records rejected again are dead-lettered again).")
+    @Flag(name: .long, help: """
+        With --execute: produce the outputs of every selected record, not only of those whose routing changed \
+        (records rejected again are dead-lettered again).
+        """)
     var all = false
 
     @Flag(name: .long, help: "Print one JSON object per changed record on stdout (the plan and the summary go to stderr).")
@@ -113,7 +116,8 @@ struct ReplayCommand: AsyncParsableCommand {
         out.describe(plan, options: options)
         guard plan.remaining > 0 else {
             out.line(plan.partitions.isEmpty ? "nothing to replay: the range holds no records"
-                                             : "nothing left to replay: group \(plan.group) has already replayed this range (--restart starts it over)")
+                                             : "nothing left to replay: group \(plan.group) has already replayed this range "
+                                               + "(--restart starts it over)")
             return
         }
         let runner = ReplayRunner(options: options, router: RecordRouter(configuration: configuration, group: options.group), logger: logger)
@@ -186,10 +190,12 @@ final class ReplayPrinter: Sendable {
 
     func describe(_ plan: ReplayPlan, options: ReplayOptions) {
         line("replay \(plan.runID): \(plan.topic) → current rules, group \(plan.group)")
-        line(executing ? "mode   EXECUTE: the outputs of \(options.reEmitAll ? "every selected record (--all)" : "the changed records") are produced; the checkpoint is committed as they are acknowledged"
+        let produced = options.reEmitAll ? "every selected record (--all)" : "the changed records"
+        line(executing ? "mode   EXECUTE: the outputs of \(produced) are produced; the checkpoint is committed as they are acknowledged"
                        : "mode   PREVIEW: nothing is produced or committed (add --execute to replay)")
         if plan.timeLookup == .scanFallback {
-            line("time   the broker's offsetsForTimes answers are not real lookups (librdkafka's mock answers \"end\", tansu the first offset, for every time): scanning whole partitions and filtering on record timestamps")
+            line("time   the broker's offsetsForTimes answers are not real lookups (librdkafka's mock answers \"end\", "
+                 + "tansu the first offset, for every time): scanning whole partitions and filtering on record timestamps")
         } else if plan.timeLookup == .offsetsForTimes {
             line("time   the broker's offsetsForTimes found each partition's range")
         }
@@ -300,7 +306,8 @@ final class ReplayPrinter: Sendable {
             ("reject code", summary.rejectCodeChanged, ""), ("dead letters routing", summary.nowRouted, ""),
             ("newly rejected", summary.nowRejected, ""),
             ("no earlier decision", summary.routedWithoutPrior + summary.rejectedWithoutPrior,
-             summary.routedWithoutPrior + summary.rejectedWithoutPrior > 0 ? "\(summary.routedWithoutPrior) route, \(summary.rejectedWithoutPrior) rejected" : ""),
+             summary.routedWithoutPrior + summary.rejectedWithoutPrior > 0
+                 ? "\(summary.routedWithoutPrior) route, \(summary.rejectedWithoutPrior) rejected" : ""),
         ]
         for (label, value, detail) in kinds where value > 0 { row(label, value, detail, indent: 4) }
         row("unchanged", summary.unchanged, "routed as before")
@@ -311,12 +318,14 @@ final class ReplayPrinter: Sendable {
         if executing { row("outputs produced", summary.outputsProduced, "owner, cc and ops copies, dead letters, withdrawals") }
         let before = summary.rulesVersionsBefore.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             .map { "\($0.key) (\($0.value) record\($0.value == 1 ? "" : "s"))" }
-        line("rules  before: \(before.isEmpty ? "none (no earlier owner copy)" : before.joined(separator: ", ")); after: \(summary.rulesVersionAfter)")
+        let rulesBefore = before.isEmpty ? "none (no earlier owner copy)" : before.joined(separator: ", ")
+        line("rules  before: \(rulesBefore); after: \(summary.rulesVersionAfter)")
         let batches = summary.batchesToReEmit.sorted()
         if batches.isEmpty {
             line("batches none to re-emit")
         } else {
-            line("batches \(batches.count) to re-emit as new revisions\(executing ? "" : " once executed") (the next scheduler tick within its look-back window; older weeks: baocuo batch intake|return --week W): \(batches.joined(separator: ", "))")
+            line("batches \(batches.count) to re-emit as new revisions\(executing ? "" : " once executed") (the next scheduler tick "
+                 + "within its look-back window; older weeks: baocuo batch intake|return --week W): \(batches.joined(separator: ", "))")
         }
     }
 
@@ -369,7 +378,7 @@ final class ProgressDisplay: Sendable {
         let unit = progress.phase == .readingPriorCopies ? "records" : "offsets"
         guard let total = progress.total, total > 0 else { return "\(progress.phase.rawValue): \(progress.done) \(unit)" }
         let fraction = min(1, Double(progress.done) / Double(total))
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         // An estimate from less than a second of work says nothing.
         let eta = seconds >= 1 && progress.done > 0 && fraction < 1 ? " ETA " + clock(seconds / fraction - seconds) : ""
         let percent = String(format: "%3.0f%%", fraction * 100)

@@ -42,8 +42,7 @@ final class DemoPrinter {
     }
 
     static func seconds(_ duration: Duration) -> String {
-        let (seconds, attoseconds) = duration.components
-        return String(format: "%.1f s", Double(seconds) + Double(attoseconds) / 1e18)
+        String(format: "%.1f s", duration.inSeconds)
     }
 }
 
@@ -64,14 +63,14 @@ struct RoutingSummary {
                 deadLetters.append((record.header(DeadLetterHeader.errorCode) ?? "?", record.header(DeadLetterHeader.errorDetail) ?? ""))
                 continue
             }
-            guard let routed = (try? JSONSerialization.jsonObject(with: Data(record.value))) as? [String: Any],
-                  let category = routed["category"] as? String, let role = routed["role"] as? String else { continue }
+            guard let routed = try? JSONDecoder().decode(RoutedFields.self, from: Data(record.value)),
+                  let category = routed.category, let role = routed.role else { continue }
             var counts = byCategory[category] ?? (0, 0, 0)
             switch role {
             case "owner":
                 counts.owner += 1
                 ownerCopies += 1
-                if let owner = routed["owner"] as? String { byOwner[owner, default: 0] += 1 }
+                if let owner = routed.owner { byOwner[owner, default: 0] += 1 }
             case "cc": counts.cc += 1
             default: counts.ops += 1
             }
@@ -98,5 +97,21 @@ struct RoutingSummary {
         out.section(accounted == inputCount
             ? "Every input accounted for: \(ownerCopies) owner copies + \(deadLetters.count) dead letters = \(inputCount) reports."
             : "MISMATCH: \(ownerCopies) owner copies + \(deadLetters.count) dead letters ≠ \(inputCount) reports.")
+    }
+}
+
+/// The routed v1 fields the summary counts (CONTRACT §3); each nil when absent or not a string.
+private struct RoutedFields: Decodable {
+    var category: String?
+    var role: String?
+    var owner: String?
+
+    enum CodingKeys: String, CodingKey { case category, role, owner }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        category = try? container.decode(String.self, forKey: .category)
+        role = try? container.decode(String.self, forKey: .role)
+        owner = try? container.decode(String.self, forKey: .owner)
     }
 }

@@ -55,9 +55,12 @@ struct RulesTrainCommand: ParsableCommand {
 
     func run() throws {
         let directory = configOptions.config ?? DomainConfiguration.defaultDirectory()
-        let rulesPath = directory + "/" + DomainConfiguration.rulesFile
-        guard let rulesYAML = try? String(contentsOfFile: rulesPath, encoding: .utf8) else {
-            throw RuntimeError("cannot read \(rulesPath)")
+        let rulesPath = DomainConfiguration.path(directory, DomainConfiguration.rulesFile)
+        let rulesYAML: String
+        do {
+            rulesYAML = try DomainConfiguration.read(rulesPath)
+        } catch {
+            throw RuntimeError("\(error)")
         }
         let files = try FileManager.default.contentsOfDirectory(atPath: corpus).filter { $0.hasSuffix(".jsonl") }.sorted()
         guard !files.isEmpty else { throw RuntimeError("no *.jsonl batches in \(corpus)") }
@@ -203,9 +206,8 @@ struct RulesCorrectionsCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try configOptions.load()
-        var settings = configuration.settings
-        settings.logging.level = .warning
-        let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.rules")
+        let settings = configuration.settings
+        let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.rules", level: .warning)
         let reader = TopicReader(brokers: try brokerOptions.resolve(settings), logger: logger, properties: settings.kafka.properties)
         let corrections = try await CorrectionExport.read(
             reader: reader, names: TopicNames(prefix: settings.topicPrefix),

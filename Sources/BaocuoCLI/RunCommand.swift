@@ -10,11 +10,10 @@ import ServiceLifecycle
 import Synchronization
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 import UnixSignals
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `baocuo run` (CONTRACT §8): one router worker of the fleet.
 struct RunCommand: AsyncParsableCommand {
@@ -38,10 +37,16 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Do not run the weekly batch scheduler in this worker (it runs in every worker by default).")
     var noScheduler = false
 
-    @Option(name: .long, help: "Weeks before the current one the scheduler re-checks at every tick for missed emissions and late data (default: scheduler.lookBackWeeks, 8).")
+    @Option(name: .long, help: """
+        Weeks before the current one the scheduler re-checks at every tick for missed emissions and late data \
+        (default: scheduler.lookBackWeeks, 8).
+        """)
     var lookBackWeeks: Int?
 
-    @Option(name: .long, help: "Seconds between scheduler ticks; a tick also happens as soon as a batch falls due (default: scheduler.tickSeconds, 60).")
+    @Option(name: .long, help: """
+        Seconds between scheduler ticks; a tick also happens as soon as a batch falls due \
+        (default: scheduler.tickSeconds, 60).
+        """)
     var schedulerTickSeconds: Int?
 
     @Option(name: .long, help: "Seconds waited after an intake or due instant before the first emission (default: scheduler.settleDelaySeconds, 60).")
@@ -50,7 +55,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds after a due time before a batch not emitted counts as missed (default: scheduler.deadlineGraceSeconds, 600).")
     var deadlineGraceSeconds: Int?
 
-    @Option(name: .long, help: "First week (YYYY-Www) whose batches the scheduler emits (default: scheduler.startWeek; unset: the oldest emitted week, or the current week on a cluster without any).",
+    @Option(name: .long, help: """
+        First week (YYYY-Www) whose batches the scheduler emits (default: scheduler.startWeek; unset: the oldest \
+        emitted week, or the current week on a cluster without any).
+        """,
             transform: { text in
                 guard let week = IsoWeek(text) else { throw ValidationError("--start-week: expected YYYY-Www, e.g. 2026-W49") }
                 return week

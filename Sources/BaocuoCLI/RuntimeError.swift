@@ -1,6 +1,8 @@
 import ArgumentParser
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// A failure of the work itself, not of the command line: a file that cannot be read, a topic
@@ -31,9 +33,19 @@ extension Baocuo {
         } catch let error as RuntimeError {
             var errorStream = StandardError()
             print("baocuo: error: \(error.description)", to: &errorStream)
-            Glibc.exit(RuntimeError.exitStatus)
+            exitProcess(RuntimeError.exitStatus)
         } catch {
             exit(withError: error)
         }
     }
+}
+
+/// The C library's `exit` (flushes stdio), under a name no `ParsableCommand.exit` shadows.
+func exitProcess(_ status: Int32) -> Never {
+    exit(status)
+}
+
+/// Writes `count` bytes to standard error, unbuffered (the C library's `write`).
+func writeToStandardError(_ bytes: UnsafeRawPointer?, _ count: Int) {
+    _ = write(STDERR_FILENO, bytes, count)
 }

@@ -83,17 +83,15 @@ struct TopicsCommand: ParsableCommand {
 
         func run() async throws {
             let configuration = try configOptions.load()
-            var settings = configuration.settings
-            settings.logging.level = .error
-            let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.topics")
+            let settings = configuration.settings
+            let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.topics", level: .error)
             let brokers = try brokerOptions.resolve(settings)
             let layout = TopicLayout(names: TopicNames(prefix: settings.topicPrefix), regions: configuration.regions)
-            var properties = producerSideProperties(settings.kafka.properties)
-            properties["bootstrap.servers"] = brokers
+            let adminConfiguration = AdminConfiguration(bootstrapServers: brokers, overrides: settings.kafka.properties)
             let admin: KafkaAdmin
             let existing: [String: Int]
             do {
-                admin = try KafkaAdmin(configuration: KafkaConfiguration(properties), logger: logger)
+                admin = try KafkaAdmin(configuration: adminConfiguration, logger: logger)
                 existing = Dictionary(try await admin.topics().map { ($0.name, $0.partitions) }) { first, _ in first }
             } catch {
                 throw RuntimeError("cannot read the topics of \(brokers): \(error)")
@@ -135,14 +133,16 @@ struct TopicsCommand: ParsableCommand {
             } catch {
                 throw RuntimeError("cannot describe the topic configs on \(brokers): \(error)")
             }
-            Swift.print("topics apply: \(layout.topics.count) topics in the layout, \(present.count) on \(brokers) (configs \(configsChecked)), \(missing.count) missing")
+            Swift.print("topics apply: \(layout.topics.count) topics in the layout, \(present.count) on \(brokers) "
+                        + "(configs \(configsChecked)), \(missing.count) missing")
             for difference in differences { Swift.print("differs  \(difference)") }
             var failed: [String] = []
             if dryRun {
                 for topic in missing { Swift.print("would create  \(([topic.name, "\(topic.partitions)"] + topic.configs).joined(separator: " "))") }
             } else if !missing.isEmpty {
                 guard adminAPI else {
-                    throw RuntimeError("\(brokers) does not implement CreateTopics (librdkafka's mock cluster: `baocuo dev-cluster` creates the layout's topics itself); \(missing.count) topics not created")
+                    throw RuntimeError("\(brokers) does not implement CreateTopics (librdkafka's mock cluster: `baocuo dev-cluster` "
+                                       + "creates the layout's topics itself); \(missing.count) topics not created")
                 }
                 for chunk in stride(from: 0, to: missing.count, by: 100) {
                     let batch = missing[chunk..<min(chunk + 100, missing.count)]
@@ -153,14 +153,16 @@ struct TopicsCommand: ParsableCommand {
                                                 configs: Self.configs($0))
                         })
                     } catch let error as KafkaError where error.isUnsupportedByCluster {
-                        throw RuntimeError("\(brokers) does not implement CreateTopics (librdkafka's mock cluster: `baocuo dev-cluster` creates the layout's topics itself); \(missing.count) topics not created: \(error)")
+                        throw RuntimeError("\(brokers) does not implement CreateTopics (librdkafka's mock cluster: `baocuo dev-cluster` "
+                                           + "creates the layout's topics itself); \(missing.count) topics not created: \(error)")
                     } catch {
                         throw RuntimeError("creating topics on \(brokers): \(error)")
                     }
                     for topic in batch {
                         switch results[topic.name] {
                         case .some(.none): Swift.print("created  \(topic.name) (\(topic.partitions) partitions)")
-                        case .some(.some(let error)) where error.code == .topicAlreadyExists: Swift.print("exists   \(topic.name) (created meanwhile)")
+                        case .some(.some(let error)) where error.code == .topicAlreadyExists:
+                            Swift.print("exists   \(topic.name) (created meanwhile)")
                         case .some(.some(let error)): failed.append("\(topic.name): \(error)")
                         case .none: failed.append("\(topic.name): no result")
                         }
@@ -168,7 +170,8 @@ struct TopicsCommand: ParsableCommand {
                 }
             }
             for failure in failed { Swift.print("failed   \(failure)") }
-            Swift.print("topics apply: \(dryRun ? "dry run, \(missing.count) would be created" : "\(missing.count - failed.count) created"), \(failed.count) failed, \(differences.count) differ")
+            let outcome = dryRun ? "dry run, \(missing.count) would be created" : "\(missing.count - failed.count) created"
+            Swift.print("topics apply: \(outcome), \(failed.count) failed, \(differences.count) differ")
             if !failed.isEmpty {
                 throw RuntimeError("\(failed.count) topics could not be created on \(brokers) (listed above)")
             }

@@ -33,9 +33,12 @@ public final class ConsumedBatch: @unchecked Sendable, RandomAccessCollection {
         messages.deallocate()
     }
 
+    /// Always 0.
     public var startIndex: Int { 0 }
+    /// The number of messages.
     public var endIndex: Int { messages.count }
 
+    /// The message at `position`; valid only while the batch is alive.
     public subscript(position: Int) -> ConsumedMessage {
         precondition(indices.contains(position), "message index out of range")
         return ConsumedMessage(batch: self, index: position)
@@ -59,9 +62,13 @@ public struct ConsumedMessage: Sendable {
 
     private var native: rd_kafka_message_t { batch.message(index).pointee }
 
+    /// The topic the message was read from.
     public var topic: String { batch.topic(index) }
+    /// The partition the message was read from.
     public var partition: Int32 { native.partition }
+    /// The message's offset in its partition (a position, never a logical offset).
     public var offset: Int64 { native.offset }
+    /// ``topic`` and ``partition`` together.
     public var topicPartition: TopicPartition { TopicPartition(topic: topic, partition: partition) }
 
     /// The record's timestamp (create or log-append time), or `nil` if it has none.
@@ -83,9 +90,6 @@ public struct ConsumedMessage: Sendable {
         let message = native
         return try body(UnsafeRawBufferPointer(start: message.payload, count: message.payload != nil ? message.len : 0))
     }
-
-    /// `true` when the value is null (a tombstone), as opposed to empty.
-    public var isNullValue: Bool { native.payload == nil }
 
     /// A copy of the key, or `nil` for a null key.
     public var keyBytes: [UInt8]? { withKey { $0.map(Array.init) } }

@@ -9,10 +9,12 @@ public struct KafkaConfiguration: Sendable, Hashable {
     /// The raw property dictionary handed to `rd_kafka_conf_set`.
     public var properties: [String: String]
 
+    /// The given librdkafka properties, used as they are (plus the client defaults).
     public init(_ properties: [String: String] = [:]) {
         self.properties = properties
     }
 
+    /// The value of one property, or `nil` when unset.
     public subscript(key: String) -> String? {
         get { properties[key] }
         set { properties[key] = newValue }
@@ -25,7 +27,7 @@ public struct KafkaConfiguration: Sendable, Hashable {
 
     /// Defaults of every Baocuo client. Nagle off, as Java's kafka-clients always does: with Nagle on,
     /// a small produce request waits for the TCP ACK of the one before it (BENCHMARKS.md "Decision log").
-    static let clientDefaults = ["socket.nagle.disable": "true"]
+    static let clientDefaults = [PropertyName.socketNagleDisable: "true"]
 
     /// A new `rd_kafka_conf_t` holding these properties, then ``clientDefaults`` for keys left unset.
     /// The caller owns it.
@@ -64,8 +66,10 @@ public var librdkafkaVersionNumber: Int32 { rd_kafka_version() }
 /// Kafka protocol API keys, used to inject errors into a ``MockCluster``.
 /// (librdkafka 2.0.2 does not export these constants.)
 public struct KafkaAPIKey: Hashable, Sendable {
+    /// The protocol's API key number.
     public let rawValue: Int16
 
+    /// Any API key, named or not.
     public init(rawValue: Int16) { self.rawValue = rawValue }
 
     public static let produce = KafkaAPIKey(rawValue: 0)
@@ -89,6 +93,7 @@ public struct KafkaAPIKey: Hashable, Sendable {
 /// The librdkafka release CI runs every Kafka and pipeline test with (the `confluent-kafka` wheel's
 /// library, scripts/test.sh) and Deploy/Dockerfile builds into the image, next to Debian's 2.0.2.
 public enum TestedLibrdkafka {
+    /// The tested release, e.g. for log lines and warnings.
     public static let version = "2.16.0"
     /// `0xMMmmrrxx` of ``version`` (a release: pre-release byte 0xff).
     public static let versionNumber: Int32 = 0x0210_00ff
@@ -102,7 +107,8 @@ public enum TestedLibrdkafka {
         var warnings: [String] = []
         // Major, minor and revision only: a pre-release of the tested version is older than it.
         if number < versionNumber {
-            warnings.append("librdkafka \(version) is older than \(Self.version), the release CI tests and Deploy/Dockerfile ships: behaviour the tests show (rebalance commits, incremental rebalancing, error codes) is not proven on it")
+            warnings.append("librdkafka \(version) is older than \(Self.version), the release CI tests and Deploy/Dockerfile ships: "
+                + "behaviour the tests show (rebalance commits, incremental rebalancing, error codes) is not proven on it")
         }
         if number < taggedFieldsFixed {
             warnings.append("librdkafka \(version) is older than 2.1: it mis-parses tagged fields (KIP-482) from newer brokers")

@@ -26,8 +26,9 @@ public protocol KafkaRebalanceHandler: Sendable {
 /// handler inside it) runs on the consumer's poll thread, committed/watermark/metadata
 /// queries on a second thread.
 ///
-/// At-least-once use: poll, process, ``storeOffsets(_:)`` (offset of the *next* message),
-/// and let auto-commit or ``commit(_:)`` persist the stored offsets.
+/// At-least-once use: poll, process, then ``commit(_:)`` the offset of the *next* message to
+/// read once the processing of everything before it is complete (from a rebalance handler,
+/// ``commitSynchronously(_:)``).
 public final class KafkaConsumer: Sendable {
     private enum State {
         case open(NativeClient)
@@ -44,6 +45,31 @@ public final class KafkaConsumer: Sendable {
     private let topicNames = TopicNameCache()
     private let logger: Logger
 
+    /// Joins consumer group ``ConsumerConfiguration/groupID`` and subscribes to `topics`
+    /// (see ``init(configuration:topics:logger:rebalanceHandler:statisticsHandler:)``).
+    public convenience init(
+        configuration: ConsumerConfiguration,
+        topics: [String],
+        logger: Logger,
+        rebalanceHandler: (any KafkaRebalanceHandler)? = nil,
+        statisticsHandler: (@Sendable (String) -> Void)? = nil
+    ) throws(KafkaError) {
+        try self.init(configuration: configuration.properties, topics: topics, logger: logger,
+                      rebalanceHandler: rebalanceHandler, statisticsHandler: statisticsHandler)
+    }
+
+    /// Reads exactly `assignment` without joining a group
+    /// (see ``init(configuration:assignment:logger:statisticsHandler:)``).
+    public convenience init(
+        configuration: ConsumerConfiguration,
+        assignment: [TopicPartitionOffset],
+        logger: Logger,
+        statisticsHandler: (@Sendable (String) -> Void)? = nil
+    ) throws(KafkaError) {
+        try self.init(configuration: configuration.properties, assignment: assignment, logger: logger,
+                      statisticsHandler: statisticsHandler)
+    }
+
     /// Joins consumer group `group.id` and subscribes to `topics`.
     ///
     /// Defaults added unless configured: `enable.auto.offset.store=false` (offsets are stored
@@ -57,18 +83,21 @@ public final class KafkaConsumer: Sendable {
         rebalanceHandler: (any KafkaRebalanceHandler)? = nil,
         statisticsHandler: (@Sendable (String) -> Void)? = nil
     ) throws(KafkaError) {
-        guard configuration["group.id"] != nil else {
+        guard configuration[PropertyName.groupID] != nil else {
             throw KafkaError(code: .invalidArgument, message: "a group consumer needs group.id")
         }
-        if configuration["partition.assignment.strategy"]?.contains("cooperative") == true, !RebalanceProtocol.cooperativeSupported {
-            throw KafkaError(code: .invalidArgument, message: "cooperative rebalancing is unreliable on librdkafka \(librdkafkaVersion) (before 2.4); use range or roundrobin")
+        let configuredStrategy = configuration[PropertyName.assignmentStrategy].map(PartitionAssignmentStrategy.init(rawValue:))
+        if configuredStrategy?.isCooperative == true, !RebalanceProtocol.cooperativeSupported {
+            throw KafkaError(code: .invalidArgument,
+                             message: "cooperative rebalancing is unreliable on librdkafka \(librdkafkaVersion) (before 2.4); "
+                                 + "use range or roundrobin")
         }
         let effective = configuration.withDefaults([
-            "enable.auto.offset.store": "false",
-            "partition.assignment.strategy": "range,roundrobin",
+            PropertyName.enableAutoOffsetStore: "false",
+            PropertyName.assignmentStrategy: PartitionAssignmentStrategy.eager.rawValue,
         ])
         let context = CallbackContext(logger: logger, statisticsHandler: statisticsHandler, rebalanceHandler: rebalanceHandler,
-                                      cooperative: effective["partition.assignment.strategy"]?.contains("cooperative") == true)
+                                      cooperative: configuredStrategy?.isCooperative == true)
         let client = try NativeClient(
             type: RD_KAFKA_CONSUMER,
             configuration: effective,
@@ -82,7 +111,7 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// Reads exactly `assignment` (each partition from its offset, which may be logical such
-    /// as ``TopicPartitionOffset/beginning``), without joining a group. If `group.id` is
+    /// as ``KafkaOffset/beginning``), without joining a group. If `group.id` is
     /// configured, ``commit(_:)`` and ``committed(_:timeout:)`` use that group.
     public init(
         configuration: KafkaConfiguration,
@@ -95,7 +124,7 @@ public final class KafkaConsumer: Sendable {
             type: RD_KAFKA_CONSUMER,
             // librdkafka has no consumer queue without a group.id; an assigned reader never joins
             // the group, so a fixed default is harmless.
-            configuration: configuration.withDefaults(["enable.auto.offset.store": "false", "group.id": "baocuo-assigned-reader"]),
+            configuration: configuration.withDefaults([PropertyName.enableAutoOffsetStore: "false", PropertyName.groupID: "baocuo-assigned-reader"]),
             context: context
         )
         let list = NativePartitionList.make(assignment)
@@ -161,12 +190,16 @@ public final class KafkaConsumer: Sendable {
             defer { rd_kafka_message_destroy(message) }
             let topic = message.pointee.rkt.map { topicNames.name(of: $0) } ?? ""
             if err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
-                partitionsAtEnd.append(TopicPartitionOffset(topic: topic, partition: message.pointee.partition, offset: message.pointee.offset))
+                partitionsAtEnd.append(TopicPartitionOffset(topic: topic, partition: message.pointee.partition,
+                                                            offset: KafkaOffset(message.pointee.offset)))
             } else {
                 let text = String(cString: rd_kafka_message_errstr(message))
                 logger.warning(
                     "consumer error",
-                    metadata: ["kafka.error": "\(KafkaErrorCode(err).name): \(text)", "kafka.topic": "\(topic)", "kafka.partition": "\(message.pointee.partition)"]
+                    metadata: [
+                        "kafka.error": "\(KafkaErrorCode(err).name): \(text)", "kafka.topic": "\(topic)",
+                        "kafka.partition": "\(message.pointee.partition)",
+                    ]
                 )
             }
         }
@@ -177,16 +210,6 @@ public final class KafkaConsumer: Sendable {
         }
         let messages = UnsafeMutableBufferPointer(rebasing: buffer[0..<kept])
         return ConsumedBatch(client: client, messages: messages, topics: topics, partitionsAtEnd: partitionsAtEnd)
-    }
-
-    /// Stores offsets (of the next message to read) for the next commit. Non-blocking.
-    public func storeOffsets(_ offsets: [TopicPartitionOffset]) throws(KafkaError) {
-        guard !offsets.isEmpty else { return }
-        let client = try client(allowClosing: true)
-        let list = NativePartitionList.make(offsets)
-        defer { rd_kafka_topic_partition_list_destroy(list) }
-        try rd_kafka_offsets_store(client.handle, list).check("store offsets")
-        if let error = NativePartitionList.firstError(list) { throw error }
     }
 
     /// Commits `offsets`, or every stored offset when `nil`, and waits for the broker.
@@ -254,7 +277,7 @@ public final class KafkaConsumer: Sendable {
         try outcome.withLock { $0 }!.get()
     }
 
-    /// The group's committed offsets for `partitions` (``TopicPartitionOffset/invalid`` when
+    /// The group's committed offsets for `partitions` (``KafkaOffset/invalid`` when
     /// nothing is committed).
     public func committed(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) async throws(KafkaError) -> [TopicPartitionOffset] {
         let client = try client(allowClosing: false)
@@ -282,12 +305,13 @@ public final class KafkaConsumer: Sendable {
     }
 
     /// For each entry (whose `offset` is a timestamp in ms), the earliest offset whose
-    /// timestamp is at or after it (``TopicPartitionOffset/end`` when there is none).
+    /// timestamp is at or after it (``KafkaOffset/end`` when there is none).
     ///
     /// - Important: librdkafka 2.0.2's mock cluster ignores the timestamp and answers
-    ///   ``TopicPartitionOffset/end`` for every lookup, without an error. On the mock, replay
+    ///   ``KafkaOffset/end`` for every lookup, without an error. On the mock, replay
     ///   by time must scan from the beginning and filter on ``ConsumedMessage/timestampMs``.
-    public func offsetsForTimes(_ query: [TopicPartitionOffset], timeout: Duration = .seconds(10)) async throws(KafkaError) -> [TopicPartitionOffset] {
+    public func offsetsForTimes(_ query: [TopicPartitionOffset],
+                                timeout: Duration = .seconds(10)) async throws(KafkaError) -> [TopicPartitionOffset] {
         let client = try client(allowClosing: false)
         return try await queryQueue.run { () throws(KafkaError) in
             let list = NativePartitionList.make(query)
@@ -356,16 +380,6 @@ public final class KafkaConsumer: Sendable {
         return finished.load(ordering: .sequentiallyConsistent)
     }
 
-    /// A new `rd_kafka_consumer_group_metadata_t` for transactional offset commits; the
-    /// caller destroys it.
-    func groupMetadata() throws(KafkaError) -> SendablePointer {
-        let client = try client(allowClosing: false)
-        guard let metadata = rd_kafka_consumer_group_metadata(client.handle) else {
-            throw KafkaError(code: .state, message: "the consumer has no group metadata (no group.id?)")
-        }
-        return SendablePointer(metadata)
-    }
-
     /// The live handle; the returned reference keeps it alive for the caller's C call.
     private func client(allowClosing: Bool) throws(KafkaError) -> NativeClient {
         try state.withLock { (state) throws(KafkaError) -> NativeClient in
@@ -400,11 +414,12 @@ public enum RebalanceProtocol: String, Sendable {
 
     /// librdkafka 2.4 fixed the cooperative-sticky bugs 2.0.2 has (lag spikes after a rebalance).
     public static let cooperativeMinimumVersion: Int32 = 0x0204_0000
+    /// Whether the loaded librdkafka is new enough for cooperative-sticky.
     public static var cooperativeSupported: Bool { librdkafkaVersionNumber >= cooperativeMinimumVersion }
 
-    /// The assignment strategy a router worker uses unless configured: `cooperative-sticky`
-    /// (incremental rebalancing) where the runtime library supports it, else `range,roundrobin`.
-    public static var defaultRouterStrategy: String { cooperativeSupported ? "cooperative-sticky" : "range,roundrobin" }
+    /// The assignment strategy a router worker uses unless configured
+    /// (``PartitionAssignmentStrategy/preferred``).
+    public static var defaultRouterStrategy: String { PartitionAssignmentStrategy.preferred.rawValue }
 }
 
 /// Tell the handler first, then change the assignment: the whole of it (eager protocol) or the
@@ -423,13 +438,15 @@ private let rebalanceCallback: @convention(c) (
         guard let error else { return }
         context.logger.error("\(what) failed", metadata: ["kafka.error": "\(KafkaError(consuming: error))"])
     }
+    // Debug level: the rebalance handler (the router's RebalanceListener) logs the change at info,
+    // with what it committed; one line per rebalance, not two.
     switch reason {
     case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-        context.logger.info("partitions assigned", metadata: ["kafka.partitions": "\(changed)", "kafka.incremental": "\(cooperative)"])
+        context.logger.debug("partitions assigned", metadata: ["kafka.partitions": "\(changed)", "kafka.incremental": "\(cooperative)"])
         context.rebalanceHandler?.partitionsAssigned(changed)
         if cooperative { apply(rd_kafka_incremental_assign(handle, partitions), "incremental assign") } else { rd_kafka_assign(handle, partitions) }
     case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
-        context.logger.info("partitions revoked", metadata: ["kafka.partitions": "\(changed)", "kafka.incremental": "\(cooperative)"])
+        context.logger.debug("partitions revoked", metadata: ["kafka.partitions": "\(changed)", "kafka.incremental": "\(cooperative)"])
         context.rebalanceHandler?.partitionsRevoked(changed)
         if cooperative { apply(rd_kafka_incremental_unassign(handle, partitions), "incremental unassign") } else { rd_kafka_assign(handle, nil) }
     default:

@@ -6,6 +6,7 @@ public struct KafkaErrorCode: Hashable, Sendable, CustomStringConvertible {
     /// The raw `rd_kafka_resp_err_t` value.
     public let rawValue: Int32
 
+    /// Any `rd_kafka_resp_err_t` value, named or not.
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
     init(_ native: rd_kafka_resp_err_t) { self.rawValue = native.rawValue }
@@ -15,6 +16,7 @@ public struct KafkaErrorCode: Hashable, Sendable, CustomStringConvertible {
     /// librdkafka's symbolic name, e.g. `NOT_LEADER_FOR_PARTITION` or `_QUEUE_FULL`.
     public var name: String { String(cString: rd_kafka_err2name(native)) }
 
+    /// ``name``.
     public var description: String { name }
 
     // Codes the rest of Baocuo and its tests refer to by name. Any other code is still
@@ -52,6 +54,7 @@ public struct KafkaErrorCode: Hashable, Sendable, CustomStringConvertible {
 
 /// An error reported by librdkafka or by this module's wrappers.
 public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What went wrong, as librdkafka's error code.
     public let code: KafkaErrorCode
     /// Human-readable detail from librdkafka (never contains message payloads).
     public let message: String
@@ -60,21 +63,18 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
     public let isFatal: Bool
     /// Retrying the same operation may succeed.
     public let isRetriable: Bool
-    /// The current transaction must be aborted (transactional producer only).
-    public let isTransactionAbortable: Bool
 
+    /// An error with the given code, detail and flags.
     public init(
         code: KafkaErrorCode,
         message: String,
         isFatal: Bool = false,
-        isRetriable: Bool = false,
-        isTransactionAbortable: Bool = false
+        isRetriable: Bool = false
     ) {
         self.code = code
         self.message = message
         self.isFatal = isFatal
         self.isRetriable = isRetriable
-        self.isTransactionAbortable = isTransactionAbortable
     }
 
     /// An error carrying librdkafka's default description of `code`.
@@ -90,8 +90,7 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
             code: KafkaErrorCode(rd_kafka_error_code(error)),
             message: String(cString: rd_kafka_error_string(error)),
             isFatal: rd_kafka_error_is_fatal(error) != 0,
-            isRetriable: rd_kafka_error_is_retriable(error) != 0,
-            isTransactionAbortable: rd_kafka_error_txn_requires_abort(error) != 0
+            isRetriable: rd_kafka_error_is_retriable(error) != 0
         )
     }
 
@@ -100,6 +99,7 @@ public struct KafkaError: Error, Sendable, Hashable, CustomStringConvertible {
         KafkaError(code: .clientClosed, message: "the \(what) is closed")
     }
 
+    /// `NAME (code): message`, with ` [fatal]` for a fatal error.
     public var description: String {
         var text = "\(code.name) (\(code.rawValue)): \(message)"
         if isFatal { text += " [fatal]" }

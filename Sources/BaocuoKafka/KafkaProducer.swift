@@ -11,14 +11,18 @@ import Darwin
 
 /// A record header. A `nil` value is a null header (distinct from an empty one).
 public struct KafkaHeader: Hashable, Sendable {
+    /// The header name.
     public var key: String
+    /// The header bytes; `nil` for a null header.
     public var value: [UInt8]?
 
+    /// A header with raw bytes, or a null header.
     public init(key: String, value: [UInt8]?) {
         self.key = key
         self.value = value
     }
 
+    /// A header whose value is `value`'s UTF-8 bytes.
     public init(key: String, value: String) {
         self.init(key: key, value: Array(value.utf8))
     }
@@ -26,15 +30,20 @@ public struct KafkaHeader: Hashable, Sendable {
 
 /// A record to send with ``KafkaProducer/send(_:)``.
 public struct ProducerRecord: Hashable, Sendable {
+    /// The topic to write to.
     public var topic: String
     /// `nil`: chosen by the partitioner from the key.
     public var partition: Int32?
+    /// The record key (partitioning and compaction); `nil` for a null key.
     public var key: [UInt8]?
+    /// The record value.
     public var value: [UInt8]
+    /// Headers, in order.
     public var headers: [KafkaHeader]
     /// `nil`: the producer's current time.
     public var timestampMs: Int64?
 
+    /// A record for `topic`; everything else is optional.
     public init(
         topic: String,
         partition: Int32? = nil,
@@ -55,10 +64,14 @@ public struct ProducerRecord: Hashable, Sendable {
 /// One record of ``KafkaProducer/produceBatch(topic:count:fill:)``: key and value bytes, copied
 /// by librdkafka before the call returns, and the record's delivery token.
 public struct KafkaBatchRecord {
+    /// The key bytes, or `nil` for a null key.
     public var key: UnsafeRawBufferPointer?
+    /// The value bytes.
     public var value: UnsafeRawBufferPointer
+    /// Handed back in the record's ``DeliveryReport``.
     public var token: UInt64
 
+    /// A record of `key`, `value` and its delivery `token`.
     public init(key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer, token: UInt64) {
         self.key = key
         self.value = value
@@ -70,9 +83,11 @@ public struct KafkaBatchRecord {
 public struct DeliveryReport: Sendable {
     /// The token given to `produce`.
     public var token: UInt64
+    /// The record's topic (`nil` only if librdkafka could not name it).
     public var topic: String?
+    /// The partition the record was written to (or assigned, on error).
     public var partition: Int32
-    /// The record's offset, or ``TopicPartitionOffset/invalid`` when not known (e.g. on error).
+    /// The record's offset, or ``KafkaOffset/invalid``'s raw value when not known (e.g. on error).
     public var offset: Int64
     /// `nil` when the record was acknowledged by the cluster.
     public var error: KafkaError?
@@ -97,9 +112,20 @@ public final class KafkaProducer: Sendable {
     private let state: Mutex<State>
     private let pendingSends = PendingSends()
     private let pollLoop: PollLoop
-    /// Serializes blocking calls (flush, transactions, close) off the cooperative pool.
+    /// Serializes blocking calls (flush, close) off the cooperative pool.
     private let blockingQueue = DispatchQueue(label: "baocuo.kafka.producer.blocking")
     private let logger: Logger
+
+    /// Creates the producer from typed settings (see ``init(configuration:logger:deliveryHandler:statisticsHandler:)``).
+    public convenience init(
+        configuration: ProducerConfiguration,
+        logger: Logger,
+        deliveryHandler: @escaping @Sendable (DeliveryReport) -> Void = { _ in },
+        statisticsHandler: (@Sendable (String) -> Void)? = nil
+    ) throws(KafkaError) {
+        try self.init(configuration: configuration.properties, logger: logger, deliveryHandler: deliveryHandler,
+                      statisticsHandler: statisticsHandler)
+    }
 
     /// Creates the producer and starts its poll thread.
     ///
@@ -119,7 +145,7 @@ public final class KafkaProducer: Sendable {
         let context = CallbackContext(logger: logger, statisticsHandler: statisticsHandler)
         let client = try NativeClient(
             type: RD_KAFKA_PRODUCER,
-            configuration: configuration.withDefaults(["enable.idempotence": "true"]),
+            configuration: configuration.withDefaults(ProducerConfiguration.defaults),
             context: context
         ) { conf in
             // Event mode: delivery reports arrive in batches on our poll thread, and
@@ -389,55 +415,6 @@ public final class KafkaProducer: Sendable {
             return client
         }
     }
-
-    // MARK: Transactions
-
-    /// Registers `transactional.id` with the cluster and fences older instances.
-    /// Requires `transactional.id` in the configuration; call once before the first transaction.
-    public func initTransactions(timeout: Duration = .seconds(30)) async throws(KafkaError) {
-        try await transactionCall { (handle) throws(KafkaError) in try check(rd_kafka_init_transactions(handle, timeout.kafkaMilliseconds)) }
-    }
-
-    /// Starts a transaction: records produced until commit or abort belong to it.
-    public func beginTransaction() throws(KafkaError) {
-        let client = try liveClient()
-        try check(rd_kafka_begin_transaction(client.handle))
-    }
-
-    /// Adds the consumer's offsets to the current transaction, so they commit atomically with
-    /// the records produced in it (consume-transform-produce, exactly once).
-    public func sendOffsetsToTransaction(
-        _ offsets: [TopicPartitionOffset],
-        consumer: KafkaConsumer,
-        timeout: Duration = .seconds(30)
-    ) async throws(KafkaError) {
-        let groupMetadata = try consumer.groupMetadata()
-        try await transactionCall { (handle) throws(KafkaError) in
-            let list = NativePartitionList.make(offsets)
-            defer {
-                rd_kafka_topic_partition_list_destroy(list)
-                rd_kafka_consumer_group_metadata_destroy(groupMetadata.pointer)
-            }
-            try check(rd_kafka_send_offsets_to_transaction(handle, list, groupMetadata.pointer, timeout.kafkaMilliseconds))
-        }
-    }
-
-    /// Flushes and commits the current transaction.
-    /// - Throws: an error with `isTransactionAbortable` (call ``abortTransaction(timeout:)``),
-    ///   `isRetriable` (call again) or `isFatal`.
-    public func commitTransaction(timeout: Duration = .seconds(30)) async throws(KafkaError) {
-        try await transactionCall { (handle) throws(KafkaError) in try check(rd_kafka_commit_transaction(handle, timeout.kafkaMilliseconds)) }
-    }
-
-    /// Aborts the current transaction; its records are never visible to `read_committed` consumers.
-    public func abortTransaction(timeout: Duration = .seconds(30)) async throws(KafkaError) {
-        try await transactionCall { (handle) throws(KafkaError) in try check(rd_kafka_abort_transaction(handle, timeout.kafkaMilliseconds)) }
-    }
-
-    private func transactionCall(_ body: @escaping @Sendable (OpaquePointer) throws(KafkaError) -> Void) async throws(KafkaError) {
-        let client = try liveClient()
-        try await blockingQueue.run { () throws(KafkaError) in try body(client.handle) }
-    }
 }
 
 /// Calls `body` with the bytes of `bytes`, or with `nil`.
@@ -531,7 +508,7 @@ private final class PollLoop: Sendable {
             token: token,
             topic: topic,
             partition: message.partition,
-            offset: error == nil ? message.offset : TopicPartitionOffset.invalid,
+            offset: error == nil ? message.offset : KafkaOffset.invalid.rawValue,
             error: error
         ))
     }

@@ -52,9 +52,10 @@ public final class MockCluster: Sendable {
         result == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS ? RD_KAFKA_RESP_ERR_NO_ERROR : result
     }
 
-    /// Creates many topics at once (an existing one is kept, as ``createTopic(_:partitions:replicationFactor:)``). The 2.0.2 mock thread serves one hand-over only every few
-    /// tens of milliseconds, so 800 topics one after another take a minute; requests made
-    /// concurrently are served together.
+    /// Creates many topics at once (an existing one is kept, as
+    /// ``createTopic(_:partitions:replicationFactor:)``). The 2.0.2 mock thread serves one
+    /// hand-over only every few tens of milliseconds, so 800 topics one after another take a
+    /// minute; requests made concurrently are served together.
     public func createTopics(_ topics: [(name: String, partitions: Int)], replicationFactor: Int = 1) throws(KafkaError) {
         let failure = Mutex<KafkaError?>(nil)
         let next = Atomic<Int>(0)
@@ -70,7 +71,8 @@ public final class MockCluster: Sendable {
                         guard index < topics.count else { break }
                         let topic = topics[index]
                         do throws(KafkaError) {
-                            try Self.keepExisting(rd_kafka_mock_topic_create(cluster.pointer, topic.name, Int32(topic.partitions), Int32(replicationFactor)))
+                            try Self.keepExisting(rd_kafka_mock_topic_create(cluster.pointer, topic.name, Int32(topic.partitions),
+                                                                             Int32(replicationFactor)))
                                 .check("create topic \(topic.name)")
                         } catch {
                             failure.withLock { if $0 == nil { $0 = error } }
@@ -89,6 +91,7 @@ public final class MockCluster: Sendable {
         try call("broker \(broker) down") { rd_kafka_mock_broker_set_down($0, broker) }
     }
 
+    /// Brings `broker` back after ``setBrokerDown(_:)``.
     public func setBrokerUp(_ broker: Int32) throws(KafkaError) {
         try call("broker \(broker) up") { rd_kafka_mock_broker_set_up($0, broker) }
     }
@@ -127,11 +130,6 @@ public final class MockCluster: Sendable {
     /// Makes `broker` the coordinator of consumer group `group`.
     public func setCoordinator(group: String, broker: Int32) throws(KafkaError) {
         try call("group coordinator") { rd_kafka_mock_coordinator_set($0, "group", group, broker) }
-    }
-
-    /// Makes `broker` the transaction coordinator of `transactionalID`.
-    public func setCoordinator(transactionalID: String, broker: Int32) throws(KafkaError) {
-        try call("transaction coordinator") { rd_kafka_mock_coordinator_set($0, "transaction", transactionalID, broker) }
     }
 
     /// Moves the leadership of one partition to `broker`.

@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 import BaocuoDomain
 import Logging
@@ -11,7 +13,9 @@ import Synchronization
 /// every message and metadata value passes through `PersonIDRedactor`, which masks anything shaped
 /// like an 18-character resident ID.
 public struct BaocuoLogHandler: LogHandler {
+    /// Metadata added to every event of this handler (swift-log `LogHandler`).
     public var metadata: Logger.Metadata = [:]
+    /// Events below this level are dropped.
     public var logLevel: Logger.Level
     private let label: String
     private let format: BaocuoSettings.LogFormat
@@ -25,11 +29,13 @@ public struct BaocuoLogHandler: LogHandler {
         self.utcOffsetSeconds = utcOffsetSeconds
     }
 
+    /// One metadata value of the handler.
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
+    /// Writes `event` as one line (text or JSON), person IDs masked, to standard error.
     public func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
@@ -93,6 +99,7 @@ public struct BaocuoLogHandler: LogHandler {
 /// Masks substrings shaped like resident IDs: 17 digits followed by a digit or X, not part of a
 /// longer run of digits. Kept independent of the domain so logging has no dependencies.
 public enum PersonIDRedactor {
+    /// `text` with every resident-ID-shaped run replaced by a mask; unchanged when it has none.
     public static func redact(_ text: String) -> String {
         let utf8 = Array(text.utf8)
         guard utf8.count >= 18 else { return text }

@@ -22,11 +22,13 @@ public final class HealthState: Sendable {
     /// No broker answer for this long makes the worker not ready.
     public let brokerSilenceLimit: Duration
 
+    /// A state that is live and not ready until the first poll and assignment.
     public init(pollStallLimit: Duration = .seconds(60), brokerSilenceLimit: Duration = .seconds(30)) {
         self.pollStallLimit = pollStallLimit
         self.brokerSilenceLimit = brokerSilenceLimit
     }
 
+    /// A poll returned; `brokerReachable` when it returned records (a broker answered).
     public func recordPoll(brokerReachable: Bool) {
         let now = ContinuousClock.now
         state.withLock {
@@ -42,10 +44,12 @@ public final class HealthState: Sendable {
         state.withLock { $0.lastBrokerContactAt = anyUp ? now : nil }
     }
 
+    /// The worker now owns `partitions` partitions (0: not ready).
     public func recordAssignment(partitions: Int) {
         state.withLock { $0.assignedPartitions = partitions }
     }
 
+    /// The worker is shutting down: not ready from now on.
     public func recordStopping() {
         state.withLock { $0.stopping = true }
     }
@@ -66,6 +70,7 @@ public final class HealthState: Sendable {
         readinessDetail.withLock { $0 = detail }
     }
 
+    /// (ready, reason) for `/health/ready`, with the readiness detail appended when set.
     public func readiness() -> (Bool, String) {
         let (ready, reason) = baseReadiness()
         guard let detail = readinessDetail.withLock({ $0 })?() else { return (ready, reason) }

@@ -7,14 +7,18 @@ import ServiceLifecycle
 
 /// The worker's small HTTP endpoint: `/metrics` (Prometheus text), `/health/live`, `/health/ready`.
 public struct ObservabilityServer: Service, CustomStringConvertible {
+    /// The address to listen on.
     public let host: String
+    /// The port to listen on; 0 picks a free one (reported to `onBound`).
     public let port: Int
     private let registry: PrometheusCollectorRegistry
     private let health: HealthState
     private let logger: Logger
     private let onBound: @Sendable (Int) -> Void
+    /// `ObservabilityServer(host:port)`.
     public var description: String { "ObservabilityServer(\(host):\(port))" }
 
+    /// Serves `registry` on `/metrics` and `health` on `/health/*`; `onBound` gets the bound port.
     public init(host: String, port: Int, registry: PrometheusCollectorRegistry, health: HealthState, logger: Logger,
                 onBound: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.host = host
@@ -25,6 +29,7 @@ public struct ObservabilityServer: Service, CustomStringConvertible {
         self.onBound = onBound
     }
 
+    /// Binds, then serves until graceful shutdown (``bind()`` first to fail early on a busy port).
     public func run() async throws {
         try await bind().run()
     }
@@ -59,9 +64,12 @@ public struct ObservabilityServer: Service, CustomStringConvertible {
     /// The bound endpoint: a `Service` that serves until graceful shutdown, then closes the port.
     public struct Listening: Service, CustomStringConvertible {
         let channel: any Channel
+        /// The port actually bound.
         public let port: Int
+        /// `ObservabilityServer(port N)`.
         public var description: String { "ObservabilityServer(port \(port))" }
 
+        /// Serves until graceful shutdown, then closes the port.
         public func run() async throws {
             let channel = channel
             await withGracefulShutdownHandler {
@@ -74,8 +82,11 @@ public struct ObservabilityServer: Service, CustomStringConvertible {
 
     /// The endpoint could not listen (a port in use, an unknown host).
     public struct BindError: Error, CustomStringConvertible {
+        /// `host:port` that could not be bound.
         public var address: String
+        /// The system's reason (e.g. address in use).
         public var underlying: any Error
+        /// What could not be bound, and why.
         public var description: String {
             "the observability endpoint cannot listen on \(address): \(underlying)"
         }

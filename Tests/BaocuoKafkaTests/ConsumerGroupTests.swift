@@ -88,9 +88,11 @@ struct ConsumerGroupTests {
         await producer.close()
         let group = uniqueName("group")
 
-        // The router's pattern: store after processing, commit synchronously on revoke.
+        // The router's pattern: commit the processed frontier synchronously on revoke.
         let handler = RecordingRebalanceHandler { consumer in
-            #expect(throws: Never.self) { try consumer.commitSynchronously() }
+            #expect(throws: Never.self) {
+                try consumer.commitSynchronously([TopicPartitionOffset(topic: topic, partition: 0, offset: 5)])
+            }
         }
         let first = try KafkaConsumer(
             configuration: consumerConfiguration(cluster, group: group), topics: [topic],
@@ -99,7 +101,6 @@ struct ConsumerGroupTests {
         handler.consumer.withLock { $0 = first }
         let firstRead = try await consume(first, count: 5)
         #expect(firstRead.count >= 5)
-        try first.storeOffsets([TopicPartitionOffset(topic: topic, partition: 0, offset: 5)])
         await first.close()
 
         let second = try KafkaConsumer(
@@ -128,9 +129,10 @@ struct ConsumerGroupTests {
         await producer.close()
         let group = uniqueName("group")
         let outcomes = Recorder<KafkaErrorCode>()
+        let processed = [TopicPartitionOffset(topic: topic, partition: 0, offset: 10), TopicPartitionOffset(topic: topic, partition: 1, offset: 10)]
         let handler = RecordingRebalanceHandler { consumer in
             do throws(KafkaError) {
-                try consumer.commitSynchronously()
+                try consumer.commitSynchronously(processed)
                 outcomes.append(.noError)
             } catch {
                 outcomes.append(error.code)
@@ -140,7 +142,6 @@ struct ConsumerGroupTests {
                                       logger: testLogger, rebalanceHandler: handler)
         handler.consumer.withLock { $0 = first }
         #expect(try await consume(first, count: 20).count == 20)
-        try first.storeOffsets([TopicPartitionOffset(topic: topic, partition: 0, offset: 10), TopicPartitionOffset(topic: topic, partition: 1, offset: 10)])
 
         let second = try KafkaConsumer(configuration: consumerConfiguration(cluster, group: group), topics: [topic], logger: testLogger)
         #expect(try await pollUntil([first, second]) { !(try second.assignment()).isEmpty })

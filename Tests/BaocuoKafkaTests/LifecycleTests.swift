@@ -41,10 +41,10 @@ struct LifecycleTests {
         let closed = KafkaErrorCode.clientClosed
         let pollError = await #expect(throws: KafkaError.self) { try await consumer.poll(maxMessages: 1, timeout: .zero) }
         #expect(pollError?.code == closed)
-        let storeError = #expect(throws: KafkaError.self) {
-            try consumer.storeOffsets([TopicPartitionOffset(topic: topic, partition: 0, offset: 1)])
+        let syncCommitError = #expect(throws: KafkaError.self) {
+            try consumer.commitSynchronously([TopicPartitionOffset(topic: topic, partition: 0, offset: 1)])
         }
-        #expect(storeError?.code == closed)
+        #expect(syncCommitError?.code == closed)
         let commitError = await #expect(throws: KafkaError.self) { try await consumer.commit() }
         #expect(commitError?.code == closed)
         let watermarkError = await #expect(throws: KafkaError.self) { _ = try await consumer.watermarks(topic: topic, partition: 0) }

@@ -13,7 +13,7 @@ struct OffsetTrackerTests {
         #expect(tracker.acknowledge(token | OffsetTracker.firstOutputFlag) == 1_234)
         #expect(tracker.acknowledge(failing | OffsetTracker.firstOutputFlag, failed: true) == nil, "a failed output is not a delivery")
         tracker.acknowledge(token)
-        #expect(tracker.takeCommittableOffsets().map(\.1) == [1], "the flag does not change which record is acknowledged")
+        #expect(tracker.takeCommittableOffsets().map(\.offset) == [1], "the flag does not change which record is acknowledged")
     }
 
     @Test func theFrontierMovesOnlyOverFullyAcknowledgedRecords() {
@@ -26,7 +26,7 @@ struct OffsetTrackerTests {
         #expect(tracker.takeCommittableOffsets().isEmpty, "10 still waits for its second output")
         tracker.acknowledge(first)
         let offsets = tracker.takeCommittableOffsets()
-        #expect(offsets.count == 1 && offsets[0].1 == 12)
+        #expect(offsets.count == 1 && offsets[0].offset == 12)
         #expect(tracker.inFlightRecords == 0)
         #expect(tracker.takeCommittableOffsets().isEmpty, "an unchanged frontier is not offered twice")
     }
@@ -39,7 +39,7 @@ struct OffsetTrackerTests {
         tracker.acknowledge(second, failed: true)
         let third = tracker.begin(partition, offset: 2, outputs: 1)
         tracker.acknowledge(third)
-        #expect(tracker.takeCommittableOffsets().map(\.1) == [1], "never past the failed record")
+        #expect(tracker.takeCommittableOffsets().map(\.offset) == [1], "never past the failed record")
         #expect(tracker.failedPartitions == [partition])
     }
 
@@ -47,9 +47,9 @@ struct OffsetTrackerTests {
         let tracker = OffsetTracker()
         tracker.acknowledge(tracker.begin(partition, offset: 5, outputs: 1))
         let offsets = tracker.takeCommittableOffsets()
-        #expect(offsets.map(\.1) == [6])
+        #expect(offsets.map(\.offset) == [6])
         tracker.commitFailed(offsets)
-        #expect(tracker.takeCommittableOffsets().map(\.1) == [6])
+        #expect(tracker.takeCommittableOffsets().map(\.offset) == [6])
     }
 
     @Test func partitionsAreTrackedIndependentlyAndForgottenOnRevoke() {
@@ -59,7 +59,7 @@ struct OffsetTrackerTests {
         tracker.acknowledge(tracker.begin(other, offset: 7, outputs: 1))
         #expect(tracker.pendingRecords(in: [partition]) == 1)
         #expect(tracker.pendingRecords(in: [other]) == 0)
-        #expect(tracker.frontiers(of: [other]).map(\.1) == [8])
+        #expect(tracker.frontiers(of: [other]).map(\.offset) == [8])
         tracker.forget([partition])
         #expect(tracker.inFlightRecords == 0)
         tracker.acknowledge(pending)  // a late acknowledgement of a forgotten record is ignored

@@ -180,8 +180,8 @@ struct ReplayTests {
         let stored = try await reader.readAll(try await reader.topics(matching: { $0 == environment.names.failures }))
         let lookup: ReplayPlan.OffsetsForTimes = { query in
             query.map { entry in
-                let first = stored.filter { $0.partition == entry.partition && ($0.timestampMs ?? -1) >= entry.offset }.map(\.offset).min()
-                return TopicPartitionOffset(topic: entry.topic, partition: entry.partition, offset: first ?? TopicPartitionOffset.end)
+                let first = stored.filter { $0.partition == entry.partition && ($0.timestampMs ?? -1) >= entry.offset.rawValue }.map(\.offset).min()
+                return TopicPartitionOffset(topic: entry.topic, partition: entry.partition, offset: first.map { KafkaOffset($0) } ?? .end)
             }
         }
         let since = Timestamp(millisecondsSinceEpoch: baseMs + 5), until = Timestamp(millisecondsSinceEpoch: baseMs + 15)
@@ -204,7 +204,7 @@ struct ReplayTests {
     /// Which broker answers count as a real lookup: judged on the answers alone.
     @Test func offsetsForTimesIsJudgedByWhatTheBrokerAnswers() {
         let partitions: [(partition: Int32, start: Int64, end: Int64)] = [(0, 10, 20), (1, 0, 0)]
-        func answers(_ offsets: [Int64]) -> [TopicPartitionOffset] {
+        func answers(_ offsets: [KafkaOffset]) -> [TopicPartitionOffset] {
             offsets.enumerated().map { TopicPartitionOffset(topic: "t", partition: Int32($0.offset), offset: $0.element) }
         }
         let end = TopicPartitionOffset.end
@@ -231,9 +231,9 @@ struct ReplayTests {
         #expect(tracker.takeCommittableOffsets().isEmpty, "a skipped record waits for the records before it")
         tracker.acknowledge(routed)
         tracker.acknowledge(routed)
-        #expect(tracker.takeCommittableOffsets().map(\.1) == [12])
+        #expect(tracker.takeCommittableOffsets().map(\.offset) == [12])
         _ = tracker.begin(partition, offset: 12, outputs: 0)
-        #expect(tracker.takeCommittableOffsets().map(\.1) == [13], "a skipped record with nothing before it completes at once")
+        #expect(tracker.takeCommittableOffsets().map(\.offset) == [13], "a skipped record with nothing before it completes at once")
         #expect(tracker.inFlightRecords == 0)
     }
 

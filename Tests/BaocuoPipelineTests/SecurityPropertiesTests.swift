@@ -19,9 +19,9 @@ struct SecurityPropertiesTests {
             rules: RouterRules(RecordRouter(configuration: TestConfiguration.shared, group: "g")),
             logger: TestLogging.logger
         )
-        let consumer = worker.consumerProperties()
-        let producer = OutputDelivery.producerProperties(brokers: "127.0.0.1:1", clientID: "c", maxRecordBytes: 1 << 20,
-                                                         overrides: Self.security)
+        let consumer = worker.consumerConfiguration().properties
+        let producer = OutputDelivery.producerConfiguration(brokers: "127.0.0.1:1", clientID: "c", maxRecordBytes: 1 << 20,
+                                                            overrides: Self.security).properties
         for (key, value) in Self.security {
             #expect(consumer[key] == value, "consumer \(key)")
             #expect(producer[key] == value, "producer \(key)")

@@ -165,9 +165,11 @@ public struct BatchSources: Sendable {
         guard case .success(let resolution) = decoded else { return decoded }
         switch record.source {
         case .agency(let region) where region != resolution.agency:
-            return .failure(Rejection(.forbiddenAgency, "agency: the payload names \(resolution.agency) but the record is on the resolutions topic of \(region); an agency resolves only as itself"))
+            return .failure(Rejection(.forbiddenAgency, "agency: the payload names \(resolution.agency) but the record is on "
+                                      + "the resolutions topic of \(region); an agency resolves only as itself"))
         case .shared where record.recordedAt >= sharedTopicUntil:
-            return .failure(Rejection(.forbiddenAgency, "agency: \(resolution.agency) wrote to the shared resolutions topic after its migration window (resolutions.sharedTopicUntil); resolutions go to the agency's own topic"))
+            return .failure(Rejection(.forbiddenAgency, "agency: \(resolution.agency) wrote to the shared resolutions topic after its "
+                                      + "migration window (resolutions.sharedTopicUntil); resolutions go to the agency's own topic"))
         case .agency, .shared:
             break
         }
@@ -186,7 +188,9 @@ public struct BatchSources: Sendable {
             // The agency owned it before and lost it by the time the resolution was recorded.
             if tenures[..<index].contains(where: { $0.owner == resolution.agency }) {
                 let when = then.since.map { " at \($0.rfc3339(utcOffsetSeconds: 0))" } ?? ""
-                return .failure(Rejection(.forbiddenAgency, "agency: the report was withdrawn from \(resolution.agency)\(when) and now belongs to \(then.owner) (baocuo.withdrawn/v1); a resolution \(resolution.agency) records after the withdrawal never counts, \(then.owner) resolves it"))
+                return .failure(Rejection(.forbiddenAgency, "agency: the report was withdrawn from \(resolution.agency)\(when) and now "
+                                          + "belongs to \(then.owner) (baocuo.withdrawn/v1); a resolution \(resolution.agency) records "
+                                          + "after the withdrawal never counts, \(then.owner) resolves it"))
             }
             return .failure(Rejection(.forbiddenAgency, "agency: \(resolution.agency) does not own the report (owner \(then.owner))"))
         }

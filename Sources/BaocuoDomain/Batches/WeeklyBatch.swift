@@ -51,6 +51,7 @@ public struct WeeklyBatch: Sendable {
     /// SHA-256 (lower-case hex) over each item's content fields followed by a newline, in item order.
     public let digest: String
 
+    /// The items of an intake batch (reports received) or of a return batch (their outcomes).
     public enum Content: Sendable, Equatable {
         case intake([IntakeItem])
         case `return`([ReturnItem])
@@ -74,6 +75,7 @@ public struct WeeklyBatch: Sendable {
         digest = String(decoding: hash.finalize().flatMap { [hexDigits[Int($0 >> 4)], hexDigits[Int($0 & 0xF)]] }, as: UTF8.self)
     }
 
+    /// `KIND-SCOPE-WEEK`, e.g. `intake-110100-2026-W49`: the key of the batch and its marker.
     public static func batchId(kind: BatchKind, scope: String, week: IsoWeek) -> String {
         "\(kind.rawValue)-\(scope)-\(week)"
     }

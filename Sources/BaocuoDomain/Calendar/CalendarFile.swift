@@ -84,7 +84,8 @@ extension WorkCalendar {
             entryByDay[entry.date.daysSinceEpoch] = entry
             if entry.isWorking && entry.date.isoWeekday <= 5 {
                 problems.append(ConfigError(file: source, line: entry.line, reason:
-                    "make-up working day \(entry.date) is a \(Self.weekdayNames[entry.date.isoWeekday - 1]): make-up days fall on a Saturday or Sunday"))
+                    "make-up working day \(entry.date) is a \(Self.weekdayNames[entry.date.isoWeekday - 1]): "
+                        + "make-up days fall on a Saturday or Sunday"))
             }
         }
         for year in Set(file.entries.map(\.date.year)).sorted() {
@@ -96,7 +97,8 @@ extension WorkCalendar {
                     guard entry?.isWorking != false else { continue }
                     let listed = entry.map { _ in "listed as a workday" } ?? "not listed"
                     problems.append(ConfigError(file: source, line: entry?.line ?? occasionLine, reason:
-                        "\(day) is a statutory day off of \(year)'s \(holiday.occasion.rawValue) but is \(listed): expected \(day),holiday,\(holiday.occasion.rawValue)"))
+                        "\(day) is a statutory day off of \(year)'s \(holiday.occasion.rawValue) but is \(listed): "
+                            + "expected \(day),holiday,\(holiday.occasion.rawValue)"))
                 }
             }
         }

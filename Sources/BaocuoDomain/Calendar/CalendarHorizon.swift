@@ -37,7 +37,9 @@ public struct CalendarHorizon: Sendable, Equatable {
 
     /// A short form for `/health/ready` from `warnFrom` on (a detail, never a failure).
     public func readinessDetail(at now: Timestamp) -> String? {
-        now >= warnFrom ? "calendar: \(firstProvisionalYear) provisional, \(DomainConfiguration.calendarFile) ends with \(coveredYears.upperBound)" : nil
+        now >= warnFrom
+            ? "calendar: \(firstProvisionalYear) provisional, \(DomainConfiguration.calendarFile) ends with \(coveredYears.upperBound)"
+            : nil
     }
 
     /// Structured-log metadata for the warning.

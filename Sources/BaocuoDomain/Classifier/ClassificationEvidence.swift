@@ -51,6 +51,7 @@ public struct ClassificationExplanation: Sendable, Codable {
     /// strongest first (a feature that favours the runner-up is negative).
     public var features: [Scored]
 
+    /// A named contribution to the decision.
     public struct Scored: Sendable, Codable {
         public var name: String
         public var score: Double

@@ -124,7 +124,8 @@ private struct RulesParser {
 
         let boosts = try top["boosts"].map { try sequence($0, what: "boosts").map(parseBoost) } ?? []
 
-        return ClassificationRules(threshold: threshold, margin: margin, decisiveWeight: decisiveWeight, actions: actions, groups: groups, rules: rules, boosts: boosts)
+        return ClassificationRules(threshold: threshold, margin: margin, decisiveWeight: decisiveWeight, actions: actions,
+                                   groups: groups, rules: rules, boosts: boosts)
     }
 
     private func parseActions(_ node: Node) throws -> [Category: [String]] {

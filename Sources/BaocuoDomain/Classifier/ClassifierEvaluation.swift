@@ -1,8 +1,11 @@
 /// How a classifier does on labelled examples: accuracy, per-category precision and recall,
 /// and the confusion matrix (`baocuo rules eval`).
 public struct ClassifierEvaluation: Sendable, Codable {
+    /// How many labelled examples were classified.
     public var examples: Int
+    /// How many of them got their label.
     public var correct: Int
+    /// `correct / examples` (0 without examples).
     public var accuracy: Double { examples == 0 ? 0 : Double(correct) / Double(examples) }
     /// One entry per category, in taxonomy order.
     public var categories: [CategoryFigures]
@@ -11,6 +14,7 @@ public struct ClassifierEvaluation: Sendable, Codable {
     /// The examples decided wrongly: id, label, decision, rule.
     public var misses: [Miss]
 
+    /// Precision and recall of one category.
     public struct CategoryFigures: Sendable, Codable {
         public var category: String
         /// Examples labelled with the category.
@@ -19,6 +23,7 @@ public struct ClassifierEvaluation: Sendable, Codable {
         public var recall: Double
     }
 
+    /// One example decided wrongly.
     public struct Miss: Sendable, Codable {
         public var id: String
         public var label: String
@@ -26,6 +31,7 @@ public struct ClassifierEvaluation: Sendable, Codable {
         public var rule: String
     }
 
+    /// Classifies every example with `classifier` and compares with its label.
     public init(examples labelled: [LabelledExample], classifier: Classifier) {
         let categories = Category.allCases
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: categories.count), count: categories.count)

@@ -187,6 +187,7 @@ public struct ModelTrainer {
             }
         }
 
+        /// The decided category when its probability reaches `threshold`, else `UNCLASSIFIED`.
         public func category(threshold: Float) -> Category { probability >= threshold ? decided : .unclassified }
     }
 

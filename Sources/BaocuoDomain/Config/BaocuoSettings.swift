@@ -38,6 +38,7 @@ public struct BaocuoSettings: Sendable, Equatable {
         public var properties: [String: String] = [:]
     }
 
+    /// The router worker (`router.*`).
     public struct Router: Sendable, Equatable {
         /// Records polled but not yet committed, across partitions: the worker's back-pressure bound.
         public var maxInFlightRecords = 64_000
@@ -57,6 +58,7 @@ public struct BaocuoSettings: Sendable, Equatable {
         public var sharedTopicUntil = Timestamp.parseRFC3339("2027-03-31T00:00:00+08:00")!
     }
 
+    /// The observability endpoint (`http.*`).
     public struct HTTP: Sendable, Equatable {
         /// Port of `/metrics` and `/health`; 0 picks a free port.
         public var port = 9464
@@ -100,8 +102,11 @@ public struct BaocuoSettings: Sendable, Equatable {
         public init() {}
     }
 
+    /// Logging (`logging.*`).
     public struct Logging: Sendable, Equatable {
+        /// The lowest level written.
         public var level = LogLevel.info
+        /// Text lines or JSON lines.
         public var format = LogFormat.text
     }
 
@@ -110,6 +115,7 @@ public struct BaocuoSettings: Sendable, Equatable {
         case trace, debug, info, notice, warning, error, critical
     }
 
+    /// How each log event is written.
     public enum LogFormat: String, Sendable, CaseIterable {
         /// One human-readable line per event.
         case text
@@ -210,10 +216,13 @@ public struct BaocuoSettings: Sendable, Equatable {
         // The environment may have set either side, so name both places to look.
         let origin = "\(source) and BAOCUO_* environment"
         guard schedule.returnSecondsIntoDay > schedule.intakeSecondsIntoDay else {
-            throw ConfigError(file: origin, reason: "schedule.returnTime (\(Self.clockText(schedule.returnSecondsIntoDay))) must be later than schedule.intakeTime (\(Self.clockText(schedule.intakeSecondsIntoDay))): a one-day week is due on its intake day")
+            throw ConfigError(file: origin, reason: "schedule.returnTime (\(Self.clockText(schedule.returnSecondsIntoDay))) must be later "
+                              + "than schedule.intakeTime (\(Self.clockText(schedule.intakeSecondsIntoDay))): "
+                              + "a one-day week is due on its intake day")
         }
         guard router.pollBatchSize <= router.maxInFlightRecords else {
-            throw ConfigError(file: origin, reason: "router.pollBatchSize (\(router.pollBatchSize)) must not exceed router.maxInFlightRecords (\(router.maxInFlightRecords))")
+            throw ConfigError(file: origin, reason: "router.pollBatchSize (\(router.pollBatchSize)) must not exceed "
+                              + "router.maxInFlightRecords (\(router.maxInFlightRecords))")
         }
     }
 

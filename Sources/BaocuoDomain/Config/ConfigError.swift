@@ -7,6 +7,7 @@ public struct ConfigError: Error, CustomStringConvertible, Sendable, Equatable {
     /// What is wrong, for a person fixing the file.
     public var reason: String
 
+    /// A problem in `file` (at `line`, when known).
     public init(file: String, line: Int? = nil, reason: String) {
         self.file = file
         self.line = line

@@ -14,6 +14,7 @@ public struct DomainConfiguration: Sendable {
     public let calendar: WorkCalendar
     public let classifier: Classifier
 
+    /// A configuration of already loaded parts (tests); ``load(directory:environment:warn:)`` reads a folder.
     public init(directory: String, settings: BaocuoSettings, regions: RegionTable, calendar: WorkCalendar, classifier: Classifier) {
         self.directory = directory
         self.settings = settings
@@ -82,10 +83,12 @@ public struct DomainConfiguration: Sendable {
         return fileManager.fileExists(atPath: path(checkout, settingsFile)) ? checkout : "Config"
     }
 
+    /// `file` in `directory`, with exactly one `/` between them.
     public static func path(_ directory: String, _ file: String) -> String {
         directory.hasSuffix("/") ? directory + file : directory + "/" + file
     }
 
+    /// The UTF-8 text of `path`; a ``ConfigError`` naming the file when it is missing or not UTF-8.
     public static func read(_ path: String) throws(ConfigError) -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(file: path, reason: "cannot read the file (missing or not readable)")

@@ -16,6 +16,7 @@ public struct TopicNames: Sendable, Hashable {
     /// Internal: one marker per completed weekly batch emission (key batchId): `yb.baocuo.batches`.
     public let batches: String
 
+    /// Every name under `prefix`.
     public init(prefix: String = "yb.") {
         self.prefix = prefix
         failures = prefix + "settlement.failures"

@@ -17,8 +17,10 @@ public struct JSONDocument {
     /// The top-level value.
     public var root: JSONValue { JSONValue(index: 0) }
 
+    /// The tape entry of `value`.
     public func node(_ value: JSONValue) -> JSONNode { tape[value.index] }
 
+    /// Whether `value` is an object, array, string, number, boolean or null.
     public func kind(_ value: JSONValue) -> JSONKind { tape[value.index].kind }
 
     /// Bytes of the value's token in the input (strings with quotes, containers with brackets).
@@ -48,20 +50,24 @@ public struct JSONDocument {
         return nil
     }
 
+    /// The key-value pairs of an object, in document order (empty for a non-object).
     public struct Members: Sequence {
         let tape: [JSONNode]
         let object: JSONValue
 
+        /// An iterator from the first member.
         public func makeIterator() -> Iterator {
             let node = tape[object.index]
             return Iterator(tape: tape, position: object.index + 1, remaining: node.kind == .object ? node.memberCount : 0)
         }
 
+        /// Walks the members by skipping each value's subtree.
         public struct Iterator: IteratorProtocol {
             let tape: [JSONNode]
             var position: Int
             var remaining: Int
 
+            /// The next key and value, or nil after the last.
             public mutating func next() -> (key: JSONValue, value: JSONValue)? {
                 guard remaining > 0 else { return nil }
                 remaining -= 1
@@ -72,20 +78,24 @@ public struct JSONDocument {
         }
     }
 
+    /// The elements of an array, in order (empty for a non-array).
     public struct Elements: Sequence {
         let tape: [JSONNode]
         let array: JSONValue
 
+        /// An iterator from the first element.
         public func makeIterator() -> Iterator {
             let node = tape[array.index]
             return Iterator(tape: tape, position: array.index + 1, remaining: node.kind == .array ? node.memberCount : 0)
         }
 
+        /// Walks the elements by skipping each one's subtree.
         public struct Iterator: IteratorProtocol {
             let tape: [JSONNode]
             var position: Int
             var remaining: Int
 
+            /// The next element, or nil after the last.
             public mutating func next() -> JSONValue? {
                 guard remaining > 0 else { return nil }
                 remaining -= 1

@@ -15,6 +15,7 @@ public struct ReportDecoder: Sendable {
 
     public let limits: DecodeLimits
 
+    /// A decoder enforcing `limits` (record size, depth, message length).
     public init(limits: DecodeLimits = DecodeLimits()) {
         self.limits = limits
     }
@@ -35,6 +36,7 @@ public struct ReportDecoder: Sendable {
         }
     }
 
+    /// Decodes one record held in an array.
     public func decode(_ bytes: [UInt8]) -> Result<Report, Rejection> {
         bytes.withUnsafeBytes { decode($0) }
     }

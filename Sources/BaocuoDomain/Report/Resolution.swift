@@ -39,10 +39,12 @@ public struct ResolutionDecoder: Sendable {
 
     public let limits: DecodeLimits
 
+    /// A decoder enforcing `limits`.
     public init(limits: DecodeLimits = DecodeLimits()) {
         self.limits = limits
     }
 
+    /// Decodes one resolution record; the report or the reason it is refused.
     public func decode(_ bytes: UnsafeRawBufferPointer) -> Result<Resolution, Rejection> {
         var parser = JSONParser()
         return decode(bytes, using: &parser)
@@ -58,6 +60,7 @@ public struct ResolutionDecoder: Sendable {
         }
     }
 
+    /// Decodes one record held in an array.
     public func decode(_ bytes: [UInt8]) -> Result<Resolution, Rejection> {
         bytes.withUnsafeBytes { decode($0) }
     }

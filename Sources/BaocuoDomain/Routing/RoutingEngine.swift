@@ -35,6 +35,7 @@ public struct RoutingEngine: Sendable {
     /// `Int64` can arrive as a Kafka record timestamp, and any such year as a `reportedAt`.
     public let placeableReceiveTimes: Range<Timestamp>
 
+    /// An engine of these parts (tests and benchmarks assemble their own).
     public init(decoder: ReportDecoder, regions: RegionTable, calendar: WorkCalendar, classifier: Classifier) {
         self.decoder = decoder
         self.regions = regions
@@ -45,6 +46,7 @@ public struct RoutingEngine: Sendable {
             ..< Timestamp(date: CivilDate(year: 9999, month: 1, day: 1)!, secondsIntoDay: 0, utcOffsetSeconds: offset)
     }
 
+    /// The engine of a loaded configuration folder (limits, regions, calendar, rules).
     public init(configuration: DomainConfiguration) {
         self.init(
             decoder: ReportDecoder(limits: configuration.settings.limits),
@@ -101,6 +103,7 @@ public struct RoutingEngine: Sendable {
         ))
     }
 
+    /// Routes one record's bytes (see ``route(_:receivedAt:)`` on a buffer).
     public func route(_ bytes: [UInt8], receivedAt: Timestamp?) -> RoutingOutcome {
         bytes.withUnsafeBytes { route($0, receivedAt: receivedAt) }
     }

@@ -104,6 +104,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         return text.withUTF8 { parseRFC3339(UnsafeRawBufferPointer($0)) }
     }
 
+    /// ``parseRFC3339(_:)`` on UTF-8 bytes, without making a string.
     public static func parseRFC3339(_ bytes: UnsafeRawBufferPointer) -> Timestamp? {
         let n = bytes.count
         guard n >= 20 else { return nil }

@@ -14,19 +14,14 @@ final class RangeScanner {
 
     init(plan: ReplayPlan, options: ReplayOptions, batchSize: Int, logger: Logger) throws(KafkaError) {
         let open = plan.partitions.filter { $0.remaining > 0 }
-        var properties = [
-            "bootstrap.servers": options.brokers,
-            "group.id": options.group,
-            "client.id": "baocuo-replay-\(ProcessIdentity.hostAndPID)",
-            "enable.auto.commit": "false",
-            "enable.partition.eof": "true",
-            "isolation.level": "read_committed",
-            "auto.offset.reset": "earliest",
-        ]
-        properties.merge(options.kafkaProperties.filter { $0.key != "group.id" }) { _, configured in configured }
+        let configuration = ConsumerConfiguration(
+            bootstrapServers: options.brokers, groupID: options.group, clientID: "baocuo-replay-\(ProcessIdentity.hostAndPID)",
+            autoOffsetReset: .earliest, isolationLevel: .readCommitted, reportsPartitionEnd: true,
+            overrides: options.consumerOverrides
+        )
         consumer = try KafkaConsumer(
-            configuration: KafkaConfiguration(properties),
-            assignment: open.map { TopicPartitionOffset(topic: plan.topic, partition: $0.partition, offset: $0.from) },
+            configuration: configuration,
+            assignment: open.map { TopicPartitionOffset(topic: plan.topic, partition: $0.partition, offset: KafkaOffset($0.from)) },
             logger: logger
         )
         topic = plan.topic
@@ -60,7 +55,7 @@ final class RangeScanner {
             }
             // End-of-partition events also cover ranges that end in transaction markers or gaps.
             for position in batch.partitionsAtEnd where position.topic == topic {
-                guard let end = ends[position.partition], position.offset >= end else { continue }
+                guard let end = ends[position.partition], position.offset.rawValue >= end else { continue }
                 positions[position.partition] = end
                 ends[position.partition] = nil
             }

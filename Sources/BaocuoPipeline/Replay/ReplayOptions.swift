@@ -4,6 +4,7 @@ import BaocuoKafka
 /// Which records of the source topic a replay takes: a range (by offsets or by receive time, or the
 /// whole topic) narrowed, optionally, to a set of report ids.
 public struct ReplaySelection: Sendable, Hashable {
+    /// Which offsets of the source topic: a range of offsets, a time range, or everything.
     public enum Range: Sendable, Hashable {
         /// Offsets `start..<end` of one partition, or of every partition when `partition` is nil;
         /// a missing bound is the partition's low / high watermark.
@@ -60,13 +61,17 @@ public struct ReplayOptions: Sendable {
     public var restart: Bool
     /// librdkafka properties (TLS, SASL, …) applied over Baocuo's defaults.
     public var kafkaProperties: [String: String]
+    /// ``kafkaProperties`` for the replay's consumers: their group is ``group``, never one the
+    /// shared property map names.
+    var consumerOverrides: [String: String] { ConsumerConfiguration.withoutGroupID(kafkaProperties) }
     public var pollBatchSize: Int
     public var commitInterval: Duration
     public var drainTimeout: Duration
     public var maxRecordBytes: Int
 
-    public init(brokers: String, sourceTopic: String, group: String, fleetGroup: String = "baocuo-router", selection: ReplaySelection, execute: Bool = false,
-                reEmitAll: Bool = false, recordsPerSecond: Int? = nil, restart: Bool = false, kafkaProperties: [String: String] = [:],
+    public init(brokers: String, sourceTopic: String, group: String, fleetGroup: String = "baocuo-router",
+                selection: ReplaySelection, execute: Bool = false, reEmitAll: Bool = false, recordsPerSecond: Int? = nil,
+                restart: Bool = false, kafkaProperties: [String: String] = [:],
                 pollBatchSize: Int = 500, commitInterval: Duration = .milliseconds(500), drainTimeout: Duration = .seconds(30),
                 maxRecordBytes: Int = 1 << 20) {
         self.brokers = brokers

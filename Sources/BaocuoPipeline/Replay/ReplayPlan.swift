@@ -4,7 +4,9 @@ import Logging
 
 /// The offsets a replay reads, per partition, resolved against the cluster and the group's checkpoint.
 public struct ReplayPlan: Sendable {
+    /// One partition's part of the plan.
     public struct PartitionRange: Sendable, Equatable {
+        /// The partition of the source topic.
         public var partition: Int32
         /// The first offset of the range.
         public var start: Int64
@@ -13,6 +15,7 @@ public struct ReplayPlan: Sendable {
         /// Where this run starts reading: `start`, or the checkpoint of an interrupted run.
         public var from: Int64
 
+        /// The range `start..<end` of `partition`, read from `from`.
         public init(partition: Int32, start: Int64, end: Int64, from: Int64) {
             self.partition = partition
             self.start = start
@@ -20,7 +23,9 @@ public struct ReplayPlan: Sendable {
             self.from = from
         }
 
+        /// Offsets this run still has to read.
         public var remaining: Int64 { max(0, end - from) }
+        /// An interrupted run's checkpoint moved the start.
         public var isResumed: Bool { from > start }
     }
 
@@ -31,6 +36,7 @@ public struct ReplayPlan: Sendable {
     /// How the time range was found: nil for offset selections.
     public var timeLookup: TimeLookup?
 
+    /// How a time selection was turned into offsets.
     public enum TimeLookup: Sendable, Equatable {
         /// The broker's offsetsForTimes narrowed each partition's range.
         case offsetsForTimes
@@ -49,8 +55,8 @@ public struct ReplayPlan: Sendable {
         /// earliest offset for every time fails the second. No non-empty partition: nothing to judge.
         public static func judge(partitions: [(partition: Int32, start: Int64, end: Int64)],
                                  atEpoch: [TopicPartitionOffset], atFarFuture: [TopicPartitionOffset]) -> TimeLookup {
-            let epoch = Dictionary(atEpoch.map { ($0.partition, $0.offset) }, uniquingKeysWith: { first, _ in first })
-            let future = Dictionary(atFarFuture.map { ($0.partition, $0.offset) }, uniquingKeysWith: { first, _ in first })
+            let epoch = Dictionary(atEpoch.map { ($0.partition, $0.offset.rawValue) }, uniquingKeysWith: { first, _ in first })
+            let future = Dictionary(atFarFuture.map { ($0.partition, $0.offset.rawValue) }, uniquingKeysWith: { first, _ in first })
             for range in partitions where range.end > range.start {
                 guard let first = epoch[range.partition], first >= range.start, first < range.end else { return .scanFallback }
                 guard let none = future[range.partition], none < 0 || none >= range.end else { return .scanFallback }
@@ -72,9 +78,9 @@ public struct ReplayPlan: Sendable {
     /// `offsetsForTimes` replaces the broker's lookup (tests: a broker that answers it for real).
     public static func resolve(_ options: ReplayOptions, logger: Logger, offsetsForTimes: OffsetsForTimes? = nil) async throws -> ReplayPlan {
         try options.validateGroup()
-        var properties = ["bootstrap.servers": options.brokers, "group.id": options.group, "enable.auto.commit": "false"]
-        properties.merge(options.kafkaProperties.filter { $0.key != "group.id" }) { _, configured in configured }
-        let consumer = try KafkaConsumer(configuration: KafkaConfiguration(properties), assignment: [], logger: logger)
+        let configuration = ConsumerConfiguration(bootstrapServers: options.brokers, groupID: options.group,
+                                                  overrides: options.consumerOverrides)
+        let consumer = try KafkaConsumer(configuration: configuration, assignment: [], logger: logger)
         do {
             let lookup: OffsetsForTimes = offsetsForTimes ?? { query in try await consumer.offsetsForTimes(query) }
             let plan = try await resolve(options, consumer: consumer, offsetsForTimes: lookup)
@@ -139,17 +145,18 @@ public struct ReplayPlan: Sendable {
         guard !nonEmpty.isEmpty else { return .offsetsForTimes }
         let atEpoch = try await offsetsForTimes(nonEmpty.map { TopicPartitionOffset(topic: topic, partition: $0.partition, offset: 0) })
         let atFarFuture = try await offsetsForTimes(nonEmpty.map {
-            TopicPartitionOffset(topic: topic, partition: $0.partition, offset: TimeLookup.farFutureMs)
+            TopicPartitionOffset(topic: topic, partition: $0.partition, offset: KafkaOffset(TimeLookup.farFutureMs))
         })
         return TimeLookup.judge(partitions: nonEmpty.map { ($0.partition, $0.start, $0.end) }, atEpoch: atEpoch, atFarFuture: atFarFuture)
     }
 
     /// The first offset at or after `time` per range; a partition with no such record ends at its high watermark.
-    private static func offsets(at time: Timestamp, topic: String, ranges: [PartitionRange], offsetsForTimes: OffsetsForTimes) async throws -> [Int64] {
+    private static func offsets(at time: Timestamp, topic: String, ranges: [PartitionRange],
+                                offsetsForTimes: OffsetsForTimes) async throws -> [Int64] {
         let answers = try await offsetsForTimes(ranges.map {
-            TopicPartitionOffset(topic: topic, partition: $0.partition, offset: time.millisecondsSinceEpoch)
+            TopicPartitionOffset(topic: topic, partition: $0.partition, offset: KafkaOffset(time.millisecondsSinceEpoch))
         })
-        let byPartition = Dictionary(answers.map { ($0.partition, $0.offset) }, uniquingKeysWith: { first, _ in first })
+        let byPartition = Dictionary(answers.map { ($0.partition, $0.offset.rawValue) }, uniquingKeysWith: { first, _ in first })
         return ranges.map { range in
             guard let offset = byPartition[range.partition], offset >= 0 else { return range.end }
             return min(max(offset, range.start), range.end)
@@ -159,6 +166,7 @@ public struct ReplayPlan: Sendable {
     private static func committedOffsets(topic: String, ranges: [PartitionRange], consumer: KafkaConsumer) async throws -> [Int32: Int64] {
         guard !ranges.isEmpty else { return [:] }
         let committed = try await consumer.committed(ranges.map { TopicPartition(topic: topic, partition: $0.partition) })
-        return Dictionary(committed.filter { $0.offset >= 0 }.map { ($0.partition, $0.offset) }, uniquingKeysWith: { first, _ in first })
+        let positions = committed.compactMap { entry in entry.offset.position.map { (entry.partition, $0) } }
+        return Dictionary(positions, uniquingKeysWith: { first, _ in first })
     }
 }

@@ -5,12 +5,15 @@ import Synchronization
 
 /// How far a replay is.
 public struct ReplayProgress: Sendable {
+    /// What the replay is doing; the raw value is shown to the operator.
     public enum Phase: String, Sendable {
         /// Reading the range for its report ids (ingest replays, to look up earlier owner copies).
         case collectingReportIds = "collecting report ids"
         /// Reading the inboxes for earlier owner copies.
         case readingPriorCopies = "reading earlier owner copies"
+        /// Routing the range without producing (no `--execute`).
         case previewing = "previewing"
+        /// Routing the range and producing the outputs (`--execute`).
         case replaying = "replaying"
     }
 
@@ -207,7 +210,7 @@ public final class ReplayRunner: Sendable {
     /// Also returns the dead letters of source records without a report id, by `topic[partition]@offset`.
     private func standingDecisions(of ids: Set<String>, onProgress: @Sendable (ReplayProgress) -> Void) async throws
         -> (byReport: [String: PriorOutcome], bySource: [String: PriorOutcome]) {
-        let reader = TopicReader(brokers: options.brokers, logger: logger, properties: options.kafkaProperties.filter { $0.key != "group.id" })
+        let reader = TopicReader(brokers: options.brokers, logger: logger, properties: options.consumerOverrides)
         let inboxPrefix = router.topics.prefix + "agency."
         let dlq = router.topics.failuresDLQ
         let topics = try await reader.topics { ($0.hasPrefix(inboxPrefix) && $0.hasSuffix(".inbox")) || $0 == dlq }
@@ -287,7 +290,7 @@ public final class ReplayRunner: Sendable {
             let batchSize = options.recordsPerSecond.map { min(options.pollBatchSize, max(1, $0 / 5)) } ?? options.pollBatchSize
             let scanner = try RangeScanner(plan: plan, options: options, batchSize: batchSize, logger: runner.logger)
             let delivery = try OutputDelivery(
-                properties: OutputDelivery.producerProperties(brokers: options.brokers, clientID: "baocuo-replay-\(ProcessIdentity.hostAndPID)",
+                configuration: OutputDelivery.producerConfiguration(brokers: options.brokers, clientID: "baocuo-replay-\(ProcessIdentity.hostAndPID)",
                                                               maxRecordBytes: options.maxRecordBytes, overrides: options.kafkaProperties),
                 producers: 1, logger: runner.logger, metrics: RouterMetrics()
             )

@@ -4,6 +4,7 @@ import Foundation
 /// The parts of a librdkafka statistics report (the JSON of `statistics.interval.ms`, see
 /// librdkafka's STATISTICS.md) that Baocuo exports as metrics and uses for readiness.
 public struct KafkaStatistics: Sendable, Equatable {
+    /// One broker as the client sees it.
     public struct Broker: Sendable, Equatable {
         public var nodeID: Int32
         /// `UP`, `DOWN`, `CONNECT`, `AUTH`, …
@@ -20,6 +21,7 @@ public struct KafkaStatistics: Sendable, Equatable {
         }
     }
 
+    /// One consumed partition.
     public struct Partition: Sendable, Equatable {
         public var topicPartition: TopicPartition
         /// Messages between the consumer's position and the high watermark; nil when unknown (not fetched).
@@ -41,28 +43,55 @@ public struct KafkaStatistics: Sendable, Equatable {
 
     /// Nil when `json` is not a statistics object.
     public init?(json: String) {
-        guard let root = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] else { return nil }
-        brokers = ((root["brokers"] as? [String: Any]) ?? [:]).values.compactMap { value in
-            guard let broker = value as? [String: Any], let nodeID = Self.integer(broker["nodeid"]), nodeID >= 0,
-                  !["logical", "internal"].contains(broker["source"] as? String) else { return nil }
-            let rtt = broker["rtt"] as? [String: Any]
-            let samples = Self.integer(rtt?["cnt"]) ?? 0
-            return Broker(nodeID: Int32(nodeID), state: broker["state"] as? String ?? "",
-                          rttAverageMicroseconds: samples > 0 ? Self.integer(rtt?["avg"]) : nil)
+        guard let report = try? JSONDecoder().decode(Report.self, from: Data(json.utf8)) else { return nil }
+        brokers = (report.brokers ?? [:]).values.compactMap { broker in
+            guard let nodeID = broker.nodeid, nodeID >= 0, !["logical", "internal"].contains(broker.source) else { return nil }
+            let samples = broker.rtt?.cnt ?? 0
+            return Broker(nodeID: Int32(nodeID), state: broker.state ?? "", rttAverageMicroseconds: samples > 0 ? broker.rtt?.avg : nil)
         }.sorted { $0.nodeID < $1.nodeID }
         var partitions: [Partition] = []
-        for (name, value) in (root["topics"] as? [String: Any]) ?? [:] {
-            for entry in ((value as? [String: Any])?["partitions"] as? [String: Any] ?? [:]).values {
-                guard let partition = entry as? [String: Any], let number = Self.integer(partition["partition"]), number >= 0 else { continue }
-                let lag = Self.integer(partition["consumer_lag"]).flatMap { $0 >= 0 ? $0 : nil }
+        for (name, topic) in report.topics ?? [:] {
+            for partition in (topic.partitions ?? [:]).values {
+                guard let number = partition.partition, number >= 0 else { continue }
+                let lag = partition.consumer_lag.flatMap { $0 >= 0 ? $0 : nil }
                 partitions.append(Partition(topicPartition: TopicPartition(topic: name, partition: Int32(number)), consumerLag: lag))
             }
         }
-        self.partitions = partitions.sorted { ($0.topicPartition.topic, $0.topicPartition.partition) < ($1.topicPartition.topic, $1.topicPartition.partition) }
-        rebalanceCount = Self.integer((root["cgrp"] as? [String: Any])?["rebalance_cnt"])
+        self.partitions = partitions.sorted {
+            ($0.topicPartition.topic, $0.topicPartition.partition) < ($1.topicPartition.topic, $1.topicPartition.partition)
+        }
+        rebalanceCount = report.cgrp?.rebalance_cnt
     }
 
-    private static func integer(_ value: Any?) -> Int64? {
-        (value as? NSNumber)?.int64Value
+    /// The statistics JSON, as much of it as is read (librdkafka's names; every field optional).
+    private struct Report: Decodable {
+        struct Broker: Decodable {
+            struct RTT: Decodable {
+                var avg: Int64?
+                var cnt: Int64?
+            }
+
+            var nodeid: Int64?
+            var state: String?
+            var source: String?
+            var rtt: RTT?
+        }
+
+        struct Topic: Decodable {
+            struct Partition: Decodable {
+                var partition: Int64?
+                var consumer_lag: Int64?
+            }
+
+            var partitions: [String: Partition]?
+        }
+
+        struct ConsumerGroup: Decodable {
+            var rebalance_cnt: Int64?
+        }
+
+        var brokers: [String: Broker]?
+        var topics: [String: Topic]?
+        var cgrp: ConsumerGroup?
     }
 }

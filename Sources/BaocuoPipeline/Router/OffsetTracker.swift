@@ -81,13 +81,13 @@ public final class OffsetTracker: Sendable {
     }
 
     /// Frontiers that moved since the last call: the offsets to commit now.
-    public func takeCommittableOffsets() -> [(TopicPartition, Int64)] {
+    public func takeCommittableOffsets() -> [TopicPartitionOffset] {
         state.withLock { state in
-            var result: [(TopicPartition, Int64)] = []
+            var result: [TopicPartitionOffset] = []
             for index in state.slots.indices {
                 if let frontier = state.slots[index].frontier, frontier != state.slots[index].reportedFrontier {
                     state.slots[index].reportedFrontier = frontier
-                    result.append((state.slots[index].partition, frontier))
+                    result.append(TopicPartitionOffset(state.slots[index].partition, offset: KafkaOffset(frontier)))
                 }
             }
             return result
@@ -95,21 +95,22 @@ public final class OffsetTracker: Sendable {
     }
 
     /// A commit of these frontiers failed: offer them again with the next `takeCommittableOffsets`.
-    public func commitFailed(_ offsets: [(TopicPartition, Int64)]) {
+    public func commitFailed(_ offsets: [TopicPartitionOffset]) {
         state.withLock { state in
-            for (partition, offset) in offsets {
-                guard let index = state.slotIndex[partition], state.slots[index].reportedFrontier == offset else { continue }
+            for offset in offsets {
+                guard let index = state.slotIndex[offset.topicPartition],
+                      state.slots[index].reportedFrontier == offset.offset.rawValue else { continue }
                 state.slots[index].reportedFrontier = nil
             }
         }
     }
 
     /// Every frontier known, moved or not (for the final commit of revoked partitions).
-    public func frontiers(of partitions: Set<TopicPartition>) -> [(TopicPartition, Int64)] {
+    public func frontiers(of partitions: Set<TopicPartition>) -> [TopicPartitionOffset] {
         state.withLock { state in
             partitions.compactMap { partition in
                 guard let index = state.slotIndex[partition], let frontier = state.slots[index].frontier else { return nil }
-                return (partition, frontier)
+                return TopicPartitionOffset(partition, offset: KafkaOffset(frontier))
             }
         }
     }

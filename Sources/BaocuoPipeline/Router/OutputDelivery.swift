@@ -1,3 +1,4 @@
+import BaocuoDomain
 import BaocuoKafka
 import Logging
 import Synchronization
@@ -19,9 +20,9 @@ final class OutputDelivery: Sendable {
     private let firstFailure = FirstFailure()
     private let latencySample = LatencySample()
 
-    /// `properties`: the producers' librdkafka properties (see ``producerProperties(brokers:clientID:maxRecordBytes:overrides:)``);
-    /// with more than one producer, each `client.id` gets the producer's number.
-    init(properties: [String: String], producers count: Int, logger: Logger, metrics: RouterMetrics) throws(KafkaError) {
+    /// `configuration`: the producers' settings (see ``producerConfiguration(brokers:clientID:maxRecordBytes:overrides:)``);
+    /// with more than one producer, each client id gets the producer's number.
+    init(configuration: ProducerConfiguration, producers count: Int, logger: Logger, metrics: RouterMetrics) throws(KafkaError) {
         precondition(count >= 1, "at least one producer")
         self.metrics = metrics
         self.logger = logger
@@ -38,9 +39,9 @@ final class OutputDelivery: Sendable {
             }
         }
         producers = try (0..<count).map { (index: Int) throws(KafkaError) -> KafkaProducer in
-            var properties = properties
-            if count > 1, let clientID = properties["client.id"] { properties["client.id"] = "\(clientID)-\(index + 1)" }
-            return try KafkaProducer(configuration: KafkaConfiguration(properties), logger: logger, deliveryHandler: deliveryHandler)
+            var configuration = configuration
+            if count > 1, let clientID = configuration.clientID { configuration.clientID = "\(clientID)-\(index + 1)" }
+            return try KafkaProducer(configuration: configuration, logger: logger, deliveryHandler: deliveryHandler)
         }
     }
 
@@ -158,8 +159,7 @@ final class OutputDelivery: Sendable {
         let offsets = partitions.map(tracker.frontiers(of:)) ?? tracker.takeCommittableOffsets()
         guard !offsets.isEmpty else { return .committed(partitions: 0) }
         do {
-            try await consumer.commit(offsets.map { TopicPartitionOffset(topic: $0.0.topic, partition: $0.0.partition, offset: $0.1) },
-                                      timeout: timeout, giveUp: giveUp)
+            try await consumer.commit(offsets, timeout: timeout, giveUp: giveUp)
             metrics.commits.increment()
             return .committed(partitions: offsets.count)
         } catch {
@@ -169,31 +169,21 @@ final class OutputDelivery: Sendable {
         }
     }
 
-    /// The producer properties of Baocuo's output producers, `overrides` (TLS, SASL, …) applied last;
-    /// consumer-only settings of a shared property map are left out.
-    static func producerProperties(brokers: String, clientID: String, maxRecordBytes: Int, overrides: [String: String]) -> [String: String] {
-        var properties = [
-            "bootstrap.servers": brokers,
-            "client.id": clientID,
-            // Idempotence: broker-side retries never duplicate or reorder an output.
-            "enable.idempotence": "true",
-            "linger.ms": "5",
-            "batch.num.messages": "10000",
-            "queue.buffering.max.messages": "500000",
+    /// The settings of Baocuo's output producers (idempotent, as every producer is by default),
+    /// `overrides` (TLS, SASL, …) applied last; consumer-only settings of a shared map are left out.
+    static func producerConfiguration(brokers: String, clientID: String, maxRecordBytes: Int,
+                                      overrides: [String: String]) -> ProducerConfiguration {
+        ProducerConfiguration(
+            bootstrapServers: brokers,
+            clientID: clientID,
+            linger: .milliseconds(5),
+            batchSize: 10_000,
+            maxQueuedRecords: 500_000,
             // Outputs embed the input report (up to the 1 MiB record limit) plus the routing fields.
-            "message.max.bytes": String(maxRecordBytes + 64 * 1024),
-        ]
-        properties.merge(overrides.filter { !consumerOnly.contains($0.key) }) { _, configured in configured }
-        return properties
+            maxMessageBytes: maxRecordBytes + 64 * 1024,
+            overrides: overrides
+        )
     }
-
-    /// Consumer settings a shared property map may carry that a producer rejects or warns about.
-    static let consumerOnly: Set<String> = [
-        "group.id", "session.timeout.ms", "heartbeat.interval.ms", "auto.offset.reset", "enable.auto.commit",
-        "enable.auto.offset.store", "partition.assignment.strategy", "fetch.wait.max.ms", "max.poll.interval.ms",
-        "fetch.min.bytes", "fetch.max.bytes", "max.partition.fetch.bytes", "isolation.level", "group.instance.id",
-        "enable.partition.eof",
-    ]
 }
 
 /// A stable counting sort of a batch's outputs by destination: the order keeps the consumption
@@ -254,17 +244,4 @@ final class LatencySample: Sendable {
             return started
         }
     }
-}
-
-extension Duration {
-    var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-}
-
-/// `properties` for a producer-side client (a producer, an admin client): the consumer-only
-/// settings of the shared `kafka.properties` map left out.
-public func producerSideProperties(_ properties: [String: String]) -> [String: String] {
-    properties.filter { !OutputDelivery.consumerOnly.contains($0.key) }
 }

@@ -1,5 +1,7 @@
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 import BaocuoKafka
 import Logging
@@ -64,9 +66,7 @@ final class RebalanceListener: KafkaRebalanceHandler {
             usleep(1000)
         }
         let pending = tracker.pendingRecords(in: revoked)
-        let offsets = tracker.frontiers(of: revoked).map {
-            TopicPartitionOffset(topic: $0.0.topic, partition: $0.0.partition, offset: $0.1)
-        }
+        let offsets = tracker.frontiers(of: revoked)
         if !offsets.isEmpty, stopMode?.skipCommit != true, let consumer = consumer.withLock({ $0 }) {
             do {
                 if let stopMode {

@@ -19,17 +19,23 @@ public struct SourcePosition: Sendable {
 /// Records to produce, written into one reusable byte arena so that routing a batch allocates
 /// almost nothing per record.
 public struct OutputBatch: Sendable {
+    /// One output: where it goes and where its bytes are in ``OutputBatch/arena``.
     public struct Record: Sendable {
+        /// The topic to produce to.
         public var topic: String
         /// A small number naming `topic` (see ``RecordRouter``): outputs are produced grouped by it.
         public var destination: Int
+        /// The key's bytes in the arena; `nil` for a null key.
         public var key: Range<Int>?
+        /// The value's bytes in the arena.
         public var value: Range<Int>
         /// Headers to attach (dead-letter records only; routed copies carry none).
         public var headers: [KafkaHeader]
         /// The source record's timestamp for dead-letter records (they keep the original's).
         public var timestampMs: Int64?
+        /// The routed category (routed copies only).
         public var category: Category?
+        /// Owner, cc or ops copy (routed copies only; `nil` for a dead letter).
         public var role: RoutedRole?
 
         /// No headers and no timestamp of its own: it can be produced in a run of its destination.
@@ -39,15 +45,19 @@ public struct OutputBatch: Sendable {
     /// The key and value bytes of one record.
     public typealias RecordBytes = (key: UnsafeRawBufferPointer?, value: UnsafeRawBufferPointer)
 
+    /// The key and value bytes of every record, back to back.
     public private(set) var arena: [UInt8] = []
+    /// The records, in routing order.
     public private(set) var records: [Record] = []
     /// The JSON parser the router reuses for every record (its tape is the per-record scratch).
     var parser = JSONParser()
     /// The order in which `OutputDelivery` produces the records (reused scratch).
     var grouping = DestinationGrouping()
 
+    /// An empty batch; reuse it with ``removeAll()``.
     public init() {}
 
+    /// Empties the batch, keeping its capacity for the next one.
     public mutating func removeAll() {
         arena.removeAll(keepingCapacity: true)
         records.removeAll(keepingCapacity: true)

@@ -26,7 +26,8 @@ public enum PipelineMetricNames {
     public static let ingestToAcknowledged = "baocuo_ingest_to_ack_seconds"
     /// Bucket bounds of the latency histograms, fine around the 50 ms objective.
     public static let durationHistogramBuckets: [String: [Duration]] = {
-        let bounds: [Duration] = [1, 2, 5, 10, 15, 20, 25, 30, 40, 50, 75, 100, 150, 250, 500, 1000, 2500, 5000, 10000, 30000].map { .milliseconds($0) }
+        let bounds: [Duration] = [1, 2, 5, 10, 15, 20, 25, 30, 40, 50, 75, 100, 150, 250, 500, 1000, 2500, 5000, 10000, 30000]
+            .map { .milliseconds($0) }
         return [produceLatency: bounds, ingestToAcknowledged: bounds]
     }()
     /// Dimensions `group`, `topic`, `partition`; from librdkafka statistics.
@@ -197,7 +198,8 @@ final class StatisticsMetrics: Sendable {
         state.withLock { state in
             for broker in statistics.brokers {
                 guard let rtt = broker.rttAverageMicroseconds else { continue }
-                let gauge = state.rtt[broker.nodeID] ?? Gauge(label: PipelineMetricNames.brokerRTT, dimensions: [("broker", String(broker.nodeID))], factory: factory)
+                let gauge = state.rtt[broker.nodeID]
+                    ?? Gauge(label: PipelineMetricNames.brokerRTT, dimensions: [("broker", String(broker.nodeID))], factory: factory)
                 state.rtt[broker.nodeID] = gauge
                 gauge.record(Double(rtt) / 1_000_000)
             }

@@ -26,7 +26,8 @@ public struct RouterOptions: Sendable {
 
     public init(brokers: String, group: String, pollBatchSize: Int = 16_000, maxInFlightRecords: Int = 64_000,
                 commitInterval: Duration = .milliseconds(200), kafkaProperties: [String: String] = [:],
-                drainTimeout: Duration = .milliseconds(BaocuoSettings.Lifecycle().drainTimeoutMs), maxRecordBytes: Int = 1 << 20, producers: Int = 2) {
+                drainTimeout: Duration = .milliseconds(BaocuoSettings.Lifecycle().drainTimeoutMs), maxRecordBytes: Int = 1 << 20,
+                producers: Int = 2) {
         self.maxRecordBytes = maxRecordBytes
         self.producers = producers
         self.brokers = brokers
@@ -47,8 +48,10 @@ public final class RouterRules: Sendable {
         current = Mutex(router)
     }
 
+    /// The router of the current rules.
     public var router: RecordRouter { current.withLock { $0 } }
 
+    /// Makes `router` current (SIGHUP reload); batches being routed finish with the previous one.
     public func replace(with router: RecordRouter) {
         current.withLock { $0 = router }
     }
@@ -97,6 +100,8 @@ public final class RouterWorker: Service, Sendable {
     /// Kept back from the watchdog's bound for the last log line and the exit.
     static let stopReserveMs = 500
 
+    /// Consumes and routes until a graceful shutdown or cancellation, then drains, commits and leaves
+    /// the group. Throws ``RouterError`` when an output cannot be delivered (nothing past it is committed).
     public func run() async throws {
         let inputTopic = rules.router.topics.failures
         logger.info("router starting", metadata: [
@@ -104,15 +109,15 @@ public final class RouterWorker: Service, Sendable {
             "producers": "\(options.producers)",
         ])
         let delivery = try OutputDelivery(
-            properties: OutputDelivery.producerProperties(brokers: options.brokers, clientID: clientID,
-                                                          maxRecordBytes: options.maxRecordBytes, overrides: options.kafkaProperties),
+            configuration: OutputDelivery.producerConfiguration(brokers: options.brokers, clientID: clientID,
+                                                                maxRecordBytes: options.maxRecordBytes, overrides: options.kafkaProperties),
             producers: options.producers, logger: logger, metrics: metrics
         )
         let rebalance = RebalanceListener(tracker: delivery.tracker, logger: logger, drainTimeout: options.drainTimeout,
                                           onAssignment: events.onAssignment)
         let statistics = StatisticsMetrics(factory: metricsFactory, group: options.group, onBrokerState: events.onBrokerState)
         let consumer = try KafkaConsumer(
-            configuration: KafkaConfiguration(consumerProperties()),
+            configuration: consumerConfiguration(),
             topics: [inputTopic],
             logger: logger,
             rebalanceHandler: rebalance,
@@ -171,11 +176,15 @@ public final class RouterWorker: Service, Sendable {
         if commit.succeeded && unacknowledged == 0 {
             logger.info("router stopped: every routed record is committed", metadata: metadata)
         } else if commit.succeeded {
-            logger.warning("router stopped: the acknowledged records are committed; those with unacknowledged outputs are not and will be routed again",
-                           metadata: metadata)
+            logger.warning("""
+                router stopped: the acknowledged records are committed; those with unacknowledged outputs are not \
+                and will be routed again
+                """, metadata: metadata)
         } else {
-            logger.warning("router stopped without committing: the final commit failed; records after the last committed offsets will be routed again",
-                           metadata: metadata)
+            logger.warning("""
+                router stopped without committing: the final commit failed; records after the last committed offsets \
+                will be routed again
+                """, metadata: metadata)
         }
     }
 
@@ -233,34 +242,34 @@ public final class RouterWorker: Service, Sendable {
 
     private var clientID: String { "baocuo-router-\(ProcessIdentity.hostAndPID)" }
 
-    func consumerProperties() -> [String: String] {
-        var properties = [
-            "bootstrap.servers": options.brokers,
-            "group.id": options.group,
-            "client.id": clientID,
-            "enable.auto.commit": "false",
-            "enable.auto.offset.store": "false",
-            "auto.offset.reset": "earliest",
+    /// The consumer's settings, `options.kafkaProperties` applied last.
+    func consumerConfiguration() -> ConsumerConfiguration {
+        ConsumerConfiguration(
+            bootstrapServers: options.brokers,
+            groupID: options.group,
+            clientID: clientID,
+            autoOffsetReset: .earliest,
             // Incremental rebalancing (cooperative-sticky) on librdkafka ≥ 2.4: a member joining or
             // leaving moves only the partitions that change owner, and the others keep flowing; the
             // RebalanceListener drains and commits exactly the revoked ones. Eager on older libraries
             // (2.0.2 has a lag-spike bug with cooperative-sticky). kafka.properties may choose either.
-            "partition.assignment.strategy": RebalanceProtocol.defaultRouterStrategy,
+            assignmentStrategy: .preferred,
             // librdkafka's mock cluster (2.0.2) holds an empty fetch for the whole wait even when records
             // arrive meanwhile; 50 ms put p99 ingest-to-ack at ~100 ms at 10k/s, 5 ms at ~48 ms
             // (BENCHMARKS.md "Decision log"). A real broker answers as soon as records arrive either way;
             // the cost of 5 ms is an idle worker's ~200 empty fetches/s per broker (raise it in
             // kafka.properties).
-            "fetch.wait.max.ms": "5",
+            fetchWaitMax: .milliseconds(5),
             // Consumer lag, broker RTT and broker states for /metrics and /health/ready.
-            "statistics.interval.ms": "5000",
-        ]
-        properties.merge(options.kafkaProperties) { _, configured in configured }
-        return properties
+            statisticsInterval: .seconds(5),
+            overrides: options.kafkaProperties
+        )
     }
 }
 
+/// Why a worker stopped on its own.
 public enum RouterError: Error, CustomStringConvertible {
+    /// An output was not acknowledged: the worker stops without committing past its input.
     case deliveryFailed(KafkaError)
 
     public var description: String {

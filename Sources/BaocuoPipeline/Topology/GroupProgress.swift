@@ -10,7 +10,7 @@ public struct GroupProgress: Sendable {
     /// Reads the group's committed offsets and the end offsets of every partition of `topic`.
     public static func read(group: String, topic: String, partitions: Int, brokers: String, logger: Logger) async throws -> GroupProgress {
         let consumer = try KafkaConsumer(
-            configuration: KafkaConfiguration(["bootstrap.servers": brokers, "group.id": group, "enable.auto.commit": "false"]),
+            configuration: ConsumerConfiguration(bootstrapServers: brokers, groupID: group),
             assignment: [], logger: logger
         )
         do {
@@ -21,7 +21,7 @@ public struct GroupProgress: Sendable {
                 let marks = try await consumer.watermarks(topic: topic, partition: position.partition)
                 progress.end += marks.high
                 // A partition the group never committed counts from its low watermark.
-                progress.committed += position.offset >= 0 ? position.offset : marks.low
+                progress.committed += position.offset.position ?? marks.low
             }
             await consumer.close()
             return progress

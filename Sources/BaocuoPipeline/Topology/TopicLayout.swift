@@ -4,8 +4,11 @@ import BaocuoDomain
 /// the one layout the embedded cluster, the demo, the tests and `Deploy/topics.txt`
 /// (`baocuo topics list`) are made from.
 public struct TopicLayout: Sendable {
+    /// One topic of the layout.
     public struct Topic: Sendable, Hashable {
+        /// The full topic name, prefix included.
         public var name: String
+        /// The partition count.
         public var partitions: Int
         /// Topic configs, `key=value`, for `kafka-topics.sh --config` (the mock cluster ignores them).
         public var configs: [String] = []
@@ -87,7 +90,8 @@ public struct AccessControlList: Sendable {
                 .joined(separator: " "),
         ]
         for region in codes {
-            lines.append("--allow-principal User:agency-\(region) --operation Read --topic \(names.inbox(region: region)) --topic \(names.intake(region: region))")
+            lines.append("--allow-principal User:agency-\(region) --operation Read "
+                + "--topic \(names.inbox(region: region)) --topic \(names.intake(region: region))")
             lines.append("--allow-principal User:agency-\(region) --operation Read --group agency-\(region)- \(prefixed)")
             // An agency writes its own resolutions topic and no other: the topic names the resolving agency.
             lines.append("--allow-principal User:agency-\(region) --operation Write --topic \(names.resolutions(region: region))")

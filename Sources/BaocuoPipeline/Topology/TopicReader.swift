@@ -3,14 +3,22 @@ import Logging
 
 /// A record read back from a topic, copied out of librdkafka's buffers.
 public struct StoredRecord: Sendable {
+    /// The topic the record was read from.
     public var topic: String
+    /// Its partition.
     public var partition: Int32
+    /// Its offset in the partition.
     public var offset: Int64
+    /// The record timestamp (ms since the epoch), when it has one.
     public var timestampMs: Int64?
+    /// The key bytes; `nil` for a null key.
     public var key: [UInt8]?
+    /// The value bytes.
     public var value: [UInt8]
+    /// The headers, in order.
     public var headers: [KafkaHeader]
 
+    /// The last header called `name`, as UTF-8 text; `nil` when absent or null.
     public func header(_ name: String) -> String? {
         headers.last { $0.key == name }?.value.map { String(decoding: $0, as: UTF8.self) }
     }
@@ -61,7 +69,7 @@ public struct TopicReader: Sendable {
             for partition in 0..<Int32(topic.partitions) {
                 let marks = try await probe.watermarks(topic: topic.name, partition: partition)
                 guard marks.high > marks.low else { continue }
-                assignment.append(TopicPartitionOffset(topic: topic.name, partition: partition, offset: marks.low))
+                assignment.append(TopicPartitionOffset(topic: topic.name, partition: partition, offset: KafkaOffset(marks.low)))
                 ends[TopicPartition(topic: topic.name, partition: partition)] = marks.high
             }
         }
@@ -84,7 +92,7 @@ public struct TopicReader: Sendable {
             // markers, which no record is returned for.
             for position in batch.partitionsAtEnd {
                 let key = position.topicPartition
-                if let end = remaining[key], position.offset >= end { remaining[key] = nil }
+                if let end = remaining[key], position.offset.rawValue >= end { remaining[key] = nil }
             }
             if !batch.isEmpty || !batch.partitionsAtEnd.isEmpty {
                 lastProgress = ContinuousClock.now
@@ -103,16 +111,9 @@ public struct TopicReader: Sendable {
         return records
     }
 
-    private func configuration() -> KafkaConfiguration {
-        var properties = [
-            "bootstrap.servers": brokers,
-            "enable.auto.commit": "false",
-            "isolation.level": "read_committed",
-            "group.id": "baocuo-reader",
-            "enable.partition.eof": "true",
-        ]
-        properties.merge(self.properties) { _, configured in configured }
-        return KafkaConfiguration(properties)
+    private func configuration() -> ConsumerConfiguration {
+        ConsumerConfiguration(bootstrapServers: brokers, groupID: "baocuo-reader", isolationLevel: .readCommitted,
+                              reportsPartitionEnd: true, overrides: properties)
     }
 }
 

@@ -58,9 +58,8 @@ public struct BatchEmitter: Sendable {
     /// attempt emits them again, identically.
     public func emit(_ emissions: [PlannedEmission], emittedAt: Timestamp) async throws -> [BatchMarker] {
         guard !emissions.isEmpty else { return [] }
-        var properties = ["bootstrap.servers": brokers, "enable.idempotence": "true", "linger.ms": "5"]
-        properties.merge(kafkaProperties.filter { !OutputDelivery.consumerOnly.contains($0.key) }) { _, configured in configured }
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(properties), logger: logger)
+        let configuration = ProducerConfiguration(bootstrapServers: brokers, linger: .milliseconds(5), overrides: kafkaProperties)
+        let producer = try KafkaProducer(configuration: configuration, logger: logger)
         do {
             try await producer.send(emissions.flatMap(records(of:)))
             let markers = emissions.map { BatchMarker(batch: $0.batch, revision: $0.revision, emittedAt: emittedAt) }

@@ -7,12 +7,15 @@ import Foundation
 /// A correction counts only where its resolution does (the resolving agency owns the report:
 /// `BatchSources`); of several, the latest recorded stands.
 public enum CorrectionExport {
+    /// One agency correction: the category the agency says the report has.
     public struct Correction: Sendable {
         /// The report's classifier fields under the agency's category; `id` is the reportId.
         public var example: LabelledExample
+        /// The resolving agency (the report's owner).
         public var agency: String
         /// The category Baocuo routed the report with.
         public var routedCategory: Category
+        /// When the resolution carrying the correction was recorded.
         public var recordedAt: Timestamp
     }
 

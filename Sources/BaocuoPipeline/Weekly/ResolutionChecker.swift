@@ -45,9 +45,8 @@ public struct ResolutionChecker: Sendable {
     @discardableResult
     public func deadLetterRefused(in snapshot: WeeklySnapshot, failedAt: Timestamp) async throws -> Int {
         guard !snapshot.resolutionRecords.isEmpty else { return 0 }
-        var properties = ["bootstrap.servers": brokers, "group.id": group, "enable.auto.commit": "false"]
-        properties.merge(kafkaProperties) { _, configured in configured }
-        let consumer = try KafkaConsumer(configuration: KafkaConfiguration(properties), assignment: [], logger: logger)
+        let configuration = ConsumerConfiguration(bootstrapServers: brokers, groupID: group, overrides: kafkaProperties)
+        let consumer = try KafkaConsumer(configuration: configuration, assignment: [], logger: logger)
         do {
             let count = try await deadLetter(snapshot, failedAt: failedAt, consumer: consumer)
             await consumer.close()
@@ -65,7 +64,7 @@ public struct ResolutionChecker: Sendable {
             ends[partition] = max(ends[partition] ?? 0, record.offset + 1)
         }
         let committed = try await consumer.committed(Array(ends.keys))
-        let done = Dictionary(committed.map { ($0.topicPartition, $0.offset) }) { first, _ in first }
+        let done = Dictionary(committed.map { ($0.topicPartition, $0.offset.rawValue) }) { first, _ in first }
         let unchecked = snapshot.resolutionRecords.filter {
             $0.offset >= done[TopicPartition(topic: $0.topic, partition: $0.partition)] ?? 0
         }
@@ -80,9 +79,8 @@ public struct ResolutionChecker: Sendable {
                                   timestampMs: record.timestampMs)
         }
         if !deadLetters.isEmpty {
-            var properties = ["bootstrap.servers": brokers, "enable.idempotence": "true"]
-            properties.merge(kafkaProperties.filter { !OutputDelivery.consumerOnly.contains($0.key) }) { _, configured in configured }
-            let producer = try KafkaProducer(configuration: KafkaConfiguration(properties), logger: logger)
+            let configuration = ProducerConfiguration(bootstrapServers: brokers, overrides: kafkaProperties)
+            let producer = try KafkaProducer(configuration: configuration, logger: logger)
             do {
                 try await producer.send(deadLetters)
                 await producer.close()
@@ -95,7 +93,7 @@ public struct ResolutionChecker: Sendable {
         accountForSharedTopic(unchecked.filter { $0.topic == names.sharedResolutions }, refusals: refusals)
         let advanced = ends.filter { $0.value > done[$0.key] ?? 0 }
         if !advanced.isEmpty {
-            try await consumer.commit(advanced.map { TopicPartitionOffset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) })
+            try await consumer.commit(advanced.map { TopicPartitionOffset($0.key, offset: KafkaOffset($0.value)) })
         }
         return deadLetters.count
     }

@@ -7,14 +7,20 @@ import Logging
 /// exactly (same records, same digest) unless data arrived since or a schedule loaded since moved
 /// the cycle, in which case the rebuild is the next revision.
 public struct WeeklyOperations: Sendable {
+    /// The topic names of the configured prefix.
     public let names: TopicNames
+    /// Builds the batches from a snapshot, as the scheduler does.
     public let builder: BatchBuilder
+    /// The working-day calendar the cycles come from.
     public let calendar: WorkCalendar
+    /// Reads the topics a snapshot is made of.
     public let reader: TopicReader
+    /// Emits batches and their markers.
     public let emitter: BatchEmitter
     /// The end of the shared resolutions topic's migration window (`resolutions.sharedTopicUntil`).
     public let sharedTopicUntil: Timestamp
 
+    /// Operations on the cluster at `brokers` with the configuration's regions, calendar and topics.
     public init(configuration: DomainConfiguration, brokers: String, kafkaProperties: [String: String] = [:], logger: Logger) {
         let settings = configuration.settings
         names = TopicNames(prefix: settings.topicPrefix)
@@ -25,6 +31,7 @@ public struct WeeklyOperations: Sendable {
         emitter = BatchEmitter(names: names, encoder: builder.encoder, brokers: brokers, kafkaProperties: kafkaProperties, logger: logger)
     }
 
+    /// Reads everything a week's batches are built from (reports, resolutions, markers).
     public func snapshot() async throws -> WeeklySnapshot {
         try await WeeklySnapshot.read(reader: reader, names: names, sharedTopicUntil: sharedTopicUntil)
     }
@@ -101,7 +108,9 @@ public struct WeeklyOperations: Sendable {
 
 /// The state of one week (`baocuo batch status`).
 public struct WeekStatus: Sendable {
-    public struct Batches: Sendable {
+    /// The intake or the return batches of the week.
+    public struct Batches: Sendable, Encodable {
+        /// How many batches the week has (one per region, or per province).
         public var expected: Int
         /// Emitted with the content a rebuild gives now.
         public var emitted = 0
@@ -114,7 +123,9 @@ public struct WeekStatus: Sendable {
         public var outdated: [String] = []
     }
 
-    public struct Province: Sendable {
+    /// One province's reports of the week.
+    public struct Province: Sendable, Encodable {
+        /// The province code.
         public var province: String
         /// Reports of this week's intake owned by the province's regions.
         public var reports = 0
@@ -128,15 +139,21 @@ public struct WeekStatus: Sendable {
         public var carriedOver = 0
     }
 
+    /// The week's cycle: intake instant and due time.
     public var cycle: WeeklyCycle
+    /// The Monday intake batches.
     public var intake: Batches
+    /// The Friday return batches.
     public var returns: Batches
     /// Provinces with reports this week or carried over, by code.
     public var provinces: [Province]
 }
 
+/// Why a `baocuo batch` request cannot be served.
 public enum WeeklyOperationError: Error, CustomStringConvertible {
+    /// The week has no working day, so no cycle.
     case noCycle(IsoWeek)
+    /// `--region` / `--province` names no region or province of the table.
     case unknownScope(String)
 
     public var description: String {

@@ -124,7 +124,8 @@ enum Committed {
         )
         let committed = try await consumer.committed(partitions.map { TopicPartition(topic: topic, partition: $0) })
         await consumer.close()
-        return Dictionary(committed.filter { $0.offset >= 0 }.map { ($0.partition, $0.offset) }, uniquingKeysWith: { first, _ in first })
+        return Dictionary(committed.compactMap { entry in entry.offset.position.map { (entry.partition, $0) } },
+                          uniquingKeysWith: { first, _ in first })
     }
 }
 

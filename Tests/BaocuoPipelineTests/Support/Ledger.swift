@@ -1,14 +1,15 @@
 import BaocuoDomain
 import BaocuoKafka
+import BaocuoPipeline
 
 /// Accounts for every input record against what the fleet wrote: each input must end as exactly
 /// one owner copy or one dead-letter record, with the cc and ops copies the taxonomy asks for, and
 /// no routed copy in another region's topic. Where a replay superseded a report's decision (CONTRACT
 /// §3), only the standing decision's copies count — those of the latest owner copy, by record
 /// timestamp — and the earlier ones are `superseded`; `baocuo.withdrawn/v1` records are counted
-/// apart. Check with the router of the rules that decided last. Usable by every test and by operators after an
-/// incident (`baocuo` tests, the fault matrix, the fleet test).
-public struct Ledger: Sendable {
+/// apart. Check with the router of the rules that decided last. Test support (the fault matrix,
+/// the fleet and process tests); not part of any production module.
+struct Ledger: Sendable {
     /// The outcome of a check. `lost` and `duplicated` count records, not reports.
     public struct Result: Sendable, CustomStringConvertible {
         public var inputs = 0
