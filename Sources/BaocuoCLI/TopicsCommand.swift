@@ -127,7 +127,7 @@ struct TopicsCommand: ParsableCommand {
                     }
                 }
                 configsChecked = "checked"
-            } catch let error as KafkaError where error.isUnsupportedByCluster {
+            } catch where error.isUnsupportedByCluster {
                 configsChecked = "not checked: the cluster implements no Admin API (\(error))"
                 adminAPI = false
             } catch {
@@ -152,7 +152,7 @@ struct TopicsCommand: ParsableCommand {
                             KafkaAdmin.NewTopic(name: $0.name, partitions: $0.partitions, replicationFactor: replicationFactor,
                                                 configs: Self.configs($0))
                         })
-                    } catch let error as KafkaError where error.isUnsupportedByCluster {
+                    } catch where error.isUnsupportedByCluster {
                         throw RuntimeError("\(brokers) does not implement CreateTopics (librdkafka's mock cluster: `baocuo dev-cluster` "
                                            + "creates the layout's topics itself); \(missing.count) topics not created: \(error)")
                     } catch {
