@@ -11,6 +11,8 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Run the whole pipeline on an embedded Kafka-protocol cluster with sample reports and print a summary."
     )
+    /// Few reports: a small ingest topic still gives each of the workers several partitions.
+    static let inputPartitions = 8
 
     @Option(name: .long, help: "Report JSON lines to load (default: Demo/reports.jsonl of this checkout).")
     var input: String?
@@ -37,7 +39,7 @@ struct DemoCommand: AsyncParsableCommand {
 
         let cluster = try MockCluster(brokers: 3, logger: logger)
         let names = TopicNames(prefix: settings.topicPrefix)
-        let layout = TopicLayout(names: names, regions: configuration.regions, inputPartitions: 8)
+        let layout = TopicLayout(names: names, regions: configuration.regions, inputPartitions: Self.inputPartitions)
         try cluster.createTopics(layout.topics.map { ($0.name, $0.partitions) }, replicationFactor: 3)
         out.line("cluster      \(cluster.bootstrapServers) (3 brokers, \(layout.topics.count) topics: ingest, DLQ, ops, "
                  + "401 agency inboxes, intakes and resolutions, \(configuration.regions.provinces.count) province returns)")
@@ -59,7 +61,7 @@ struct DemoCommand: AsyncParsableCommand {
         let progress = try await withThrowingTaskGroup(of: Void.self) { tasks in
             for router in routers { tasks.addTask { try await router.run() } }
             let progress = try await GroupProgress.waitUntilCaughtUp(
-                group: group, topic: names.failures, partitions: 8, brokers: cluster.bootstrapServers,
+                group: group, topic: names.failures, partitions: Self.inputPartitions, brokers: cluster.bootstrapServers,
                 logger: logger, timeout: .seconds(60)
             )
             for router in routers { router.requestStop() }

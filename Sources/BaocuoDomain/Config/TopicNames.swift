@@ -30,6 +30,9 @@ public struct TopicNames: Sendable, Hashable {
     /// A pooling region's queue of routed reports: `yb.agency.{region}.inbox`.
     public func inbox(region: String) -> String { prefix + "agency." + region + ".inbox" }
 
+    /// Whether `topic` is a pooling region's inbox (``inbox(region:)``).
+    public func isInbox(_ topic: String) -> Bool { topic.hasPrefix(prefix + "agency.") && topic.hasSuffix(".inbox") }
+
     /// A pooling region's resolutions: `yb.agency.{region}.resolutions`. Only that agency's principal
     /// may write it (Deploy/acls.txt), so the topic, not the payload, names the resolving agency.
     public func resolutions(region: String) -> String { prefix + "agency." + region + ".resolutions" }

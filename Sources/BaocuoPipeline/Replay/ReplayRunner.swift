@@ -211,9 +211,8 @@ public final class ReplayRunner: Sendable {
     private func standingDecisions(of ids: Set<String>, onProgress: @Sendable (ReplayProgress) -> Void) async throws
         -> (byReport: [String: PriorOutcome], bySource: [String: PriorOutcome]) {
         let reader = TopicReader(brokers: options.brokers, logger: logger, properties: options.consumerOverrides)
-        let inboxPrefix = router.topics.prefix + "agency."
-        let dlq = router.topics.failuresDLQ
-        let topics = try await reader.topics { ($0.hasPrefix(inboxPrefix) && $0.hasSuffix(".inbox")) || $0 == dlq }
+        let names = router.topics
+        let topics = try await reader.topics { names.isInbox($0) || $0 == names.failuresDLQ }
         var latest: [String: (at: Int64, position: RecordPosition, outcome: PriorOutcome)] = [:]
         var bySource: [String: PriorOutcome] = [:]
         var read: Int64 = 0
@@ -221,7 +220,7 @@ public final class ReplayRunner: Sendable {
             read += 1
             if read % 10_000 == 0 { onProgress(ReplayProgress(phase: .readingPriorCopies, done: read, total: nil)) }
             let reportId: String, at: Int64, outcome: PriorOutcome
-            if record.topic == dlq {
+            if record.topic == names.failuresDLQ {
                 guard let code = record.header(DeadLetterHeader.errorCode) else { return }
                 guard let id = record.value.withUnsafeBytes({ ReportIdentity.reportId(in: $0) }) ?? record.keyString else {
                     if record.header(DeadLetterHeader.sourceTopic) == options.sourceTopic,

@@ -32,7 +32,7 @@ public enum CorrectionExport {
         guard !latest.isEmpty else { return [] }
         var inputs: [String: ClassificationInput] = [:]
         let decoder = JSONDecoder()
-        let inboxes = try await reader.topics { $0.hasPrefix(names.prefix + "agency.") && $0.hasSuffix(".inbox") }
+        let inboxes = try await reader.topics(matching: names.isInbox)
         try await reader.forEachRecord(in: inboxes) { record in
             guard let copy = try? decoder.decode(RoutedOwnerCopy.self, from: Data(record.value)), copy.role == "owner",
                   latest[copy.reportId] != nil, inputs[copy.reportId] == nil else { return }

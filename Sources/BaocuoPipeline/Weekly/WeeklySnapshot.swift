@@ -24,8 +24,7 @@ public struct WeeklySnapshot: Sendable {
         let markers = try await readMarkers(reader: reader, names: names)
         let resolutionRecords = try await reader.readAll(reader.topics { isResolutionsTopic($0, names: names) })
         var ownerCopies: [OwnerCopy] = []
-        let inboxPrefix = names.prefix + "agency."
-        let inboxes = try await reader.topics { $0.hasPrefix(inboxPrefix) && $0.hasSuffix(".inbox") }
+        let inboxes = try await reader.topics(matching: names.isInbox)
         try await reader.forEachRecord(in: inboxes) { record in
             try Task.checkCancellation()
             // The record's timestamp is when the router or a replay produced it: when the decision was made.
