@@ -28,7 +28,7 @@ final class DemoPrinter {
         }
         Swift.print(render(header))
         Swift.print("  " + widths.map { String(repeating: "─", count: $0) }.joined(separator: "  "))
-        rows.forEach { Swift.print(render($0)) }
+        for row in rows { Swift.print(render(row)) }
     }
 
     /// Display width: CJK characters take two columns on a terminal.

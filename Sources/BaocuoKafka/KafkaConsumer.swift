@@ -251,14 +251,14 @@ public final class KafkaConsumer: Sendable {
     /// ``commitSynchronously(_:)`` waiting at most `timeout` (a rebalance handler during a stop).
     public func commitSynchronously(_ offsets: [TopicPartitionOffset]?, timeout: Duration) throws(KafkaError) {
         let client = try client(allowClosing: true)
-        try Self.bounded(on: queryQueue, timeout: timeout, what: "commit", giveUp: { false }) { () throws(KafkaError) in
+        try Self.bounded(on: queryQueue, timeout: timeout, what: "commit") { () throws(KafkaError) in
             try Self.commit(client, offsets)
         }
     }
 
     /// Runs `work` on `queue` and waits for it at most `timeout` (or until `giveUp`); the work
     /// itself cannot be interrupted and finishes on its own.
-    static func bounded(on queue: DispatchQueue, timeout: Duration, what: String, giveUp: @escaping @Sendable () -> Bool,
+    static func bounded(on queue: DispatchQueue, timeout: Duration, what: String, giveUp: @escaping @Sendable () -> Bool = { false },
                         _ work: @escaping @Sendable () throws(KafkaError) -> Void) throws(KafkaError) {
         let outcome = Mutex<Result<Void, KafkaError>?>(nil)
         let done = DispatchSemaphore(value: 0)

@@ -104,7 +104,7 @@ final class NativeClient: @unchecked Sendable {
         // rd_kafka_destroy blocks (it joins librdkafka's threads); the last reference may be
         // dropped on the cooperative pool, so destroy elsewhere.
         DispatchQueue.global().async {
-            topicHandles.forEach { rd_kafka_topic_destroy($0.pointer) }
+            for topic in topicHandles { rd_kafka_topic_destroy(topic.pointer) }
             rd_kafka_queue_destroy(queue.pointer)
             rd_kafka_destroy(handle.pointer)
             retainedContext.release()

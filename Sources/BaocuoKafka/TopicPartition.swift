@@ -143,8 +143,8 @@ enum NativePartitionList {
     /// The first per-partition error in the list, if any.
     static func firstError(_ list: UnsafePointer<rd_kafka_topic_partition_list_t>) -> KafkaError? {
         for element in elements(list) where element.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            let where_ = "\(String(cString: element.topic))[\(element.partition)]"
-            return KafkaError(element.err, context: where_)
+            let position = "\(String(cString: element.topic))[\(element.partition)]"
+            return KafkaError(element.err, context: position)
         }
         return nil
     }

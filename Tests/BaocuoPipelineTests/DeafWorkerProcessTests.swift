@@ -60,7 +60,7 @@ struct DeafWorkerProcessTests {
         let busy = try (0..<Self.busyProcesses).map { _ in
             try BusyProcess()
         }
-        defer { busy.forEach { $0.stop() } }
+        defer { for process in busy { process.stop() } }
 
         var outcomes: [Outcome] = []
         for run in 1...Self.runs {

@@ -45,7 +45,7 @@ public struct BatchRecordEncoder: Sendable {
             appendField("currentCount", items.count - carried, to: &out)
             appendField("carriedOverCount", carried, to: &out)
             var outcomes: [String: Int] = [:]
-            items.forEach { outcomes[$0.outcome, default: 0] += 1 }
+            for item in items { outcomes[item.outcome, default: 0] += 1 }
             let order = ResolutionOutcome.allCases.map(\.rawValue) + [ReturnItem.pending]
             appendCounts("outcomes", order.compactMap { name in outcomes[name].map { (name, $0) } }, to: &out)
         }

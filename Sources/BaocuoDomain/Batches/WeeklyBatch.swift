@@ -93,8 +93,8 @@ public struct WeeklyBatch: Sendable {
     public var categoryCounts: [(category: Category, count: Int)] {
         var counts: [Category: Int] = [:]
         switch content {
-        case .intake(let items): items.forEach { counts[$0.report.category, default: 0] += 1 }
-        case .return(let items): items.forEach { counts[$0.report.category, default: 0] += 1 }
+        case .intake(let items): for item in items { counts[item.report.category, default: 0] += 1 }
+        case .return(let items): for item in items { counts[item.report.category, default: 0] += 1 }
         }
         return Category.allCases.compactMap { category in counts[category].map { (category, $0) } }
     }

@@ -53,14 +53,14 @@ public struct KafkaStatistics: Sendable, Equatable {
         for (name, topic) in report.topics ?? [:] {
             for partition in (topic.partitions ?? [:]).values {
                 guard let number = partition.partition, number >= 0 else { continue }
-                let lag = partition.consumer_lag.flatMap { $0 >= 0 ? $0 : nil }
+                let lag = partition.consumerLag.flatMap { $0 >= 0 ? $0 : nil }
                 partitions.append(Partition(topicPartition: TopicPartition(topic: name, partition: Int32(number)), consumerLag: lag))
             }
         }
         self.partitions = partitions.sorted {
             ($0.topicPartition.topic, $0.topicPartition.partition) < ($1.topicPartition.topic, $1.topicPartition.partition)
         }
-        rebalanceCount = report.cgrp?.rebalance_cnt
+        rebalanceCount = report.cgrp?.rebalanceCount
     }
 
     /// The statistics JSON, as much of it as is read (librdkafka's names; every field optional).
@@ -80,14 +80,21 @@ public struct KafkaStatistics: Sendable, Equatable {
         struct Topic: Decodable {
             struct Partition: Decodable {
                 var partition: Int64?
-                var consumer_lag: Int64?
+                var consumerLag: Int64?
+
+                enum CodingKeys: String, CodingKey {
+                    case partition
+                    case consumerLag = "consumer_lag"
+                }
             }
 
             var partitions: [String: Partition]?
         }
 
         struct ConsumerGroup: Decodable {
-            var rebalance_cnt: Int64?
+            var rebalanceCount: Int64?
+
+            enum CodingKeys: String, CodingKey { case rebalanceCount = "rebalance_cnt" }
         }
 
         var brokers: [String: Broker]?
