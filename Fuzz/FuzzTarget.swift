@@ -16,11 +16,14 @@ private let configuration: DomainConfiguration = {
 private let engine = RoutingEngine(configuration: configuration)
 private let encoder = RoutedRecordEncoder(configuration: configuration)
 /// Formats every cycle per record: the reference for `encoder`'s precomputed cycle text.
-private let formattingEncoder = RoutedRecordEncoder(classifier: configuration.classifier,
-                                                    utcOffsetSeconds: configuration.settings.schedule.utcOffsetSeconds)
+private let formattingEncoder = RoutedRecordEncoder(
+    classifier: configuration.classifier,
+    utcOffsetSeconds: configuration.settings.schedule.utcOffsetSeconds)
 /// Decoders may reject with these; `UNKNOWN_REGION` comes from the engine's region resolution.
-private let engineCodes: Set<RejectCode> = [.invalidUTF8, .invalidJSON, .tooLarge, .unsupportedSchema,
-                                            .missingField, .invalidField, .unknownRegion]
+private let engineCodes: Set<RejectCode> = [
+    .invalidUTF8, .invalidJSON, .tooLarge, .unsupportedSchema,
+    .missingField, .invalidField, .unknownRegion,
+]
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -44,8 +47,9 @@ private func checkParser(_ bytes: UnsafeRawBufferPointer) {
         for index in document.tape.indices where document.tape[index].kind == .string {
             var unescaped: [UInt8] = []
             document.appendStringBytes(JSONValue(index: index), to: &unescaped)
-            precondition(unescaped.withUnsafeBytes { UTF8Validation.firstInvalidOffset(in: $0) } == nil,
-                         "a string unescapes to invalid UTF-8")
+            precondition(
+                unescaped.withUnsafeBytes { UTF8Validation.firstInvalidOffset(in: $0) } == nil,
+                "a string unescapes to invalid UTF-8")
         }
     case .failure(let error):
         precondition(!error.detail.isEmpty, "empty parse error detail")
@@ -71,19 +75,22 @@ private func checkEngine(_ bytes: UnsafeRawBufferPointer) {
         guard case .success = again else { preconditionFailure("a reused parser rejects a routed report") }
         for role in [RoutedRole.owner, .cc, .ops] {
             var out: [UInt8] = []
-            encoder.append(routed, role: role, originalReport: bytes, leadingFields: #""status":"routed","#,
-                           lineNumber: 1, to: &out)
+            encoder.append(
+                routed, role: role, originalReport: bytes, leadingFields: #""status":"routed","#,
+                lineNumber: 1, to: &out)
             var formatted: [UInt8] = []
-            formattingEncoder.append(routed, role: role, originalReport: bytes, leadingFields: #""status":"routed","#,
-                                     lineNumber: 1, to: &formatted)
+            formattingEncoder.append(
+                routed, role: role, originalReport: bytes, leadingFields: #""status":"routed","#,
+                lineNumber: 1, to: &formatted)
             precondition(out == formatted, "precomputed cycle text differs from the formatted one")
             let parsed = out.withUnsafeBytes { parser.parse($0, maxDepth: 64, maxValues: .max) }
             guard case .success = parsed else { preconditionFailure("routed \(role) record is not strict JSON") }
             // The header's reportId is the record's identity and stays as sent, even when a
             // hospital wrote the person ID into it.
             if role == .ops, let personId = routed.report.personId, !routed.report.reportId.contains(personId) {
-                precondition(!out.withUnsafeBytes { $0.firstRange(of: Array(personId.utf8)) != nil },
-                             "ops copy carries the person ID")
+                precondition(
+                    !out.withUnsafeBytes { $0.firstRange(of: Array(personId.utf8)) != nil },
+                    "ops copy carries the person ID")
             }
         }
         let fixedReceipt = engine.route(bytes, receivedAt: Timestamp(millisecondsSinceEpoch: 1_795_000_000_000))
@@ -107,6 +114,7 @@ private func checkFieldParsers(_ bytes: UnsafeRawBufferPointer) {
     _ = ResidentID.problem(bytes)
     guard UTF8Validation.firstInvalidOffset(in: bytes) == nil else { return }
     let text = String(decoding: bytes, as: UTF8.self)
-    _ = configuration.classifier.classify(ClassificationInput(
-        failureCode: text, failureMessage: text, failureStage: nil, visitType: nil, filingType: nil))
+    _ = configuration.classifier.classify(
+        ClassificationInput(
+            failureCode: text, failureMessage: text, failureStage: nil, visitType: nil, filingType: nil))
 }

@@ -14,6 +14,13 @@ if [ -f ../shared/spec/CONTRACT.md ] && ! cmp -s ../shared/spec/CONTRACT.md docs
   exit 1
 fi
 scripts/second-library.sh
+# Formatting and lint rules of .swift-format (the toolchain's swift-format); fix with
+# `swift format format -i -r Sources Tests Benchmarks Fuzz Package.swift`.
+if ! swift format lint --strict -r Sources Tests Benchmarks Fuzz Package.swift; then
+  echo "swift format lint: FAILED (see above)"
+  exit 1
+fi
+echo "swift format lint: clean"
 swift build --build-tests
 # A bounded libFuzzer run over the domain (Fuzz/run.sh; about 2 minutes with its build), before
 # the tests so that `swift test`'s summary stays the last thing printed.

@@ -62,7 +62,7 @@ struct Lines {
         self.ranges = ranges
     }
 
-    func forEach(_ body: (Int, UnsafeRawBufferPointer) -> Void) {
+    func forEachLine(_ body: (Int, UnsafeRawBufferPointer) -> Void) {
         buffer.withUnsafeBytes { all in
             for (index, range) in ranges.enumerated() { body(index, UnsafeRawBufferPointer(rebasing: all[range])) }
         }
@@ -121,7 +121,7 @@ let count = lines.ranges.count
 @MainActor enum Prepared {
     static let routed: [(index: Int, routed: RoutedReport)] = {
         var routed: [(index: Int, routed: RoutedReport)] = []
-        lines.forEach { index, line in
+        lines.forEachLine { index, line in
             if case .routed(let report) = engine.route(line, receivedAt: nil) { routed.append((index, report)) }
         }
         return routed
@@ -139,12 +139,12 @@ var results: [Measurement] = []
 var sink = 0  // keeps results observable so no stage is optimised away
 var parser = JSONParser()
 stage("parse (JSON tape)", items: count) {
-    lines.forEach { _, line in
+    lines.forEachLine { _, line in
         if case .success(let document) = parser.parse(line) { sink &+= document.tape.count }
     }
 }
 stage("decode (parse + validate)", items: count) {
-    lines.forEach { _, line in
+    lines.forEachLine { _, line in
         if case .success(let report) = engine.decoder.decode(line, using: &parser) { sink &+= report.reportId.utf8.count }
     }
 }
@@ -161,7 +161,9 @@ stage("resolve regions (insured + hospital)", items: Prepared.reports.count) {
     }
 }
 stage("calendar cycle", items: Prepared.reports.count) {
-    for report in Prepared.reports { sink &+= Int(engine.calendar.cycle(receivedAt: report.reportedAt).intakeAt.millisecondsSinceEpoch & 1) }
+    for report in Prepared.reports {
+        sink &+= Int(engine.calendar.cycle(receivedAt: report.reportedAt).intakeAt.millisecondsSinceEpoch & 1)
+    }
 }
 var output: [UInt8] = []
 output.reserveCapacity(1 << 16)
@@ -169,19 +171,20 @@ stage("encode owner copy", items: Prepared.routed.count) {
     lines.buffer.withUnsafeBytes { all in
         for (index, routed) in Prepared.routed {
             output.removeAll(keepingCapacity: true)
-            encoder.append(routed, role: .owner, originalReport: UnsafeRawBufferPointer(rebasing: all[lines.ranges[index]]),
-                           to: &output)
+            encoder.append(
+                routed, role: .owner, originalReport: UnsafeRawBufferPointer(rebasing: all[lines.ranges[index]]),
+                to: &output)
             sink &+= output.count
         }
     }
 }
 stage("engine (route)", items: count) {
-    lines.forEach { _, line in
+    lines.forEachLine { _, line in
         if case .routed(let routed) = engine.route(line, receivedAt: nil, using: &parser) { sink &+= routed.cc.count }
     }
 }
 stage("engine + encode (per classify line)", items: count) {
-    lines.forEach { _, line in
+    lines.forEachLine { _, line in
         output.removeAll(keepingCapacity: true)
         if case .routed(let routed) = engine.route(line, receivedAt: nil, using: &parser) {
             encoder.append(routed, role: .owner, originalReport: line, to: &output)
@@ -194,14 +197,15 @@ print("input: \(arguments.input): \(count) lines; best of \(arguments.repeatCoun
 print("| stage | items | reports/s | ns/report | allocations/report |")
 print("|---|---:|---:|---:|---:|")
 for result in results {
-    print("| \(result.stage) | \(result.items) | \(Int(result.perSecond.rounded())) | "
-          + "\(String(format: "%.0f", result.nanosecondsPerItem)) | \(String(format: "%.2f", result.allocationsPerItem)) |")
+    print(
+        "| \(result.stage) | \(result.items) | \(Int(result.perSecond.rounded())) | "
+            + "\(String(format: "%.0f", result.nanosecondsPerItem)) | \(String(format: "%.2f", result.allocationsPerItem)) |")
 }
 
 if arguments.check {
     // Correctness smoke: the engine answers every line the same way twice.
     var mismatches = 0
-    lines.forEach { _, line in
+    lines.forEachLine { _, line in
         let first: Bool = if case .routed = engine.route(line, receivedAt: nil) { true } else { false }
         let second: Bool = if case .routed = engine.route(line, receivedAt: nil) { true } else { false }
         if first != second { mismatches += 1 }

@@ -1,10 +1,11 @@
+import ArgumentParser
+import BaocuoDomain
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import BaocuoDomain
-import ArgumentParser
 
 @main
 struct Baocuo: AsyncParsableCommand {
@@ -29,10 +30,12 @@ struct Baocuo: AsyncParsableCommand {
 
 /// `--config DIR`, shared by every command that reads `Config/`.
 struct ConfigOptions: ParsableArguments {
-    @Option(name: .long, help: """
-        Configuration folder (baocuo.yaml, regions.csv, calendar.csv, classification.yaml). \
-        Default: $BAOCUO_CONFIG_DIR, else ./Config.
-        """)
+    @Option(
+        name: .long,
+        help: """
+            Configuration folder (baocuo.yaml, regions.csv, calendar.csv, classification.yaml). \
+            Default: $BAOCUO_CONFIG_DIR, else ./Config.
+            """)
     var config: String?
 
     func load(warn: @escaping @Sendable (String) -> Void = warnOnStandardError) throws -> DomainConfiguration {

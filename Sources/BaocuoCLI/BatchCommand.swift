@@ -10,19 +10,21 @@ struct BatchCommand: AsyncParsableCommand {
         commandName: "batch",
         abstract: "Rebuild, re-emit and inspect the weekly intake and return batches.",
         discussion: """
-        Batches are rebuilt from what Kafka holds (agency inboxes, resolutions) and the calendar, so a \
-        rebuild gives the emitted batch exactly, unless data arrived since (then it is the next revision).
-        """,
+            Batches are rebuilt from what Kafka holds (agency inboxes, resolutions) and the calendar, so a \
+            rebuild gives the emitted batch exactly, unless data arrived since (then it is the next revision).
+            """,
         subcommands: [BatchIntakeCommand.self, BatchReturnCommand.self, BatchStatusCommand.self]
     )
 }
 
 /// Options every `baocuo batch` subcommand takes.
 struct BatchOptions: ParsableArguments {
-    @Option(name: .long, help: "ISO week, YYYY-Www (e.g. 2026-W49).", transform: { text in
-        guard let week = IsoWeek(text) else { throw ValidationError("--week: expected YYYY-Www, e.g. 2026-W49") }
-        return week
-    })
+    @Option(
+        name: .long, help: "ISO week, YYYY-Www (e.g. 2026-W49).",
+        transform: { text in
+            guard let week = IsoWeek(text) else { throw ValidationError("--week: expected YYYY-Www, e.g. 2026-W49") }
+            return week
+        })
     var week: IsoWeek
 
     @OptionGroup var brokerOptions: BrokerOptions
@@ -47,8 +49,11 @@ struct BatchOptions: ParsableArguments {
         let settings = configuration.settings
         let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.batch", level: .warning)
         let brokers = try brokerOptions.resolve(settings)
-        return (WeeklyOperations(configuration: configuration, brokers: brokers, kafkaProperties: settings.kafka.properties,
-                                 logger: logger), configuration)
+        return (
+            WeeklyOperations(
+                configuration: configuration, brokers: brokers, kafkaProperties: settings.kafka.properties,
+                logger: logger), configuration
+        )
     }
 }
 
@@ -120,10 +125,13 @@ struct BatchRebuild {
         let cycle = emissions[0].batch.cycle
         let out = DemoPrinter()
         let items = emissions.reduce(0) { $0 + $1.batch.itemCount }
-        out.line("\(kind.rawValue) \(cycle.week): intake \(cycle.intakeAt.rfc3339(utcOffsetSeconds: utcOffset)), "
-                 + "due \(cycle.dueBy.rfc3339(utcOffsetSeconds: utcOffset))")
+        out.line(
+            "\(kind.rawValue) \(cycle.week): intake \(cycle.intakeAt.rfc3339(utcOffsetSeconds: utcOffset)), "
+                + "due \(cycle.dueBy.rfc3339(utcOffsetSeconds: utcOffset))")
         let destination = emissions.count == 1 ? operations.emitter.topic(of: emissions[0].batch) : "their topics"
-        out.line("\(emissions.count) batches, \(items) items — " + (dryRun ? "dry run, nothing emitted" : "emitted to \(destination) with markers"))
+        out.line(
+            "\(emissions.count) batches, \(items) items — "
+                + (dryRun ? "dry run, nothing emitted" : "emitted to \(destination) with markers"))
         BatchTable.print(emissions, to: out)
     }
 }
@@ -138,18 +146,20 @@ enum BatchTable {
         }
         let isReturn = first.batch.kind == .return
         let header = ["batch", "rev", "items"] + (isReturn ? ["current", "carried", "outcomes"] : ["categories"]) + ["digest"]
-        out.table(header, listed.map { emission in
-            let batch = emission.batch
-            var row = [batch.batchId, "\(emission.revision)", "\(batch.itemCount)"]
-            if case .return(let items) = batch.content {
-                let carried = items.count { $0.overdue }
-                let outcomes = Dictionary(grouping: items, by: \.outcome).map { "\($0.key) \($0.value.count)" }.sorted()
-                row += ["\(items.count - carried)", "\(carried)", outcomes.joined(separator: ", ")]
-            } else {
-                row.append(batch.categoryCounts.map { "\($0.category.rawValue) \($0.count)" }.joined(separator: ", "))
-            }
-            return row + [String(batch.digest.prefix(12))]
-        })
+        out.table(
+            header,
+            listed.map { emission in
+                let batch = emission.batch
+                var row = [batch.batchId, "\(emission.revision)", "\(batch.itemCount)"]
+                if case .return(let items) = batch.content {
+                    let carried = items.count { $0.overdue }
+                    let outcomes = Dictionary(grouping: items, by: \.outcome).map { "\($0.key) \($0.value.count)" }.sorted()
+                    row += ["\(items.count - carried)", "\(carried)", outcomes.joined(separator: ", ")]
+                } else {
+                    row.append(batch.categoryCounts.map { "\($0.category.rawValue) \($0.count)" }.joined(separator: ", "))
+                }
+                return row + [String(batch.digest.prefix(12))]
+            })
         let empty = emissions.count - listed.count
         if empty > 0 { out.line("  … and \(empty) more with no items (each has its manifest with itemCount 0)") }
     }
@@ -160,16 +170,18 @@ struct BatchStatusCommand: AsyncParsableCommand {
         commandName: "status",
         abstract: "What was emitted for a week, what is missing or outdated, and what is outstanding and overdue.",
         discussion: """
-        Exit status: 0 when every batch past its due time is emitted (batches not due yet do not count); \
-        1 when the intake batches (due at the intake instant) or the return batches (due at the deadline) \
-        are not all emitted although the due time plus the grace has passed — the same condition as the \
-        gauge baocuo_batch_deadline_missed; 2 when the cluster cannot be read; 64 usage.
-        """
+            Exit status: 0 when every batch past its due time is emitted (batches not due yet do not count); \
+            1 when the intake batches (due at the intake instant) or the return batches (due at the deadline) \
+            are not all emitted although the due time plus the grace has passed — the same condition as the \
+            gauge baocuo_batch_deadline_missed; 2 when the cluster cannot be read; 64 usage.
+            """
     )
 
     @OptionGroup var options: BatchOptions
 
-    @Option(name: .long, help: "Seconds after a due time before a batch not emitted counts as missed (default: scheduler.deadlineGraceSeconds, 600).")
+    @Option(
+        name: .long,
+        help: "Seconds after a due time before a batch not emitted counts as missed (default: scheduler.deadlineGraceSeconds, 600).")
     var deadlineGraceSeconds: Int?
 
     @Option(name: .long, help: .hidden)  // tests: the instant the status is judged at (RFC 3339)
@@ -178,10 +190,11 @@ struct BatchStatusCommand: AsyncParsableCommand {
     func run() async throws {
         let (operations, configuration) = try options.operations()
         let snapshot = try await options.snapshot(operations)
-        let instant = try now.map { text in
-            guard let instant = Timestamp.parseRFC3339(text) else { throw ValidationError("--now: expected RFC 3339") }
-            return instant
-        } ?? SystemClock().now()
+        let instant =
+            try now.map { text in
+                guard let instant = Timestamp.parseRFC3339(text) else { throw ValidationError("--now: expected RFC 3339") }
+                return instant
+            } ?? SystemClock().now()
         let status: WeekStatus
         do {
             status = try operations.status(week: options.week, snapshot: snapshot, now: instant)
@@ -200,25 +213,30 @@ struct BatchStatusCommand: AsyncParsableCommand {
             return
         }
         let out = DemoPrinter()
-        out.line("\(status.cycle.week): intake \(status.cycle.intakeAt.rfc3339(utcOffsetSeconds: utcOffset)), "
-                 + "due \(status.cycle.dueBy.rfc3339(utcOffsetSeconds: utcOffset))")
+        out.line(
+            "\(status.cycle.week): intake \(status.cycle.intakeAt.rfc3339(utcOffsetSeconds: utcOffset)), "
+                + "due \(status.cycle.dueBy.rfc3339(utcOffsetSeconds: utcOffset))")
         for (name, batches) in [("intake", status.intake), ("return", status.returns)] {
-            out.line("\(name) batches: \(batches.emitted)/\(batches.expected) emitted (\(batches.items) items), "
-                     + "\(batches.outdated.count) outdated by late data, \(batches.missing.count) not emitted")
+            out.line(
+                "\(name) batches: \(batches.emitted)/\(batches.expected) emitted (\(batches.items) items), "
+                    + "\(batches.outdated.count) outdated by late data, \(batches.missing.count) not emitted")
             for (label, ids) in [("not emitted", batches.missing), ("outdated", batches.outdated)] where !ids.isEmpty {
                 out.line("  \(label): " + ids.prefix(8).joined(separator: ", ") + (ids.count > 8 ? ", … (\(ids.count))" : ""))
             }
         }
         out.section("Reports of this intake, by province")
-        out.table(["province", "reports", "resolved by due", "outstanding", "overdue", "carried over"], status.provinces.map {
-            [$0.province, "\($0.reports)", "\($0.resolvedByDeadline)", "\($0.outstanding)", "\($0.overdue)", "\($0.carriedOver)"]
-        })
+        out.table(
+            ["province", "reports", "resolved by due", "outstanding", "overdue", "carried over"],
+            status.provinces.map {
+                [$0.province, "\($0.reports)", "\($0.resolvedByDeadline)", "\($0.outstanding)", "\($0.overdue)", "\($0.carriedOver)"]
+            })
         guard !missed.isEmpty else { return }
         var errorStream = StandardError()
         for kind in missed {
             let due = kind == .intake ? status.cycle.intakeAt : status.cycle.dueBy
-            print("batch status: \(status.cycle.week) \(kind.rawValue) batches not all emitted by their due time "
-                  + "\(due.rfc3339(utcOffsetSeconds: utcOffset)) (+ \(graceMs / 1000) s grace)", to: &errorStream)
+            print(
+                "batch status: \(status.cycle.week) \(kind.rawValue) batches not all emitted by their due time "
+                    + "\(due.rfc3339(utcOffsetSeconds: utcOffset)) (+ \(graceMs / 1000) s grace)", to: &errorStream)
         }
         throw ExitCode(1)
     }

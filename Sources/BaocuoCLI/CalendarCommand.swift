@@ -9,11 +9,11 @@ struct CalendarCommand: ParsableCommand {
         commandName: "calendar",
         abstract: "Print the weekly cycle of a receive time (--at) or of every week of a year (--year).",
         discussion: #"""
-        --at prints {"receivedAt":...,"intakeBatch":"YYYY-Www","intakeAt":...,"dueBy":...} (Asia/Shanghai), as CONTRACT §7 \
-        says; a cycle in a year calendar.csv does not cover is provisional (weekends and statutory holidays only), \
-        which a note on standard error says. --year prints each ISO week of the year: intake, due and basis \
-        (published: the calendar file; statutory: provisional); with --json one JSON object per cycle.
-        """#,
+            --at prints {"receivedAt":...,"intakeBatch":"YYYY-Www","intakeAt":...,"dueBy":...} (Asia/Shanghai), as CONTRACT §7 \
+            says; a cycle in a year calendar.csv does not cover is provisional (weekends and statutory holidays only), \
+            which a note on standard error says. --year prints each ISO week of the year: intake, due and basis \
+            (published: the calendar file; statutory: provisional); with --json one JSON object per cycle.
+            """#,
         subcommands: [Check.self]
     )
 
@@ -53,9 +53,10 @@ struct CalendarCommand: ParsableCommand {
         if let at {
             let receivedAt = Timestamp.parseRFC3339(at)!
             let cycle = calendar.cycle(receivedAt: receivedAt)
-            print(#"{"receivedAt":"\#(receivedAt.rfc3339(utcOffsetSeconds: offset))","intakeBatch":"\#(cycle.week)","#
-                  + #""intakeAt":"\#(cycle.intakeAt.rfc3339(utcOffsetSeconds: offset))","#
-                  + #""dueBy":"\#(cycle.dueBy.rfc3339(utcOffsetSeconds: offset))"}"#)
+            print(
+                #"{"receivedAt":"\#(receivedAt.rfc3339(utcOffsetSeconds: offset))","intakeBatch":"\#(cycle.week)","#
+                    + #""intakeAt":"\#(cycle.intakeAt.rfc3339(utcOffsetSeconds: offset))","#
+                    + #""dueBy":"\#(cycle.dueBy.rfc3339(utcOffsetSeconds: offset))"}"#)
             if calendar.basis(of: cycle.week) == .statutory {
                 warnOnStandardError("\(cycle.week) is provisional: \(Self.provisionalReason(calendar))")
             }
@@ -97,12 +98,12 @@ struct CalendarCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Validate a calendar file (default: calendar.csv of the configuration folder).",
             discussion: """
-            Checks what loading checks (header, dates, kinds, no date twice, no year without dates) and what a \
-            transcribed State Council schedule never lacks: every statutory day off of each listed year is a \
-            holiday, and every make-up working day (workday) is a Saturday or Sunday. Prints every problem as \
-            FILE:LINE: REASON. Exit status: 0 the file is valid, 1 it has problems, 2 it cannot be read, \
-            64 usage error.
-            """
+                Checks what loading checks (header, dates, kinds, no date twice, no year without dates) and what a \
+                transcribed State Council schedule never lacks: every statutory day off of each listed year is a \
+                holiday, and every make-up working day (workday) is a Saturday or Sunday. Prints every problem as \
+                FILE:LINE: REASON. Exit status: 0 the file is valid, 1 it has problems, 2 it cannot be read, \
+                64 usage error.
+                """
         )
 
         @Option(name: .long, help: "The calendar file to check.")
@@ -111,8 +112,11 @@ struct CalendarCommand: ParsableCommand {
         @OptionGroup var configOptions: ConfigOptions
 
         func run() throws {
-            let path = file ?? DomainConfiguration.path(configOptions.config ?? DomainConfiguration.defaultDirectory(),
-                                                        DomainConfiguration.calendarFile)
+            let path =
+                file
+                ?? DomainConfiguration.path(
+                    configOptions.config ?? DomainConfiguration.defaultDirectory(),
+                    DomainConfiguration.calendarFile)
             let text: String
             do {
                 text = try DomainConfiguration.read(path)
@@ -128,8 +132,9 @@ struct CalendarCommand: ParsableCommand {
             }
             let calendar = try WorkCalendar(csv: text, source: path)
             let years = calendar.coveredYears
-            print("calendar: \(path) is valid: covers \(years.lowerBound)–\(years.upperBound); "
-                  + "\(years.upperBound + 1) and later provisional (statutory holidays only)")
+            print(
+                "calendar: \(path) is valid: covers \(years.lowerBound)–\(years.upperBound); "
+                    + "\(years.upperBound + 1) and later provisional (statutory holidays only)")
         }
     }
 }

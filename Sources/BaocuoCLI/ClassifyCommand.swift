@@ -1,6 +1,7 @@
 import ArgumentParser
 import BaocuoDomain
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -13,11 +14,11 @@ struct ClassifyCommand: ParsableCommand {
         commandName: "classify",
         abstract: "Validate, classify and route report JSON lines offline (no broker).",
         discussion: """
-        Reads report v1 JSON lines (stdin by default) and writes exactly one JSON line per input line, \
-        in order: {"status":"routed",...} with the owner copy's routed v1 fields (receivedAt = the \
-        report's reportedAt), or {"status":"rejected","line":N,"error":{"code":...,"detail":...}}. \
-        Blank lines are skipped. Exit 0 when the input was read, even if lines were rejected.
-        """
+            Reads report v1 JSON lines (stdin by default) and writes exactly one JSON line per input line, \
+            in order: {"status":"routed",...} with the owner copy's routed v1 fields (receivedAt = the \
+            report's reportedAt), or {"status":"rejected","line":N,"error":{"code":...,"detail":...}}. \
+            Blank lines are skipped. Exit 0 when the input was read, even if lines were rejected.
+            """
     )
 
     @OptionGroup var configOptions: ConfigOptions
@@ -28,7 +29,9 @@ struct ClassifyCommand: ParsableCommand {
     @Option(name: .long, help: "Output file (default: stdout).")
     var output: String?
 
-    @Flag(name: .long, help: "Add an \"explanation\" to each routed line: the deciding rules, the model's probabilities and its strongest features.")
+    @Flag(
+        name: .long,
+        help: "Add an \"explanation\" to each routed line: the deciding rules, the model's probabilities and its strongest features.")
     var explain = false
 
     func run() throws {
@@ -89,8 +92,9 @@ struct OfflineClassifier {
             guard !Self.isBlank(bytes) else { return }
             switch engine.route(bytes, receivedAt: nil, using: &parser) {
             case .routed(let routed):
-                encoder.append(routed, role: .owner, originalReport: bytes,
-                               leadingFields: #""status":"routed","#, lineNumber: lineNumber, to: &out)
+                encoder.append(
+                    routed, role: .owner, originalReport: bytes,
+                    leadingFields: #""status":"routed","#, lineNumber: lineNumber, to: &out)
                 if explains { appendExplanation(of: routed.report, to: &out) }
                 out.append(0x0A)
             case .rejected(let rejection):

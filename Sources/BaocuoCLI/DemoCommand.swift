@@ -41,19 +41,22 @@ struct DemoCommand: AsyncParsableCommand {
         let names = TopicNames(prefix: settings.topicPrefix)
         let layout = TopicLayout(names: names, regions: configuration.regions, inputPartitions: Self.inputPartitions)
         try cluster.createTopics(layout.topics.map { ($0.name, $0.partitions) }, replicationFactor: 3)
-        out.line("cluster      \(cluster.bootstrapServers) (3 brokers, \(layout.topics.count) topics: ingest, DLQ, ops, "
-                 + "401 agency inboxes, intakes and resolutions, \(configuration.regions.provinces.count) province returns)")
+        out.line(
+            "cluster      \(cluster.bootstrapServers) (3 brokers, \(layout.topics.count) topics: ingest, DLQ, ops, "
+                + "401 agency inboxes, intakes and resolutions, \(configuration.regions.provinces.count) province returns)")
 
         let loaded = try await DemoLoader.load(lines, into: names.failures, brokers: cluster.bootstrapServers, logger: logger)
-        out.line("loaded       \(loaded) report lines into \(names.failures) "
-                 + "(record timestamp = the report's reportedAt, so weekly batches match the samples)")
+        out.line(
+            "loaded       \(loaded) report lines into \(names.failures) "
+                + "(record timestamp = the report's reportedAt, so weekly batches match the samples)")
 
         let group = "baocuo-demo"
         let rules = RouterRules(RecordRouter(configuration: configuration, group: group))
         let routers = (0..<workers).map { _ in
             RouterWorker(
-                options: RouterOptions(brokers: cluster.bootstrapServers, group: group, pollBatchSize: 500,
-                                       kafkaProperties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]),
+                options: RouterOptions(
+                    brokers: cluster.bootstrapServers, group: group, pollBatchSize: 500,
+                    kafkaProperties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]),
                 rules: rules, logger: logger
             )
         }
@@ -69,11 +72,13 @@ struct DemoCommand: AsyncParsableCommand {
             return progress
         }
         let elapsed = ContinuousClock.now - started
-        out.line("routed       by \(workers) workers in group \(group) in \(DemoPrinter.seconds(elapsed)), "
-                 + "committed \(progress.committed)/\(progress.end) input offsets")
+        out.line(
+            "routed       by \(workers) workers in group \(group) in \(DemoPrinter.seconds(elapsed)), "
+                + "committed \(progress.committed)/\(progress.end) input offsets")
 
         let reader = TopicReader(brokers: cluster.bootstrapServers, logger: logger)
-        let outputs = try await reader.readAll(reader.topics { $0 != names.failures && !$0.hasSuffix(".intake") && !$0.hasSuffix(".returns") })
+        let outputs = try await reader.readAll(
+            reader.topics { $0 != names.failures && !$0.hasSuffix(".intake") && !$0.hasSuffix(".returns") })
         RoutingSummary(records: outputs, names: names, regions: configuration.regions, inputCount: loaded).print(to: out)
         try await WeeklyDemo(configuration: configuration, brokers: cluster.bootstrapServers, logger: logger, out: out).run()
         cluster.close()
@@ -88,12 +93,14 @@ struct DemoCommand: AsyncParsableCommand {
 /// Produces report lines into the ingest topic, keyed by reportId when one can be read.
 enum DemoLoader {
     static func load(_ lines: [[UInt8]], into topic: String, brokers: String, logger: Logger) async throws -> Int {
-        let producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrapServers: brokers, linger: .milliseconds(5)), logger: logger)
+        let producer = try KafkaProducer(
+            configuration: ProducerConfiguration(bootstrapServers: brokers, linger: .milliseconds(5)), logger: logger)
         let records = lines.map { line -> ProducerRecord in
             let fields = try? JSONDecoder().decode(KeyFields.self, from: Data(line))
             let reportedAt = fields?.reportedAt.flatMap(Timestamp.parseRFC3339)
-            return ProducerRecord(topic: topic, key: fields?.reportId.map { Array($0.utf8) }, value: line,
-                                  timestampMs: reportedAt.map { $0.millisecondsSinceEpoch + 1000 })
+            return ProducerRecord(
+                topic: topic, key: fields?.reportId.map { Array($0.utf8) }, value: line,
+                timestampMs: reportedAt.map { $0.millisecondsSinceEpoch + 1000 })
         }
         try await producer.send(records)
         await producer.close()
@@ -130,15 +137,18 @@ struct WeeklyDemo {
     func run() async throws {
         let names = TopicNames(prefix: configuration.settings.topicPrefix)
         let clock = ManualClock("2026-11-30T09:01:00+08:00")
-        let scheduler = WeeklyScheduler(configuration: configuration, options: WeeklySchedulerOptions(
-            brokers: brokers, lookBackWeeks: 0, raceJitter: .zero, checkerGroup: "baocuo-demo.resolution-check"
-        ), clock: clock, logger: logger)
+        let scheduler = WeeklyScheduler(
+            configuration: configuration,
+            options: WeeklySchedulerOptions(
+                brokers: brokers, lookBackWeeks: 0, raceJitter: .zero, checkerGroup: "baocuo-demo.resolution-check"
+            ), clock: clock, logger: logger)
         let operations = WeeklyOperations(configuration: configuration, brokers: brokers, logger: logger)
         let cycle = try operations.cycle(of: Self.week)
         let utcOffset = configuration.settings.schedule.utcOffsetSeconds
 
-        out.title("Weekly cycle \(Self.week) — intake \(cycle.intakeAt.rfc3339(utcOffsetSeconds: utcOffset)), "
-                  + "due \(cycle.dueBy.rfc3339(utcOffsetSeconds: utcOffset))")
+        out.title(
+            "Weekly cycle \(Self.week) — intake \(cycle.intakeAt.rfc3339(utcOffsetSeconds: utcOffset)), "
+                + "due \(cycle.dueBy.rfc3339(utcOffsetSeconds: utcOffset))")
         let intake = try await scheduler.tick()
         let empty = intake.emitted.count { $0.itemCount == 0 }
         out.line("Monday 09:01  the scheduler emitted \(intake.emitted.count) intake batches (one per agency; \(empty) empty manifests)")
@@ -153,71 +163,97 @@ struct WeeklyDemo {
         let older = snapshot.sources.reports.values.filter { $0.intakeBatch < Self.week }.sorted { $0.reportId < $1.reportId }
         var resolutions: [DemoResolution] = []
         if let first = current.first {
-            resolutions.append(DemoResolution(first.reportId, agency: first.owner, topic: names.resolutions(region: first.owner),
-                                              .resettled, at: "2026-12-02T10:30:00+08:00"))
+            resolutions.append(
+                DemoResolution(
+                    first.reportId, agency: first.owner, topic: names.resolutions(region: first.owner),
+                    .resettled, at: "2026-12-02T10:30:00+08:00"))
             let intruder = configuration.regions.regions.first { $0.code != first.owner }!.code
-            resolutions.append(DemoResolution(first.reportId, agency: intruder, topic: names.resolutions(region: intruder),
-                                              .rejected, at: "2026-12-02T11:00:00+08:00"))
-            resolutions.append(DemoResolution(first.reportId, agency: first.owner, topic: names.resolutions(region: intruder),
-                                              .rejected, at: "2026-12-02T11:05:00+08:00"))
+            resolutions.append(
+                DemoResolution(
+                    first.reportId, agency: intruder, topic: names.resolutions(region: intruder),
+                    .rejected, at: "2026-12-02T11:00:00+08:00"))
+            resolutions.append(
+                DemoResolution(
+                    first.reportId, agency: first.owner, topic: names.resolutions(region: intruder),
+                    .rejected, at: "2026-12-02T11:05:00+08:00"))
         }
         if current.count > 1 {
             // The owner also corrects Baocuo's category (a labelled line for the classifier), and then
             // sends a category that does not exist, which refuses that resolution.
             let corrected = Category.allCases.first { $0 != current[1].category && $0 != .unclassified }!
-            resolutions.append(DemoResolution(current[1].reportId, agency: current[1].owner, topic: names.resolutions(region: current[1].owner),
-                                              .needMoreInfo, at: "2026-12-03T09:00:00+08:00", category: corrected.rawValue))
-            resolutions.append(DemoResolution(current[1].reportId, agency: current[1].owner, topic: names.resolutions(region: current[1].owner),
-                                              .needMoreInfo, at: "2026-12-03T09:30:00+08:00", category: "FILING_GONE"))
+            resolutions.append(
+                DemoResolution(
+                    current[1].reportId, agency: current[1].owner, topic: names.resolutions(region: current[1].owner),
+                    .needMoreInfo, at: "2026-12-03T09:00:00+08:00", category: corrected.rawValue))
+            resolutions.append(
+                DemoResolution(
+                    current[1].reportId, agency: current[1].owner, topic: names.resolutions(region: current[1].owner),
+                    .needMoreInfo, at: "2026-12-03T09:30:00+08:00", category: "FILING_GONE"))
         }
         if let moving = (current.dropFirst(2) + older.dropFirst()).first {
-            resolutions.append(DemoResolution(moving.reportId, agency: moving.owner, topic: names.sharedResolutions,
-                                              .filingCompleted, at: "2026-12-03T10:00:00+08:00"))
+            resolutions.append(
+                DemoResolution(
+                    moving.reportId, agency: moving.owner, topic: names.sharedResolutions,
+                    .filingCompleted, at: "2026-12-03T10:00:00+08:00"))
         }
         if let overdue = older.first {
-            resolutions.append(DemoResolution(overdue.reportId, agency: overdue.owner, topic: names.resolutions(region: overdue.owner),
-                                              .manualReimbursement, at: "2026-12-03T14:00:00+08:00"))
+            resolutions.append(
+                DemoResolution(
+                    overdue.reportId, agency: overdue.owner, topic: names.resolutions(region: overdue.owner),
+                    .manualReimbursement, at: "2026-12-03T14:00:00+08:00"))
         }
         try await publish(resolutions)
-        out.section("During the week: \(resolutions.count) resolutions, each agency on its own \(names.resolutions(region: "{region}")) "
-                    + "(\(names.sharedResolutions) is the deprecated shared topic, read until resolutions.sharedTopicUntil)")
-        out.table(["report", "written to", "payload agency", "outcome", "category", "recorded at"],
-                  resolutions.map { [$0.reportId, $0.topic, $0.agency, $0.outcome.rawValue, $0.category ?? "", $0.at] })
+        out.section(
+            "During the week: \(resolutions.count) resolutions, each agency on its own \(names.resolutions(region: "{region}")) "
+                + "(\(names.sharedResolutions) is the deprecated shared topic, read until resolutions.sharedTopicUntil)")
+        out.table(
+            ["report", "written to", "payload agency", "outcome", "category", "recorded at"],
+            resolutions.map { [$0.reportId, $0.topic, $0.agency, $0.outcome.rawValue, $0.category ?? "", $0.at] })
 
         clock.set("2026-12-04T16:01:00+08:00")
         let returnTick = try await scheduler.tick()
-        out.section("Friday 16:01  the scheduler emitted \(returnTick.emitted.count) return batches (one per province) "
-                    + "and dead-lettered \(returnTick.deadLettered) refused resolution(s)")
+        out.section(
+            "Friday 16:01  the scheduler emitted \(returnTick.emitted.count) return batches (one per province) "
+                + "and dead-lettered \(returnTick.deadLettered) refused resolution(s)")
         let afterReturn = try await operations.snapshot()
         BatchTable.print(try operations.rebuild(.return, week: Self.week, snapshot: afterReturn), to: out)
         let reader = TopicReader(brokers: brokers, logger: logger)
         let deadLetters = try await reader.readAll(reader.topics { $0 == names.resolutionsDLQ })
         out.section("Refused resolutions (\(names.resolutionsDLQ))")
-        out.table(["report", "code", "detail"], deadLetters.map {
-            [$0.keyString ?? "", $0.header(DeadLetterHeader.errorCode) ?? "", $0.header(DeadLetterHeader.errorDetail) ?? ""]
-        })
-        let corrections = try await CorrectionExport.read(reader: reader, names: names,
-                                                          sharedTopicUntil: configuration.settings.resolutions.sharedTopicUntil,
-                                                          since: Timestamp(millisecondsSinceEpoch: 0))
+        out.table(
+            ["report", "code", "detail"],
+            deadLetters.map {
+                [$0.keyString ?? "", $0.header(DeadLetterHeader.errorCode) ?? "", $0.header(DeadLetterHeader.errorDetail) ?? ""]
+            })
+        let corrections = try await CorrectionExport.read(
+            reader: reader, names: names,
+            sharedTopicUntil: configuration.settings.resolutions.sharedTopicUntil,
+            since: Timestamp(millisecondsSinceEpoch: 0))
         out.section("Corrections for the classifier (`baocuo rules corrections`): \(corrections.count) labelled line(s)")
-        out.table(["report", "routed as", "corrected by", "category"], corrections.map {
-            [$0.example.id, $0.routedCategory.rawValue, $0.agency, $0.example.category]
-        })
+        out.table(
+            ["report", "routed as", "corrected by", "category"],
+            corrections.map {
+                [$0.example.id, $0.routedCategory.rawValue, $0.agency, $0.example.category]
+            })
         let status = try operations.status(week: Self.week, snapshot: afterReturn, now: clock.now())
         let again = try await scheduler.tick().emitted.count
-        out.section("Status: intake \(status.intake.emitted)/\(status.intake.expected) and return "
-                    + "\(status.returns.emitted)/\(status.returns.expected) batches emitted; a second tick emits \(again) more.")
+        out.section(
+            "Status: intake \(status.intake.emitted)/\(status.intake.expected) and return "
+                + "\(status.returns.emitted)/\(status.returns.expected) batches emitted; a second tick emits \(again) more.")
     }
 
     private func publish(_ resolutions: [DemoResolution]) async throws {
         let producer = try KafkaProducer(configuration: ProducerConfiguration(bootstrapServers: brokers), logger: logger)
-        try await producer.send(resolutions.map { resolution in
-            let category = resolution.category.map { #","category":"\#($0)""# } ?? ""
-            let json = #"{"schema":"baocuo.resolution/v1","reportId":"\#(resolution.reportId)","agency":"\#(resolution.agency)","#
-                + #""outcome":"\#(resolution.outcome.rawValue)","resolvedAt":"\#(resolution.at)"\#(category)}"#
-            return ProducerRecord(topic: resolution.topic, key: Array(resolution.reportId.utf8), value: Array(json.utf8),
-                                  timestampMs: Timestamp.parseRFC3339(resolution.at)!.millisecondsSinceEpoch)
-        })
+        try await producer.send(
+            resolutions.map { resolution in
+                let category = resolution.category.map { #","category":"\#($0)""# } ?? ""
+                let json =
+                    #"{"schema":"baocuo.resolution/v1","reportId":"\#(resolution.reportId)","agency":"\#(resolution.agency)","#
+                    + #""outcome":"\#(resolution.outcome.rawValue)","resolvedAt":"\#(resolution.at)"\#(category)}"#
+                return ProducerRecord(
+                    topic: resolution.topic, key: Array(resolution.reportId.utf8), value: Array(json.utf8),
+                    timestampMs: Timestamp.parseRFC3339(resolution.at)!.millisecondsSinceEpoch)
+            })
         await producer.close()
     }
 }

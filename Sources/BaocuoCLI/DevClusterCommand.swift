@@ -2,10 +2,10 @@ import ArgumentParser
 import BaocuoDomain
 import BaocuoKafka
 import BaocuoPipeline
-import Logging
-import UnixSignals
 import Foundation
+import Logging
 import NIOCore
+import UnixSignals
 
 /// `baocuo dev-cluster` (CONTRACT §8): librdkafka's mock cluster on 127.0.0.1 with the contract topics.
 struct DevClusterCommand: AsyncParsableCommand {
@@ -18,10 +18,12 @@ struct DevClusterCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Number of brokers.")
     var brokers: Int = 3
 
-    @Option(name: .long, help: """
-        A fixed bootstrap port (forwarded to the first broker; the brokers themselves listen on free ports). \
-        Default: the brokers' own ports.
-        """)
+    @Option(
+        name: .long,
+        help: """
+            A fixed bootstrap port (forwarded to the first broker; the brokers themselves listen on free ports). \
+            Default: the brokers' own ports.
+            """)
     var port: Int?
 
     @Option(name: .long, help: "Partitions of the ingest topic.")
@@ -38,14 +40,16 @@ struct DevClusterCommand: AsyncParsableCommand {
         let configuration = try configOptions.load()
         let logger = LoggingSetup.bootstrap(settings: configuration.settings, label: "baocuo.dev-cluster")
         let cluster = try MockCluster(brokers: brokers, logger: logger)
-        let layout = TopicLayout(names: TopicNames(prefix: configuration.settings.topicPrefix),
-                                 regions: configuration.regions, inputPartitions: inputPartitions)
+        let layout = TopicLayout(
+            names: TopicNames(prefix: configuration.settings.topicPrefix),
+            regions: configuration.regions, inputPartitions: inputPartitions)
         try cluster.createTopics(layout.topics.map { ($0.name, $0.partitions) }, replicationFactor: min(3, brokers))
         var bootstrap = cluster.bootstrapServers
         var forwarder: BootstrapForwarder?
         if let port {
             let first = cluster.bootstrapServers.split(separator: ",")[0].split(separator: ":")
-            forwarder = try await BootstrapForwarder.start(port: port, target: try SocketAddress(ipAddress: "127.0.0.1", port: Int(first[1])!))
+            forwarder = try await BootstrapForwarder.start(
+                port: port, target: try SocketAddress(ipAddress: "127.0.0.1", port: Int(first[1])!))
             bootstrap = "127.0.0.1:\(port)"
         }
         FileHandle.standardOutput.write(Data((bootstrap + "\n").utf8))

@@ -1,13 +1,14 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import BaocuoDomain
 import Dispatch
 import Logging
 import ServiceLifecycle
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Bounds `baocuo run`'s start-up and stop (issue 32): a process that never reaches "running" or
 /// does not finish a stop is logged with what it is waiting for and exits 3, so that a supervisor
@@ -104,8 +105,9 @@ final class LifecycleWatchdog: Sendable {
         queue.asyncAfter(deadline: stopStarted + stopTimeout.dispatchInterval - .milliseconds(250)) { [self] in
             let still = state.withLock { $0.runningServices }
             guard !still.isEmpty else { return }
-            logger.notice("baocuo run stopped: the router has stopped; not waiting longer for services whose work is safe to cut short",
-                          metadata: ["waitingFor": "\(still.joined(separator: ", "))"])
+            logger.notice(
+                "baocuo run stopped: the router has stopped; not waiting longer for services whose work is safe to cut short",
+                metadata: ["waitingFor": "\(still.joined(separator: ", "))"])
             exit(0)
         }
     }
@@ -126,9 +128,11 @@ final class LifecycleWatchdog: Sendable {
             let (running, stopping, pending) = state.withLock { ($0.running, $0.stopReason != nil, $0.pendingMilestones) }
             // A stop during start-up has its own deadline.
             guard !running, !stopping else { return }
-            logger.critical("baocuo run did not start in time; exiting so that it is restarted", metadata: [
-                "timeout": "\(startTimeout)", "waitingFor": "\(pending.joined(separator: "; "))",
-            ])
+            logger.critical(
+                "baocuo run did not start in time; exiting so that it is restarted",
+                metadata: [
+                    "timeout": "\(startTimeout)", "waitingFor": "\(pending.joined(separator: "; "))",
+                ])
             exit(Self.exitStatus)
         }
     }
@@ -145,9 +149,11 @@ final class LifecycleWatchdog: Sendable {
         logger.notice("stopping: \(reason)", metadata: ["reason": "\(reason)", "deadline": "\(stopTimeout)"])
         queue.asyncAfter(deadline: .now() + stopTimeout.dispatchInterval) { [self] in
             let still = state.withLock { $0.runningServices }
-            logger.critical("baocuo run did not stop in time; exiting, uncommitted records will be routed again", metadata: [
-                "timeout": "\(stopTimeout)", "reason": "\(reason)", "waitingFor": "\(still.joined(separator: ", "))",
-            ])
+            logger.critical(
+                "baocuo run did not stop in time; exiting, uncommitted records will be routed again",
+                metadata: [
+                    "timeout": "\(stopTimeout)", "reason": "\(reason)", "waitingFor": "\(still.joined(separator: ", "))",
+                ])
             exit(Self.exitStatus)
         }
     }

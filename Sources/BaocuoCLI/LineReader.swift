@@ -39,7 +39,8 @@ struct LineReader {
         while true {
             let newline: Int? = storage.withUnsafeBytes { raw in
                 guard scanFrom < end, let base = raw.baseAddress,
-                      let hit = memchr(base + scanFrom, 0x0A, end - scanFrom) else { return nil }
+                    let hit = memchr(base + scanFrom, 0x0A, end - scanFrom)
+                else { return nil }
                 return base.distance(to: UnsafeRawPointer(hit))
             }
             if let newline {

@@ -13,19 +13,19 @@ struct ReplayCommand: AsyncParsableCommand {
         commandName: "replay",
         abstract: "Re-route records of the ingest topic or its DLQ through the current rules (preview unless --execute).",
         discussion: """
-        Select by offsets (--partition, --start-offset, --end-offset; end exclusive; every partition \
-        without --partition), by receive time (--since/--until, RFC 3339), and/or by report ids \
-        (--report-ids FILE, one per line). Without --execute nothing is produced: the command shows \
-        what would change against the decision standing for each report (the latest owner copy in the \
-        inboxes or dead letter in the DLQ): counts by kind of change, the rules versions before and \
-        after, the weekly batches that will be re-emitted, then examples. With --execute the outputs \
-        of the records whose routing outcome differs (category, owner, cc, ops copy, reject code) are \
-        produced, and a report moved to another owner gets a baocuo.withdrawn/v1 record in the former \
-        owner's inbox; --all produces the outputs of every selected record. Outputs carry \
-        baocuo.replay.id, baocuo.replay.source and baocuo.replay.at headers. The run commits its own group's \
-        offsets once outputs are acknowledged: after SIGINT/SIGTERM (exit 3) the same command \
-        continues where it stopped. Exit 0 when the range is done.
-        """
+            Select by offsets (--partition, --start-offset, --end-offset; end exclusive; every partition \
+            without --partition), by receive time (--since/--until, RFC 3339), and/or by report ids \
+            (--report-ids FILE, one per line). Without --execute nothing is produced: the command shows \
+            what would change against the decision standing for each report (the latest owner copy in the \
+            inboxes or dead letter in the DLQ): counts by kind of change, the rules versions before and \
+            after, the weekly batches that will be re-emitted, then examples. With --execute the outputs \
+            of the records whose routing outcome differs (category, owner, cc, ops copy, reject code) are \
+            produced, and a report moved to another owner gets a baocuo.withdrawn/v1 record in the former \
+            owner's inbox; --all produces the outputs of every selected record. Outputs carry \
+            baocuo.replay.id, baocuo.replay.source and baocuo.replay.at headers. The run commits its own group's \
+            offsets once outputs are acknowledged: after SIGINT/SIGTERM (exit 3) the same command \
+            continues where it stopped. Exit 0 when the range is done.
+            """
     )
 
     @OptionGroup var brokerOptions: BrokerOptions
@@ -51,16 +51,19 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(name: .long, help: "File of report ids, one per line: replay only those (matched on the key or the report's reportId).")
     var reportIds: String?
 
-    @Option(name: .long, help: "The replay's consumer group, which holds its checkpoint (default: baocuo-replay-<topic>). Never the fleet's.")
+    @Option(
+        name: .long, help: "The replay's consumer group, which holds its checkpoint (default: baocuo-replay-<topic>). Never the fleet's.")
     var group: String?
 
     @Flag(name: .long, help: "Produce the outputs. Without it the run is a preview: nothing is produced or committed.")
     var execute = false
 
-    @Flag(name: .long, help: """
-        With --execute: produce the outputs of every selected record, not only of those whose routing changed \
-        (records rejected again are dead-lettered again).
-        """)
+    @Flag(
+        name: .long,
+        help: """
+            With --execute: produce the outputs of every selected record, not only of those whose routing changed \
+            (records rejected again are dead-lettered again).
+            """)
     var all = false
 
     @Flag(name: .long, help: "Print one JSON object per changed record on stdout (the plan and the summary go to stderr).")
@@ -115,12 +118,15 @@ struct ReplayCommand: AsyncParsableCommand {
         let out = ReplayPrinter(maxDetails: maxDetails, executing: execute, json: json)
         out.describe(plan, options: options)
         guard plan.remaining > 0 else {
-            out.line(plan.partitions.isEmpty ? "nothing to replay: the range holds no records"
-                                             : "nothing left to replay: group \(plan.group) has already replayed this range "
-                                               + "(--restart starts it over)")
+            out.line(
+                plan.partitions.isEmpty
+                    ? "nothing to replay: the range holds no records"
+                    : "nothing left to replay: group \(plan.group) has already replayed this range "
+                        + "(--restart starts it over)")
             return
         }
-        let runner = ReplayRunner(options: options, router: RecordRouter(configuration: configuration, group: options.group), logger: logger)
+        let runner = ReplayRunner(
+            options: options, router: RecordRouter(configuration: configuration, group: options.group), logger: logger)
         let signals = Task {
             for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
                 out.note("stopping after the current batch: waiting for acknowledgements, then committing the checkpoint…")
@@ -134,8 +140,10 @@ struct ReplayCommand: AsyncParsableCommand {
         out.summarize(summary)
         out.printExamples()
         if summary.interrupted {
-            out.line(execute ? "interrupted: the checkpoint is committed; run the same command again to continue"
-                             : "interrupted: a preview commits nothing")
+            out.line(
+                execute
+                    ? "interrupted: the checkpoint is committed; run the same command again to continue"
+                    : "interrupted: a preview commits nothing")
             throw ExitCode(3)
         }
     }
@@ -144,13 +152,18 @@ struct ReplayCommand: AsyncParsableCommand {
         var ids: Set<String>?
         if let reportIds {
             guard let data = FileManager.default.contents(atPath: reportIds) else { throw RuntimeError("cannot read \(reportIds)") }
-            ids = Set(String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
-                .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+            ids = Set(
+                String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline)
+                    .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
             if ids?.isEmpty == true { throw ValidationError("\(reportIds) lists no report id") }
         }
         if let since, let until {
-            guard let start = Timestamp.parseRFC3339(since) else { throw ValidationError("--since: not an RFC 3339 time with an offset: \(since)") }
-            guard let end = Timestamp.parseRFC3339(until) else { throw ValidationError("--until: not an RFC 3339 time with an offset: \(until)") }
+            guard let start = Timestamp.parseRFC3339(since) else {
+                throw ValidationError("--since: not an RFC 3339 time with an offset: \(since)")
+            }
+            guard let end = Timestamp.parseRFC3339(until) else {
+                throw ValidationError("--until: not an RFC 3339 time with an offset: \(until)")
+            }
             guard start < end else { throw ValidationError("--since must be before --until") }
             return ReplaySelection(range: .time(since: start, until: end), reportIds: ids)
         }
@@ -191,11 +204,14 @@ final class ReplayPrinter: Sendable {
     func describe(_ plan: ReplayPlan, options: ReplayOptions) {
         line("replay \(plan.runID): \(plan.topic) → current rules, group \(plan.group)")
         let produced = options.reEmitAll ? "every selected record (--all)" : "the changed records"
-        line(executing ? "mode   EXECUTE: the outputs of \(produced) are produced; the checkpoint is committed as they are acknowledged"
-                       : "mode   PREVIEW: nothing is produced or committed (add --execute to replay)")
+        line(
+            executing
+                ? "mode   EXECUTE: the outputs of \(produced) are produced; the checkpoint is committed as they are acknowledged"
+                : "mode   PREVIEW: nothing is produced or committed (add --execute to replay)")
         if plan.timeLookup == .scanFallback {
-            line("time   the broker's offsetsForTimes answers are not real lookups (librdkafka's mock answers \"end\", "
-                 + "tansu the first offset, for every time): scanning whole partitions and filtering on record timestamps")
+            line(
+                "time   the broker's offsetsForTimes answers are not real lookups (librdkafka's mock answers \"end\", "
+                    + "tansu the first offset, for every time): scanning whole partitions and filtering on record timestamps")
         } else if plan.timeLookup == .offsetsForTimes {
             line("time   the broker's offsetsForTimes found each partition's range")
         }
@@ -234,7 +250,8 @@ final class ReplayPrinter: Sendable {
             var parts: [String] = []
             if before.category != now.category { parts.append("category \(before.category) → \(now.category)") }
             if before.owner != now.owner {
-                parts.append("owner \(before.owner) → \(now.owner) (\(before.owner) \(executing ? "gets" : "would get") baocuo.withdrawn/v1)")
+                parts.append(
+                    "owner \(before.owner) → \(now.owner) (\(before.owner) \(executing ? "gets" : "would get") baocuo.withdrawn/v1)")
             }
             if before.cc != now.cc { parts.append("cc \(list(before.cc)) → \(list(now.cc))") }
             if before.ops != now.ops { parts.append(now.ops ? "ops copy added" : "ops copy dropped") }
@@ -257,11 +274,15 @@ final class ReplayPrinter: Sendable {
     /// `{"reportId","source","changes":[…],"before":…,"after":…,"withdrawn":…,"batches":[…]}` on one line.
     static func jsonLine(_ record: ReplayedRecord) -> String {
         func routing(_ facts: RoutingFacts) -> [String: Any] {
-            ["category": facts.category, "owner": facts.owner, "cc": facts.cc, "ops": facts.ops,
-             "rulesVersion": facts.rulesVersion ?? NSNull(), "intakeBatch": facts.intakeBatch ?? NSNull()]
+            [
+                "category": facts.category, "owner": facts.owner, "cc": facts.cc, "ops": facts.ops,
+                "rulesVersion": facts.rulesVersion ?? NSNull(), "intakeBatch": facts.intakeBatch ?? NSNull(),
+            ]
         }
-        var object: [String: Any] = ["reportId": record.reportId ?? NSNull(), "source": record.source,
-                                     "changes": changeKinds(record.verdict), "batches": record.affectedBatches]
+        var object: [String: Any] = [
+            "reportId": record.reportId ?? NSNull(), "source": record.source,
+            "changes": changeKinds(record.verdict), "batches": record.affectedBatches,
+        ]
         switch record.prior {
         case .routed(let facts): object["before"] = routing(facts)
         case .deadLettered(let code): object["before"] = ["rejected": code]
@@ -272,7 +293,9 @@ final class ReplayPrinter: Sendable {
         case .rejected(let code, let detail): object["after"] = ["rejected": code, "detail": detail]
         }
         if let withdrawn = record.withdrawn { object["withdrawn"] = String(decoding: withdrawn.bytes, as: UTF8.self) }
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return "{}" }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
+            return "{}"
+        }
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -292,28 +315,39 @@ final class ReplayPrinter: Sendable {
         line("summary\(executing ? "" : " (preview: nothing was produced)")")
         func row(_ label: String, _ value: Int, _ detail: String = "", indent: Int = 2) {
             let number = String(value)
-            line(String(repeating: " ", count: indent) + label.padding(toLength: 24 - indent, withPad: " ", startingAt: 0)
-                 + String(repeating: " ", count: max(0, 8 - number.count)) + number + (detail.isEmpty ? "" : "  " + detail))
+            line(
+                String(repeating: " ", count: indent) + label.padding(toLength: 24 - indent, withPad: " ", startingAt: 0)
+                    + String(repeating: " ", count: max(0, 8 - number.count)) + number + (detail.isEmpty ? "" : "  " + detail))
         }
         row("scanned", summary.scanned, "records in the range")
-        row("selected", summary.selected, summary.scanned > summary.selected ? "\(summary.scanned - summary.selected) skipped by the selection" : "")
+        row(
+            "selected", summary.selected,
+            summary.scanned > summary.selected ? "\(summary.scanned - summary.selected) skipped by the selection" : "")
         if summary.ownOutputsSkipped > 0 { row("own dead letters", summary.ownOutputsSkipped, "written earlier by this run, skipped") }
         row("changes", summary.changes, "routing outcome differs from the standing decision")
         let kinds: [(String, Int, String)] = [
             ("category", summary.categoryChanged, ""),
-            ("owner", summary.ownerChanged, summary.withdrawals > 0 ? "baocuo.withdrawn/v1 to the former owner: \(summary.withdrawals)" : ""),
+            (
+                "owner", summary.ownerChanged,
+                summary.withdrawals > 0 ? "baocuo.withdrawn/v1 to the former owner: \(summary.withdrawals)" : ""
+            ),
             ("cc", summary.ccChanged, ""), ("ops copy", summary.opsChanged, ""),
             ("reject code", summary.rejectCodeChanged, ""), ("dead letters routing", summary.nowRouted, ""),
             ("newly rejected", summary.nowRejected, ""),
-            ("no earlier decision", summary.routedWithoutPrior + summary.rejectedWithoutPrior,
-             summary.routedWithoutPrior + summary.rejectedWithoutPrior > 0
-                 ? "\(summary.routedWithoutPrior) route, \(summary.rejectedWithoutPrior) rejected" : ""),
+            (
+                "no earlier decision", summary.routedWithoutPrior + summary.rejectedWithoutPrior,
+                summary.routedWithoutPrior + summary.rejectedWithoutPrior > 0
+                    ? "\(summary.routedWithoutPrior) route, \(summary.rejectedWithoutPrior) rejected" : ""
+            ),
         ]
         for (label, value, detail) in kinds where value > 0 { row(label, value, detail, indent: 4) }
         row("unchanged", summary.unchanged, "routed as before")
-        row("still rejected", summary.stillRejected, summary.stillRejected > 0 ? "same code as the dead letter: not dead-lettered again" : "")
+        row(
+            "still rejected", summary.stillRejected,
+            summary.stillRejected > 0 ? "same code as the dead letter: not dead-lettered again" : "")
         row(executing ? "routed" : "would route", summary.routed)
-        row(executing ? "rejected" : "would be rejected", summary.rejected,
+        row(
+            executing ? "rejected" : "would be rejected", summary.rejected,
             summary.rejectedByCode.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         if executing { row("outputs produced", summary.outputsProduced, "owner, cc and ops copies, dead letters, withdrawals") }
         let before = summary.rulesVersionsBefore.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
@@ -324,8 +358,9 @@ final class ReplayPrinter: Sendable {
         if batches.isEmpty {
             line("batches none to re-emit")
         } else {
-            line("batches \(batches.count) to re-emit as new revisions\(executing ? "" : " once executed") (the next scheduler tick "
-                 + "within its look-back window; older weeks: baocuo batch intake|return --week W): \(batches.joined(separator: ", "))")
+            line(
+                "batches \(batches.count) to re-emit as new revisions\(executing ? "" : " once executed") (the next scheduler tick "
+                    + "within its look-back window; older weeks: baocuo batch intake|return --week W): \(batches.joined(separator: ", "))")
         }
     }
 
@@ -391,7 +426,8 @@ final class ProgressDisplay: Sendable {
 
     private static func clock(_ seconds: Double) -> String {
         let total = Int(seconds.rounded())
-        return total >= 3600 ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
-                             : String(format: "%d:%02d", total / 60, total % 60)
+        return total >= 3600
+            ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
+            : String(format: "%d:%02d", total / 60, total % 60)
     }
 }

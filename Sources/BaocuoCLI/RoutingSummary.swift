@@ -22,9 +22,10 @@ final class DemoPrinter {
             for (index, cell) in row.enumerated() { widths[index] = max(widths[index], Self.width(cell)) }
         }
         func render(_ cells: [String]) -> String {
-            "  " + cells.enumerated().map { index, cell in
-                cell + String(repeating: " ", count: widths[index] - Self.width(cell))
-            }.joined(separator: "  ")
+            "  "
+                + cells.enumerated().map { index, cell in
+                    cell + String(repeating: " ", count: widths[index] - Self.width(cell))
+                }.joined(separator: "  ")
         }
         Swift.print(render(header))
         Swift.print("  " + widths.map { String(repeating: "─", count: $0) }.joined(separator: "  "))
@@ -64,7 +65,8 @@ struct RoutingSummary {
                 continue
             }
             guard let routed = try? JSONDecoder().decode(RoutedFields.self, from: Data(record.value)),
-                  let category = routed.category, let role = routed.role else { continue }
+                let category = routed.category, let role = routed.role
+            else { continue }
             var counts = byCategory[category] ?? (0, 0, 0)
             switch role {
             case "owner":
@@ -80,23 +82,30 @@ struct RoutingSummary {
 
     func print(to out: DemoPrinter) {
         out.section("By category")
-        out.table(["category", "label", "reports", "cc copies", "ops copies"], Category.allCases.compactMap { category in
-            guard let counts = byCategory[category.rawValue] else { return nil }
-            return [category.rawValue, category.label, "\(counts.owner)", "\(counts.cc)", "\(counts.ops)"]
-        })
+        out.table(
+            ["category", "label", "reports", "cc copies", "ops copies"],
+            Category.allCases.compactMap { category in
+                guard let counts = byCategory[category.rawValue] else { return nil }
+                return [category.rawValue, category.label, "\(counts.owner)", "\(counts.cc)", "\(counts.ops)"]
+            })
         out.section("By owner agency (insured region)")
-        out.table(["region", "name", "reports"], byOwner.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { code, count in
-            [code, regions.resolve(code)?.name ?? "?", "\(count)"]
-        })
+        out.table(
+            ["region", "name", "reports"],
+            byOwner.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { code, count in
+                [code, regions.resolve(code)?.name ?? "?", "\(count)"]
+            })
         out.section("Dead-letter queue")
         let reasons = Dictionary(grouping: deadLetters, by: \.code).sorted { $0.key < $1.key }
-        out.table(["code", "count", "example detail"], reasons.map { code, entries in
-            [code, "\(entries.count)", String(entries[0].detail.prefix(70))]
-        })
+        out.table(
+            ["code", "count", "example detail"],
+            reasons.map { code, entries in
+                [code, "\(entries.count)", String(entries[0].detail.prefix(70))]
+            })
         let accounted = ownerCopies + deadLetters.count
-        out.section(accounted == inputCount
-            ? "Every input accounted for: \(ownerCopies) owner copies + \(deadLetters.count) dead letters = \(inputCount) reports."
-            : "MISMATCH: \(ownerCopies) owner copies + \(deadLetters.count) dead letters ≠ \(inputCount) reports.")
+        out.section(
+            accounted == inputCount
+                ? "Every input accounted for: \(ownerCopies) owner copies + \(deadLetters.count) dead letters = \(inputCount) reports."
+                : "MISMATCH: \(ownerCopies) owner copies + \(deadLetters.count) dead letters ≠ \(inputCount) reports.")
     }
 }
 

@@ -30,10 +30,10 @@ struct RulesTrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train classifier-model.tsv from the labelled corpus (deterministic: same corpus and rules, same file).",
         discussion: """
-        Every *.jsonl file of --corpus is one author's batch. Before the final training, each batch is \
-        classified by a model trained on the other batches (leave one batch out); the threshold below which \
-        a report is UNCLASSIFIED is the one that does best there. Prints those figures, writes the model.
-        """
+            Every *.jsonl file of --corpus is one author's batch. Before the final training, each batch is \
+            classified by a model trained on the other batches (leave one batch out); the threshold below which \
+            a report is UNCLASSIFIED is the one that does best there. Prints those figures, writes the model.
+            """
     )
 
     @OptionGroup var configOptions: ConfigOptions
@@ -160,16 +160,18 @@ struct RulesEvalCommand: ParsableCommand {
         var lines = ["rules \(version): \(evaluation.correct)/\(evaluation.examples) right, accuracy \(percent(evaluation.accuracy))", ""]
         lines.append("category                   abbr  support  precision  recall")
         for (index, figures) in evaluation.categories.enumerated() {
-            lines.append(figures.category.padding(toLength: 27, withPad: " ", startingAt: 0)
-                + abbreviations[index].padding(toLength: 6, withPad: " ", startingAt: 0)
-                + String(format: "%7d  %9.3f  %6.3f", figures.support, figures.precision, figures.recall))
+            lines.append(
+                figures.category.padding(toLength: 27, withPad: " ", startingAt: 0)
+                    + abbreviations[index].padding(toLength: 6, withPad: " ", startingAt: 0)
+                    + String(format: "%7d  %9.3f  %6.3f", figures.support, figures.precision, figures.recall))
         }
         lines.append("")
         lines.append("confusion (rows: label, columns: decided)")
         lines.append("       " + abbreviations.map { $0.padding(toLength: 6, withPad: " ", startingAt: 0) }.joined())
         for (index, row) in evaluation.confusion.enumerated() {
-            lines.append(abbreviations[index].padding(toLength: 7, withPad: " ", startingAt: 0)
-                + row.map { ($0 == 0 ? "." : String($0)).padding(toLength: 6, withPad: " ", startingAt: 0) }.joined())
+            lines.append(
+                abbreviations[index].padding(toLength: 7, withPad: " ", startingAt: 0)
+                    + row.map { ($0 == 0 ? "." : String($0)).padding(toLength: 6, withPad: " ", startingAt: 0) }.joined())
         }
         if misses {
             lines.append("")
@@ -185,20 +187,22 @@ struct RulesCorrectionsCommand: AsyncParsableCommand {
         commandName: "corrections",
         abstract: "Export agencies' category corrections as labelled lines for the next training run.",
         discussion: """
-        Reads the resolutions that carry a corrected "category" (CONTRACT §5) and count (the resolving agency \
-        owns the report), and the reports' owner copies in the inboxes, and writes one labelled line per \
-        corrected report (the corpus format of Tests/Corpus/README.md; anything shaped like a person ID \
-        masked). Add the file to the training corpus, run `baocuo rules train`, review, deploy.
-        """
+            Reads the resolutions that carry a corrected "category" (CONTRACT §5) and count (the resolving agency \
+            owns the report), and the reports' owner copies in the inboxes, and writes one labelled line per \
+            corrected report (the corpus format of Tests/Corpus/README.md; anything shaped like a person ID \
+            masked). Add the file to the training corpus, run `baocuo rules train`, review, deploy.
+            """
     )
 
     @OptionGroup var brokerOptions: BrokerOptions
     @OptionGroup var configOptions: ConfigOptions
 
-    @Option(name: .long, help: "Only corrections recorded at or after this RFC 3339 time.", transform: { text in
-        guard let time = Timestamp.parseRFC3339(text) else { throw ValidationError("--since: not an RFC 3339 timestamp: \(text)") }
-        return time
-    })
+    @Option(
+        name: .long, help: "Only corrections recorded at or after this RFC 3339 time.",
+        transform: { text in
+            guard let time = Timestamp.parseRFC3339(text) else { throw ValidationError("--since: not an RFC 3339 timestamp: \(text)") }
+            return time
+        })
     var since: Timestamp = Timestamp(millisecondsSinceEpoch: 0)
 
     @Option(name: .long, help: "Output file (default: stdout).")

@@ -8,12 +8,13 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 import Synchronization
+import UnixSignals
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import UnixSignals
 
 /// `baocuo run` (CONTRACT §8): one router worker of the fleet.
 struct RunCommand: AsyncParsableCommand {
@@ -21,9 +22,9 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run a router worker: consume the ingest topic in the consumer group and route every report.",
         discussion: """
-        SIGTERM or SIGINT: stop fetching, finish and commit what is in flight, exit 0 within 10 seconds. \
-        SIGHUP: reload classification.yaml, regions.csv and calendar.csv without a restart.
-        """
+            SIGTERM or SIGINT: stop fetching, finish and commit what is in flight, exit 0 within 10 seconds. \
+            SIGHUP: reload classification.yaml, regions.csv and calendar.csv without a restart.
+            """
     )
 
     @OptionGroup var brokerOptions: BrokerOptions
@@ -37,32 +38,42 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Do not run the weekly batch scheduler in this worker (it runs in every worker by default).")
     var noScheduler = false
 
-    @Option(name: .long, help: """
-        Weeks before the current one the scheduler re-checks at every tick for missed emissions and late data \
-        (default: scheduler.lookBackWeeks, 8).
-        """)
+    @Option(
+        name: .long,
+        help: """
+            Weeks before the current one the scheduler re-checks at every tick for missed emissions and late data \
+            (default: scheduler.lookBackWeeks, 8).
+            """)
     var lookBackWeeks: Int?
 
-    @Option(name: .long, help: """
-        Seconds between scheduler ticks; a tick also happens as soon as a batch falls due \
-        (default: scheduler.tickSeconds, 60).
-        """)
+    @Option(
+        name: .long,
+        help: """
+            Seconds between scheduler ticks; a tick also happens as soon as a batch falls due \
+            (default: scheduler.tickSeconds, 60).
+            """)
     var schedulerTickSeconds: Int?
 
-    @Option(name: .long, help: "Seconds waited after an intake or due instant before the first emission (default: scheduler.settleDelaySeconds, 60).")
+    @Option(
+        name: .long,
+        help: "Seconds waited after an intake or due instant before the first emission (default: scheduler.settleDelaySeconds, 60).")
     var settleDelaySeconds: Int?
 
-    @Option(name: .long, help: "Seconds after a due time before a batch not emitted counts as missed (default: scheduler.deadlineGraceSeconds, 600).")
+    @Option(
+        name: .long,
+        help: "Seconds after a due time before a batch not emitted counts as missed (default: scheduler.deadlineGraceSeconds, 600).")
     var deadlineGraceSeconds: Int?
 
-    @Option(name: .long, help: """
-        First week (YYYY-Www) whose batches the scheduler emits (default: scheduler.startWeek; unset: the oldest \
-        emitted week, or the current week on a cluster without any).
-        """,
-            transform: { text in
-                guard let week = IsoWeek(text) else { throw ValidationError("--start-week: expected YYYY-Www, e.g. 2026-W49") }
-                return week
-            })
+    @Option(
+        name: .long,
+        help: """
+            First week (YYYY-Www) whose batches the scheduler emits (default: scheduler.startWeek; unset: the oldest \
+            emitted week, or the current week on a cluster without any).
+            """,
+        transform: { text in
+            guard let week = IsoWeek(text) else { throw ValidationError("--start-week: expected YYYY-Www, e.g. 2026-W49") }
+            return week
+        })
     var startWeek: IsoWeek?
 
     @OptionGroup var configOptions: ConfigOptions
@@ -73,14 +84,18 @@ struct RunCommand: AsyncParsableCommand {
         let logger = LoggingSetup.bootstrap(settings: settings, label: "baocuo.router")
         let brokers = try brokerOptions.resolve(settings)
         let schedulerSettings = try effectiveSchedulerSettings(settings.scheduler)
-        logger.info("baocuo run starting", metadata: [
-            "version": "\(BuildInfo.version)", "commit": "\(BuildInfo.commit)", "librdkafka": "\(librdkafkaVersion)",
-            "rulesVersion": "\(configuration.classifier.rulesVersion)",
-        ])
+        logger.info(
+            "baocuo run starting",
+            metadata: [
+                "version": "\(BuildInfo.version)", "commit": "\(BuildInfo.commit)", "librdkafka": "\(librdkafkaVersion)",
+                "rulesVersion": "\(configuration.classifier.rulesVersion)",
+            ])
         KafkaVersionCheck.log(to: logger)
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(HelpfulMetricsFactory(registry: registry, help: PipelineMetricNames.help,
-                                                      durationBuckets: PipelineMetricNames.durationHistogramBuckets))
+        MetricsSystem.bootstrap(
+            HelpfulMetricsFactory(
+                registry: registry, help: PipelineMetricNames.help,
+                durationBuckets: PipelineMetricNames.durationHistogramBuckets))
         let identity = IdentityGauges(registry: registry, rulesVersion: configuration.classifier.rulesVersion)
         let health = HealthState()
         let horizon = CalendarHorizonWatch(registry: registry, health: health, logger: logger)
@@ -119,18 +134,20 @@ struct RunCommand: AsyncParsableCommand {
         )
         watchdog.expect("router first poll")
         watchdog.arm()
-        let worker = RouterWorker(options: options, rules: rules, logger: logger, events: RouterEvents(
-            onPoll: { received in
-                health.recordPoll(brokerReachable: received)
-                watchdog.reached("router first poll")
-            },
-            onAssignment: { health.recordAssignment(partitions: $0) },
-            onBrokerState: { health.recordBrokerState(anyUp: $0) },
-            onStopping: {
-                health.recordStopping()
-                watchdog.stopRequested(reason: "router stopping")
-            }
-        ))
+        let worker = RouterWorker(
+            options: options, rules: rules, logger: logger,
+            events: RouterEvents(
+                onPoll: { received in
+                    health.recordPoll(brokerReachable: received)
+                    watchdog.reached("router first poll")
+                },
+                onAssignment: { health.recordAssignment(partitions: $0) },
+                onBrokerState: { health.recordBrokerState(anyUp: $0) },
+                onStopping: {
+                    health.recordStopping()
+                    watchdog.stopRequested(reason: "router stopping")
+                }
+            ))
         workerBox.withLock { $0 = worker }
         // The endpoint binds before any service starts: /health answers from the first poll on, and
         // a port in use is a start-up error with its reason. (It used to bind as a service beside the
@@ -138,8 +155,10 @@ struct RunCommand: AsyncParsableCommand {
         // ran on deaf: no endpoint, SIGTERM ignored.)
         let endpoint: ObservabilityServer.Listening
         do {
-            endpoint = try await ObservabilityServer(host: settings.http.host, port: httpPort ?? settings.http.port,
-                                                     registry: registry, health: health, logger: logger).bind()
+            endpoint = try await ObservabilityServer(
+                host: settings.http.host, port: httpPort ?? settings.http.port,
+                registry: registry, health: health, logger: logger
+            ).bind()
         } catch {
             logger.critical("baocuo run cannot start", metadata: ["error": "\(error)"])
             watchdog.exit(2)
@@ -147,18 +166,25 @@ struct RunCommand: AsyncParsableCommand {
         var named: [(String, any Service)] = [("router", worker), ("observability endpoint", endpoint)]
         var scheduler: WeeklyScheduler?
         if !noScheduler {
-            let weekly = WeeklyScheduler(configuration: configuration, options: WeeklySchedulerOptions(
-                brokers: brokers, lookBackWeeks: schedulerSettings.lookBackWeeks,
-                settleDelay: .seconds(schedulerSettings.settleDelaySeconds), tickInterval: .seconds(schedulerSettings.tickSeconds),
-                checkerGroup: group + ".resolution-check", kafkaProperties: settings.kafka.properties,
-                firstWeek: schedulerSettings.startWeek.map(WeeklySchedulerOptions.FirstWeek.week) ?? .sinceFirstEmission,
-                deadlineGrace: .seconds(schedulerSettings.deadlineGraceSeconds)
-            ), logger: logger)
+            let weekly = WeeklyScheduler(
+                configuration: configuration,
+                options: WeeklySchedulerOptions(
+                    brokers: brokers, lookBackWeeks: schedulerSettings.lookBackWeeks,
+                    settleDelay: .seconds(schedulerSettings.settleDelaySeconds), tickInterval: .seconds(schedulerSettings.tickSeconds),
+                    checkerGroup: group + ".resolution-check", kafkaProperties: settings.kafka.properties,
+                    firstWeek: schedulerSettings.startWeek.map(WeeklySchedulerOptions.FirstWeek.week) ?? .sinceFirstEmission,
+                    deadlineGrace: .seconds(schedulerSettings.deadlineGraceSeconds)
+                ), logger: logger)
             named.append(("weekly scheduler", weekly))
             scheduler = weekly
         }
-        named.append(("rules reloader", RulesReloader(configuration: configuration, group: group, rules: rules,
-                                                       scheduler: scheduler, horizon: horizon, identity: identity, logger: logger)))
+        named.append(
+            (
+                "rules reloader",
+                RulesReloader(
+                    configuration: configuration, group: group, rules: rules,
+                    scheduler: scheduler, horizon: horizon, identity: identity, logger: logger)
+            ))
         // Every service failing or ending stops the group gracefully: the router drains and commits
         // (a cancelled group used to leave it running).
         let services = named.map { name, service in
@@ -169,11 +195,12 @@ struct RunCommand: AsyncParsableCommand {
                 failureTerminationBehavior: .gracefullyShutdownGroup
             )
         }
-        let serviceGroup = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: services,
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger
-        ))
+        let serviceGroup = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services,
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            ))
         serviceGroupBox.withLock { $0 = serviceGroup }
         do {
             try await serviceGroup.run()
@@ -199,7 +226,8 @@ extension RunCommand {
         scheduler.lookBackWeeks = try check(lookBackWeeks, "look-back-weeks", 0...52) ?? scheduler.lookBackWeeks
         scheduler.tickSeconds = try check(schedulerTickSeconds, "scheduler-tick-seconds", 1...3_600) ?? scheduler.tickSeconds
         scheduler.settleDelaySeconds = try check(settleDelaySeconds, "settle-delay-seconds", 0...3_600) ?? scheduler.settleDelaySeconds
-        scheduler.deadlineGraceSeconds = try check(deadlineGraceSeconds, "deadline-grace-seconds", 0...86_400) ?? scheduler.deadlineGraceSeconds
+        scheduler.deadlineGraceSeconds =
+            try check(deadlineGraceSeconds, "deadline-grace-seconds", 0...86_400) ?? scheduler.deadlineGraceSeconds
         scheduler.startWeek = startWeek ?? scheduler.startWeek
         return scheduler
     }
@@ -231,21 +259,26 @@ struct RulesReloader: Service, CustomStringConvertible {
                     rules.replace(with: RecordRouter(configuration: current, group: group))
                     scheduler?.reload(configuration: current)
                     let years = current.calendar.coveredYears
-                    logger.notice("rules, regions and calendar reloaded", metadata: [
-                        "rulesVersion": "\(current.classifier.rulesVersion)",
-                        "calendarCovers": "\(years.lowerBound)-\(years.upperBound)",
-                    ])
+                    logger.notice(
+                        "rules, regions and calendar reloaded",
+                        metadata: [
+                            "rulesVersion": "\(current.classifier.rulesVersion)",
+                            "calendarCovers": "\(years.lowerBound)-\(years.upperBound)",
+                        ])
                     horizon.report(current.calendar, event: "reload")
                     identity.rulesLoaded(current.classifier.rulesVersion)
                     succeeded.increment()
                 } catch {
                     failed.increment()
-                    logger.error("reload refused; the running rules stay", metadata: [
-                        "error": "\(error)", "rulesVersion": "\(current.classifier.rulesVersion)",
-                    ])
+                    logger.error(
+                        "reload refused; the running rules stay",
+                        metadata: [
+                            "error": "\(error)", "rulesVersion": "\(current.classifier.rulesVersion)",
+                        ])
                 }
             }
-        } onGracefulShutdown: {}
+        } onGracefulShutdown: {
+        }
     }
 }
 
@@ -258,9 +291,12 @@ final class IdentityGauges: Sendable {
 
     init(registry: PrometheusCollectorRegistry, rulesVersion: String) {
         self.registry = registry
-        registry.makeGauge(descriptor: Self.descriptor(PipelineMetricNames.buildInfo), labels: [
-            ("version", BuildInfo.version), ("commit", BuildInfo.commit), ("librdkafka", librdkafkaVersion),
-        ]).set(1.0)
+        registry.makeGauge(
+            descriptor: Self.descriptor(PipelineMetricNames.buildInfo),
+            labels: [
+                ("version", BuildInfo.version), ("commit", BuildInfo.commit), ("librdkafka", librdkafkaVersion),
+            ]
+        ).set(1.0)
         let gauge = registry.makeGauge(descriptor: Self.descriptor(PipelineMetricNames.rulesInfo), labels: [("rulesVersion", rulesVersion)])
         gauge.set(1.0)
         rules = Mutex((rulesVersion, gauge))
@@ -293,8 +329,10 @@ final class CalendarHorizonWatch: Sendable {
     private let logger: Logger
     private let now: @Sendable () -> Timestamp
 
-    init(registry: PrometheusCollectorRegistry, health: HealthState, logger: Logger,
-         now: @escaping @Sendable () -> Timestamp = { SystemClock().now() }) {
+    init(
+        registry: PrometheusCollectorRegistry, health: HealthState, logger: Logger,
+        now: @escaping @Sendable () -> Timestamp = { SystemClock().now() }
+    ) {
         gauge = registry.makeGauge(descriptor: IdentityGauges.descriptor(Self.gaugeName))
         current = Mutex(nil)
         self.logger = logger

@@ -20,8 +20,9 @@ public final class KafkaAdmin: Sendable {
 
     /// An admin client with raw librdkafka properties (`bootstrap.servers` required).
     public init(configuration: KafkaConfiguration, logger: Logger) throws(KafkaError) {
-        client = try NativeClient(type: RD_KAFKA_PRODUCER, configuration: configuration,
-                                  context: CallbackContext(logger: logger, statisticsHandler: nil))
+        client = try NativeClient(
+            type: RD_KAFKA_PRODUCER, configuration: configuration,
+            context: CallbackContext(logger: logger, statisticsHandler: nil))
     }
 
     /// A topic to create.
@@ -58,16 +59,21 @@ public final class KafkaAdmin: Sendable {
 
     /// Creates `topics`; per topic, nil when created, else why not (e.g. `TOPIC_ALREADY_EXISTS`).
     /// Throws when the request as a whole fails (unreachable, unsupported by the cluster).
-    public func createTopics(_ topics: [NewTopic], validateOnly: Bool = false,
-                             timeout: Duration = .seconds(30)) async throws(KafkaError) -> [String: KafkaError?] {
+    public func createTopics(
+        _ topics: [NewTopic], validateOnly: Bool = false,
+        timeout: Duration = .seconds(30)
+    ) async throws(KafkaError) -> [String: KafkaError?] {
         let client = client
         return try await queue.run { () throws(KafkaError) -> [String: KafkaError?] in
             var errorText = [CChar](repeating: 0, count: 512)
             var handles: [OpaquePointer?] = []
             defer { handles.withUnsafeMutableBufferPointer { rd_kafka_NewTopic_destroy_array($0.baseAddress, $0.count) } }
             for topic in topics {
-                guard let handle = rd_kafka_NewTopic_new(topic.name, Int32(topic.partitions), Int32(topic.replicationFactor),
-                                                         &errorText, errorText.count) else {
+                guard
+                    let handle = rd_kafka_NewTopic_new(
+                        topic.name, Int32(topic.partitions), Int32(topic.replicationFactor),
+                        &errorText, errorText.count)
+                else {
                     throw KafkaError(code: .invalidArgument, message: "topic \(topic.name): \(String(errorBuffer: errorText))")
                 }
                 handles.append(handle)
@@ -75,8 +81,10 @@ public final class KafkaAdmin: Sendable {
                     try rd_kafka_NewTopic_set_config(handle, name, value).check("topic \(topic.name) config \(name)")
                 }
             }
-            return try Self.request(client, RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout: timeout, what: "CreateTopics",
-                                    operationTimeout: true, validateOnly: validateOnly) { options, results in
+            return try Self.request(
+                client, RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout: timeout, what: "CreateTopics",
+                operationTimeout: true, validateOnly: validateOnly
+            ) { options, results in
                 handles.withUnsafeMutableBufferPointer { rd_kafka_CreateTopics(client.handle, $0.baseAddress, $0.count, options, results) }
             } read: { event in
                 Self.createTopicsOutcome(event)
@@ -92,22 +100,30 @@ public final class KafkaAdmin: Sendable {
             guard let result = list?[index] else { continue }
             let name = String(cString: rd_kafka_topic_result_name(result))
             let code = rd_kafka_topic_result_error(result)
-            outcome[name] = code == RD_KAFKA_RESP_ERR_NO_ERROR ? nil
-                : KafkaError(code: KafkaErrorCode(code), message: rd_kafka_topic_result_error_string(result).map { String(cString: $0) } ?? "")
+            outcome[name] =
+                code == RD_KAFKA_RESP_ERR_NO_ERROR
+                ? nil
+                : KafkaError(
+                    code: KafkaErrorCode(code), message: rd_kafka_topic_result_error_string(result).map { String(cString: $0) } ?? "")
         }
         return outcome
     }
 
     /// The configs of each of `topics` as the brokers report them (defaults included); per topic,
     /// the error when the broker could not describe it.
-    public func describeTopicConfigs(_ topics: [String],
-                                     timeout: Duration = .seconds(30)) async throws(KafkaError) -> [String: Result<[String: String], KafkaError>] {
+    public func describeTopicConfigs(
+        _ topics: [String],
+        timeout: Duration = .seconds(30)
+    ) async throws(KafkaError) -> [String: Result<[String: String], KafkaError>] {
         let client = client
         return try await queue.run { () throws(KafkaError) -> [String: Result<[String: String], KafkaError>] in
             var resources: [OpaquePointer?] = topics.map { rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, $0) }
             defer { resources.withUnsafeMutableBufferPointer { rd_kafka_ConfigResource_destroy_array($0.baseAddress, $0.count) } }
-            return try Self.request(client, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout: timeout, what: "DescribeConfigs") { options, results in
-                resources.withUnsafeMutableBufferPointer { rd_kafka_DescribeConfigs(client.handle, $0.baseAddress, $0.count, options, results) }
+            return try Self.request(client, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout: timeout, what: "DescribeConfigs") {
+                options, results in
+                resources.withUnsafeMutableBufferPointer {
+                    rd_kafka_DescribeConfigs(client.handle, $0.baseAddress, $0.count, options, results)
+                }
             } read: { event in
                 Self.describeConfigsOutcome(event)
             }
@@ -123,8 +139,10 @@ public final class KafkaAdmin: Sendable {
             let name = String(cString: rd_kafka_ConfigResource_name(resource))
             let code = rd_kafka_ConfigResource_error(resource)
             guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                outcome[name] = .failure(KafkaError(code: KafkaErrorCode(code),
-                                                    message: rd_kafka_ConfigResource_error_string(resource).map { String(cString: $0) } ?? ""))
+                outcome[name] = .failure(
+                    KafkaError(
+                        code: KafkaErrorCode(code),
+                        message: rd_kafka_ConfigResource_error_string(resource).map { String(cString: $0) } ?? ""))
                 continue
             }
             var entryCount = 0

@@ -40,7 +40,8 @@ public struct KafkaConfiguration: Sendable, Hashable {
             if result != RD_KAFKA_CONF_OK {
                 rd_kafka_conf_destroy(conf)
                 // librdkafka's text for a bad value quotes the value; properties hold passwords and keys.
-                let reason = result == RD_KAFKA_CONF_INVALID
+                let reason =
+                    result == RD_KAFKA_CONF_INVALID
                     ? "invalid value, or not supported by this librdkafka build (the value is not shown)"
                     : String(errorBuffer: errorText)
                 throw KafkaError(code: .invalidArgument, message: "configuration property \(key): \(reason)")
@@ -107,8 +108,9 @@ public enum TestedLibrdkafka {
         var warnings: [String] = []
         // Major, minor and revision only: a pre-release of the tested version is older than it.
         if number < versionNumber {
-            warnings.append("librdkafka \(version) is older than \(Self.version), the release CI tests and Deploy/Dockerfile ships: "
-                + "behaviour the tests show (rebalance commits, incremental rebalancing, error codes) is not proven on it")
+            warnings.append(
+                "librdkafka \(version) is older than \(Self.version), the release CI tests and Deploy/Dockerfile ships: "
+                    + "behaviour the tests show (rebalance commits, incremental rebalancing, error codes) is not proven on it")
         }
         if number < taggedFieldsFixed {
             warnings.append("librdkafka \(version) is older than 2.1: it mis-parses tagged fields (KIP-482) from newer brokers")

@@ -54,8 +54,9 @@ public final class KafkaConsumer: Sendable {
         rebalanceHandler: (any KafkaRebalanceHandler)? = nil,
         statisticsHandler: (@Sendable (String) -> Void)? = nil
     ) throws(KafkaError) {
-        try self.init(configuration: configuration.properties, topics: topics, logger: logger,
-                      rebalanceHandler: rebalanceHandler, statisticsHandler: statisticsHandler)
+        try self.init(
+            configuration: configuration.properties, topics: topics, logger: logger,
+            rebalanceHandler: rebalanceHandler, statisticsHandler: statisticsHandler)
     }
 
     /// Reads exactly `assignment` without joining a group
@@ -66,8 +67,9 @@ public final class KafkaConsumer: Sendable {
         logger: Logger,
         statisticsHandler: (@Sendable (String) -> Void)? = nil
     ) throws(KafkaError) {
-        try self.init(configuration: configuration.properties, assignment: assignment, logger: logger,
-                      statisticsHandler: statisticsHandler)
+        try self.init(
+            configuration: configuration.properties, assignment: assignment, logger: logger,
+            statisticsHandler: statisticsHandler)
     }
 
     /// Joins consumer group `group.id` and subscribes to `topics`.
@@ -88,16 +90,18 @@ public final class KafkaConsumer: Sendable {
         }
         let configuredStrategy = configuration[PropertyName.assignmentStrategy].map(PartitionAssignmentStrategy.init(rawValue:))
         if configuredStrategy?.isCooperative == true, !RebalanceProtocol.cooperativeSupported {
-            throw KafkaError(code: .invalidArgument,
-                             message: "cooperative rebalancing is unreliable on librdkafka \(librdkafkaVersion) (before 2.4); "
-                                 + "use range or roundrobin")
+            throw KafkaError(
+                code: .invalidArgument,
+                message: "cooperative rebalancing is unreliable on librdkafka \(librdkafkaVersion) (before 2.4); "
+                    + "use range or roundrobin")
         }
         let effective = configuration.withDefaults([
             PropertyName.enableAutoOffsetStore: "false",
             PropertyName.assignmentStrategy: PartitionAssignmentStrategy.eager.rawValue,
         ])
-        let context = CallbackContext(logger: logger, statisticsHandler: statisticsHandler, rebalanceHandler: rebalanceHandler,
-                                      cooperative: configuredStrategy?.isCooperative == true)
+        let context = CallbackContext(
+            logger: logger, statisticsHandler: statisticsHandler, rebalanceHandler: rebalanceHandler,
+            cooperative: configuredStrategy?.isCooperative == true)
         let client = try NativeClient(
             type: RD_KAFKA_CONSUMER,
             configuration: effective,
@@ -124,7 +128,9 @@ public final class KafkaConsumer: Sendable {
             type: RD_KAFKA_CONSUMER,
             // librdkafka has no consumer queue without a group.id; an assigned reader never joins
             // the group, so a fixed default is harmless.
-            configuration: configuration.withDefaults([PropertyName.enableAutoOffsetStore: "false", PropertyName.groupID: "baocuo-assigned-reader"]),
+            configuration: configuration.withDefaults([
+                PropertyName.enableAutoOffsetStore: "false", PropertyName.groupID: "baocuo-assigned-reader",
+            ]),
             context: context
         )
         let list = NativePartitionList.make(assignment)
@@ -190,8 +196,10 @@ public final class KafkaConsumer: Sendable {
             defer { rd_kafka_message_destroy(message) }
             let topic = message.pointee.rkt.map { topicNames.name(of: $0) } ?? ""
             if err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
-                partitionsAtEnd.append(TopicPartitionOffset(topic: topic, partition: message.pointee.partition,
-                                                            offset: KafkaOffset(message.pointee.offset)))
+                partitionsAtEnd.append(
+                    TopicPartitionOffset(
+                        topic: topic, partition: message.pointee.partition,
+                        offset: KafkaOffset(message.pointee.offset)))
             } else {
                 let text = String(cString: rd_kafka_message_errstr(message))
                 logger.warning(
@@ -238,8 +246,10 @@ public final class KafkaConsumer: Sendable {
     /// every 50 ms): with the group coordinator unreachable, librdkafka's commit waits for it for
     /// tens of seconds. A commit given up on may still complete later; the error says it did not
     /// complete in time (code ``KafkaErrorCode/timedOut``).
-    public func commit(_ offsets: [TopicPartitionOffset]?, timeout: Duration,
-                       giveUp: @escaping @Sendable () -> Bool = { false }) async throws(KafkaError) {
+    public func commit(
+        _ offsets: [TopicPartitionOffset]?, timeout: Duration,
+        giveUp: @escaping @Sendable () -> Bool = { false }
+    ) async throws(KafkaError) {
         let client = try client(allowClosing: true)
         try await DispatchQueue.global().run { () throws(KafkaError) in
             try Self.bounded(on: self.queryQueue, timeout: timeout, what: "commit", giveUp: giveUp) { () throws(KafkaError) in
@@ -258,8 +268,10 @@ public final class KafkaConsumer: Sendable {
 
     /// Runs `work` on `queue` and waits for it at most `timeout` (or until `giveUp`); the work
     /// itself cannot be interrupted and finishes on its own.
-    static func bounded(on queue: DispatchQueue, timeout: Duration, what: String, giveUp: @escaping @Sendable () -> Bool = { false },
-                        _ work: @escaping @Sendable () throws(KafkaError) -> Void) throws(KafkaError) {
+    static func bounded(
+        on queue: DispatchQueue, timeout: Duration, what: String, giveUp: @escaping @Sendable () -> Bool = { false },
+        _ work: @escaping @Sendable () throws(KafkaError) -> Void
+    ) throws(KafkaError) {
         let outcome = Mutex<Result<Void, KafkaError>?>(nil)
         let done = DispatchSemaphore(value: 0)
         queue.async {
@@ -271,7 +283,8 @@ public final class KafkaConsumer: Sendable {
         while true {
             if done.wait(timeout: .now() + .milliseconds(50)) == .success { break }
             if ContinuousClock.now >= deadline || giveUp() {
-                throw KafkaError(code: .timedOut, message: "\(what) did not complete within \(timeout) (group coordinator or brokers unreachable?)")
+                throw KafkaError(
+                    code: .timedOut, message: "\(what) did not complete within \(timeout) (group coordinator or brokers unreachable?)")
             }
         }
         try outcome.withLock { $0 }!.get()
@@ -279,7 +292,9 @@ public final class KafkaConsumer: Sendable {
 
     /// The group's committed offsets for `partitions` (``KafkaOffset/invalid`` when
     /// nothing is committed).
-    public func committed(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) async throws(KafkaError) -> [TopicPartitionOffset] {
+    public func committed(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) async throws(KafkaError)
+        -> [TopicPartitionOffset]
+    {
         let client = try client(allowClosing: false)
         return try await queryQueue.run { () throws(KafkaError) in
             let list = NativePartitionList.make(partitions)
@@ -292,7 +307,9 @@ public final class KafkaConsumer: Sendable {
 
     /// The partition's low watermark (oldest offset) and high watermark (next offset to be
     /// written), queried from the leader.
-    public func watermarks(topic: String, partition: Int32, timeout: Duration = .seconds(10)) async throws(KafkaError) -> (low: Int64, high: Int64) {
+    public func watermarks(topic: String, partition: Int32, timeout: Duration = .seconds(10)) async throws(KafkaError) -> (
+        low: Int64, high: Int64
+    ) {
         let client = try client(allowClosing: false)
         let marks: [Int64] = try await queryQueue.run { () throws(KafkaError) in
             var low: Int64 = 0
@@ -310,8 +327,10 @@ public final class KafkaConsumer: Sendable {
     /// - Important: librdkafka 2.0.2's mock cluster ignores the timestamp and answers
     ///   ``KafkaOffset/end`` for every lookup, without an error. On the mock, replay
     ///   by time must scan from the beginning and filter on ``ConsumedMessage/timestampMs``.
-    public func offsetsForTimes(_ query: [TopicPartitionOffset],
-                                timeout: Duration = .seconds(10)) async throws(KafkaError) -> [TopicPartitionOffset] {
+    public func offsetsForTimes(
+        _ query: [TopicPartitionOffset],
+        timeout: Duration = .seconds(10)
+    ) async throws(KafkaError) -> [TopicPartitionOffset] {
         let client = try client(allowClosing: false)
         return try await queryQueue.run { () throws(KafkaError) in
             let list = NativePartitionList.make(query)
@@ -424,33 +443,48 @@ public enum RebalanceProtocol: String, Sendable {
 
 /// Tell the handler first, then change the assignment: the whole of it (eager protocol) or the
 /// increment (cooperative protocol).
-private let rebalanceCallback: @convention(c) (
-    OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
-) -> Void = { handle, reason, partitions, opaque in
-    let context = CallbackContext.from(opaque)
-    let changed = NativePartitionList.partitions(partitions)
-    // By the configured assignor, not only by rd_kafka_rebalance_protocol: while the consumer
-    // closes, 2.16 may answer NONE for a cooperative group (librdkafka refuses mixing eager and
-    // cooperative assignors, so the configuration decides the protocol).
-    let cooperative = context.cooperative
-        || rd_kafka_rebalance_protocol(handle).map { String(cString: $0) } == RebalanceProtocol.cooperative.rawValue
-    func apply(_ error: OpaquePointer?, _ what: String) {
-        guard let error else { return }
-        context.logger.error("\(what) failed", metadata: ["kafka.error": "\(KafkaError(consuming: error))"])
+private let rebalanceCallback:
+    @convention(c) (
+        OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
+    ) -> Void = { handle, reason, partitions, opaque in
+        let context = CallbackContext.from(opaque)
+        let changed = NativePartitionList.partitions(partitions)
+        // By the configured assignor, not only by rd_kafka_rebalance_protocol: while the consumer
+        // closes, 2.16 may answer NONE for a cooperative group (librdkafka refuses mixing eager and
+        // cooperative assignors, so the configuration decides the protocol).
+        let cooperative =
+            context.cooperative
+            || rd_kafka_rebalance_protocol(handle).map { String(cString: $0) } == RebalanceProtocol.cooperative.rawValue
+        func apply(_ error: OpaquePointer?, _ what: String) {
+            guard let error else { return }
+            context.logger.error("\(what) failed", metadata: ["kafka.error": "\(KafkaError(consuming: error))"])
+        }
+        // Debug level: the rebalance handler (the router's RebalanceListener) logs the change at info,
+        // with what it committed; one line per rebalance, not two.
+        switch reason {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            context.logger.debug(
+                "partitions assigned", metadata: ["kafka.partitions": "\(changed)", "kafka.incremental": "\(cooperative)"])
+            context.rebalanceHandler?.partitionsAssigned(changed)
+            if cooperative {
+                apply(rd_kafka_incremental_assign(handle, partitions), "incremental assign")
+            } else {
+                rd_kafka_assign(handle, partitions)
+            }
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+            context.logger.debug("partitions revoked", metadata: ["kafka.partitions": "\(changed)", "kafka.incremental": "\(cooperative)"])
+            context.rebalanceHandler?.partitionsRevoked(changed)
+            if cooperative {
+                apply(rd_kafka_incremental_unassign(handle, partitions), "incremental unassign")
+            } else {
+                rd_kafka_assign(handle, nil)
+            }
+        default:
+            context.logger.error("rebalance failed", metadata: ["kafka.error": "\(KafkaError(reason))"])
+            if cooperative {
+                apply(rd_kafka_incremental_unassign(handle, partitions), "incremental unassign")
+            } else {
+                rd_kafka_assign(handle, nil)
+            }
+        }
     }
-    // Debug level: the rebalance handler (the router's RebalanceListener) logs the change at info,
-    // with what it committed; one line per rebalance, not two.
-    switch reason {
-    case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-        context.logger.debug("partitions assigned", metadata: ["kafka.partitions": "\(changed)", "kafka.incremental": "\(cooperative)"])
-        context.rebalanceHandler?.partitionsAssigned(changed)
-        if cooperative { apply(rd_kafka_incremental_assign(handle, partitions), "incremental assign") } else { rd_kafka_assign(handle, partitions) }
-    case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
-        context.logger.debug("partitions revoked", metadata: ["kafka.partitions": "\(changed)", "kafka.incremental": "\(cooperative)"])
-        context.rebalanceHandler?.partitionsRevoked(changed)
-        if cooperative { apply(rd_kafka_incremental_unassign(handle, partitions), "incremental unassign") } else { rd_kafka_assign(handle, nil) }
-    default:
-        context.logger.error("rebalance failed", metadata: ["kafka.error": "\(KafkaError(reason))"])
-        if cooperative { apply(rd_kafka_incremental_unassign(handle, partitions), "incremental unassign") } else { rd_kafka_assign(handle, nil) }
-    }
-}

@@ -123,8 +123,9 @@ public final class KafkaProducer: Sendable {
         deliveryHandler: @escaping @Sendable (DeliveryReport) -> Void = { _ in },
         statisticsHandler: (@Sendable (String) -> Void)? = nil
     ) throws(KafkaError) {
-        try self.init(configuration: configuration.properties, logger: logger, deliveryHandler: deliveryHandler,
-                      statisticsHandler: statisticsHandler)
+        try self.init(
+            configuration: configuration.properties, logger: logger, deliveryHandler: deliveryHandler,
+            statisticsHandler: statisticsHandler)
     }
 
     /// Creates the producer and starts its poll thread.
@@ -256,8 +257,9 @@ public final class KafkaProducer: Sendable {
                 let enqueued = try state.withLock { (state) throws(KafkaError) -> Int32 in
                     guard case .open(let client) = state else { throw KafkaError.closed("producer") }
                     if let fatal = client.context.fatalError { throw fatal }
-                    return rd_kafka_produce_batch(try client.topicHandle(topic), RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
-                                                  messages.baseAddress, Int32(count))
+                    return rd_kafka_produce_batch(
+                        try client.topicHandle(topic), RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                        messages.baseAddress, Int32(count))
                 }
                 guard Int(enqueued) < count else { return }
                 for (index, message) in messages.enumerated() where message.err != RD_KAFKA_RESP_ERR_NO_ERROR {
@@ -265,8 +267,9 @@ public final class KafkaProducer: Sendable {
                         throw KafkaError(message.err, context: "produce to \(topic)")
                     }
                     let record = records[index]
-                    try enqueue(topic: topic, partition: nil, key: record.key, value: record.value,
-                                headers: [], timestampMs: nil, token: record.token)
+                    try enqueue(
+                        topic: topic, partition: nil, key: record.key, value: record.value,
+                        headers: [], timestampMs: nil, token: record.token)
                 }
             }
         }
@@ -504,13 +507,14 @@ private final class PollLoop: Sendable {
                 topic = name
             }
         }
-        deliveryHandler(DeliveryReport(
-            token: token,
-            topic: topic,
-            partition: message.partition,
-            offset: error == nil ? message.offset : KafkaOffset.invalid.rawValue,
-            error: error
-        ))
+        deliveryHandler(
+            DeliveryReport(
+                token: token,
+                topic: topic,
+                partition: message.partition,
+                offset: error == nil ? message.offset : KafkaOffset.invalid.rawValue,
+                error: error
+            ))
     }
 }
 

@@ -45,7 +45,9 @@ public final class MockCluster: Sendable {
     /// kept as it is, on every library: 2.0.2's mock accepts the request silently, 2.16's answers
     /// TOPIC_ALREADY_EXISTS, which is not reported.
     public func createTopic(_ name: String, partitions: Int, replicationFactor: Int = 1) throws(KafkaError) {
-        try call("create topic \(name)") { Self.keepExisting(rd_kafka_mock_topic_create($0, name, Int32(partitions), Int32(replicationFactor))) }
+        try call("create topic \(name)") {
+            Self.keepExisting(rd_kafka_mock_topic_create($0, name, Int32(partitions), Int32(replicationFactor)))
+        }
     }
 
     private static func keepExisting(_ result: rd_kafka_resp_err_t) -> rd_kafka_resp_err_t {
@@ -71,9 +73,12 @@ public final class MockCluster: Sendable {
                         guard index < topics.count else { break }
                         let topic = topics[index]
                         do throws(KafkaError) {
-                            try Self.keepExisting(rd_kafka_mock_topic_create(cluster.pointer, topic.name, Int32(topic.partitions),
-                                                                             Int32(replicationFactor)))
-                                .check("create topic \(topic.name)")
+                            try Self.keepExisting(
+                                rd_kafka_mock_topic_create(
+                                    cluster.pointer, topic.name, Int32(topic.partitions),
+                                    Int32(replicationFactor))
+                            )
+                            .check("create topic \(topic.name)")
                         } catch {
                             failure.withLock { if $0 == nil { $0 = error } }
                         }

@@ -1,11 +1,12 @@
+import BaocuoDomain
+import Logging
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import BaocuoDomain
-import Logging
-import Synchronization
 
 /// A swift-log handler writing one line per event to standard error, as text or JSON lines.
 ///
@@ -109,8 +110,9 @@ public enum PersonIDRedactor {
         while index + 18 <= utf8.count {
             let precededByDigit = index > 0 && isDigit(utf8[index - 1])
             if !precededByDigit, (0..<17).allSatisfy({ isDigit(utf8[index + $0]) }),
-               isDigit(utf8[index + 17]) || utf8[index + 17] == UInt8(ascii: "X") || utf8[index + 17] == UInt8(ascii: "x"),
-               index + 18 == utf8.count || !isDigit(utf8[index + 18]) {
+                isDigit(utf8[index + 17]) || utf8[index + 17] == UInt8(ascii: "X") || utf8[index + 17] == UInt8(ascii: "x"),
+                index + 18 == utf8.count || !isDigit(utf8[index + 18])
+            {
                 for offset in 6..<14 { out[index + offset] = UInt8(ascii: "*") }
                 changed = true
                 index += 18

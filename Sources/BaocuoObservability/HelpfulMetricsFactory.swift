@@ -22,8 +22,10 @@ public struct HelpfulMetricsFactory: MetricsFactory {
         self.registry = registry
         self.help = help
         self.durationBuckets = durationBuckets
-        defaultDurationBuckets = [.milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-                                  .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10)]
+        defaultDurationBuckets = [
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
+        ]
     }
 
     private func text(_ label: String) -> String { help[label] ?? "Baocuo metric \(label)." }
@@ -56,8 +58,9 @@ public struct HelpfulMetricsFactory: MetricsFactory {
 
     /// A duration histogram with the buckets configured for `label`, or the default ones.
     public func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
-        registry.makeDurationHistogram(descriptor: descriptor(label), labels: dimensions,
-                                       buckets: durationBuckets[label] ?? defaultDurationBuckets)
+        registry.makeDurationHistogram(
+            descriptor: descriptor(label), labels: dimensions,
+            buckets: durationBuckets[label] ?? defaultDurationBuckets)
     }
 
     /// Unregisters the counter.

@@ -19,8 +19,10 @@ public struct ObservabilityServer: Service, CustomStringConvertible {
     public var description: String { "ObservabilityServer(\(host):\(port))" }
 
     /// Serves `registry` on `/metrics` and `health` on `/health/*`; `onBound` gets the bound port.
-    public init(host: String, port: Int, registry: PrometheusCollectorRegistry, health: HealthState, logger: Logger,
-                onBound: @escaping @Sendable (Int) -> Void = { _ in }) {
+    public init(
+        host: String, port: Int, registry: PrometheusCollectorRegistry, health: HealthState, logger: Logger,
+        onBound: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
         self.host = host
         self.port = port
         self.registry = registry

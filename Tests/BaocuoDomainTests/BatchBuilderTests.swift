@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import BaocuoDomain
 
 private let shanghai = 8 * 3600
@@ -15,12 +16,15 @@ private enum BatchFixtures {
     static func cycle(_ week: String) -> WeeklyCycle { calendar.cycle(for: IsoWeek(week)!)! }
 
     /// An owner copy of `owner` received at `receivedAt`, placed in its cycle by the calendar.
-    static func report(_ id: String, owner: String = "210700", category: Category = .filingMissing,
-                       receivedAt: String) -> OwnerCopy {
+    static func report(
+        _ id: String, owner: String = "210700", category: Category = .filingMissing,
+        receivedAt: String
+    ) -> OwnerCopy {
         let received = instant(receivedAt)
         let cycle = calendar.cycle(receivedAt: received)
-        return OwnerCopy(reportId: id, owner: owner, category: category, intakeBatch: cycle.week,
-                         intakeAt: cycle.intakeAt, dueBy: cycle.dueBy, receivedAt: received)
+        return OwnerCopy(
+            reportId: id, owner: owner, category: category, intakeBatch: cycle.week,
+            intakeAt: cycle.intakeAt, dueBy: cycle.dueBy, receivedAt: received)
     }
 
     static let names = TopicNames()
@@ -28,15 +32,19 @@ private enum BatchFixtures {
 
     /// A resolution naming `agency`, written by `writer` (default: `agency` itself) to its own
     /// resolutions topic, or to the shared topic when `writer` is nil and `shared` is set.
-    static func resolution(_ id: String, agency: String = "210700", outcome: String = "RESETTLED",
-                           recordedAt: String, offset: Int64, note: String? = nil,
-                           writer: String? = nil, shared: Bool = false) -> ResolutionRecord {
+    static func resolution(
+        _ id: String, agency: String = "210700", outcome: String = "RESETTLED",
+        recordedAt: String, offset: Int64, note: String? = nil,
+        writer: String? = nil, shared: Bool = false
+    ) -> ResolutionRecord {
         let noteField = note.map { #","note":"\#($0)""# } ?? ""
-        let json = #"{"schema":"baocuo.resolution/v1","reportId":"\#(id)","agency":"\#(agency)","outcome":"\#(outcome)"\#(noteField),"resolvedAt":"\#(recordedAt)"}"#
+        let json =
+            #"{"schema":"baocuo.resolution/v1","reportId":"\#(id)","agency":"\#(agency)","outcome":"\#(outcome)"\#(noteField),"resolvedAt":"\#(recordedAt)"}"#
         let topic = shared ? names.sharedResolutions : names.resolutions(region: writer ?? agency)
-        return ResolutionRecord(value: Array(json.utf8), recordedAt: instant(recordedAt),
-                                position: RecordPosition(topic: topic, partition: 0, offset: offset),
-                                source: shared ? .shared : .agency(writer ?? agency))
+        return ResolutionRecord(
+            value: Array(json.utf8), recordedAt: instant(recordedAt),
+            position: RecordPosition(topic: topic, partition: 0, offset: offset),
+            source: shared ? .shared : .agency(writer ?? agency))
     }
 
     static func sources(_ reports: [OwnerCopy], _ resolutions: [ResolutionRecord] = []) -> BatchSources {
@@ -64,8 +72,13 @@ private enum BatchFixtures {
     @Test func readsTheOwnerCopyTheRouterWritesAndSkipsOtherCopies() throws {
         let configuration = try DomainConfiguration.load(
             directory: RegionCalendarFixtures.repositoryRoot.appendingPathComponent("Config").path, environment: [:])
-        let report = Array(#"{"schema":"baocuo.report/v1","reportId":"R-9","reportedAt":"2026-11-23T09:15:02+08:00","hospital":{"code":"H1","regionCode":"410105"},"insured":{"regionCode":"210781"},"failure":{"stage":"settlement","code":"BZ-3012","message":"药品目录对照失败，项目编码不存在"}}"#.utf8)
-        guard case .routed(let routed) = RoutingEngine(configuration: configuration).route(report, receivedAt: BatchFixtures.instant("2026-11-23T09:15:03+08:00")) else {
+        let report = Array(
+            #"{"schema":"baocuo.report/v1","reportId":"R-9","reportedAt":"2026-11-23T09:15:02+08:00","hospital":{"code":"H1","regionCode":"410105"},"insured":{"regionCode":"210781"},"failure":{"stage":"settlement","code":"BZ-3012","message":"药品目录对照失败，项目编码不存在"}}"#
+                .utf8)
+        guard
+            case .routed(let routed) = RoutingEngine(configuration: configuration).route(
+                report, receivedAt: BatchFixtures.instant("2026-11-23T09:15:03+08:00"))
+        else {
             Issue.record("sample report was not routed")
             return
         }
@@ -148,7 +161,9 @@ private enum BatchFixtures {
         #expect(forward.digest == backward.digest)
         #expect(BatchFixtures.itemIds(backward) == ["R-1", "R-2", "R-3", "R-4", "R-5"])
         let late = reports + [BatchFixtures.report("R-6", receivedAt: "2026-11-29T10:00:00+08:00")]
-        #expect(BatchFixtures.builder.intakeBatch(region: "210700", cycle: cycle, sources: BatchFixtures.sources(late)).digest != forward.digest)
+        #expect(
+            BatchFixtures.builder.intakeBatch(region: "210700", cycle: cycle, sources: BatchFixtures.sources(late)).digest != forward.digest
+        )
     }
 
     @Test func theLatestDecisionStandsInTheIntakeWeekOfTheFirstReceipt() {
@@ -163,19 +178,30 @@ private enum BatchFixtures {
         }
         let first = decided(BatchFixtures.report("R-1", receivedAt: "2026-11-24T10:00:00+08:00"), "2026-11-24T10:00:01+08:00", offset: 0)
         let repeated = decided(BatchFixtures.report("R-1", receivedAt: "2026-12-01T10:00:00+08:00"), "2026-12-01T10:00:01+08:00", offset: 1)
-        let replayed = decided(BatchFixtures.report("R-1", category: .credential, receivedAt: "2026-11-24T10:00:00+08:00"),
-                               "2026-12-07T10:00:00+08:00", offset: 2)
+        let replayed = decided(
+            BatchFixtures.report("R-1", category: .credential, receivedAt: "2026-11-24T10:00:00+08:00"),
+            "2026-12-07T10:00:00+08:00", offset: 2)
         for order in [[replayed, first, repeated], [first, repeated, replayed], [repeated, replayed, first]] {
             let sources = BatchFixtures.sources(order)
             let standing = sources.reports["R-1"]
             #expect(standing?.category == .credential, "the latest decision stands, whatever the read order")
             #expect(standing?.receivedAt == first.receivedAt && standing?.intakeBatch == first.intakeBatch)
-            #expect(BatchFixtures.itemIds(BatchFixtures.builder.intakeBatch(region: "210700", cycle: BatchFixtures.cycle("2026-W49"), sources: sources)) == ["R-1"])
-            #expect(BatchFixtures.itemIds(BatchFixtures.builder.intakeBatch(region: "210700", cycle: BatchFixtures.cycle("2026-W50"), sources: sources)).isEmpty)
+            #expect(
+                BatchFixtures.itemIds(
+                    BatchFixtures.builder.intakeBatch(region: "210700", cycle: BatchFixtures.cycle("2026-W49"), sources: sources)) == [
+                        "R-1"
+                    ])
+            #expect(
+                BatchFixtures.itemIds(
+                    BatchFixtures.builder.intakeBatch(region: "210700", cycle: BatchFixtures.cycle("2026-W50"), sources: sources)
+                ).isEmpty)
         }
         // Without decision times (pure callers), the order given decides: the last copy given stands.
-        #expect(BatchFixtures.sources([BatchFixtures.report("R-2", receivedAt: "2026-11-24T10:00:00+08:00"),
-                                       BatchFixtures.report("R-2", category: .credential, receivedAt: "2026-11-24T10:00:00+08:00")])
+        #expect(
+            BatchFixtures.sources([
+                BatchFixtures.report("R-2", receivedAt: "2026-11-24T10:00:00+08:00"),
+                BatchFixtures.report("R-2", category: .credential, receivedAt: "2026-11-24T10:00:00+08:00"),
+            ])
             .reports["R-2"]?.category == .credential)
     }
 
@@ -184,11 +210,14 @@ private enum BatchFixtures {
         original.decidedAt = BatchFixtures.instant("2026-11-24T10:00:01+08:00")
         var moved = BatchFixtures.report("R-1", owner: "210100", receivedAt: "2026-11-24T10:00:00+08:00")
         moved.decidedAt = BatchFixtures.instant("2026-12-02T10:00:00+08:00")
-        let sources = BatchFixtures.sources([original, moved], [
-            BatchFixtures.resolution("R-1", agency: "210700", outcome: "NEED_MORE_INFO", recordedAt: "2026-12-01T10:00:00+08:00", offset: 0),
-            BatchFixtures.resolution("R-1", agency: "210700", outcome: "RESETTLED", recordedAt: "2026-12-03T10:00:00+08:00", offset: 1),
-            BatchFixtures.resolution("R-1", agency: "210100", outcome: "FORWARDED", recordedAt: "2026-12-01T12:00:00+08:00", offset: 2),
-        ])
+        let sources = BatchFixtures.sources(
+            [original, moved],
+            [
+                BatchFixtures.resolution(
+                    "R-1", agency: "210700", outcome: "NEED_MORE_INFO", recordedAt: "2026-12-01T10:00:00+08:00", offset: 0),
+                BatchFixtures.resolution("R-1", agency: "210700", outcome: "RESETTLED", recordedAt: "2026-12-03T10:00:00+08:00", offset: 1),
+                BatchFixtures.resolution("R-1", agency: "210100", outcome: "FORWARDED", recordedAt: "2026-12-01T12:00:00+08:00", offset: 2),
+            ])
         let cycle = BatchFixtures.cycle("2026-W49")
         #expect(BatchFixtures.itemIds(BatchFixtures.builder.intakeBatch(region: "210700", cycle: cycle, sources: sources)).isEmpty)
         #expect(BatchFixtures.itemIds(BatchFixtures.builder.intakeBatch(region: "210100", cycle: cycle, sources: sources)) == ["R-1"])
@@ -199,8 +228,10 @@ private enum BatchFixtures {
         // After it, the former owner is refused naming the new owner; the new owner before the move too.
         #expect(sources.refused.map(\.rejection.code) == [.forbiddenAgency, .forbiddenAgency])
         let afterWithdrawal = try #require(sources.refused.first { $0.position.offset == 1 })
-        #expect(afterWithdrawal.rejection.detail.contains("withdrawn from 210700") && afterWithdrawal.rejection.detail.contains("now belongs to 210100"),
-                "\(afterWithdrawal.rejection.detail)")
+        #expect(
+            afterWithdrawal.rejection.detail.contains("withdrawn from 210700")
+                && afterWithdrawal.rejection.detail.contains("now belongs to 210100"),
+            "\(afterWithdrawal.rejection.detail)")
         let beforeMove = try #require(sources.refused.first { $0.position.offset == 2 })
         #expect(beforeMove.rejection.detail.contains("does not own the report (owner 210700)"), "\(beforeMove.rejection.detail)")
     }
@@ -209,25 +240,28 @@ private enum BatchFixtures {
 @Suite struct ReturnBatchTests {
     @Test func latestValidResolutionAtOrBeforeTheDeadlineCounts() throws {
         let dueBy = "2026-12-04T16:00:00+08:00"
-        let sources = BatchFixtures.sources([
-            BatchFixtures.report("A", receivedAt: "2026-11-24T10:00:00+08:00"),
-            BatchFixtures.report("B", receivedAt: "2026-11-24T10:00:00+08:00"),
-            BatchFixtures.report("C", owner: "210100", receivedAt: "2026-11-24T10:00:00+08:00"),
-            BatchFixtures.report("D", receivedAt: "2026-11-24T10:00:00+08:00"),
-        ], [
-            BatchFixtures.resolution("A", outcome: "NEED_MORE_INFO", recordedAt: "2026-12-01T10:00:00+08:00", offset: 0),
-            BatchFixtures.resolution("A", outcome: "RESETTLED", recordedAt: dueBy, offset: 1, note: "已补办备案"),
-            BatchFixtures.resolution("A", outcome: "REJECTED", recordedAt: "2026-12-04T16:00:00.001+08:00", offset: 2),
-            // Too late for this return.
-            BatchFixtures.resolution("B", recordedAt: "2026-12-04T16:00:01+08:00", offset: 3),
-            // From an agency that does not own C: refused, never counts.
-            BatchFixtures.resolution("C", agency: "210700", recordedAt: "2026-12-01T10:00:00+08:00", offset: 4),
-            // Malformed.
-            ResolutionRecord(value: Array(#"{"schema":"baocuo.resolution/v1","reportId":"D"}"#.utf8),
-                             recordedAt: BatchFixtures.instant("2026-12-01T10:00:00+08:00"),
-                             position: RecordPosition(topic: BatchFixtures.names.resolutions(region: "210700"), partition: 0, offset: 5),
-                             source: .agency("210700")),
-        ])
+        let sources = BatchFixtures.sources(
+            [
+                BatchFixtures.report("A", receivedAt: "2026-11-24T10:00:00+08:00"),
+                BatchFixtures.report("B", receivedAt: "2026-11-24T10:00:00+08:00"),
+                BatchFixtures.report("C", owner: "210100", receivedAt: "2026-11-24T10:00:00+08:00"),
+                BatchFixtures.report("D", receivedAt: "2026-11-24T10:00:00+08:00"),
+            ],
+            [
+                BatchFixtures.resolution("A", outcome: "NEED_MORE_INFO", recordedAt: "2026-12-01T10:00:00+08:00", offset: 0),
+                BatchFixtures.resolution("A", outcome: "RESETTLED", recordedAt: dueBy, offset: 1, note: "已补办备案"),
+                BatchFixtures.resolution("A", outcome: "REJECTED", recordedAt: "2026-12-04T16:00:00.001+08:00", offset: 2),
+                // Too late for this return.
+                BatchFixtures.resolution("B", recordedAt: "2026-12-04T16:00:01+08:00", offset: 3),
+                // From an agency that does not own C: refused, never counts.
+                BatchFixtures.resolution("C", agency: "210700", recordedAt: "2026-12-01T10:00:00+08:00", offset: 4),
+                // Malformed.
+                ResolutionRecord(
+                    value: Array(#"{"schema":"baocuo.resolution/v1","reportId":"D"}"#.utf8),
+                    recordedAt: BatchFixtures.instant("2026-12-01T10:00:00+08:00"),
+                    position: RecordPosition(topic: BatchFixtures.names.resolutions(region: "210700"), partition: 0, offset: 5),
+                    source: .agency("210700")),
+            ])
         let batch = BatchFixtures.builder.returnBatch(province: "210000", cycle: BatchFixtures.cycle("2026-W49"), sources: sources)
         #expect(batch.batchId == "return-210000-2026-W49")
         let items = BatchFixtures.returnItems(batch)
@@ -251,15 +285,18 @@ private enum BatchFixtures {
     }
 
     @Test func theTopicNamesTheResolvingAgencyAndAPayloadNamingAnotherIsRefused() throws {
-        let sources = BatchFixtures.sources([
-            BatchFixtures.report("A", owner: "210700", receivedAt: "2026-11-24T10:00:00+08:00"),
-            BatchFixtures.report("B", owner: "410100", receivedAt: "2026-11-24T10:00:00+08:00"),
-        ], [
-            // 410100 writes, on its own topic, a resolution that claims to come from A's owner 210700.
-            BatchFixtures.resolution("A", agency: "210700", recordedAt: "2026-12-01T10:00:00+08:00", offset: 0, writer: "410100"),
-            // 410100 resolves its own report on its own topic.
-            BatchFixtures.resolution("B", agency: "410100", outcome: "MANUAL_REIMBURSEMENT", recordedAt: "2026-12-01T11:00:00+08:00", offset: 1),
-        ])
+        let sources = BatchFixtures.sources(
+            [
+                BatchFixtures.report("A", owner: "210700", receivedAt: "2026-11-24T10:00:00+08:00"),
+                BatchFixtures.report("B", owner: "410100", receivedAt: "2026-11-24T10:00:00+08:00"),
+            ],
+            [
+                // 410100 writes, on its own topic, a resolution that claims to come from A's owner 210700.
+                BatchFixtures.resolution("A", agency: "210700", recordedAt: "2026-12-01T10:00:00+08:00", offset: 0, writer: "410100"),
+                // 410100 resolves its own report on its own topic.
+                BatchFixtures.resolution(
+                    "B", agency: "410100", outcome: "MANUAL_REIMBURSEMENT", recordedAt: "2026-12-01T11:00:00+08:00", offset: 1),
+            ])
         #expect(sources.resolutions["A"] == nil, "the forged resolution never counts")
         #expect(sources.resolution(of: "B", atOrBefore: BatchFixtures.cycle("2026-W49").dueBy)?.resolution.outcome == .manualReimbursement)
         let refusal = try #require(sources.refused.first)
@@ -270,18 +307,20 @@ private enum BatchFixtures {
     }
 
     @Test func theSharedTopicCountsOnlyTheOwnerAndOnlyDuringTheWindow() {
-        let sources = BatchFixtures.sources([
-            BatchFixtures.report("A", owner: "210700", receivedAt: "2026-11-24T10:00:00+08:00"),
-            BatchFixtures.report("B", owner: "410100", receivedAt: "2026-11-24T10:00:00+08:00"),
-            BatchFixtures.report("C", owner: "210700", receivedAt: "2027-03-22T10:00:00+08:00"),
-        ], [
-            BatchFixtures.resolution("A", agency: "210700", recordedAt: "2026-12-01T10:00:00+08:00", offset: 0, shared: true),
-            // On the shared topic the payload is all there is: naming the owner 410100 of B counts,
-            // naming 210700 for B does not.
-            BatchFixtures.resolution("B", agency: "210700", recordedAt: "2026-12-01T10:00:00+08:00", offset: 1, shared: true),
-            // After the window even the owner is refused.
-            BatchFixtures.resolution("C", agency: "210700", recordedAt: "2027-03-31T00:00:00+08:00", offset: 2, shared: true),
-        ])
+        let sources = BatchFixtures.sources(
+            [
+                BatchFixtures.report("A", owner: "210700", receivedAt: "2026-11-24T10:00:00+08:00"),
+                BatchFixtures.report("B", owner: "410100", receivedAt: "2026-11-24T10:00:00+08:00"),
+                BatchFixtures.report("C", owner: "210700", receivedAt: "2027-03-22T10:00:00+08:00"),
+            ],
+            [
+                BatchFixtures.resolution("A", agency: "210700", recordedAt: "2026-12-01T10:00:00+08:00", offset: 0, shared: true),
+                // On the shared topic the payload is all there is: naming the owner 410100 of B counts,
+                // naming 210700 for B does not.
+                BatchFixtures.resolution("B", agency: "210700", recordedAt: "2026-12-01T10:00:00+08:00", offset: 1, shared: true),
+                // After the window even the owner is refused.
+                BatchFixtures.resolution("C", agency: "210700", recordedAt: "2027-03-31T00:00:00+08:00", offset: 2, shared: true),
+            ])
         #expect(sources.resolutions.keys.sorted() == ["A"])
         #expect(sources.refused.map(\.rejection.code) == [.forbiddenAgency, .forbiddenAgency])
         #expect(sources.refused[0].rejection.detail.contains("does not own"))
@@ -289,26 +328,31 @@ private enum BatchFixtures {
     }
 
     @Test func unresolvedReportsAreCarriedOverAsOverdueUntilResolved() {
-        let sources = BatchFixtures.sources([
-            BatchFixtures.report("OLD-1", receivedAt: "2026-11-17T10:00:00+08:00"),  // W48
-            BatchFixtures.report("OLD-2", receivedAt: "2026-11-17T11:00:00+08:00"),  // W48
-            BatchFixtures.report("NEW-1", receivedAt: "2026-11-24T10:00:00+08:00"),  // W49
-            BatchFixtures.report("OTHER", owner: "410100", receivedAt: "2026-11-17T10:00:00+08:00"),  // another province
-        ], [
-            // OLD-2 resolved during W49, before its deadline.
-            BatchFixtures.resolution("OLD-2", recordedAt: "2026-12-02T10:00:00+08:00", offset: 0),
-        ])
-        let w48 = BatchFixtures.returnItems(BatchFixtures.builder.returnBatch(province: "210000", cycle: BatchFixtures.cycle("2026-W48"), sources: sources))
+        let sources = BatchFixtures.sources(
+            [
+                BatchFixtures.report("OLD-1", receivedAt: "2026-11-17T10:00:00+08:00"),  // W48
+                BatchFixtures.report("OLD-2", receivedAt: "2026-11-17T11:00:00+08:00"),  // W48
+                BatchFixtures.report("NEW-1", receivedAt: "2026-11-24T10:00:00+08:00"),  // W49
+                BatchFixtures.report("OTHER", owner: "410100", receivedAt: "2026-11-17T10:00:00+08:00"),  // another province
+            ],
+            [
+                // OLD-2 resolved during W49, before its deadline.
+                BatchFixtures.resolution("OLD-2", recordedAt: "2026-12-02T10:00:00+08:00", offset: 0)
+            ])
+        let w48 = BatchFixtures.returnItems(
+            BatchFixtures.builder.returnBatch(province: "210000", cycle: BatchFixtures.cycle("2026-W48"), sources: sources))
         #expect(w48.map(\.report.reportId) == ["OLD-1", "OLD-2"])
         #expect(w48.allSatisfy { !$0.overdue && $0.outcome == "PENDING" })
 
-        let w49 = BatchFixtures.returnItems(BatchFixtures.builder.returnBatch(province: "210000", cycle: BatchFixtures.cycle("2026-W49"), sources: sources))
+        let w49 = BatchFixtures.returnItems(
+            BatchFixtures.builder.returnBatch(province: "210000", cycle: BatchFixtures.cycle("2026-W49"), sources: sources))
         #expect(w49.map(\.report.reportId) == ["NEW-1", "OLD-1"])
         #expect(w49.map(\.overdue) == [false, true])
         #expect(w49.map(\.outcome) == ["PENDING", "PENDING"])
 
         // Two weeks on, both still-unresolved reports are carried, oldest week first.
-        let w50 = BatchFixtures.returnItems(BatchFixtures.builder.returnBatch(province: "210000", cycle: BatchFixtures.cycle("2026-W50"), sources: sources))
+        let w50 = BatchFixtures.returnItems(
+            BatchFixtures.builder.returnBatch(province: "210000", cycle: BatchFixtures.cycle("2026-W50"), sources: sources))
         #expect(w50.map(\.report.reportId) == ["OLD-1", "NEW-1"])
         #expect(w50.allSatisfy { $0.overdue })
     }
@@ -331,8 +375,12 @@ private enum BatchFixtures {
         #expect(due("2026-11-30T09:00:59+08:00") == ["2026-W47+return", "2026-W48+return"])
         #expect(due("2026-11-30T09:01:00+08:00") == ["2026-W47+return", "2026-W48+return", "2026-W49"])
         #expect(due("2026-12-04T16:01:00+08:00") == ["2026-W47+return", "2026-W48+return", "2026-W49+return"])
-        #expect(schedule.nextDue(after: BatchFixtures.instant("2026-11-30T09:00:00+08:00")) == BatchFixtures.instant("2026-11-30T09:01:00+08:00"))
-        #expect(schedule.nextDue(after: BatchFixtures.instant("2026-11-30T09:01:00+08:00")) == BatchFixtures.instant("2026-12-04T16:01:00+08:00"))
+        #expect(
+            schedule.nextDue(after: BatchFixtures.instant("2026-11-30T09:00:00+08:00"))
+                == BatchFixtures.instant("2026-11-30T09:01:00+08:00"))
+        #expect(
+            schedule.nextDue(after: BatchFixtures.instant("2026-11-30T09:01:00+08:00"))
+                == BatchFixtures.instant("2026-12-04T16:01:00+08:00"))
     }
 
     @Test func holidayWeeksFollowTheCalendar() {
@@ -342,15 +390,18 @@ private enum BatchFixtures {
         #expect(due("2026-10-08T09:01:00+08:00").last == "2026-W41")
         // Spring Festival: W08 has no cycle; the next intake is Tuesday 24 February.
         #expect(due("2026-02-20T12:00:00+08:00") == ["2026-W06+return", "2026-W07+return"])
-        #expect(schedule.nextDue(after: BatchFixtures.instant("2026-02-13T16:01:00+08:00")) == BatchFixtures.instant("2026-02-24T09:01:00+08:00"))
+        #expect(
+            schedule.nextDue(after: BatchFixtures.instant("2026-02-13T16:01:00+08:00"))
+                == BatchFixtures.instant("2026-02-24T09:01:00+08:00"))
         #expect(due("2026-02-27T16:01:00+08:00") == ["2026-W07+return", "2026-W09+return"])
     }
 }
 
 @Suite struct BatchMarkerTests {
     func marker(_ revision: Int, digest: String, at: String = "2026-11-30T09:01:00+08:00") -> BatchMarker {
-        BatchMarker(batchId: "intake-210700-2026-W49", kind: .intake, week: IsoWeek("2026-W49")!, scope: "210700",
-                    revision: revision, digest: digest, itemCount: 3, emittedAt: BatchFixtures.instant(at))
+        BatchMarker(
+            batchId: "intake-210700-2026-W49", kind: .intake, week: IsoWeek("2026-W49")!, scope: "210700",
+            revision: revision, digest: digest, itemCount: 3, emittedAt: BatchFixtures.instant(at))
     }
 
     @Test func roundTripsThroughItsRecord() {
@@ -365,14 +416,16 @@ private enum BatchFixtures {
     }
 
     @Test func revisionIsRepeatedForUnchangedContentAndIncrementedForChangedContent() {
-        let batch = BatchFixtures.builder.intakeBatch(region: "210700", cycle: BatchFixtures.cycle("2026-W49"), sources: BatchFixtures.sources([]))
+        let batch = BatchFixtures.builder.intakeBatch(
+            region: "210700", cycle: BatchFixtures.cycle("2026-W49"), sources: BatchFixtures.sources([]))
         #expect(BatchMarker.revision(for: batch, latest: nil) == (1, false))
         #expect(BatchMarker.revision(for: batch, latest: marker(3, digest: batch.digest)) == (3, true))
         #expect(BatchMarker.revision(for: batch, latest: marker(3, digest: "other")) == (4, false))
     }
 
     @Test func recordsTheCycleItWasEmittedWithAndReadsMarkersWithoutIt() throws {
-        let batch = BatchFixtures.builder.intakeBatch(region: "210700", cycle: BatchFixtures.cycle("2026-W49"), sources: BatchFixtures.sources([]))
+        let batch = BatchFixtures.builder.intakeBatch(
+            region: "210700", cycle: BatchFixtures.cycle("2026-W49"), sources: BatchFixtures.sources([]))
         let current = BatchMarker(batch: batch, revision: 1, emittedAt: BatchFixtures.instant("2026-11-30T09:01:00+08:00"))
         let record = current.encoded(utcOffsetSeconds: shanghai)
         #expect(BatchMarker(record: record) == current)
@@ -380,9 +433,17 @@ private enum BatchFixtures {
         #expect(json["intakeAt"] as? String == "2026-11-30T09:00:00+08:00")
         #expect(json["dueBy"] as? String == "2026-12-04T16:00:00+08:00")
         // A marker written before the cycle was recorded.
-        let old = try #require(BatchMarker(record: Array(#"{"schema":"baocuo.batch-marker/v1","batchId":"intake-210700-2026-W49","kind":"intake","week":"2026-W49","scope":"210700","revision":1,"digest":"abc","itemCount":3,"emittedAt":"2026-11-30T09:01:00+08:00"}"#.utf8)))
+        let old = try #require(
+            BatchMarker(
+                record: Array(
+                    #"{"schema":"baocuo.batch-marker/v1","batchId":"intake-210700-2026-W49","kind":"intake","week":"2026-W49","scope":"210700","revision":1,"digest":"abc","itemCount":3,"emittedAt":"2026-11-30T09:01:00+08:00"}"#
+                        .utf8)))
         #expect(old.intakeAt == nil && old.dueBy == nil && old == marker(1, digest: "abc"))
-        #expect(BatchMarker(record: Array(#"{"schema":"baocuo.batch-marker/v1","batchId":"intake-210700-2026-W49","kind":"intake","week":"2026-W49","scope":"210700","revision":1,"digest":"abc","itemCount":3,"dueBy":"Friday","emittedAt":"2026-11-30T09:01:00+08:00"}"#.utf8)) == nil)
+        #expect(
+            BatchMarker(
+                record: Array(
+                    #"{"schema":"baocuo.batch-marker/v1","batchId":"intake-210700-2026-W49","kind":"intake","week":"2026-W49","scope":"210700","revision":1,"digest":"abc","itemCount":3,"dueBy":"Friday","emittedAt":"2026-11-30T09:01:00+08:00"}"#
+                        .utf8)) == nil)
     }
 
     @Test func aMovedIntakeOrDeadlineIsANewRevisionButAMarkerWithoutTheCycleIsTrusted() {
@@ -391,15 +452,19 @@ private enum BatchFixtures {
         let batch = BatchFixtures.builder.intakeBatch(region: "210700", cycle: cycle, sources: sources)
         let emitted = BatchMarker(batch: batch, revision: 2, emittedAt: BatchFixtures.instant("2026-11-30T09:01:00+08:00"))
         #expect(BatchMarker.revision(for: batch, latest: emitted) == (2, true))
-        let earlierDue = WeeklyCycle(week: cycle.week, intakeDay: cycle.intakeDay, intakeAt: cycle.intakeAt,
-                                     dueBy: BatchFixtures.instant("2026-12-03T16:00:00+08:00"))
-        let laterIntake = WeeklyCycle(week: cycle.week, intakeDay: cycle.intakeDay.adding(days: 1),
-                                      intakeAt: BatchFixtures.instant("2026-12-01T09:00:00+08:00"), dueBy: cycle.dueBy)
+        let earlierDue = WeeklyCycle(
+            week: cycle.week, intakeDay: cycle.intakeDay, intakeAt: cycle.intakeAt,
+            dueBy: BatchFixtures.instant("2026-12-03T16:00:00+08:00"))
+        let laterIntake = WeeklyCycle(
+            week: cycle.week, intakeDay: cycle.intakeDay.adding(days: 1),
+            intakeAt: BatchFixtures.instant("2026-12-01T09:00:00+08:00"), dueBy: cycle.dueBy)
         for moved in [earlierDue, laterIntake] {
             let rebuilt = BatchFixtures.builder.intakeBatch(region: "210700", cycle: moved, sources: sources)
             #expect(rebuilt.digest == batch.digest, "no items: only the manifest and the record timestamps move")
             #expect(BatchMarker.revision(for: rebuilt, latest: emitted) == (3, false))
-            #expect(BatchMarker.revision(for: rebuilt, latest: marker(2, digest: batch.digest)) == (2, true), "an old marker is compared by digest")
+            #expect(
+                BatchMarker.revision(for: rebuilt, latest: marker(2, digest: batch.digest)) == (2, true),
+                "an old marker is compared by digest")
         }
     }
 }
@@ -420,7 +485,10 @@ private enum BatchFixtures {
         #expect(cycle.dueBy == BatchFixtures.instant("2026-12-03T16:00:00+08:00"))
 
         let intake = builder.intakeBatch(region: "210700", cycle: cycle, sources: sources)
-        guard case .intake(let items) = intake.content else { Issue.record("not an intake"); return }
+        guard case .intake(let items) = intake.content else {
+            Issue.record("not an intake")
+            return
+        }
         #expect(items.map(\.report.intakeBatch) == [IsoWeek("2026-W49")!])
         #expect(items.map(\.report.dueBy) == [cycle.dueBy])
         let before = BatchFixtures.builder.intakeBatch(region: "210700", cycle: BatchFixtures.cycle("2026-W49"), sources: sources)

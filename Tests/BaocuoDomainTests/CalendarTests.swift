@@ -1,5 +1,6 @@
 import Synchronization
 import Testing
+
 @testable import BaocuoDomain
 
 private let shanghai = 8 * 3600
@@ -86,9 +87,11 @@ private func contractFields(_ cycle: WeeklyCycle?) -> [String]? {
     }
 
     @Test func contractExamplesOfNationalDay() throws {
-        #expect(contractFields(calendar.cycle(for: try week("2026-W40")))
+        #expect(
+            contractFields(calendar.cycle(for: try week("2026-W40")))
                 == ["2026-W40", "2026-09-28T09:00:00+08:00", "2026-09-30T16:00:00+08:00"])
-        #expect(contractFields(calendar.cycle(for: try week("2026-W41")))
+        #expect(
+            contractFields(calendar.cycle(for: try week("2026-W41")))
                 == ["2026-W41", "2026-10-08T09:00:00+08:00", "2026-10-09T16:00:00+08:00"])
     }
 
@@ -96,8 +99,10 @@ private func contractFields(_ cycle: WeeklyCycle?) -> [String]? {
         #expect(calendar.cycle(for: try week("2026-W08")) == nil)
         let w09 = ["2026-W09", "2026-02-24T09:00:00+08:00", "2026-02-27T16:00:00+08:00"]
         // Everything after the W07 intake, through the whole W08 holiday week, goes to W09.
-        for received in ["2026-02-09T09:00:00+08:00", "2026-02-13T12:00:00+08:00", "2026-02-18T10:00:00+08:00",
-                         "2026-02-23T23:59:59+08:00", "2026-02-24T08:59:59.999+08:00"] {
+        for received in [
+            "2026-02-09T09:00:00+08:00", "2026-02-13T12:00:00+08:00", "2026-02-18T10:00:00+08:00",
+            "2026-02-23T23:59:59+08:00", "2026-02-24T08:59:59.999+08:00",
+        ] {
             #expect(contractFields(calendar.cycle(receivedAt: try instant(received))) == w09, "\(received)")
         }
         let w09Cycle = try #require(calendar.cycle(for: try week("2026-W09")))
@@ -233,15 +238,19 @@ private func contractFields(_ cycle: WeeklyCycle?) -> [String]? {
         #expect(!calendar.isWorkingDay(try date("2027-01-01")))
         let w53 = calendar.cycle(receivedAt: try instant("2026-12-25T17:00:00+08:00"))
         #expect(contractFields(w53) == ["2026-W53", "2026-12-28T09:00:00+08:00", "2026-12-31T16:00:00+08:00"])
-        #expect(contractFields(calendar.cycle(receivedAt: try instant("2027-01-26T10:00:00+08:00")))
+        #expect(
+            contractFields(calendar.cycle(receivedAt: try instant("2027-01-26T10:00:00+08:00")))
                 == ["2027-W05", "2027-02-01T09:00:00+08:00", "2027-02-04T16:00:00+08:00"])
-        #expect(contractFields(calendar.cycle(receivedAt: try instant("2027-03-30T10:00:00+08:00")))
+        #expect(
+            contractFields(calendar.cycle(receivedAt: try instant("2027-03-30T10:00:00+08:00")))
                 == ["2027-W14", "2027-04-06T09:00:00+08:00", "2027-04-09T16:00:00+08:00"])
         // 春节 2027: 除夕 Fri 5 … 初三 Mon 8 February, Sat 6 and Sun 7 give Tue 9 and Wed 10 off.
-        #expect(contractFields(calendar.cycle(for: try week("2027-W06")))
+        #expect(
+            contractFields(calendar.cycle(for: try week("2027-W06")))
                 == ["2027-W06", "2027-02-11T09:00:00+08:00", "2027-02-12T16:00:00+08:00"])
         // 国庆 2027: Fri 1 … Sun 3 October, Mon 4 and Tue 5 in lieu of the weekend.
-        #expect(contractFields(calendar.cycle(for: try week("2027-W40")))
+        #expect(
+            contractFields(calendar.cycle(for: try week("2027-W40")))
                 == ["2027-W40", "2027-10-06T09:00:00+08:00", "2027-10-08T16:00:00+08:00"])
         // Precomputed, so no year is reported as touched.
         _ = calendar.cycles(from: try week("2027-W01"), through: try week("2028-W52"))
@@ -254,10 +263,15 @@ private func contractFields(_ cycle: WeeklyCycle?) -> [String]? {
 
         // Beyond the precomputed years: computed on first use, reported once per year.
         #expect(!calendar.isWorkingDay(try date("2029-01-01")))
-        #expect(contractFields(calendar.cycle(for: try week("2029-W07")))  // 除夕 Mon 12 … 初三 Thu 15 February
+        #expect(
+            contractFields(calendar.cycle(for: try week("2029-W07")))  // 除夕 Mon 12 … 初三 Thu 15 February
                 == ["2029-W07", "2029-02-16T09:00:00+08:00", "2029-02-16T16:00:00+08:00"])
-        #expect(warnings.all == ["calendar.csv covers 2021–2026; 2029 is provisional: weekends and statutory holidays only, no make-up working days"])
-        #expect(contractFields(calendar.cycle(receivedAt: try instant("2020-06-01T10:00:00+08:00")))
+        #expect(
+            warnings.all == [
+                "calendar.csv covers 2021–2026; 2029 is provisional: weekends and statutory holidays only, no make-up working days"
+            ])
+        #expect(
+            contractFields(calendar.cycle(receivedAt: try instant("2020-06-01T10:00:00+08:00")))
                 == ["2020-W24", "2020-06-08T09:00:00+08:00", "2020-06-12T16:00:00+08:00"])
         #expect(warnings.all.count == 2)
         #expect(warnings.all.last?.contains("; 2020 is provisional") == true)
@@ -275,7 +289,8 @@ private func contractFields(_ cycle: WeeklyCycle?) -> [String]? {
             #expect(calendar.isWorkingDay(day) == shorter.isWorkingDay(day), "\(day)")
             day = day.adding(days: 1)
         }
-        #expect(calendar.cycles(from: try week("2027-W01"), through: try week("2028-W52"))
+        #expect(
+            calendar.cycles(from: try week("2027-W01"), through: try week("2028-W52"))
                 == shorter.cycles(from: try week("2027-W01"), through: try week("2028-W52")))
     }
 
@@ -298,8 +313,9 @@ private func contractFields(_ cycle: WeeklyCycle?) -> [String]? {
 
     @Test func customScheduleAndZone() throws {
         let schedule = Schedule(intakeSecondsIntoDay: 8 * 3600 + 30 * 60, returnSecondsIntoDay: 17 * 3600, utcOffsetSeconds: 0)
-        let calendar = try WorkCalendar(csv: try RegionCalendarFixtures.configFile("calendar.csv"), source: "calendar.csv",
-                                        schedule: schedule)
+        let calendar = try WorkCalendar(
+            csv: try RegionCalendarFixtures.configFile("calendar.csv"), source: "calendar.csv",
+            schedule: schedule)
         let cycle = try #require(calendar.cycle(for: try week("2026-W41")))
         #expect(cycle.intakeAt.rfc3339(utcOffsetSeconds: 0) == "2026-10-08T08:30:00Z")
         #expect(cycle.dueBy.rfc3339(utcOffsetSeconds: 0) == "2026-10-09T17:00:00Z")
@@ -320,15 +336,19 @@ private func contractFields(_ cycle: WeeklyCycle?) -> [String]? {
 
     @Test func reportsFileLineAndReason() {
         let header = "date,kind,occasion\n"
-        #expect(error(header + "2026-01-01,holiday,New Year\n2026-02-30,holiday,x\n")?.description
+        #expect(
+            error(header + "2026-01-01,holiday,New Year\n2026-02-30,holiday,x\n")?.description
                 == #"calendar.csv:3: bad date "2026-02-30": expected YYYY-MM-DD"#)
-        #expect(error(header + "2026-01-01,vacation,New Year\n")?.description
+        #expect(
+            error(header + "2026-01-01,vacation,New Year\n")?.description
                 == #"calendar.csv:2: unknown kind "vacation": expected holiday or workday"#)
         #expect(error(header + "2026-01-01,holiday\n")?.line == 2)
-        #expect(error(header + "2026-01-01,holiday,a\n2026-01-01,workday,b\n")?.description
+        #expect(
+            error(header + "2026-01-01,holiday,a\n2026-01-01,workday,b\n")?.description
                 == "calendar.csv:3: duplicate date 2026-01-01 (first on line 2)")
         #expect(error(header)?.reason.contains("no dates") == true)
-        #expect(error(header + "2024-01-01,holiday,a\n2026-01-01,holiday,b\n")?.description
+        #expect(
+            error(header + "2024-01-01,holiday,a\n2026-01-01,holiday,b\n")?.description
                 == "calendar.csv: no dates for 2025, between 2024 and 2026")
         #expect(error("day,kind,occasion\n2026-01-01,holiday,a\n")?.line == 1)
     }

@@ -108,9 +108,10 @@ struct ClassifierCasesTests {
     /// such text. They are the arguable cases of Tests/Corpus/README.md.
     @Test(arguments: cases)
     func classifiesHardCase(_ testCase: Case) {
-        let input = ClassificationInput(failureCode: testCase.code, failureMessage: testCase.message,
-                                        failureStage: testCase.stage, visitType: testCase.visit,
-                                        filingType: testCase.filing)
+        let input = ClassificationInput(
+            failureCode: testCase.code, failureMessage: testCase.message,
+            failureStage: testCase.stage, visitType: testCase.visit,
+            filingType: testCase.filing)
         let classifier = testCase.rulesOnly ? ClassifierFixtures.rulesOnly : ClassifierFixtures.classifier
         #expect(classifier.classify(input).category == testCase.expected)
     }

@@ -47,7 +47,8 @@ struct ClassifierConfigTests {
 
     @Test func minimalRulesClassify() throws {
         let classifier = try Classifier(rulesYAML: Self.minimal, source: "rules.yaml")
-        #expect(classifier.classify(ClassificationInput(failureMessage: "未备案")) == Classification(category: .filingMissing, ruleId: "missing"))
+        #expect(
+            classifier.classify(ClassificationInput(failureMessage: "未备案")) == Classification(category: .filingMissing, ruleId: "missing"))
         #expect(classifier.classify(ClassificationInput(failureMessage: "备案查询超时")).category == .systemFault)
         #expect(classifier.actions(for: .credential) == ["处理CREDENTIAL"])
     }
@@ -92,7 +93,10 @@ struct ClassifierConfigTests {
         (old: "any: [超时]", new: "anyy: [超时]", marker: "anyy", reason: "unknown key anyy"),
         (old: "    stages: [card-read]", new: "    stages: [card_read]", marker: "card_read", reason: "unknown value card_read"),
         (old: "  - id: timeout", new: "  - id: missing", marker: "- id: missing", reason: "already used"),
-        (old: "category: SYSTEM_FAULT", new: "category: UNCLASSIFIED", marker: "category: UNCLASSIFIED", reason: "cannot target UNCLASSIFIED"),
+        (
+            old: "category: SYSTEM_FAULT", new: "category: UNCLASSIFIED", marker: "category: UNCLASSIFIED",
+            reason: "cannot target UNCLASSIFIED"
+        ),
         (old: "    weight: 6", new: "    weight: high", marker: "weight: high", reason: "number"),
         (old: "    any: [超时]", new: "    stages: [settlement]", marker: "- id: timeout", reason: "needs keywords"),
     ])

@@ -16,7 +16,8 @@ struct ClassifierModelTests {
             }
     }
 
-    static let header = "format\t1\ncategories\t" + Category.allCases.map(\.rawValue).joined(separator: "\t") + "\n"
+    static let header =
+        "format\t1\ncategories\t" + Category.allCases.map(\.rawValue).joined(separator: "\t") + "\n"
         + "threshold\t0.3\nbias\t" + Array(repeating: "0", count: Category.allCases.count).joined(separator: "\t") + "\n"
 
     static func weights(favouring category: Category, by amount: Double = 5) -> String {
@@ -27,8 +28,10 @@ struct ClassifierModelTests {
         let bad: [(String, Int, String)] = [
             (Self.header + "ngram\t过期\t1\t2\n", 5, "expected 12 weights"),
             (Self.header + "rule\tNOPE\t" + Self.weights(favouring: .credential) + "\n", 5, "unknown category"),
-            (Self.header + "ngram\t备案\t" + Self.weights(favouring: .filingMissing) + "\nngram\t备案\t"
-                + Self.weights(favouring: .filingMissing) + "\n", 0, "listed twice"),
+            (
+                Self.header + "ngram\t备案\t" + Self.weights(favouring: .filingMissing) + "\nngram\t备案\t"
+                    + Self.weights(favouring: .filingMissing) + "\n", 0, "listed twice"
+            ),
             (Self.header + "ngram\tAB\t" + Self.weights(favouring: .credential) + "\n", 5, "normal form"),
             (Self.header + "context\tstage\tnowhere\t" + Self.weights(favouring: .credential) + "\n", 5, "unknown stage"),
             (Self.header.replacingOccurrences(of: "threshold\t0.3", with: "threshold\t1.5"), 3, "threshold"),
@@ -65,8 +68,9 @@ struct ClassifierModelTests {
         let text = Self.header.replacingOccurrences(
             of: "bias\t" + Array(repeating: "0", count: Category.allCases.count).joined(separator: "\t"),
             with: "bias\t" + Self.weights(favouring: .filingExpired, by: 50))
-        let classifier = try Classifier(rulesYAML: ClassifierFixtures.rulesText(), source: "rules",
-                                        model: ClassifierModel(text: text, source: "model.tsv"))
+        let classifier = try Classifier(
+            rulesYAML: ClassifierFixtures.rulesText(), source: "rules",
+            model: ClassifierModel(text: text, source: "model.tsv"))
         let emergency = ClassificationInput(failureMessage: "急诊抢救患者未办理异地备案", visitType: .emergency)
         #expect(classifier.classify(emergency).category == .emergencyUnfiled)
         #expect(classifier.explain(emergency).decidedBy == "decisive-rule")
@@ -96,8 +100,9 @@ struct ClassifierModelTests {
         ]
         let first = trainer.modelText(training: examples, threshold: 0.3)
         #expect(first == trainer.modelText(training: examples, threshold: 0.3))
-        let classifier = try Classifier(rulesYAML: ClassifierFixtures.rulesText(), source: "rules",
-                                        model: ClassifierModel(text: first, source: "trained"))
+        let classifier = try Classifier(
+            rulesYAML: ClassifierFixtures.rulesText(), source: "rules",
+            model: ClassifierModel(text: first, source: "trained"))
         for example in examples {
             #expect(classifier.classify(example.input).category.rawValue == example.category, "\(example.id)")
         }

@@ -3,16 +3,16 @@ import Testing
 
 struct ClassifierNormalizationTests {
     @Test(arguments: [
-        ("ＡＢＣ１２３", "abc123"),                  // full-width letters and digits
-        ("备案\u{3000}信息　不存在", "备案信息不存在"),   // ideographic spaces
-        ("Filing  Not\tFound\n", "filingnotfound"), // ASCII whitespace and case
+        ("ＡＢＣ１２３", "abc123"),  // full-width letters and digits
+        ("备案\u{3000}信息　不存在", "备案信息不存在"),  // ideographic spaces
+        ("Filing  Not\tFound\n", "filingnotfound"),  // ASCII whitespace and case
         ("【异地结算】错误：备案（已过期）！", "异地结算错误备案已过期"),
-        ("、，。：；！？（）【】《》“”‘’「」…—·", ""),    // CJK punctuation
-        ("[HIS-ERR] code=E-01; a/b_c.d", "hiserrcodee01abcd"), // ASCII punctuation
+        ("、，。：；！？（）【】《》“”‘’「」…—·", ""),  // CJK punctuation
+        ("[HIS-ERR] code=E-01; a/b_c.d", "hiserrcodee01abcd"),  // ASCII punctuation
         ("ｃｏｎｎｅｃｔｉｏｎ　ｒｅｆｕｓｅｄ！", "connectionrefused"),
-        ("備案已過期", "备案已过期"),                   // traditional → simplified
-        ("社保卡⚠️未激活★", "社保卡未激活"),            // symbols and emoji
-        ("Ünïcode café", "Ünïcodecafé"),            // only ASCII is case-folded; other letters stay
+        ("備案已過期", "备案已过期"),  // traditional → simplified
+        ("社保卡⚠️未激活★", "社保卡未激活"),  // symbols and emoji
+        ("Ünïcode café", "Ünïcodecafé"),  // only ASCII is case-folded; other letters stay
         ("", ""),
     ])
     func normalizes(_ input: String, _ expected: String) {

@@ -58,7 +58,8 @@ struct ClassifierSampleTests {
         for category in Category.allCases {
             #expect(!ClassifierFixtures.classifier.actions(for: category).isEmpty, "\(category.rawValue)")
         }
-        #expect(ClassifierFixtures.classifier.actions(for: .filingMissing).first
-            == "联系参保人补办异地就医备案；出院结算前补办的可在就医地直接结算")
+        #expect(
+            ClassifierFixtures.classifier.actions(for: .filingMissing).first
+                == "联系参保人补办异地就医备案；出院结算前补办的可在就医地直接结算")
     }
 }

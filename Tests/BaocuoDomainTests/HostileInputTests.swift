@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import BaocuoDomain
 
 /// The hostile-input corpus (Fixtures/hostile, written by its make_corpus.py) and the engine
@@ -37,8 +38,9 @@ enum HostileCorpus {
     }()
 
     static let engine = RoutingEngine(configuration: configuration)
-    static let encoder = RoutedRecordEncoder(classifier: configuration.classifier,
-                                             utcOffsetSeconds: configuration.settings.schedule.utcOffsetSeconds)
+    static let encoder = RoutedRecordEncoder(
+        classifier: configuration.classifier,
+        utcOffsetSeconds: configuration.settings.schedule.utcOffsetSeconds)
 
     /// A sample report that routes, as compact bytes, for building large variants in code.
     static let validReport: [UInt8] = Array(cases.first { $0.name == "control-cr-line-end.json" }!.bytes.dropLast())
@@ -61,12 +63,15 @@ enum HostileCorpus {
     /// Routes `bytes` and checks the answer: a routed report must encode to strict JSON that
     /// embeds the input; a rejection must carry a precise, bounded, PII-free detail.
     @discardableResult
-    static func routeAndCheck(_ bytes: [UInt8], limits: DecodeLimits? = nil,
-                              sourceLocation: SourceLocation = #_sourceLocation) -> RoutingOutcome {
+    static func routeAndCheck(
+        _ bytes: [UInt8], limits: DecodeLimits? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) -> RoutingOutcome {
         var engine = HostileCorpus.engine
         if let limits {
-            engine = RoutingEngine(decoder: ReportDecoder(limits: limits), regions: engine.regions,
-                                   calendar: engine.calendar, classifier: engine.classifier)
+            engine = RoutingEngine(
+                decoder: ReportDecoder(limits: limits), regions: engine.regions,
+                calendar: engine.calendar, classifier: engine.classifier)
         }
         let outcome = engine.route(bytes, receivedAt: nil)
         switch outcome {
@@ -82,16 +87,19 @@ enum HostileCorpus {
                 Issue.record("routed record is not strict JSON: \(error)", sourceLocation: sourceLocation)
             }
             for personId in personIds {
-                #expect(!String(decoding: out, as: UTF8.self).contains(personId), "ops copy leaks a person ID",
-                        sourceLocation: sourceLocation)
+                #expect(
+                    !String(decoding: out, as: UTF8.self).contains(personId), "ops copy leaks a person ID",
+                    sourceLocation: sourceLocation)
             }
         case .rejected(let rejection):
             #expect(RejectCode.allCases.contains(rejection.code), sourceLocation: sourceLocation)
-            #expect(namesAPlace(rejection.detail), "detail names no field, offset or size: \(rejection.detail)",
-                    sourceLocation: sourceLocation)
+            #expect(
+                namesAPlace(rejection.detail), "detail names no field, offset or size: \(rejection.detail)",
+                sourceLocation: sourceLocation)
             // Details echo at most 40 characters of input; the rest is fixed wording.
-            #expect(rejection.detail.count <= 240, "detail too long: \(rejection.detail.prefix(300))",
-                    sourceLocation: sourceLocation)
+            #expect(
+                rejection.detail.count <= 240, "detail too long: \(rejection.detail.prefix(300))",
+                sourceLocation: sourceLocation)
             for personId in personIds {
                 #expect(!rejection.detail.contains(personId), "detail echoes a person ID", sourceLocation: sourceLocation)
             }
@@ -123,15 +131,20 @@ enum HostileCorpus {
 
     @Test func corpusCoversEveryDecoderCodeAndBothOutcomes() {
         let outcomes = Set(HostileCorpus.cases.map(\.outcome))
-        #expect(outcomes.isSuperset(of: ["routed", "INVALID_UTF8", "INVALID_JSON", "UNSUPPORTED_SCHEMA",
-                                         "MISSING_FIELD", "INVALID_FIELD", "UNKNOWN_REGION"]))
+        #expect(
+            outcomes.isSuperset(of: [
+                "routed", "INVALID_UTF8", "INVALID_JSON", "UNSUPPORTED_SCHEMA",
+                "MISSING_FIELD", "INVALID_FIELD", "UNKNOWN_REGION",
+            ]))
         #expect(HostileCorpus.cases.count >= 100)
     }
 
     // MARK: Large inputs, generated here rather than committed
 
-    static func expectRejection(_ bytes: [UInt8], _ code: RejectCode, _ detail: String, limits: DecodeLimits? = nil,
-                                sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectRejection(
+        _ bytes: [UInt8], _ code: RejectCode, _ detail: String, limits: DecodeLimits? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         guard case .rejected(let rejection) = routeAndCheck(bytes, limits: limits, sourceLocation: sourceLocation) else {
             Issue.record("routed, expected \(code.rawValue)", sourceLocation: sourceLocation)
             return
@@ -149,8 +162,9 @@ enum HostileCorpus {
     /// `validReport` padded with an unknown string member to exactly `size` bytes.
     static func padded(to size: Int) -> [UInt8] {
         let frame = HostileCorpus.withExtraMember(#""""#.utf8).count
-        return HostileCorpus.withExtraMember([UInt8(ascii: "\"")] + Array(repeating: UInt8(ascii: "a"), count: size - frame)
-                                                 + [UInt8(ascii: "\"")])
+        return HostileCorpus.withExtraMember(
+            [UInt8(ascii: "\"")] + Array(repeating: UInt8(ascii: "a"), count: size - frame)
+                + [UInt8(ascii: "\"")])
     }
 
     /// `[0,0,…,0]` with `count` elements.
@@ -186,8 +200,9 @@ enum HostileCorpus {
         let maxValues = DecodeLimits().maxValues
         let million = Self.zeros(1_000_000)
         Self.expectRejection(million, .tooLarge, "record is 2000001 bytes")
-        Self.expectRejection(HostileCorpus.withExtraMember(Self.zeros(400_000)), .tooLarge,
-                             "more than \(maxValues) JSON values")
+        Self.expectRejection(
+            HostileCorpus.withExtraMember(Self.zeros(400_000)), .tooLarge,
+            "more than \(maxValues) JSON values")
         let roomy = DecodeLimits(maxRecordBytes: 8 << 20)
         Self.expectRejection(million, .tooLarge, "more than \(maxValues) JSON values; the next starts at offset", limits: roomy)
 
@@ -220,8 +235,9 @@ enum HostileCorpus {
     @Test func duplicateKeysInHugeObjectsAndHugeNames() {
         // A 300 KB name repeated: the detail shows 40 characters of it.
         let name = [0x22] + Array(repeating: UInt8(ascii: "k"), count: 300_000) + [0x22]
-        Self.expectRejection(HostileCorpus.withExtraMember(Array("{".utf8) + name + Array(":1,".utf8) + name + Array(":2}".utf8)),
-                             .invalidJSON, "duplicate key '" + String(repeating: "k", count: 40) + "…' at x")
+        Self.expectRejection(
+            HostileCorpus.withExtraMember(Array("{".utf8) + name + Array(":1,".utf8) + name + Array(":2}".utf8)),
+            .invalidJSON, "duplicate key '" + String(repeating: "k", count: 40) + "…' at x")
         // 40,000 distinct members, then the first again: found by hashing, not pairwise.
         var object = Array("{".utf8)
         for k in 0..<40_000 { object.append(contentsOf: Array(#""m\#(k)":0,"#.utf8)) }
@@ -254,8 +270,10 @@ enum HostileCorpus {
                 continue
             }
             #expect(rejection.code == .invalidField)
-            #expect(rejection.detail.hasPrefix("record timestamp: ") && rejection.detail.hasSuffix("is outside the years 0001–9998 the weekly calendar can place"),
-                    "\(rejection)")
+            #expect(
+                rejection.detail.hasPrefix("record timestamp: ")
+                    && rejection.detail.hasSuffix("is outside the years 0001–9998 the weekly calendar can place"),
+                "\(rejection)")
             #expect(!time.rfc3339(utcOffsetSeconds: 8 * 3600).isEmpty)
         }
         #expect(Timestamp(millisecondsSinceEpoch: .min).rfc3339(utcOffsetSeconds: 0) == "-292275055-05-16T16:47:04.192Z")

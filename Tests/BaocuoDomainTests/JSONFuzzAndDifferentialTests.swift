@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import BaocuoDomain
 
 /// SplitMix64: a tiny deterministic generator, so every run tries the same inputs.
@@ -23,7 +24,8 @@ struct SeededGenerator: RandomNumberGenerator {
         var random = SeededGenerator(state: 20_261_123)
         let decoder = ReportDecoder()
         var parser = JSONParser()
-        let interesting: [UInt8] = Array(#"{}[]",:\ 0123456789-.eEtrufalsn"#.utf8) + [0x00, 0x1F, 0x7F, 0x80, 0xBF, 0xC0, 0xE4, 0xED, 0xF4, 0xFF]
+        let interesting: [UInt8] =
+            Array(#"{}[]",:\ 0123456789-.eEtrufalsn"#.utf8) + [0x00, 0x1F, 0x7F, 0x80, 0xBF, 0xC0, 0xE4, 0xED, 0xF4, 0xFF]
         var decoded = 0
         var codes: Set<RejectCode> = []
         for round in 0..<4000 {
@@ -74,7 +76,9 @@ struct SeededGenerator: RandomNumberGenerator {
     static func randomJSON(depth: Int, using random: inout SeededGenerator) -> String {
         func whitespace() -> String { ["", " ", "\n", "\t ", "\r\n"].randomElement(using: &random)! }
         func string() -> String {
-            let pieces = ["a", "Z", "中文", "é", "😀", "\\n", "\\\"", "\\\\", "\\/", "\\u00e9", "\\u4e2d", "\\ud83d\\ude00", "\\u0000", " ", "-"]
+            let pieces = [
+                "a", "Z", "中文", "é", "😀", "\\n", "\\\"", "\\\\", "\\/", "\\u00e9", "\\u4e2d", "\\ud83d\\ude00", "\\u0000", " ", "-",
+            ]
             return "\"" + (0..<Int.random(in: 0...6, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined() + "\""
         }
         let choice = depth >= 6 ? Int.random(in: 2..<6, using: &random) : Int.random(in: 0..<6, using: &random)
@@ -163,11 +167,13 @@ struct SeededGenerator: RandomNumberGenerator {
                 switch parser.parse(buffer) {
                 case .success(let document):
                     compared += 1
-                    #expect(foundation.map { Self.agree(document, document.root, $0) } == true,
-                            "we accept, Foundation differs: \(String(decoding: bytes, as: UTF8.self))")
+                    #expect(
+                        foundation.map { Self.agree(document, document.root, $0) } == true,
+                        "we accept, Foundation differs: \(String(decoding: bytes, as: UTF8.self))")
                 case .failure(let error):
                     guard !error.detail.hasPrefix("duplicate key"), !error.detail.hasPrefix("lone surrogate"),
-                          error.kind == .invalidJSON else { return }
+                        error.kind == .invalidJSON
+                    else { return }
                     compared += 1
                     #expect(foundation == nil, "we reject (\(error.detail)), Foundation accepts: \(String(decoding: bytes, as: UTF8.self))")
                 }

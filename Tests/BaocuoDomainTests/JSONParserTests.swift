@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BaocuoDomain
 
 /// Parses `text` (or raw `bytes`) and returns the outcome with the document's tape copied out.
@@ -79,18 +80,19 @@ func withDocument<R>(_ text: String, _ body: (JSONDocument) -> R) -> R {
         #expect(error?.detail == detail)
     }
 
-    @Test(arguments: [
-        ([0xC0, 0x80], "overlong NUL"),
-        ([0xE0, 0x80, 0x80], "overlong three-byte"),
-        ([0xF0, 0x80, 0x80, 0x80], "overlong four-byte"),
-        ([0xED, 0xA0, 0x80], "UTF-16 surrogate"),
-        ([0xF4, 0x90, 0x80, 0x80], "above U+10FFFF"),
-        ([0xF5, 0x80, 0x80, 0x80], "F5 lead"),
-        ([0xFF], "FF byte"),
-        ([0x80], "stray continuation"),
-        ([0xE4, 0xB8], "truncated sequence"),
-        ([0xE4, 0x41, 0x41], "missing continuation"),
-    ] as [([UInt8], String)])
+    @Test(
+        arguments: [
+            ([0xC0, 0x80], "overlong NUL"),
+            ([0xE0, 0x80, 0x80], "overlong three-byte"),
+            ([0xF0, 0x80, 0x80, 0x80], "overlong four-byte"),
+            ([0xED, 0xA0, 0x80], "UTF-16 surrogate"),
+            ([0xF4, 0x90, 0x80, 0x80], "above U+10FFFF"),
+            ([0xF5, 0x80, 0x80, 0x80], "F5 lead"),
+            ([0xFF], "FF byte"),
+            ([0x80], "stray continuation"),
+            ([0xE4, 0xB8], "truncated sequence"),
+            ([0xE4, 0x41, 0x41], "missing continuation"),
+        ] as [([UInt8], String)])
     func rejectsBrokenUTF8InStrings(_ bad: [UInt8], _ label: String) {
         let document = Array(#"{"k": "a"#.utf8) + bad + Array(#"b"}"#.utf8)
         let error = jsonError(document)
@@ -193,7 +195,9 @@ func withDocument<R>(_ text: String, _ body: (JSONDocument) -> R) -> R {
         #expect(try secondTape.get().count == 2)
         #expect(try firstAgain.get() == firstTape.get())
         let broken = Array("[1,]".utf8)
-        #expect(broken.withUnsafeBytes { parser.parse($0).map(\.tape) } == .failure(JSONError(.invalidJSON, "trailing comma before ']' at offset 3")))
+        #expect(
+            broken.withUnsafeBytes { parser.parse($0).map(\.tape) }
+                == .failure(JSONError(.invalidJSON, "trailing comma before ']' at offset 3")))
         #expect(try first.withUnsafeBytes { parser.parse($0).map(\.tape) }.get() == firstTape.get())
     }
 }

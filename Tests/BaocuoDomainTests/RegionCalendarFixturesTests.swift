@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import BaocuoDomain
 
 /// Repository files and the shared samples, for the region and calendar tests.

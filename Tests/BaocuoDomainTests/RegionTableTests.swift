@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BaocuoDomain
 
 @Suite struct RegionTableTests {
@@ -13,8 +14,11 @@ import Testing
         #expect(table.provinces == table.provinces.sorted())
         let levels = Dictionary(grouping: table.regions, by: \.level).mapValues(\.count)
         #expect(levels == [.prefecture: 334, .municipality: 4, .countyDirect: 32, .provincePool: 31])
-        #expect(table.resolve("429006") == PoolingRegion(code: "429006", name: "天门市", level: .countyDirect,
-                                                          provinceCode: "420000", provinceName: "湖北省"))
+        #expect(
+            table.resolve("429006")
+                == PoolingRegion(
+                    code: "429006", name: "天门市", level: .countyDirect,
+                    provinceCode: "420000", provinceName: "湖北省"))
     }
 
     @Test(arguments: [
@@ -57,8 +61,9 @@ import Testing
     @Test func municipalityCountyPrefixThatIsAPoolKeepsIt() throws {
         // The prefecture rule comes first: a regions file that pools XX02 itself owns its counties.
         let header = "code,name,level,province_code,province_name\n"
-        let table = try RegionTable(csv: header + "500100,重庆市,municipality,500000,重庆市\n"
-                                    + "500200,重庆市县,prefecture,500000,重庆市\n", source: "regions.csv")
+        let table = try RegionTable(
+            csv: header + "500100,重庆市,municipality,500000,重庆市\n"
+                + "500200,重庆市县,prefecture,500000,重庆市\n", source: "regions.csv")
         #expect(table.resolve("500230")?.code == "500200")
         #expect(table.resolve("500330")?.code == "500100")
         #expect(table.resolve("500200")?.code == "500200")
@@ -123,8 +128,9 @@ import Testing
     }
 
     @Test func acceptsCRLFAndBlankLines() throws {
-        let table = try RegionTable(csv: Self.header + "110100,北京市,municipality,110000,北京市\r\n\r\n"
-                                    + "119900,北京市本级,province-pool,110000,北京市\r\n", source: "regions.csv")
+        let table = try RegionTable(
+            csv: Self.header + "110100,北京市,municipality,110000,北京市\r\n\r\n"
+                + "119900,北京市本级,province-pool,110000,北京市\r\n", source: "regions.csv")
         #expect(table.regions.map(\.code) == ["110100", "119900"])
     }
 
@@ -141,7 +147,8 @@ import Testing
     }
 
     @Test func rejectsDuplicateCode() {
-        let body = "110100,北京市,municipality,110000,北京市\n119900,北京市本级,province-pool,110000,北京市\n"
+        let body =
+            "110100,北京市,municipality,110000,北京市\n119900,北京市本级,province-pool,110000,北京市\n"
             + "110100,北京,municipality,110000,北京市\n"
         #expect(error(body) == ConfigError(file: "regions.csv", line: 4, reason: "duplicate region code 110100 (first on line 2)"))
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BaocuoDomain
 
 @Suite struct ReportDecimalAmountTests {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BaocuoDomain
 
 @Suite struct ReportDecoderTests {
@@ -18,12 +19,15 @@ import Testing
             failureOccurredAt: decoded.failureOccurredAt, amounts: decoded.amounts)
         #expect(built == decoded)
         // An absent optional text differs from an empty one, and any differing field counts.
-        let minimal = Report(reportId: "R1", reportedAt: decoded.reportedAt, hospitalCode: "H1",
-                             hospitalRegionCode: "410105", insuredRegionCode: "210781", failureCode: "E1")
-        let emptyName = Report(reportId: "R1", reportedAt: decoded.reportedAt, hospitalCode: "H1", hospitalName: "",
-                               hospitalRegionCode: "410105", insuredRegionCode: "210781", failureCode: "E1")
-        let otherCode = Report(reportId: "R1", reportedAt: decoded.reportedAt, hospitalCode: "H1",
-                               hospitalRegionCode: "410105", insuredRegionCode: "210781", failureCode: "E2")
+        let minimal = Report(
+            reportId: "R1", reportedAt: decoded.reportedAt, hospitalCode: "H1",
+            hospitalRegionCode: "410105", insuredRegionCode: "210781", failureCode: "E1")
+        let emptyName = Report(
+            reportId: "R1", reportedAt: decoded.reportedAt, hospitalCode: "H1", hospitalName: "",
+            hospitalRegionCode: "410105", insuredRegionCode: "210781", failureCode: "E1")
+        let otherCode = Report(
+            reportId: "R1", reportedAt: decoded.reportedAt, hospitalCode: "H1",
+            hospitalRegionCode: "410105", insuredRegionCode: "210781", failureCode: "E2")
         #expect(minimal.hospitalName == nil && emptyName.hospitalName == "")
         #expect(minimal != emptyName)
         #expect(minimal != otherCode)
@@ -70,7 +74,8 @@ import Testing
     }
 
     @Test func minimalReportHasOnlyRequiredFields() throws {
-        let text = #"{"schema":"baocuo.report/v1","reportId":"r1","reportedAt":"2026-01-01T00:00:00Z","hospital":{"code":"H","regionCode":"110108"},"insured":{"regionCode":"110101"},"failure":{"message":"超时"}}"#
+        let text =
+            #"{"schema":"baocuo.report/v1","reportId":"r1","reportedAt":"2026-01-01T00:00:00Z","hospital":{"code":"H","regionCode":"110108"},"insured":{"regionCode":"110101"},"failure":{"message":"超时"}}"#
         let report = try Samples.decode(text).get()
         #expect(report.personId == nil && report.personIdValueRange == nil)
         #expect(report.failureCode == nil && report.failureMessage == "超时")
@@ -80,7 +85,10 @@ import Testing
 
     @Test func unknownFieldsAnywhereAreKept() throws {
         let text = Samples.validReport
-            .replacingOccurrences(of: #""schema": "baocuo.report/v1","#, with: #""schema": "baocuo.report/v1", "future": {"deep": [1, {"x": null}]}, "extra": 1.5e3,"#)
+            .replacingOccurrences(
+                of: #""schema": "baocuo.report/v1","#,
+                with: #""schema": "baocuo.report/v1", "future": {"deep": [1, {"x": null}]}, "extra": 1.5e3,"#
+            )
             .replacingOccurrences(of: #""name": "张*","#, with: #""name": "张*", "phone": "138", "flags": [true],"#)
             .replacingOccurrences(of: #""kind": "screenshot""#, with: #""kind": 42, "nested": {"any": "thing"}"#)
         let bytes = Array(text.utf8)
@@ -92,7 +100,8 @@ import Testing
 
     @Test func nullOptionalFieldsCountAsAbsent() throws {
         var text = Samples.report(replacing: #""personId": "210781199001011235""#, with: #""personId": null"#)
-        text = text.replacingOccurrences(of: #""filing": {"type": "long-term-resident", "validUntil": "2027-03-01"}"#, with: #""filing": null"#)
+        text = text.replacingOccurrences(
+            of: #""filing": {"type": "long-term-resident", "validUntil": "2027-03-01"}"#, with: #""filing": null"#)
         text = text.replacingOccurrences(of: #""code": "BZ-3012""#, with: #""code": null"#)
         text = text.replacingOccurrences(of: #""total": "12345.67""#, with: #""total": null"#)
         let report = try Samples.decode(text).get()
@@ -129,8 +138,9 @@ import Testing
         let limits = DecodeLimits(maxMessageCharacters: 5)
         let short = Samples.report(replacing: "未查询到该参保人有效的异地就医备案信息", with: "超时了吗？")
         #expect(Samples.rejection(short, limits: limits) == nil)
-        #expect(Samples.rejection(short + "", limits: DecodeLimits(maxMessageCharacters: 4))
-            == Rejection(.invalidField, "failure.message: longer than 4 characters"))
+        #expect(
+            Samples.rejection(short + "", limits: DecodeLimits(maxMessageCharacters: 4))
+                == Rejection(.invalidField, "failure.message: longer than 4 characters"))
     }
 
     @Test func descriptionsNeverShowThePersonId() throws {
@@ -145,8 +155,9 @@ import Testing
 
     @Test func fieldTablesBuildWithoutNameCollisions() {
         // Building a table checks that no two names of one object share a lookup slot.
-        #expect(ReportField.table.objects.map { ReportField(rawValue: $0)! }
-            == [.hospital, .insured, .filing, .visit, .failure, .amounts])
+        #expect(
+            ReportField.table.objects.map { ReportField(rawValue: $0)! }
+                == [.hospital, .insured, .filing, .visit, .failure, .amounts])
         #expect(ResolutionField.table.objects.isEmpty)
         #expect(ReportField.table.paths.map(\.description).contains("insured.personId"))
     }
@@ -177,8 +188,10 @@ import Testing
         #expect(padded.count == 1_048_576)
         #expect((try? ReportDecoder().decode(padded).get()) != nil)
         let small = ReportDecoder(limits: DecodeLimits(maxRecordBytes: 100))
-        #expect(small.decode(Array(Samples.validReport.utf8)) == .failure(
-            Rejection(.tooLarge, "record is \(Samples.validReport.utf8.count) bytes; the limit is 100")))
+        #expect(
+            small.decode(Array(Samples.validReport.utf8))
+                == .failure(
+                    Rejection(.tooLarge, "record is \(Samples.validReport.utf8.count) bytes; the limit is 100")))
     }
 
     @Test func invalidUTF8() {
@@ -192,23 +205,29 @@ import Testing
         #expect(Samples.rejection(#"{"schema": "baocuo.report/v1",}"#)?.code == .invalidJSON)
         #expect(Samples.rejection("[]") == Rejection(.invalidJSON, "top level must be an object"))
         #expect(Samples.rejection(#""baocuo.report/v1""#) == Rejection(.invalidJSON, "top level must be an object"))
-        #expect(Self.reject(#""name": "张*","#, #""name": "张*", "name": "李*","#)
-            == Rejection(.invalidJSON, "duplicate key 'name' at insured"))
+        #expect(
+            Self.reject(#""name": "张*","#, #""name": "张*", "name": "李*","#)
+                == Rejection(.invalidJSON, "duplicate key 'name' at insured"))
         let nested = String(repeating: "[", count: 32) + String(repeating: "]", count: 32)
-        #expect(Self.reject(#""attachments": ["#, #""attachments": [\#(nested), "#) == Rejection(.invalidJSON, "nesting deeper than 32 at offset 757"))
+        #expect(
+            Self.reject(#""attachments": ["#, #""attachments": [\#(nested), "#)
+                == Rejection(.invalidJSON, "nesting deeper than 32 at offset 757"))
         let fits = String(repeating: "[", count: 30) + String(repeating: "]", count: 30)
         #expect(Self.reject(#""attachments": ["#, #""attachments": [\#(fits), "#) == nil)
     }
 
     @Test func unsupportedSchema() {
-        #expect(Self.reject(#""schema": "baocuo.report/v1""#, #""schema": "baocuo.report/v2""#)
-            == Rejection(.unsupportedSchema, #"schema: "baocuo.report/v2" is not supported; expected "baocuo.report/v1""#))
-        #expect(Self.reject(#""schema": "baocuo.report/v1""#, #""schema": 1"#)
-            == Rejection(.unsupportedSchema, #"schema: a non-string value is not supported; expected "baocuo.report/v1""#))
+        #expect(
+            Self.reject(#""schema": "baocuo.report/v1""#, #""schema": "baocuo.report/v2""#)
+                == Rejection(.unsupportedSchema, #"schema: "baocuo.report/v2" is not supported; expected "baocuo.report/v1""#))
+        #expect(
+            Self.reject(#""schema": "baocuo.report/v1""#, #""schema": 1"#)
+                == Rejection(.unsupportedSchema, #"schema: a non-string value is not supported; expected "baocuo.report/v1""#))
         #expect(Self.reject(#""schema": "baocuo.report/v1""#, #""schema": null"#)?.code == .unsupportedSchema)
         let long = String(repeating: "v", count: 100)
-        #expect(Self.reject(#""schema": "baocuo.report/v1""#, #""schema": "\#(long)""#)?.detail
-            == #"schema: "\#(String(repeating: "v", count: 40))…" is not supported; expected "baocuo.report/v1""#)
+        #expect(
+            Self.reject(#""schema": "baocuo.report/v1""#, #""schema": "\#(long)""#)?.detail
+                == #"schema: "\#(String(repeating: "v", count: 40))…" is not supported; expected "baocuo.report/v1""#)
     }
 
     @Test(arguments: [
@@ -247,44 +266,68 @@ import Testing
     }
 
     @Test(arguments: [
-        (#""reportId": "H410105001-20261123-000123""#, #""reportId": "H4101 05""#,
-         "reportId: must be 1–64 characters of A-Z a-z 0-9 . _ : -"),
-        (#""reportId": "H410105001-20261123-000123""#, #""reportId": """#,
-         "reportId: must be 1–64 characters of A-Z a-z 0-9 . _ : -"),
-        (#""reportId": "H410105001-20261123-000123""#, #""reportId": "\#(String(repeating: "a", count: 65))""#,
-         "reportId: must be 1–64 characters of A-Z a-z 0-9 . _ : -"),
+        (
+            #""reportId": "H410105001-20261123-000123""#, #""reportId": "H4101 05""#,
+            "reportId: must be 1–64 characters of A-Z a-z 0-9 . _ : -"
+        ),
+        (
+            #""reportId": "H410105001-20261123-000123""#, #""reportId": """#,
+            "reportId: must be 1–64 characters of A-Z a-z 0-9 . _ : -"
+        ),
+        (
+            #""reportId": "H410105001-20261123-000123""#, #""reportId": "\#(String(repeating: "a", count: 65))""#,
+            "reportId: must be 1–64 characters of A-Z a-z 0-9 . _ : -"
+        ),
         (#""reportId": "H410105001-20261123-000123""#, #""reportId": 123"#, "reportId: must be a string"),
         (#""reportId": "H410105001-20261123-000123""#, #""reportId": null"#, "reportId: must be a string"),
-        (#""reportedAt": "2026-11-23T09:15:02+08:00""#, #""reportedAt": "2026-11-23T09:15:02""#,
-         "reportedAt: must be an RFC 3339 timestamp with an offset, e.g. 2026-11-23T09:15:02+08:00"),
-        (#""reportedAt": "2026-11-23T09:15:02+08:00""#, #""reportedAt": "2026-02-30T09:15:02+08:00""#,
-         "reportedAt: must be an RFC 3339 timestamp with an offset, e.g. 2026-11-23T09:15:02+08:00"),
+        (
+            #""reportedAt": "2026-11-23T09:15:02+08:00""#, #""reportedAt": "2026-11-23T09:15:02""#,
+            "reportedAt: must be an RFC 3339 timestamp with an offset, e.g. 2026-11-23T09:15:02+08:00"
+        ),
+        (
+            #""reportedAt": "2026-11-23T09:15:02+08:00""#, #""reportedAt": "2026-02-30T09:15:02+08:00""#,
+            "reportedAt: must be an RFC 3339 timestamp with an offset, e.g. 2026-11-23T09:15:02+08:00"
+        ),
         (#""hospital": {"#, #""hospital": [], "old": {"#, "hospital: must be an object"),
         (#""code": "H41010500123""#, #""code": """#, "hospital.code: must not be empty"),
         (#""regionCode": "410105""#, #""regionCode": "41010""#, "hospital.regionCode: must be 6 digits"),
         (#""regionCode": "410105""#, #""regionCode": 410105"#, "hospital.regionCode: must be a string"),
         (#""regionCode": "210781""#, #""regionCode": "21078１""#, "insured.regionCode: must be 6 digits"),
         (#""insured": {"#, #""insured": null, "old": {"#, "insured: must be an object"),
-        (#""insuranceType": "employee""#, #""insuranceType": "EMPLOYEE""#,
-         #"insured.insuranceType: unknown value "EMPLOYEE"; expected one of employee, resident"#),
+        (
+            #""insuranceType": "employee""#, #""insuranceType": "EMPLOYEE""#,
+            #"insured.insuranceType: unknown value "EMPLOYEE"; expected one of employee, resident"#
+        ),
         (#""filing": {"#, #""filing": "none", "old": {"#, "filing: must be an object"),
-        (#""type": "long-term-resident""#, #""type": "forever""#,
-         #"filing.type: unknown value "forever"; expected one of retired-resettled, long-term-resident, stationed-worker, referral, temporary, emergency, none"#),
+        (
+            #""type": "long-term-resident""#, #""type": "forever""#,
+            #"filing.type: unknown value "forever"; expected one of retired-resettled, long-term-resident, stationed-worker, referral, temporary, emergency, none"#
+        ),
         (#""validUntil": "2027-03-01""#, #""validUntil": "2027-3-1""#, "filing.validUntil: must be a date YYYY-MM-DD"),
         (#""validUntil": "2027-03-01""#, #""validUntil": "2027-02-29""#, "filing.validUntil: must be a date YYYY-MM-DD"),
-        (#""type": "inpatient""#, #""type": "xyz""#,
-         #"visit.type: unknown value "xyz"; expected one of inpatient, outpatient, outpatient-chronic, emergency, pharmacy, maternity"#),
-        (#""admittedAt": "2026-11-20T10:00:00+08:00""#, #""admittedAt": "yesterday""#,
-         "visit.admittedAt: must be an RFC 3339 timestamp with an offset, e.g. 2026-11-23T09:15:02+08:00"),
-        (#""stage": "settlement""#, #""stage": "Settlement""#,
-         #"failure.stage: unknown value "Settlement"; expected one of card-read, registration, pre-settlement, settlement, reversal"#),
+        (
+            #""type": "inpatient""#, #""type": "xyz""#,
+            #"visit.type: unknown value "xyz"; expected one of inpatient, outpatient, outpatient-chronic, emergency, pharmacy, maternity"#
+        ),
+        (
+            #""admittedAt": "2026-11-20T10:00:00+08:00""#, #""admittedAt": "yesterday""#,
+            "visit.admittedAt: must be an RFC 3339 timestamp with an offset, e.g. 2026-11-23T09:15:02+08:00"
+        ),
+        (
+            #""stage": "settlement""#, #""stage": "Settlement""#,
+            #"failure.stage: unknown value "Settlement"; expected one of card-read, registration, pre-settlement, settlement, reversal"#
+        ),
         (#""code": "BZ-3012""#, #""code": 3012"#, "failure.code: must be a string"),
-        (#""occurredAt": "2026-11-23T09:10:44+08:00""#, #""occurredAt": "2026-11-23 25:10:44+08:00""#,
-         "failure.occurredAt: must be an RFC 3339 timestamp with an offset, e.g. 2026-11-23T09:15:02+08:00"),
+        (
+            #""occurredAt": "2026-11-23T09:10:44+08:00""#, #""occurredAt": "2026-11-23 25:10:44+08:00""#,
+            "failure.occurredAt: must be an RFC 3339 timestamp with an offset, e.g. 2026-11-23T09:15:02+08:00"
+        ),
         (#""total": "12345.67""#, #""total": 12345.67"#, "amounts.total: must be a decimal string"),
         (#""total": "12345.67""#, #""total": "-1.00""#, "amounts.total: must be a non-negative decimal with at most 2 fraction digits"),
-        (#""fundPayable": "8641.97""#, #""fundPayable": "8641.975""#,
-         "amounts.fundPayable: must be a non-negative decimal with at most 2 fraction digits"),
+        (
+            #""fundPayable": "8641.97""#, #""fundPayable": "8641.975""#,
+            "amounts.fundPayable: must be a non-negative decimal with at most 2 fraction digits"
+        ),
         (#""fundPayable": "8641.97""#, #""fundPayable": true"#, "amounts.fundPayable: must be a string"),
         (#""amounts": {"#, #""amounts": "12.00", "old": {"#, "amounts: must be an object"),
         (#""attachments": ["#, #""attachments": {"a": 1}, "old": ["#, "attachments: must be an array"),
@@ -316,8 +359,9 @@ import Testing
 
     @Test func echoedValuesAreTruncated() {
         let long = String(repeating: "病", count: 60)
-        #expect(Self.reject(#""type": "inpatient""#, #""type": "\#(long)""#)?.detail.hasPrefix(
-            #"visit.type: unknown value "\#(String(repeating: "病", count: 40))…"; expected"#) == true)
+        #expect(
+            Self.reject(#""type": "inpatient""#, #""type": "\#(long)""#)?.detail.hasPrefix(
+                #"visit.type: unknown value "\#(String(repeating: "病", count: 40))…"; expected"#) == true)
     }
 
     @Test func personIdNeverAppearsInDetails() {
@@ -329,10 +373,11 @@ import Testing
     }
 
     @Test func decoderDoesNotProduceOtherLayersCodes() {
-        #expect(RejectCode.allCases.map(\.rawValue) == [
-            "INVALID_UTF8", "INVALID_JSON", "TOO_LARGE", "UNSUPPORTED_SCHEMA",
-            "MISSING_FIELD", "INVALID_FIELD", "UNKNOWN_REGION", "FORBIDDEN_AGENCY",
-        ])
+        #expect(
+            RejectCode.allCases.map(\.rawValue) == [
+                "INVALID_UTF8", "INVALID_JSON", "TOO_LARGE", "UNSUPPORTED_SCHEMA",
+                "MISSING_FIELD", "INVALID_FIELD", "UNKNOWN_REGION", "FORBIDDEN_AGENCY",
+            ])
         // Region 000000 resolves to nothing, but that is region resolution's call, not the decoder's.
         #expect(Self.reject(#""regionCode": "210781""#, #""regionCode": "000000""#) == nil)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import BaocuoDomain
 
 /// The shared sample lines (copied into Fixtures/) and helpers the decoding tests share.

@@ -1,12 +1,14 @@
 import Testing
+
 @testable import BaocuoDomain
 
 @Suite struct ResidentIDTests {
-    @Test(arguments: [
-        "11010519491231002X",  // the standard's worked example
-        "210781199001011235", "410302196809084724", "41030219870714350X", "23010319891126209X",
-        "440102195010219501", "110102195702281545",
-    ].map(MaskedID.init))
+    @Test(
+        arguments: [
+            "11010519491231002X",  // the standard's worked example
+            "210781199001011235", "410302196809084724", "41030219870714350X", "23010319891126209X",
+            "440102195010219501", "110102195702281545",
+        ].map(MaskedID.init))
     func validIds(_ id: MaskedID) {
         let valid = ResidentID.isValid(id.value)
         #expect(valid, "\(id.testDescription)")

@@ -1,12 +1,14 @@
 import Testing
+
 @testable import BaocuoDomain
 
 /// The encoder's precomputed cycle text is byte for byte what formatting each record gives.
 @Suite struct RoutedRecordEncoderTests {
     static let configuration = HostileCorpus.configuration
     static let precomputing = RoutedRecordEncoder(configuration: configuration)
-    static let formatting = RoutedRecordEncoder(classifier: configuration.classifier,
-                                                utcOffsetSeconds: configuration.settings.schedule.utcOffsetSeconds)
+    static let formatting = RoutedRecordEncoder(
+        classifier: configuration.classifier,
+        utcOffsetSeconds: configuration.settings.schedule.utcOffsetSeconds)
 
     /// Receive times every 7 h 13 min from 2019 to 2030: every precomputed cycle (the calendar file
     /// has 2021–2026, the statutory years 2027–2028 follow), holiday-shifted intakes and due days
@@ -18,8 +20,9 @@ import Testing
         var known = 0
         var cycles = Set<WeeklyCycle>()
         for milliseconds in stride(from: start, to: end, by: step) {
-            let outcome = HostileCorpus.engine.route(HostileCorpus.validReport,
-                                                     receivedAt: Timestamp(millisecondsSinceEpoch: milliseconds))
+            let outcome = HostileCorpus.engine.route(
+                HostileCorpus.validReport,
+                receivedAt: Timestamp(millisecondsSinceEpoch: milliseconds))
             guard case .routed(let routed) = outcome else {
                 Issue.record("the sample report does not route: \(outcome)")
                 return

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BaocuoDomain
 
 private func load(_ yaml: String, environment: [String: String] = [:]) throws(ConfigError) -> BaocuoSettings {
@@ -55,22 +56,24 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
     }
 
     @Test func environmentVariableNames() {
-        #expect(BaocuoSettings.environmentVariables == [
-            "BAOCUO_TOPIC_PREFIX", "BAOCUO_TIME_ZONE", "BAOCUO_SCHEDULE_INTAKE_TIME", "BAOCUO_SCHEDULE_RETURN_TIME",
-            "BAOCUO_LIMITS_MAX_RECORD_BYTES", "BAOCUO_LIMITS_MAX_DEPTH", "BAOCUO_LIMITS_MAX_MESSAGE_CHARACTERS",
-            "BAOCUO_KAFKA_GROUP", "BAOCUO_KAFKA_BROKERS", "BAOCUO_ROUTER_MAX_IN_FLIGHT_RECORDS",
-            "BAOCUO_ROUTER_POLL_BATCH_SIZE", "BAOCUO_ROUTER_COMMIT_INTERVAL_MS", "BAOCUO_ROUTER_PRODUCERS",
-            "BAOCUO_RESOLUTIONS_SHARED_TOPIC_UNTIL", "BAOCUO_HTTP_PORT", "BAOCUO_HTTP_HOST",
-            "BAOCUO_LIFECYCLE_START_TIMEOUT_MS", "BAOCUO_LIFECYCLE_DRAIN_TIMEOUT_MS",
-            "BAOCUO_SCHEDULER_TICK_SECONDS", "BAOCUO_SCHEDULER_LOOK_BACK_WEEKS", "BAOCUO_SCHEDULER_SETTLE_DELAY_SECONDS",
-            "BAOCUO_SCHEDULER_DEADLINE_GRACE_SECONDS", "BAOCUO_SCHEDULER_START_WEEK", "BAOCUO_LOGGING_LEVEL", "BAOCUO_LOGGING_FORMAT",
-        ])
+        #expect(
+            BaocuoSettings.environmentVariables == [
+                "BAOCUO_TOPIC_PREFIX", "BAOCUO_TIME_ZONE", "BAOCUO_SCHEDULE_INTAKE_TIME", "BAOCUO_SCHEDULE_RETURN_TIME",
+                "BAOCUO_LIMITS_MAX_RECORD_BYTES", "BAOCUO_LIMITS_MAX_DEPTH", "BAOCUO_LIMITS_MAX_MESSAGE_CHARACTERS",
+                "BAOCUO_KAFKA_GROUP", "BAOCUO_KAFKA_BROKERS", "BAOCUO_ROUTER_MAX_IN_FLIGHT_RECORDS",
+                "BAOCUO_ROUTER_POLL_BATCH_SIZE", "BAOCUO_ROUTER_COMMIT_INTERVAL_MS", "BAOCUO_ROUTER_PRODUCERS",
+                "BAOCUO_RESOLUTIONS_SHARED_TOPIC_UNTIL", "BAOCUO_HTTP_PORT", "BAOCUO_HTTP_HOST",
+                "BAOCUO_LIFECYCLE_START_TIMEOUT_MS", "BAOCUO_LIFECYCLE_DRAIN_TIMEOUT_MS",
+                "BAOCUO_SCHEDULER_TICK_SECONDS", "BAOCUO_SCHEDULER_LOOK_BACK_WEEKS", "BAOCUO_SCHEDULER_SETTLE_DELAY_SECONDS",
+                "BAOCUO_SCHEDULER_DEADLINE_GRACE_SECONDS", "BAOCUO_SCHEDULER_START_WEEK", "BAOCUO_LOGGING_LEVEL", "BAOCUO_LOGGING_FORMAT",
+            ])
     }
 }
 
 @Suite struct SettingsOverrideTests {
     @Test func everySettingFromTheFile() throws {
-        let settings = try load("""
+        let settings = try load(
+            """
             topicPrefix: test-
             timeZone: Asia/Tokyo
             schedule:
@@ -107,9 +110,12 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
         // 08:30 unquoted is a YAML 1.1 sexagesimal integer (510); it must still mean half past eight.
         expected.schedule = Schedule(intakeSecondsIntoDay: 30_600, returnSecondsIntoDay: 63_900, utcOffsetSeconds: 32_400)
         expected.limits = .init(maxRecordBytes: 2_097_152, maxDepth: 16, maxMessageCharacters: 500)
-        expected.kafka = .init(group: "replay", brokers: ["kafka-1:9092", "[::1]:9093"],
-                               properties: ["security.protocol": "SASL_SSL", "enable.idempotence": "true",
-                                            "message.timeout.ms": "30000"])
+        expected.kafka = .init(
+            group: "replay", brokers: ["kafka-1:9092", "[::1]:9093"],
+            properties: [
+                "security.protocol": "SASL_SSL", "enable.idempotence": "true",
+                "message.timeout.ms": "30000",
+            ])
         expected.router = .init(maxInFlightRecords: 5_000, pollBatchSize: 100, commitIntervalMs: 1_000, producers: 3)
         expected.resolutions = .init(sharedTopicUntil: Timestamp.parseRFC3339("2027-01-01T00:00:00Z")!)
         expected.http = .init(port: 0, host: "127.0.0.1")
@@ -118,37 +124,40 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
     }
 
     @Test func everySettingFromTheEnvironment() throws {
-        let settings = try load("kafka:\n  group: from-file\n  properties:\n    sasl.username: file-user\n", environment: [
-            "BAOCUO_TOPIC_PREFIX": "stage.yb.",
-            "BAOCUO_TIME_ZONE": "Etc/GMT-8",
-            "BAOCUO_SCHEDULE_INTAKE_TIME": "10:00",
-            "BAOCUO_SCHEDULE_RETURN_TIME": "15:30",
-            "BAOCUO_LIMITS_MAX_RECORD_BYTES": "4096",
-            "BAOCUO_LIMITS_MAX_DEPTH": "8",
-            "BAOCUO_LIMITS_MAX_MESSAGE_CHARACTERS": "100",
-            "BAOCUO_KAFKA_GROUP": "baocuo-canary",
-            "BAOCUO_KAFKA_BROKERS": "b1:9092, b2:9092",
-            "BAOCUO_KAFKA_PROPERTY_SASL_USERNAME": "env-user",
-            "BAOCUO_KAFKA_PROPERTY_SECURITY_PROTOCOL": "SASL_SSL",
-            "BAOCUO_ROUTER_MAX_IN_FLIGHT_RECORDS": "300",
-            "BAOCUO_ROUTER_POLL_BATCH_SIZE": "300",
-            "BAOCUO_ROUTER_COMMIT_INTERVAL_MS": "250",
-            "BAOCUO_ROUTER_PRODUCERS": "1",
-            "BAOCUO_RESOLUTIONS_SHARED_TOPIC_UNTIL": "2026-12-31T16:00:00+08:00",
-            "BAOCUO_HTTP_PORT": "8080",
-            "BAOCUO_HTTP_HOST": "::",
-            "BAOCUO_LOGGING_LEVEL": "warning",
-            "BAOCUO_LOGGING_FORMAT": "json",
-            // Not ours: Kubernetes service links and unrelated variables are ignored.
-            "BAOCUO_SERVICE_HOST": "10.0.0.1", "BAOCUO_PORT_9464_TCP": "tcp://10.0.0.1:9464", "PATH": "/usr/bin",
-        ])
+        let settings = try load(
+            "kafka:\n  group: from-file\n  properties:\n    sasl.username: file-user\n",
+            environment: [
+                "BAOCUO_TOPIC_PREFIX": "stage.yb.",
+                "BAOCUO_TIME_ZONE": "Etc/GMT-8",
+                "BAOCUO_SCHEDULE_INTAKE_TIME": "10:00",
+                "BAOCUO_SCHEDULE_RETURN_TIME": "15:30",
+                "BAOCUO_LIMITS_MAX_RECORD_BYTES": "4096",
+                "BAOCUO_LIMITS_MAX_DEPTH": "8",
+                "BAOCUO_LIMITS_MAX_MESSAGE_CHARACTERS": "100",
+                "BAOCUO_KAFKA_GROUP": "baocuo-canary",
+                "BAOCUO_KAFKA_BROKERS": "b1:9092, b2:9092",
+                "BAOCUO_KAFKA_PROPERTY_SASL_USERNAME": "env-user",
+                "BAOCUO_KAFKA_PROPERTY_SECURITY_PROTOCOL": "SASL_SSL",
+                "BAOCUO_ROUTER_MAX_IN_FLIGHT_RECORDS": "300",
+                "BAOCUO_ROUTER_POLL_BATCH_SIZE": "300",
+                "BAOCUO_ROUTER_COMMIT_INTERVAL_MS": "250",
+                "BAOCUO_ROUTER_PRODUCERS": "1",
+                "BAOCUO_RESOLUTIONS_SHARED_TOPIC_UNTIL": "2026-12-31T16:00:00+08:00",
+                "BAOCUO_HTTP_PORT": "8080",
+                "BAOCUO_HTTP_HOST": "::",
+                "BAOCUO_LOGGING_LEVEL": "warning",
+                "BAOCUO_LOGGING_FORMAT": "json",
+                // Not ours: Kubernetes service links and unrelated variables are ignored.
+                "BAOCUO_SERVICE_HOST": "10.0.0.1", "BAOCUO_PORT_9464_TCP": "tcp://10.0.0.1:9464", "PATH": "/usr/bin",
+            ])
         var expected = BaocuoSettings()
         expected.topicPrefix = "stage.yb."
         expected.timeZone = "Etc/GMT-8"
         expected.schedule = Schedule(intakeSecondsIntoDay: 36_000, returnSecondsIntoDay: 55_800, utcOffsetSeconds: 28_800)
         expected.limits = .init(maxRecordBytes: 4_096, maxDepth: 8, maxMessageCharacters: 100)
-        expected.kafka = .init(group: "baocuo-canary", brokers: ["b1:9092", "b2:9092"],
-                               properties: ["sasl.username": "env-user", "security.protocol": "SASL_SSL"])
+        expected.kafka = .init(
+            group: "baocuo-canary", brokers: ["b1:9092", "b2:9092"],
+            properties: ["sasl.username": "env-user", "security.protocol": "SASL_SSL"])
         expected.router = .init(maxInFlightRecords: 300, pollBatchSize: 300, commitIntervalMs: 250, producers: 1)
         expected.resolutions = .init(sharedTopicUntil: Timestamp.parseRFC3339("2026-12-31T16:00:00+08:00")!)
         expected.http = .init(port: 8080, host: "::")
@@ -165,26 +174,37 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
 
 @Suite struct SettingsErrorTests {
     @Test func unknownKeysNameTheLineAndTheKnownKeys() {
-        #expect(loadError("topicPrefix: yb.\ntopicPrefx: yb.\n")?.description
-                == #"baocuo.yaml:2: unknown key "topicPrefx"; known keys: topicPrefix, timeZone, schedule, limits, kafka, router, resolutions, http, lifecycle, scheduler, logging"#)
-        #expect(loadError("router:\n  pollBatchSize: 10\n  maxInflightRecords: 10\n")?.description
-                == #"baocuo.yaml:3: unknown key "router.maxInflightRecords"; known keys of router: maxInFlightRecords, pollBatchSize, commitIntervalMs, producers"#)
+        #expect(
+            loadError("topicPrefix: yb.\ntopicPrefx: yb.\n")?.description
+                == #"baocuo.yaml:2: unknown key "topicPrefx"; known keys: topicPrefix, timeZone, schedule, limits, kafka, router, resolutions, http, lifecycle, scheduler, logging"#
+        )
+        #expect(
+            loadError("router:\n  pollBatchSize: 10\n  maxInflightRecords: 10\n")?.description
+                == #"baocuo.yaml:3: unknown key "router.maxInflightRecords"; known keys of router: maxInFlightRecords, pollBatchSize, commitIntervalMs, producers"#
+        )
         #expect(loadError("kafka:\n  propertie:\n    acks: all\n")?.line == 2)
     }
 
     @Test func wrongTypesAndRangesNameTheLineAndSetting() {
-        #expect(loadError("router:\n  pollBatchSize: lots\n")?.description
+        #expect(
+            loadError("router:\n  pollBatchSize: lots\n")?.description
                 == #"baocuo.yaml:2: router.pollBatchSize: expected an integer in 1...100000, got "lots""#)
-        #expect(loadError("router:\n  producers: 0\n")?.description
+        #expect(
+            loadError("router:\n  producers: 0\n")?.description
                 == #"baocuo.yaml:2: router.producers: expected an integer in 1...8, got "0""#)
-        #expect(loadError("http:\n  port: 70000\n")?.description
+        #expect(
+            loadError("http:\n  port: 70000\n")?.description
                 == #"baocuo.yaml:2: http.port: expected an integer in 0...65535, got "70000""#)
-        #expect(loadError("schedule:\n  intakeTime: \"9:00\"\n")?.description
+        #expect(
+            loadError("schedule:\n  intakeTime: \"9:00\"\n")?.description
                 == #"baocuo.yaml:2: schedule.intakeTime: expected a time of day HH:MM (00:00–23:59), got "9:00""#)
         #expect(loadError("schedule:\n  returnTime: \"24:00\"\n")?.line == 2)
-        #expect(loadError("resolutions:\n  sharedTopicUntil: 2027-03-31\n")?.description
-                == #"baocuo.yaml:2: resolutions.sharedTopicUntil: expected an RFC 3339 timestamp with an offset, e.g. 2027-03-31T00:00:00+08:00, got "2027-03-31""#)
-        #expect(loadError("logging:\n  level: verbose\n")?.description
+        #expect(
+            loadError("resolutions:\n  sharedTopicUntil: 2027-03-31\n")?.description
+                == #"baocuo.yaml:2: resolutions.sharedTopicUntil: expected an RFC 3339 timestamp with an offset, e.g. 2027-03-31T00:00:00+08:00, got "2027-03-31""#
+        )
+        #expect(
+            loadError("logging:\n  level: verbose\n")?.description
                 == #"baocuo.yaml:2: logging.level: expected one of trace, debug, info, notice, warning, error, critical, got "verbose""#)
         #expect(loadError("limits:\n  maxDepth: 1000\n")?.line == 2)
         #expect(loadError("topicPrefix: \"yb/\"\n")?.reason.contains("A-Z a-z 0-9 . _ -") == true)
@@ -193,10 +213,12 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
     }
 
     @Test func wrongShapesAreErrors() {
-        #expect(loadError("schedule: \"09:00\"\n")?.description
+        #expect(
+            loadError("schedule: \"09:00\"\n")?.description
                 == "baocuo.yaml:1: schedule: expected a mapping with keys intakeTime, returnTime")
         #expect(loadError("http:\n  port: [1, 2]\n")?.description == "baocuo.yaml:2: http.port: expected a single value, got a list")
-        #expect(loadError("http:\n  port:\n  host: localhost\n")?.description
+        #expect(
+            loadError("http:\n  port:\n  host: localhost\n")?.description
                 == "baocuo.yaml:2: http.port: no value; remove the key to use the default")
         #expect(loadError("- a\n- b\n")?.line == 1)
         #expect(loadError("kafka:\n  properties: [acks]\n")?.reason.hasPrefix("kafka.properties: expected a mapping") == true)
@@ -217,22 +239,26 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
 
     @Test func timeZonesMustHaveAFixedOffset() {
         #expect(loadError("timeZone: Europe/Berlin\n")?.reason.contains("observes daylight-saving time") == true)
-        #expect(loadError("timeZone: Mars/Olympus\n")?.description
+        #expect(
+            loadError("timeZone: Mars/Olympus\n")?.description
                 == #"baocuo.yaml:1: timeZone: unknown time zone "Mars/Olympus": expected an IANA name such as Asia/Shanghai"#)
         #expect(loadError("", environment: ["BAOCUO_TIME_ZONE": "America/New_York"])?.file == "environment variable BAOCUO_TIME_ZONE")
     }
 
     @Test func environmentErrorsNameTheVariable() {
-        #expect(loadError("", environment: ["BAOCUO_HTTP_PORT": "http"])?.description
+        #expect(
+            loadError("", environment: ["BAOCUO_HTTP_PORT": "http"])?.description
                 == #"environment variable BAOCUO_HTTP_PORT: expected an integer in 0...65535, got "http""#)
         #expect(loadError("", environment: ["BAOCUO_KAFKA_BROKERS": "a:1,b"])?.file == "environment variable BAOCUO_KAFKA_BROKERS")
         #expect(loadError("", environment: ["BAOCUO_KAFKA_PROPERTY_": "x"])?.file == "environment variable BAOCUO_KAFKA_PROPERTY_")
     }
 
     @Test func combinationsAreChecked() {
-        #expect(loadError("schedule:\n  intakeTime: \"16:00\"\n")?.reason
+        #expect(
+            loadError("schedule:\n  intakeTime: \"16:00\"\n")?.reason
                 == "schedule.returnTime (16:00) must be later than schedule.intakeTime (16:00): a one-day week is due on its intake day")
-        #expect(loadError("", environment: ["BAOCUO_ROUTER_POLL_BATCH_SIZE": "30000", "BAOCUO_ROUTER_MAX_IN_FLIGHT_RECORDS": "20000"])?.reason
+        #expect(
+            loadError("", environment: ["BAOCUO_ROUTER_POLL_BATCH_SIZE": "30000", "BAOCUO_ROUTER_MAX_IN_FLIGHT_RECORDS": "20000"])?.reason
                 == "router.pollBatchSize (30000) must not exceed router.maxInFlightRecords (20000)")
     }
 }
@@ -255,9 +281,11 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
         let topics = TopicNames(prefix: "yb.")
         #expect(topics.resolutionsRegion(of: "yb.agency.210700.resolutions") == "210700")
         #expect(topics.resolutionsRegion(of: topics.resolutions(region: "659001")) == "659001")
-        for other in ["yb.agency.resolutions", "yb.agency.resolutions.dlq", "yb.agency.210700.inbox", "yb.agency.21070.resolutions",
-                      "yb.agency.2107000.resolutions", "yb.agency.21070x.resolutions", "stage-agency.210700.resolutions",
-                      "yb.agency.210700.resolutions.dlq"] {
+        for other in [
+            "yb.agency.resolutions", "yb.agency.resolutions.dlq", "yb.agency.210700.inbox", "yb.agency.21070.resolutions",
+            "yb.agency.2107000.resolutions", "yb.agency.21070x.resolutions", "stage-agency.210700.resolutions",
+            "yb.agency.210700.resolutions.dlq",
+        ] {
             #expect(topics.resolutionsRegion(of: other) == nil, "\(other)")
         }
     }
@@ -275,16 +303,21 @@ private func loadError(_ yaml: String, environment: [String: String] = [:]) -> C
         #expect(error?.description.contains("BAOCUO_ROUTER_MAX_INFLIGHT_RECORDS") == true, "\(String(describing: error))")
         #expect(error?.description.contains("did you mean BAOCUO_ROUTER_MAX_IN_FLIGHT_RECORDS?") == true, "\(String(describing: error))")
         // Not settings, and accepted: the configuration folder, librdkafka properties, Kubernetes' service links.
-        #expect(loadError("", environment: [
-            "BAOCUO_CONFIG_DIR": "/etc/baocuo", "BAOCUO_KAFKA_PROPERTY_SASL_USERNAME": "baocuo", "BAOCUO_SERVICE_HOST": "10.0.0.1",
-            "BAOCUO_SERVICE_PORT_METRICS": "9464", "BAOCUO_PORT": "tcp://10.0.0.1:9464", "BAOCUO_PORT_9464_TCP_ADDR": "10.0.0.1",
-        ]) == nil)
+        #expect(
+            loadError(
+                "",
+                environment: [
+                    "BAOCUO_CONFIG_DIR": "/etc/baocuo", "BAOCUO_KAFKA_PROPERTY_SASL_USERNAME": "baocuo", "BAOCUO_SERVICE_HOST": "10.0.0.1",
+                    "BAOCUO_SERVICE_PORT_METRICS": "9464", "BAOCUO_PORT": "tcp://10.0.0.1:9464", "BAOCUO_PORT_9464_TCP_ADDR": "10.0.0.1",
+                ]) == nil)
     }
 
     @Test func schedulerSettingsComeFromTheFileAndTheEnvironment() throws {
-        let settings = try load("scheduler:\n  tickSeconds: 5\n  startWeek: 2026-W49\n", environment: [
-            "BAOCUO_SCHEDULER_LOOK_BACK_WEEKS": "2", "BAOCUO_SCHEDULER_DEADLINE_GRACE_SECONDS": "0",
-        ])
+        let settings = try load(
+            "scheduler:\n  tickSeconds: 5\n  startWeek: 2026-W49\n",
+            environment: [
+                "BAOCUO_SCHEDULER_LOOK_BACK_WEEKS": "2", "BAOCUO_SCHEDULER_DEADLINE_GRACE_SECONDS": "0",
+            ])
         #expect(settings.scheduler.tickSeconds == 5)
         #expect(settings.scheduler.startWeek == IsoWeek("2026-W49"))
         #expect(settings.scheduler.lookBackWeeks == 2)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import BaocuoDomain
 
 /// The statutory holidays (CONTRACT §6, amended 2026-12-06) against the published 2021–2026
@@ -27,7 +28,8 @@ import Testing
         // fixed-date holidays) holds the days computed for it; for 2021–2024 by the 2013 rules.
         let file = try #require(try Self.fileHolidays()[year])
         let holidays = StatutoryHolidays(year: year)
-        #expect(holidays.holidays.map(\.occasion).sorted { $0.rawValue < $1.rawValue }
+        #expect(
+            holidays.holidays.map(\.occasion).sorted { $0.rawValue < $1.rawValue }
                 == Occasion.allCases.sorted { $0.rawValue < $1.rawValue })
         for holiday in holidays.holidays {
             let block = try #require(file[holiday.occasion], "\(year) \(holiday.occasion)")
@@ -39,14 +41,26 @@ import Testing
 
     @Test func lunarFestivalsAndQingmingOf2021To2028() {
         let festivals = (2021...2028).map { LunarFestivals(year: $0) }
-        #expect(festivals.map(\.springFestival) == Self.dates([
-            "2021-02-12", "2022-02-01", "2023-01-22", "2024-02-10", "2025-01-29", "2026-02-17", "2027-02-06", "2028-01-26"]))
-        #expect(festivals.map(\.dragonBoat) == Self.dates([
-            "2021-06-14", "2022-06-03", "2023-06-22", "2024-06-10", "2025-05-31", "2026-06-19", "2027-06-09", "2028-05-28"]))
-        #expect(festivals.map(\.midAutumn) == Self.dates([
-            "2021-09-21", "2022-09-10", "2023-09-29", "2024-09-17", "2025-10-06", "2026-09-25", "2027-09-15", "2028-10-03"]))
-        #expect((2021...2028).map(SolarTerms.qingming) == Self.dates([
-            "2021-04-04", "2022-04-05", "2023-04-05", "2024-04-04", "2025-04-04", "2026-04-05", "2027-04-05", "2028-04-04"]))
+        #expect(
+            festivals.map(\.springFestival)
+                == Self.dates([
+                    "2021-02-12", "2022-02-01", "2023-01-22", "2024-02-10", "2025-01-29", "2026-02-17", "2027-02-06", "2028-01-26",
+                ]))
+        #expect(
+            festivals.map(\.dragonBoat)
+                == Self.dates([
+                    "2021-06-14", "2022-06-03", "2023-06-22", "2024-06-10", "2025-05-31", "2026-06-19", "2027-06-09", "2028-05-28",
+                ]))
+        #expect(
+            festivals.map(\.midAutumn)
+                == Self.dates([
+                    "2021-09-21", "2022-09-10", "2023-09-29", "2024-09-17", "2025-10-06", "2026-09-25", "2027-09-15", "2028-10-03",
+                ]))
+        #expect(
+            (2021...2028).map(SolarTerms.qingming)
+                == Self.dates([
+                    "2021-04-04", "2022-04-05", "2023-04-05", "2024-04-04", "2025-04-04", "2026-04-05", "2027-04-05", "2028-04-04",
+                ]))
     }
 
     @Test func qingmingAgreesWithTheShouxingFormula() {
@@ -64,15 +78,18 @@ import Testing
 
     @Test func the2027DaysOffWithDaysInLieu() {
         let holidays = StatutoryHolidays(year: 2027)
-        #expect(holidays.daysOff.sorted() == Self.dates([
-            "2027-01-01",  // 元旦, Friday
-            "2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08", "2027-02-09", "2027-02-10",  // 除夕…初三, 2 in lieu
-            "2027-04-05",  // 清明, Monday
-            "2027-05-01", "2027-05-02", "2027-05-03", "2027-05-04",  // Sat–Sun, 2 in lieu
-            "2027-06-09", "2027-09-15",  // 端午, 中秋 (Wednesdays)
-            "2027-10-01", "2027-10-02", "2027-10-03", "2027-10-04", "2027-10-05",  // Fri–Sun, 2 in lieu
-        ]))
-        #expect(holidays.daysInLieu.map(\.occasion) == [.springFestival, .springFestival, .labourDay, .labourDay, .nationalDay, .nationalDay])
+        #expect(
+            holidays.daysOff.sorted()
+                == Self.dates([
+                    "2027-01-01",  // 元旦, Friday
+                    "2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08", "2027-02-09", "2027-02-10",  // 除夕…初三, 2 in lieu
+                    "2027-04-05",  // 清明, Monday
+                    "2027-05-01", "2027-05-02", "2027-05-03", "2027-05-04",  // Sat–Sun, 2 in lieu
+                    "2027-06-09", "2027-09-15",  // 端午, 中秋 (Wednesdays)
+                    "2027-10-01", "2027-10-02", "2027-10-03", "2027-10-04", "2027-10-05",  // Fri–Sun, 2 in lieu
+                ]))
+        #expect(
+            holidays.daysInLieu.map(\.occasion) == [.springFestival, .springFestival, .labourDay, .labourDay, .nationalDay, .nationalDay])
     }
 
     @Test func overlappingAndAdjacentHolidays() {
@@ -80,7 +97,8 @@ import Testing
         // 国庆's Sunday gives Wednesday 4 October.
         let holidays = StatutoryHolidays(year: 2028)
         #expect(holidays.daysInLieu.map(\.date) == Self.dates(["2028-01-03", "2028-05-29", "2028-10-04"]))
-        #expect(holidays.daysOff.filter { $0.month == 10 }.sorted() == Self.dates(["2028-10-01", "2028-10-02", "2028-10-03", "2028-10-04"]))
+        #expect(
+            holidays.daysOff.filter { $0.month == 10 }.sorted() == Self.dates(["2028-10-01", "2028-10-02", "2028-10-03", "2028-10-04"]))
         // 2034: 元旦 Sunday → Monday 2 January.
         #expect(StatutoryHolidays(year: 2034).daysInLieu.first?.date == CivilDate(year: 2034, month: 1, day: 2))
     }
@@ -113,22 +131,24 @@ import Testing
     }
 
     @Test func reportsEveryProblemWithFileAndLine() {
-        let csv = Self.header
+        let csv =
+            Self.header
             + Self.statutory2027.replacingOccurrences(of: "2027-02-05,holiday,Spring Festival\n", with: "")  // 除夕 missing
-                .replacingOccurrences(of: "2027-04-05,holiday,Tomb-sweeping Day\n", with: "2027-04-05,workday,Tomb-sweeping Day\n")
+            .replacingOccurrences(of: "2027-04-05,holiday,Tomb-sweeping Day\n", with: "2027-04-05,workday,Tomb-sweeping Day\n")
             + "2027-02-17,workday,Spring Festival\n"  // a Wednesday
             + "2027-10-01,holiday,National Day\n"  // twice
             + "2027-13-01,holiday,x\n"
         let problems = WorkCalendar.check(csv: csv, source: "c.csv").map(\.description)
-        #expect(problems == [
-            // Reported at the holiday's first listed day (line 3, 6 February).
-            "c.csv:3: 2027-02-05 is a statutory day off of 2027's Spring Festival but is not listed: expected 2027-02-05,holiday,Spring Festival",
-            "c.csv:6: make-up working day 2027-04-05 is a Monday: make-up days fall on a Saturday or Sunday",
-            "c.csv:6: 2027-04-05 is a statutory day off of 2027's Tomb-sweeping Day but is listed as a workday: expected 2027-04-05,holiday,Tomb-sweeping Day",
-            "c.csv:14: make-up working day 2027-02-17 is a Wednesday: make-up days fall on a Saturday or Sunday",
-            "c.csv:15: duplicate date 2027-10-01 (first on line 11)",
-            "c.csv:16: bad date \"2027-13-01\": expected YYYY-MM-DD",
-        ])
+        #expect(
+            problems == [
+                // Reported at the holiday's first listed day (line 3, 6 February).
+                "c.csv:3: 2027-02-05 is a statutory day off of 2027's Spring Festival but is not listed: expected 2027-02-05,holiday,Spring Festival",
+                "c.csv:6: make-up working day 2027-04-05 is a Monday: make-up days fall on a Saturday or Sunday",
+                "c.csv:6: 2027-04-05 is a statutory day off of 2027's Tomb-sweeping Day but is listed as a workday: expected 2027-04-05,holiday,Tomb-sweeping Day",
+                "c.csv:14: make-up working day 2027-02-17 is a Wednesday: make-up days fall on a Saturday or Sunday",
+                "c.csv:15: duplicate date 2027-10-01 (first on line 11)",
+                "c.csv:16: bad date \"2027-13-01\": expected YYYY-MM-DD",
+            ])
     }
 
     @Test func fileLevelProblems() {

@@ -129,7 +129,9 @@ struct ConsumerGroupTests {
         await producer.close()
         let group = uniqueName("group")
         let outcomes = Recorder<KafkaErrorCode>()
-        let processed = [TopicPartitionOffset(topic: topic, partition: 0, offset: 10), TopicPartitionOffset(topic: topic, partition: 1, offset: 10)]
+        let processed = [
+            TopicPartitionOffset(topic: topic, partition: 0, offset: 10), TopicPartitionOffset(topic: topic, partition: 1, offset: 10),
+        ]
         let handler = RecordingRebalanceHandler { consumer in
             do throws(KafkaError) {
                 try consumer.commitSynchronously(processed)
@@ -138,8 +140,9 @@ struct ConsumerGroupTests {
                 outcomes.append(error.code)
             }
         }
-        let first = try KafkaConsumer(configuration: consumerConfiguration(cluster, group: group), topics: [topic],
-                                      logger: testLogger, rebalanceHandler: handler)
+        let first = try KafkaConsumer(
+            configuration: consumerConfiguration(cluster, group: group), topics: [topic],
+            logger: testLogger, rebalanceHandler: handler)
         handler.consumer.withLock { $0 = first }
         #expect(try await consume(first, count: 20).count == 20)
 
@@ -173,7 +176,9 @@ struct ConsumerGroupTests {
     /// Incremental rebalancing (librdkafka ≥ 2.4): a second member joining takes half of the
     /// partitions; the first member is told to revoke only those, keeping the other half, and
     /// still owned the revoked ones while its handler ran.
-    @Test(.enabled(if: RebalanceProtocol.cooperativeSupported, "cooperative-sticky needs librdkafka ≥ 2.4; this run loaded \(librdkafkaVersion)"))
+    @Test(
+        .enabled(
+            if: RebalanceProtocol.cooperativeSupported, "cooperative-sticky needs librdkafka ≥ 2.4; this run loaded \(librdkafkaVersion)"))
     func aJoiningMemberRevokesOnlyThePartitionsThatMove() async throws {
         let cluster = try MockCluster(brokers: 3, logger: testLogger)
         defer { cluster.close() }
@@ -184,15 +189,18 @@ struct ConsumerGroupTests {
         let cooperative = ["partition.assignment.strategy": "cooperative-sticky"]
 
         let firstHandler = RecordingRebalanceHandler()
-        let first = try KafkaConsumer(configuration: consumerConfiguration(cluster, group: group, cooperative), topics: [topic],
-                                      logger: testLogger, rebalanceHandler: firstHandler)
+        let first = try KafkaConsumer(
+            configuration: consumerConfiguration(cluster, group: group, cooperative), topics: [topic],
+            logger: testLogger, rebalanceHandler: firstHandler)
         firstHandler.consumer.withLock { $0 = first }
         #expect(try await pollUntil([first]) { Set(try first.assignment()) == all })
 
-        let second = try KafkaConsumer(configuration: consumerConfiguration(cluster, group: group, cooperative), topics: [topic],
-                                       logger: testLogger, rebalanceHandler: RecordingRebalanceHandler())
+        let second = try KafkaConsumer(
+            configuration: consumerConfiguration(cluster, group: group, cooperative), topics: [topic],
+            logger: testLogger, rebalanceHandler: RecordingRebalanceHandler())
         let shared = try await pollUntil([first, second]) {
-            let a = Set(try first.assignment()), b = Set(try second.assignment())
+            let a = Set(try first.assignment())
+            let b = Set(try second.assignment())
             return a.count == 2 && b.count == 2 && a.union(b) == all
         }
         #expect(shared)

@@ -103,7 +103,8 @@ struct FaultInjectionTests {
         try cluster.createTopic(topic, partitions: 2)
         try cluster.createTopic(topic, partitions: 2)
         try cluster.createTopics([(topic, 2), (uniqueName("fresh"), 1)])
-        let consumer = try KafkaConsumer(configuration: consumerConfiguration(cluster, group: uniqueName("again")), assignment: [], logger: testLogger)
+        let consumer = try KafkaConsumer(
+            configuration: consumerConfiguration(cluster, group: uniqueName("again")), assignment: [], logger: testLogger)
         let metadata = try await consumer.metadata()
         await consumer.close()
         #expect(metadata.first { $0.name == topic }?.partitions == 2)

@@ -1,7 +1,8 @@
-import Foundation
-@testable import BaocuoKafka
 import CRdKafka
+import Foundation
 import Testing
+
+@testable import BaocuoKafka
 
 @Suite(.timeLimit(.minutes(1)))
 struct LifecycleTests {

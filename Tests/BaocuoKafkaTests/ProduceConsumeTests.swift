@@ -79,8 +79,10 @@ struct ProduceConsumeTests {
         let topic = uniqueName("batch")
         try cluster.createTopic(topic, partitions: 3)
         let reports = Recorder<DeliveryReport>()
-        let producer = try KafkaProducer(configuration: producerConfiguration(cluster, ["queue.buffering.max.messages": "50"]),
-                                         logger: testLogger) { reports.append($0) }
+        let producer = try KafkaProducer(
+            configuration: producerConfiguration(cluster, ["queue.buffering.max.messages": "50"]),
+            logger: testLogger
+        ) { reports.append($0) }
         var bytes: [UInt8] = []
         var ranges: [(key: Range<Int>, value: Range<Int>)] = []
         for index in 0..<400 {
@@ -94,9 +96,12 @@ struct ProduceConsumeTests {
             for run in 0..<3 {
                 try producer.produceBatch(topic: topic, count: ranges.count) { batch in
                     for (index, range) in ranges.enumerated() {
-                        batch.initializeElement(at: index, to: KafkaBatchRecord(
-                            key: UnsafeRawBufferPointer(rebasing: arena[range.key]), value: UnsafeRawBufferPointer(rebasing: arena[range.value]),
-                            token: UInt64(run * 1000 + index)))
+                        batch.initializeElement(
+                            at: index,
+                            to: KafkaBatchRecord(
+                                key: UnsafeRawBufferPointer(rebasing: arena[range.key]),
+                                value: UnsafeRawBufferPointer(rebasing: arena[range.value]),
+                                token: UInt64(run * 1000 + index)))
                     }
                 }
             }
@@ -127,11 +132,12 @@ struct ProduceConsumeTests {
         let topic = uniqueName("queries")
         try cluster.createTopic(topic, partitions: 2)
         let producer = try KafkaProducer(configuration: producerConfiguration(cluster), logger: testLogger)
-        try await producer.send(records(topic: topic, count: 7).map { record in
-            var record = record
-            record.partition = 1
-            return record
-        })
+        try await producer.send(
+            records(topic: topic, count: 7).map { record in
+                var record = record
+                record.partition = 1
+                return record
+            })
         await producer.close()
 
         let group = uniqueName("queries")

@@ -22,7 +22,7 @@ struct StatisticsTests {
             statisticsHandler: { consumerStatistics.append($0) }
         )
         let deadline = ContinuousClock.now + .seconds(10)
-        while (producerStatistics.all.isEmpty || consumerStatistics.all.isEmpty), ContinuousClock.now < deadline {
+        while producerStatistics.all.isEmpty || consumerStatistics.all.isEmpty, ContinuousClock.now < deadline {
             _ = try await consumer.poll(maxMessages: 10, timeout: .milliseconds(100))
         }
         await consumer.close()

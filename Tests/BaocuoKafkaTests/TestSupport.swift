@@ -17,20 +17,22 @@ func uniqueName(_ prefix: String) -> String {
 
 func producerConfiguration(_ cluster: MockCluster, _ extra: [String: String] = [:]) -> KafkaConfiguration {
     // message.timeout.ms bounds every delivery, so no send() in a test can hang.
-    KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers, "message.timeout.ms": "15000", "linger.ms": "1"]
-        .merging(extra) { _, new in new })
+    KafkaConfiguration(
+        ["bootstrap.servers": cluster.bootstrapServers, "message.timeout.ms": "15000", "linger.ms": "1"]
+            .merging(extra) { _, new in new })
 }
 
 func consumerConfiguration(_ cluster: MockCluster, group: String, _ extra: [String: String] = [:]) -> KafkaConfiguration {
     // The mock makes a member joining an existing group wait session.timeout.ms - 1 s.
-    KafkaConfiguration([
-        "bootstrap.servers": cluster.bootstrapServers,
-        "group.id": group,
-        "auto.offset.reset": "earliest",
-        "session.timeout.ms": "6000",
-        "heartbeat.interval.ms": "500",
-        "enable.auto.commit": "false",
-    ].merging(extra) { _, new in new })
+    KafkaConfiguration(
+        [
+            "bootstrap.servers": cluster.bootstrapServers,
+            "group.id": group,
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": "6000",
+            "heartbeat.interval.ms": "500",
+            "enable.auto.commit": "false",
+        ].merging(extra) { _, new in new })
 }
 
 /// What a consumed record looked like, copied out of its batch.

@@ -39,7 +39,9 @@ struct ThroughputBenchmark {
 
         let consumer = try KafkaConsumer(
             configuration: consumerConfiguration(cluster, group: uniqueName("bench")),
-            assignment: (0..<Self.partitions).map { TopicPartitionOffset(topic: source, partition: $0, offset: TopicPartitionOffset.beginning) },
+            assignment: (0..<Self.partitions).map {
+                TopicPartitionOffset(topic: source, partition: $0, offset: TopicPartitionOffset.beginning)
+            },
             logger: testLogger
         )
         clock = ContinuousClock.now
@@ -65,7 +67,8 @@ struct ThroughputBenchmark {
     }
 
     private func report(_ what: String, since start: ContinuousClock.Instant) {
-        let seconds = Double((ContinuousClock.now - start).components.attoseconds) / 1e18
+        let seconds =
+            Double((ContinuousClock.now - start).components.attoseconds) / 1e18
             + Double((ContinuousClock.now - start).components.seconds)
         print("\(what): \(Self.count) records in \(seconds) s = \(Int(Double(Self.count) / seconds)) records/s")
     }

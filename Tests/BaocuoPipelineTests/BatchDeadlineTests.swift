@@ -10,10 +10,13 @@ import Testing
 @Suite(.serialized)
 struct BatchDeadlineTests {
     /// `baocuo batch status --week 2026-W49` on the fixture's topics, judged at `now`.
-    func batchStatus(_ fixture: WeeklyFixture, now: String, json: Bool = false) async throws -> (status: Int32?, stdout: String, log: String) {
-        let process = try ChildProcess(["batch", "status", "--week", "2026-W49", "--brokers", fixture.brokers, "--now", now]
-                                           + (json ? ["--json"] : []),
-                                       environment: ["BAOCUO_TOPIC_PREFIX": fixture.names.prefix], name: "deadline-status")
+    func batchStatus(_ fixture: WeeklyFixture, now: String, json: Bool = false) async throws -> (
+        status: Int32?, stdout: String, log: String
+    ) {
+        let process = try ChildProcess(
+            ["batch", "status", "--week", "2026-W49", "--brokers", fixture.brokers, "--now", now]
+                + (json ? ["--json"] : []),
+            environment: ["BAOCUO_TOPIC_PREFIX": fixture.names.prefix], name: "deadline-status")
         let stdout = process.standardOutput()
         let status = await process.waitForExit(timeout: .seconds(60))
         return (status, stdout, process.log)

@@ -3,6 +3,7 @@ import BaocuoKafka
 import BaocuoPipeline
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,9 +26,12 @@ struct BrokersDownShutdownTests {
 
         var environment = FleetProcessTests.workerEnvironment
         environment["BAOCUO_LIFECYCLE_DRAIN_TIMEOUT_MS"] = "\(Self.drainTimeoutMs)"
-        let worker = try ChildProcess(["run", "--brokers", brokers, "--group", "down-\(UUID().uuidString.prefix(6))", "--http-port", "0",
-                                       "--scheduler-tick-seconds", "1"],
-                                      environment: environment, name: "down-worker")
+        let worker = try ChildProcess(
+            [
+                "run", "--brokers", brokers, "--group", "down-\(UUID().uuidString.prefix(6))", "--http-port", "0",
+                "--scheduler-tick-seconds", "1",
+            ],
+            environment: environment, name: "down-worker")
         defer { worker.signal(SIGKILL) }
         await worker.waitForLog("partitions assigned", timeout: .seconds(30))
         try await Task.sleep(for: .milliseconds(700))
@@ -47,7 +51,9 @@ struct BrokersDownShutdownTests {
         // for a worker that exited after 4 s).
         let exiting = try #require(lines.last { $0.contains("baocuo run exiting") }, "no exit line: \(log.suffix(3000))")
         let stopSeconds = try #require(Self.stopSeconds(exiting), "\(exiting)")
-        #expect(stopSeconds < Double(Self.drainTimeoutMs + BaocuoSettings.Lifecycle.stopMarginMs) / 1000 + 2, "stopped after \(stopSeconds) s, deadline \(Self.stopDeadline)")
+        #expect(
+            stopSeconds < Double(Self.drainTimeoutMs + BaocuoSettings.Lifecycle.stopMarginMs) / 1000 + 2,
+            "stopped after \(stopSeconds) s, deadline \(Self.stopDeadline)")
         // Seen from outside, the pods' 20 s grace period still holds.
         #expect(stopAfter < .seconds(20), "stopped after \(stopAfter) as seen by the test")
         #expect(lines.contains { $0.contains("stopping: SIGTERM received") }, "the signal is logged")

@@ -8,7 +8,9 @@ import Testing
 struct CorrectionExportTests {
     func resolution(_ reportId: String, agency: String, category: String?) -> [UInt8] {
         let corrected = category.map { #","category":"\#($0)""# } ?? ""
-        return Array(#"{"schema":"baocuo.resolution/v1","reportId":"\#(reportId)","agency":"\#(agency)","outcome":"RESETTLED","resolvedAt":"2026-12-01T10:00:00+08:00"\#(corrected)}"#.utf8)
+        return Array(
+            #"{"schema":"baocuo.resolution/v1","reportId":"\#(reportId)","agency":"\#(agency)","outcome":"RESETTLED","resolvedAt":"2026-12-01T10:00:00+08:00"\#(corrected)}"#
+                .utf8)
     }
 
     @Test func correctionsOfOwnersAreExportedAndUnknownCategoriesRefused() async throws {
@@ -20,17 +22,21 @@ struct CorrectionExportTests {
         ])
         let recordedAt = "2026-12-01T10:00:00+08:00"
         // The owner corrects its report's category.
-        try await fixture.publishResolution(resolution("C-1", agency: "210700", category: "FILING_MISMATCH"), key: "C-1",
-                                            recordedAt: recordedAt, topic: names.resolutions(region: "210700"))
+        try await fixture.publishResolution(
+            resolution("C-1", agency: "210700", category: "FILING_MISMATCH"), key: "C-1",
+            recordedAt: recordedAt, topic: names.resolutions(region: "210700"))
         // An unknown category: the whole resolution is refused, precisely.
-        try await fixture.publishResolution(resolution("C-2", agency: "410100", category: "FILING_GONE"), key: "C-2",
-                                            recordedAt: recordedAt, topic: names.resolutions(region: "410100"))
+        try await fixture.publishResolution(
+            resolution("C-2", agency: "410100", category: "FILING_GONE"), key: "C-2",
+            recordedAt: recordedAt, topic: names.resolutions(region: "410100"))
         // A resolution without a category (older agencies) stays valid and is no correction.
-        try await fixture.publishResolution(resolution("C-3", agency: "210700", category: nil), key: "C-3",
-                                            recordedAt: recordedAt, topic: names.resolutions(region: "210700"))
+        try await fixture.publishResolution(
+            resolution("C-3", agency: "210700", category: nil), key: "C-3",
+            recordedAt: recordedAt, topic: names.resolutions(region: "210700"))
         // A non-owner's correction never counts.
-        try await fixture.publishResolution(resolution("C-4", agency: "210700", category: "CREDENTIAL"), key: "C-4",
-                                            recordedAt: recordedAt, topic: names.resolutions(region: "210700"))
+        try await fixture.publishResolution(
+            resolution("C-4", agency: "210700", category: "CREDENTIAL"), key: "C-4",
+            recordedAt: recordedAt, topic: names.resolutions(region: "210700"))
 
         let scheduler = fixture.scheduler(clock: ManualClock("2026-12-04T16:01:00+08:00"))
         #expect(try await scheduler.tick().deadLettered == 2)

@@ -3,6 +3,7 @@ import BaocuoKafka
 import BaocuoPipeline
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -50,7 +51,8 @@ struct DeafWorkerProcessTests {
 
     @Test func workersStartedAgainstABacklogServeHealthAndStopOnSigterm() async throws {
         let names = TopicNames(prefix: TestConfiguration.shared.settings.topicPrefix)
-        let cluster = try ChildProcess(["dev-cluster", "--brokers", "3", "--input-partitions", "\(Self.inputPartitions)"], name: "deaf-cluster")
+        let cluster = try ChildProcess(
+            ["dev-cluster", "--brokers", "3", "--input-partitions", "\(Self.inputPartitions)"], name: "deaf-cluster")
         defer { cluster.signal(SIGTERM) }
         let brokers = try #require(cluster.firstLine(), "dev-cluster printed no bootstrap list: \(cluster.log)")
         let lines = SampleReports.generate(count: Self.reports, tag: "-deaf")
@@ -107,7 +109,8 @@ struct DeafWorkerProcessTests {
         let deadline = started + Self.liveBound
         while ContinuousClock.now < deadline, worker.process.isRunning {
             if let port = Self.listeningPort(in: worker.log),
-               let response = try? await HTTPGet.fetch(port: port, path: "/health/live"), response.status == 200 {
+                let response = try? await HTTPGet.fetch(port: port, path: "/health/live"), response.status == 200
+            {
                 outcome.liveAfter = ContinuousClock.now - started
                 break
             }
@@ -143,8 +146,9 @@ struct DeafWorkerProcessTests {
     /// The port of the worker's "observability endpoint listening address=HOST:PORT" line.
     static func listeningPort(in log: String) -> Int? {
         guard let line = log.split(separator: "\n").first(where: { $0.contains("observability endpoint listening") }),
-              let address = line.split(separator: " ").first(where: { $0.hasPrefix("address=") }),
-              let port = address.split(separator: ":").last else { return nil }
+            let address = line.split(separator: " ").first(where: { $0.hasPrefix("address=") }),
+            let port = address.split(separator: ":").last
+        else { return nil }
         return Int(port)
     }
 

@@ -1,5 +1,6 @@
-@testable import BaocuoPipeline
 import Testing
+
+@testable import BaocuoPipeline
 
 /// Outputs are produced grouped by destination; the grouping must keep each destination's outputs
 /// in routing order, or per-partition (and per-key) order would change.

@@ -3,6 +3,7 @@ import BaocuoKafka
 import BaocuoPipeline
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -23,17 +24,21 @@ struct FleetProcessTests {
     ].merging(FleetReport.strategyEnvironment) { _, chosen in chosen }
 
     func startWorker(brokers: String, group: String, name: String) throws -> ChildProcess {
-        try ChildProcess(["run", "--brokers", brokers, "--group", group, "--http-port", "0"],
-                         environment: Self.workerEnvironment, name: name)
+        try ChildProcess(
+            ["run", "--brokers", brokers, "--group", group, "--http-port", "0"],
+            environment: Self.workerEnvironment, name: name)
     }
 
     /// A dev cluster, `reports` loaded, and the ledger checked after `scenario` drove the fleet to
     /// the end of the input. `scenario` starts workers, kills them, restarts them; it returns the
     /// workers still running, which are then stopped with SIGTERM and must exit 0 within 10 s.
     /// `groupChanges`: members joining after the first one, plus members killed or stopped mid-stream.
-    func fleetScenario(_ name: String, injected: String, reports: Int, group: String, groupChanges: Int,
-                       scenario: (_ brokers: String) async throws -> [ChildProcess]) async throws {
-        let cluster = try ChildProcess(["dev-cluster", "--brokers", "3", "--input-partitions", "\(Self.inputPartitions)"], name: "dev-cluster")
+    func fleetScenario(
+        _ name: String, injected: String, reports: Int, group: String, groupChanges: Int,
+        scenario: (_ brokers: String) async throws -> [ChildProcess]
+    ) async throws {
+        let cluster = try ChildProcess(
+            ["dev-cluster", "--brokers", "3", "--input-partitions", "\(Self.inputPartitions)"], name: "dev-cluster")
         defer { cluster.signal(SIGTERM) }
         let brokers = try #require(cluster.firstLine(), "dev-cluster printed no bootstrap list: \(cluster.log)")
         // Reports arrive while the scenario runs (500 every 250 ms), so kills and rebalances land
@@ -42,8 +47,9 @@ struct FleetProcessTests {
         let topic = names.failures
         let loading = Task {
             for (index, chunk) in stride(from: 0, to: lines.count, by: 500).enumerated() {
-                try await SampleReports.load(Array(lines[chunk..<min(chunk + 500, lines.count)]), topic: topic, brokers: brokers,
-                                             baseMs: 1_795_000_000_000 + Int64(chunk))
+                try await SampleReports.load(
+                    Array(lines[chunk..<min(chunk + 500, lines.count)]), topic: topic, brokers: brokers,
+                    baseMs: 1_795_000_000_000 + Int64(chunk))
                 if index > 0 { try await Task.sleep(for: .milliseconds(250)) }
             }
         }
@@ -80,14 +86,17 @@ struct FleetProcessTests {
         // records that arrived while the group was re-forming — that is up to a second of the
         // fleet's full rate, so the bound is half the input per group change, not a window size.
         #expect(result.duplicated <= reports / 2 * groupChanges, "\(result)")
-        FleetReport.record(name, result, injected: injected,
-                           recoverySeconds: Double(recovery.components.seconds) + Double(recovery.components.attoseconds) / 1e18)
+        FleetReport.record(
+            name, result, injected: injected,
+            recoverySeconds: Double(recovery.components.seconds) + Double(recovery.components.attoseconds) / 1e18)
     }
 
     @Test func sigkilledAndRestartedWorkersLoseNothing() async throws {
         let group = "fleet-kill"
-        try await fleetScenario("worker SIGKILL and restart", injected: "3 processes; one SIGKILLed after 2,000 commits, one started",
-                                reports: 20_000, group: group, groupChanges: 4) { brokers in
+        try await fleetScenario(
+            "worker SIGKILL and restart", injected: "3 processes; one SIGKILLed after 2,000 commits, one started",
+            reports: 20_000, group: group, groupChanges: 4
+        ) { brokers in
             var workers = try (0..<3).map { try startWorker(brokers: brokers, group: group, name: "worker-\($0)") }
             try await waitForCommitted(atLeast: 2_000, group: group, brokers: brokers)
             workers[0].signal(SIGKILL)
@@ -102,8 +111,10 @@ struct FleetProcessTests {
         var random = TestRandom(seed: seed)
         let killAfter = Int64(500 + random.next() % 8_000)
         let group = "fleet-random-\(seed)"
-        try await fleetScenario("SIGKILL at a random point (seed \(seed))", injected: "2 processes; one SIGKILLed after \(killAfter) commits, then restarted",
-                                reports: 10_000, group: group, groupChanges: 3) { brokers in
+        try await fleetScenario(
+            "SIGKILL at a random point (seed \(seed))", injected: "2 processes; one SIGKILLed after \(killAfter) commits, then restarted",
+            reports: 10_000, group: group, groupChanges: 3
+        ) { brokers in
             var workers = try (0..<2).map { try startWorker(brokers: brokers, group: group, name: "worker-\(seed)-\($0)") }
             try await waitForCommitted(atLeast: killAfter, group: group, brokers: brokers)
             let victim = Int(random.next() % 2)
@@ -121,9 +132,11 @@ struct FleetProcessTests {
     /// worker are revoked; the others keep flowing.
     @Test func scalingOutFromTwoToThreeWorkersLosesNothing() async throws {
         let group = "fleet-scale-out"
-        try await fleetScenario("scale-out 2 → 3 workers",
-                                injected: "2 processes; a third started after 2,000 commits",
-                                reports: 10_000, group: group, groupChanges: 2) { brokers in
+        try await fleetScenario(
+            "scale-out 2 → 3 workers",
+            injected: "2 processes; a third started after 2,000 commits",
+            reports: 10_000, group: group, groupChanges: 2
+        ) { brokers in
             var workers = try (0..<2).map { try startWorker(brokers: brokers, group: group, name: "scale-\($0)") }
             try await waitForCommitted(atLeast: 2_000, group: group, brokers: brokers)
             workers.append(try startWorker(brokers: brokers, group: group, name: "scale-2"))
@@ -133,8 +146,10 @@ struct FleetProcessTests {
 
     @Test func aRebalanceStormLosesNothing() async throws {
         let group = "fleet-storm"
-        try await fleetScenario("rebalance storm", injected: "a worker joins or leaves (SIGTERM) every 2 s, 8 times",
-                                reports: 20_000, group: group, groupChanges: 8) { brokers in
+        try await fleetScenario(
+            "rebalance storm", injected: "a worker joins or leaves (SIGTERM) every 2 s, 8 times",
+            reports: 20_000, group: group, groupChanges: 8
+        ) { brokers in
             var workers = [try startWorker(brokers: brokers, group: group, name: "storm-0")]
             for step in 1...8 {
                 try await Task.sleep(for: .seconds(2))
@@ -153,8 +168,10 @@ struct FleetProcessTests {
 
     @Test func theWholeFleetKilledAndRestartedLosesNothing() async throws {
         let group = "fleet-restart"
-        try await fleetScenario("whole fleet SIGKILL and restart", injected: "both processes SIGKILLed mid-stream; a new fleet (in-memory state only) starts",
-                                reports: 10_000, group: group, groupChanges: 4) { brokers in
+        try await fleetScenario(
+            "whole fleet SIGKILL and restart", injected: "both processes SIGKILLed mid-stream; a new fleet (in-memory state only) starts",
+            reports: 10_000, group: group, groupChanges: 4
+        ) { brokers in
             let first = try (0..<2).map { try startWorker(brokers: brokers, group: group, name: "fleet-a\($0)") }
             try await waitForCommitted(atLeast: 3_000, group: group, brokers: brokers)
             for worker in first { worker.signal(SIGKILL) }
@@ -166,8 +183,9 @@ struct FleetProcessTests {
     func waitForCommitted(atLeast target: Int64, group: String, brokers: String) async throws {
         let deadline = ContinuousClock.now + .seconds(90)
         while ContinuousClock.now < deadline {
-            let progress = try await GroupProgress.read(group: group, topic: names.failures, partitions: Self.inputPartitions,
-                                                         brokers: brokers, logger: TestLogging.logger)
+            let progress = try await GroupProgress.read(
+                group: group, topic: names.failures, partitions: Self.inputPartitions,
+                brokers: brokers, logger: TestLogging.logger)
             if progress.committed >= target { return }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -203,10 +221,12 @@ enum FleetReport {
             "library": librdkafkaVersion, "rebalance": rebalanceProtocol,
         ]
         guard let data = try? JSONSerialization.data(withJSONObject: row, options: [.sortedKeys]),
-              let handle = FileHandle(forWritingAtPath: path) ?? {
-                  _ = FileManager.default.createFile(atPath: path, contents: nil)
-                  return FileHandle(forWritingAtPath: path)
-              }() else { return }
+            let handle = FileHandle(forWritingAtPath: path)
+                ?? {
+                    _ = FileManager.default.createFile(atPath: path, contents: nil)
+                    return FileHandle(forWritingAtPath: path)
+                }()
+        else { return }
         handle.seekToEndOfFile()
         handle.write(data + Data("\n".utf8))
         handle.closeFile()

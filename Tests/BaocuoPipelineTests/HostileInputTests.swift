@@ -36,9 +36,10 @@ struct HostileInputPipelineTests {
         try cluster.createTopics(layout.topics.map { ($0.name, $0.partitions) }, replicationFactor: 3)
         let group = "router-hostile"
         let worker = RouterWorker(
-            options: RouterOptions(brokers: cluster.bootstrapServers, group: group, pollBatchSize: 500,
-                                   commitInterval: .milliseconds(200),
-                                   kafkaProperties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]),
+            options: RouterOptions(
+                brokers: cluster.bootstrapServers, group: group, pollBatchSize: 500,
+                commitInterval: .milliseconds(200),
+                kafkaProperties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]),
             rules: RouterRules(RecordRouter(configuration: configuration, group: group)),
             logger: TestLogging.logger
         )
@@ -49,8 +50,9 @@ struct HostileInputPipelineTests {
             // The hostile records first; then valid ones, which the same worker must still route.
             try await Self.load(hostile, topic: names.failures, brokers: cluster.bootstrapServers)
             try await waitUntilCaughtUp(cluster: cluster, group: group, partitions: partitions)
-            try await SampleReports.load(valid, topic: names.failures, brokers: cluster.bootstrapServers,
-                                         baseMs: 1_796_000_000_000)
+            try await SampleReports.load(
+                valid, topic: names.failures, brokers: cluster.bootstrapServers,
+                baseMs: 1_796_000_000_000)
             try await waitUntilCaughtUp(cluster: cluster, group: group, partitions: partitions)
             worker.requestStop()
             try await tasks.waitForAll()
@@ -58,20 +60,26 @@ struct HostileInputPipelineTests {
 
         let reader = TopicReader(brokers: cluster.bootstrapServers, logger: TestLogging.logger)
         let inputs = try await reader.readAll(reader.topics { $0 == names.failures })
-        let outputs = try await reader.readAll(reader.topics { name in
-            name.hasSuffix(".inbox") || name == names.ops || name == names.failuresDLQ
-        })
+        let outputs = try await reader.readAll(
+            reader.topics { name in
+                name.hasSuffix(".inbox") || name == names.ops || name == names.failuresDLQ
+            })
         let result = Ledger(router: RecordRouter(configuration: configuration, group: group)).check(inputs: inputs, outputs: outputs)
         #expect(result.inputs == hostile.count + valid.count)
         #expect(result.isExact, "\(result)")
-        FleetReport.record("hostile input", result, injected: "the hostile corpus (\(hostile.count) records: broken UTF-8, bombs, 1 MiB+, wrong types…), then 200 valid reports")
+        FleetReport.record(
+            "hostile input", result,
+            injected: "the hostile corpus (\(hostile.count) records: broken UTF-8, bombs, 1 MiB+, wrong types…), then 200 valid reports")
         #expect(result.ownerCopies + result.deadLetters == result.inputs, "\(result)")
         // The corpus has both outcomes; the generated records are all dead letters.
         #expect(result.expectedDeadLetters > Self.generated.count && result.expectedRouted > 100, "\(result)")
         let deadLetters = outputs.filter { $0.topic == names.failuresDLQ }
         let codes = Set(deadLetters.compactMap { $0.header(DeadLetterHeader.errorCode) })
-        #expect(codes.isSuperset(of: ["INVALID_UTF8", "INVALID_JSON", "TOO_LARGE", "UNSUPPORTED_SCHEMA",
-                                      "MISSING_FIELD", "INVALID_FIELD", "UNKNOWN_REGION"]), "\(codes)")
+        #expect(
+            codes.isSuperset(of: [
+                "INVALID_UTF8", "INVALID_JSON", "TOO_LARGE", "UNSUPPORTED_SCHEMA",
+                "MISSING_FIELD", "INVALID_FIELD", "UNKNOWN_REGION",
+            ]), "\(codes)")
         for record in deadLetters {
             #expect(record.header(DeadLetterHeader.errorDetail)?.isEmpty == false)
         }
@@ -88,12 +96,15 @@ struct HostileInputPipelineTests {
     /// the router, not the producer, is the one to refuse them.
     static func load(_ lines: [[UInt8]], topic: String, brokers: String) async throws {
         let producer = try KafkaProducer(
-            configuration: KafkaConfiguration(["bootstrap.servers": brokers, "linger.ms": "5",
-                                               "message.max.bytes": String(4 << 20)]),
+            configuration: KafkaConfiguration([
+                "bootstrap.servers": brokers, "linger.ms": "5",
+                "message.max.bytes": String(4 << 20),
+            ]),
             logger: TestLogging.logger)
-        try await producer.send(lines.enumerated().map { index, line in
-            ProducerRecord(topic: topic, value: line, timestampMs: 1_795_000_000_000 + Int64(index))
-        })
+        try await producer.send(
+            lines.enumerated().map { index, line in
+                ProducerRecord(topic: topic, value: line, timestampMs: 1_795_000_000_000 + Int64(index))
+            })
         await producer.close()
     }
 }

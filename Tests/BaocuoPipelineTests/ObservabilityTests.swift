@@ -9,6 +9,7 @@ import Prometheus
 import ServiceLifecycle
 import Synchronization
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,8 +20,12 @@ enum TestMetrics {
     /// A private registry with the factory `baocuo run` bootstraps (help text on every metric).
     static func makeRegistry() -> (PrometheusCollectorRegistry, HelpfulMetricsFactory) {
         let registry = PrometheusCollectorRegistry()
-        return (registry, HelpfulMetricsFactory(registry: registry, help: PipelineMetricNames.help,
-                                                durationBuckets: PipelineMetricNames.durationHistogramBuckets))
+        return (
+            registry,
+            HelpfulMetricsFactory(
+                registry: registry, help: PipelineMetricNames.help,
+                durationBuckets: PipelineMetricNames.durationHistogramBuckets)
+        )
     }
 
     /// The metric families of Prometheus text without a `# HELP` line.
@@ -46,23 +51,25 @@ enum TestMetrics {
 struct ObservabilityTests {
     @Test func statisticsJSONBecomesLagRTTAndBrokerStates() throws {
         let json = """
-        {"name":"c#consumer-1","type":"consumer","brokers":{
-          "127.0.0.1:9092/bootstrap":{"nodeid":-1,"state":"UP","rtt":{"avg":0,"cnt":0}},
-          "127.0.0.1:9092/1":{"nodeid":1,"state":"UP","rtt":{"avg":1500,"cnt":4}},
-          "127.0.0.1:9093/2":{"nodeid":2,"state":"DOWN","rtt":{"avg":0,"cnt":0}}},
-         "topics":{"yb.settlement.failures":{"topic":"yb.settlement.failures","partitions":{
-          "0":{"partition":0,"consumer_lag":42},"1":{"partition":1,"consumer_lag":-1},"-1":{"partition":-1,"consumer_lag":-1}}}},
-         "cgrp":{"state":"up","rebalance_cnt":3}}
-        """
+            {"name":"c#consumer-1","type":"consumer","brokers":{
+              "127.0.0.1:9092/bootstrap":{"nodeid":-1,"state":"UP","rtt":{"avg":0,"cnt":0}},
+              "127.0.0.1:9092/1":{"nodeid":1,"state":"UP","rtt":{"avg":1500,"cnt":4}},
+              "127.0.0.1:9093/2":{"nodeid":2,"state":"DOWN","rtt":{"avg":0,"cnt":0}}},
+             "topics":{"yb.settlement.failures":{"topic":"yb.settlement.failures","partitions":{
+              "0":{"partition":0,"consumer_lag":42},"1":{"partition":1,"consumer_lag":-1},"-1":{"partition":-1,"consumer_lag":-1}}}},
+             "cgrp":{"state":"up","rebalance_cnt":3}}
+            """
         let statistics = try #require(KafkaStatistics(json: json))
-        #expect(statistics.brokers == [
-            KafkaStatistics.Broker(nodeID: 1, state: "UP", rttAverageMicroseconds: 1500),
-            KafkaStatistics.Broker(nodeID: 2, state: "DOWN", rttAverageMicroseconds: nil),
-        ])
-        #expect(statistics.partitions == [
-            KafkaStatistics.Partition(topicPartition: TopicPartition(topic: "yb.settlement.failures", partition: 0), consumerLag: 42),
-            KafkaStatistics.Partition(topicPartition: TopicPartition(topic: "yb.settlement.failures", partition: 1), consumerLag: nil),
-        ])
+        #expect(
+            statistics.brokers == [
+                KafkaStatistics.Broker(nodeID: 1, state: "UP", rttAverageMicroseconds: 1500),
+                KafkaStatistics.Broker(nodeID: 2, state: "DOWN", rttAverageMicroseconds: nil),
+            ])
+        #expect(
+            statistics.partitions == [
+                KafkaStatistics.Partition(topicPartition: TopicPartition(topic: "yb.settlement.failures", partition: 0), consumerLag: 42),
+                KafkaStatistics.Partition(topicPartition: TopicPartition(topic: "yb.settlement.failures", partition: 1), consumerLag: nil),
+            ])
         #expect(statistics.rebalanceCount == 3)
         #expect(KafkaStatistics(json: "not json") == nil)
     }
@@ -92,8 +99,9 @@ struct ObservabilityTests {
 
         let health = HealthState()
         let boundPort = Mutex<Int?>(nil)
-        let server = ObservabilityServer(host: "127.0.0.1", port: 0, registry: registry, health: health, logger: TestLogging.logger,
-                                         onBound: { port in boundPort.withLock { $0 = port } })
+        let server = ObservabilityServer(
+            host: "127.0.0.1", port: 0, registry: registry, health: health, logger: TestLogging.logger,
+            onBound: { port in boundPort.withLock { $0 = port } })
         let serverGroup = ServiceGroup(services: [server], logger: TestLogging.logger)
         let serverTask = Task { try await serverGroup.run() }
         defer { serverTask.cancel() }
@@ -107,20 +115,23 @@ struct ObservabilityTests {
         try await SampleReports.load(lines, topic: names.failures, brokers: cluster.bootstrapServers)
         let group = "obs-fleet"
         let worker = RouterWorker(
-            options: RouterOptions(brokers: cluster.bootstrapServers, group: group, pollBatchSize: 10, commitInterval: .milliseconds(100),
-                                   kafkaProperties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "statistics.interval.ms": "200"]),
+            options: RouterOptions(
+                brokers: cluster.bootstrapServers, group: group, pollBatchSize: 10, commitInterval: .milliseconds(100),
+                kafkaProperties: ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "statistics.interval.ms": "200"]),
             rules: RouterRules(RecordRouter(configuration: configuration, group: group)),
             logger: TestLogging.logger,
-            events: RouterEvents(onPoll: { health.recordPoll(brokerReachable: $0) }, onAssignment: { health.recordAssignment(partitions: $0) },
-                                 onBrokerState: { health.recordBrokerState(anyUp: $0) }, onStopping: { health.recordStopping() }),
+            events: RouterEvents(
+                onPoll: { health.recordPoll(brokerReachable: $0) }, onAssignment: { health.recordAssignment(partitions: $0) },
+                onBrokerState: { health.recordBrokerState(anyUp: $0) }, onStopping: { health.recordStopping() }),
             metricsFactory: metricsFactory
         )
         let workerTask = Task { try await worker.run() }
         try await eventually("ready once assigned and a broker is up") {
             try await HTTPGet.fetch(port: port, path: "/health/ready").status == 200 ? true : nil
         }
-        try await GroupProgress.waitUntilCaughtUp(group: group, topic: names.failures, partitions: 2, brokers: cluster.bootstrapServers,
-                                                  logger: TestLogging.logger, timeout: .seconds(60))
+        try await GroupProgress.waitUntilCaughtUp(
+            group: group, topic: names.failures, partitions: 2, brokers: cluster.bootstrapServers,
+            logger: TestLogging.logger, timeout: .seconds(60))
         let lagLine = "\(PipelineMetricNames.consumerLag){group=\"\(group)\",topic=\"\(names.failures)\",partition=\"0\"}"
         let metrics = try await eventually("statistics reach /metrics") {
             let body = try await HTTPGet.fetch(port: port, path: "/metrics").body
@@ -149,9 +160,10 @@ struct ObservabilityTests {
 
     @Test func runLogsARefusedKafkaPropertyBeforeExit2() async throws {
         // At debug, ServiceLifecycle itself logs the error; the line under test is the info-level one.
-        let worker = try ChildProcess(["run", "--brokers", "127.0.0.1:1", "--no-scheduler", "--http-port", "0"],
-                                      environment: ["BAOCUO_KAFKA_PROPERTY_NO_SUCH_SETTING": "1", "BAOCUO_LOGGING_LEVEL": "info"],
-                                      name: "run-bad-property")
+        let worker = try ChildProcess(
+            ["run", "--brokers", "127.0.0.1:1", "--no-scheduler", "--http-port", "0"],
+            environment: ["BAOCUO_KAFKA_PROPERTY_NO_SUCH_SETTING": "1", "BAOCUO_LOGGING_LEVEL": "info"],
+            name: "run-bad-property")
         defer { worker.signal(SIGKILL) }
         #expect(await worker.waitForExit(timeout: .seconds(30)) == 2)
         #expect(worker.log.contains("no.such.setting"), "\(worker.log.suffix(1500))")
@@ -166,17 +178,19 @@ struct ObservabilityTests {
         let names = TopicNames(prefix: folder.prefix)
         let before = try folder.load()
         let group = "reload-fleet"
-        let worker = try ChildProcess(["run", "--brokers", cluster.bootstrapServers, "--group", group, "--http-port", "0"],
-                                      environment: FleetProcessTests.workerEnvironment.merging(["BAOCUO_CONFIG_DIR": folder.path]) { _, new in new },
-                                      name: "run-sighup")
+        let worker = try ChildProcess(
+            ["run", "--brokers", cluster.bootstrapServers, "--group", group, "--http-port", "0"],
+            environment: FleetProcessTests.workerEnvironment.merging(["BAOCUO_CONFIG_DIR": folder.path]) { _, new in new },
+            name: "run-sighup")
         defer { worker.signal(SIGKILL) }
         let first = SampleReports.generate(count: SampleReports.lines.count, tag: "-b1")
         try await SampleReports.load(first, topic: names.failures, brokers: cluster.bootstrapServers)
         try await waitUntilCaughtUp(group: group, names: names, cluster: cluster)
 
         // New rules: another rules text (a new rulesVersion) and a region table without one region.
-        let dropped = try #require(first.first { SampleRegions.routes($0, before) }.flatMap(SampleRegions.insuredRegion)
-            .flatMap { before.regions.resolve($0)?.code })
+        let dropped = try #require(
+            first.first { SampleRegions.routes($0, before) }.flatMap(SampleRegions.insuredRegion)
+                .flatMap { before.regions.resolve($0)?.code })
         try folder.append("\n# edited by the SIGHUP test\n", to: DomainConfiguration.rulesFile)
         try folder.writeRegions(SampleRegions.pooling.subtracting([dropped]))
         let after = try folder.load()
@@ -184,7 +198,8 @@ struct ObservabilityTests {
         // The calendar's horizon at start: the gauge, and from 1 November 2026 the warning and the readiness detail.
         let port = try await eventually("the endpoint binds") { () -> Int? in
             guard let line = worker.log.split(separator: "\n").first(where: { $0.contains("observability endpoint listening") }),
-                  let address = line.split(separator: " ").last(where: { $0.hasPrefix("address=") }) else { return nil }
+                let address = line.split(separator: " ").last(where: { $0.hasPrefix("address=") })
+            else { return nil }
             return Int(address.split(separator: ":").last!.filter(\.isNumber))
         }
         let horizon = CalendarHorizon(calendar: before.calendar)
@@ -218,16 +233,20 @@ struct ObservabilityTests {
         let outputs = try await reader.readAll(reader.topics { $0.hasSuffix(".inbox") || $0 == names.ops || $0 == names.failuresDLQ })
         let firstCount = Int64(first.count)
         func isFirstBatch(_ output: StoredRecord) -> Bool {
-            if output.topic == names.failuresDLQ { return (output.header(DeadLetterHeader.sourceOffset).flatMap { Int64($0) } ?? 0) < firstCount }
+            if output.topic == names.failuresDLQ {
+                return (output.header(DeadLetterHeader.sourceOffset).flatMap { Int64($0) } ?? 0) < firstCount
+            }
             return output.keyString?.contains("-b1-") == true
         }
         let versions = { (records: [StoredRecord]) in
-            Set(records.filter { $0.topic != names.failuresDLQ }.compactMap { record -> String? in
-                let object = (try? JSONSerialization.jsonObject(with: Data(record.value))) as? [String: Any]
-                return (object?["classifier"] as? [String: Any])?["rulesVersion"] as? String
-            })
+            Set(
+                records.filter { $0.topic != names.failuresDLQ }.compactMap { record -> String? in
+                    let object = (try? JSONSerialization.jsonObject(with: Data(record.value))) as? [String: Any]
+                    return (object?["classifier"] as? [String: Any])?["rulesVersion"] as? String
+                })
         }
-        let firstOutputs = outputs.filter(isFirstBatch), secondOutputs = outputs.filter { !isFirstBatch($0) }
+        let firstOutputs = outputs.filter(isFirstBatch)
+        let secondOutputs = outputs.filter { !isFirstBatch($0) }
         #expect(versions(firstOutputs) == [before.classifier.rulesVersion])
         #expect(versions(secondOutputs) == [after.classifier.rulesVersion])
         let firstLedger = Ledger(router: RecordRouter(configuration: before, group: group))
@@ -238,15 +257,17 @@ struct ObservabilityTests {
         #expect(secondLedger.isExact, "\(secondLedger)")
         let newlyUnknown = second.filter { SampleRegions.routes($0, before) && !SampleRegions.routes($0, after) }.count
         #expect(newlyUnknown > 0)
-        #expect(secondOutputs.filter { $0.header(DeadLetterHeader.errorCode) == "UNKNOWN_REGION" }.count
+        #expect(
+            secondOutputs.filter { $0.header(DeadLetterHeader.errorCode) == "UNKNOWN_REGION" }.count
                 == second.filter { SampleRegions.rejectCode($0, after) == "UNKNOWN_REGION" }.count,
-                "the reloaded region table routes the dropped region's reports to the DLQ")
+            "the reloaded region table routes the dropped region's reports to the DLQ")
         #expect(PersonIDScan.unmaskedCount(in: worker.log) == 0, "the worker's log holds an unmasked person ID")
     }
 
     func waitUntilCaughtUp(group: String, names: TopicNames, cluster: MockCluster) async throws {
-        let progress = try await GroupProgress.waitUntilCaughtUp(group: group, topic: names.failures, partitions: 1,
-                                                                 brokers: cluster.bootstrapServers, logger: TestLogging.logger, timeout: .seconds(60))
+        let progress = try await GroupProgress.waitUntilCaughtUp(
+            group: group, topic: names.failures, partitions: 1,
+            brokers: cluster.bootstrapServers, logger: TestLogging.logger, timeout: .seconds(60))
         #expect(progress.lag == 0, "\(progress)")
     }
 }

@@ -12,8 +12,10 @@ struct OfflineCLITests {
     }
 
     /// ``runCLI(_:input:environment:)`` with stderr's lines too.
-    func runCLIWithErrors(_ arguments: [String], input: [UInt8], environment: [String: String] = [:],
-                          config: Bool = true) throws -> (Int32, [String], [String]) {
+    func runCLIWithErrors(
+        _ arguments: [String], input: [UInt8], environment: [String: String] = [:],
+        config: Bool = true
+    ) throws -> (Int32, [String], [String]) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestPaths.baocuo)
         process.arguments = arguments + (config ? ["--config", TestPaths.config] : [])
@@ -68,7 +70,7 @@ struct OfflineCLITests {
     }
 
     @Test func garbageNeverCrashesAndEveryLineIsAnswered() throws {
-        var generator = TestRandom(seed: 20261123)
+        var generator = TestRandom(seed: 20_261_123)
         var input: [UInt8] = []
         var nonBlank = 0
         for _ in 0..<2000 {
@@ -124,7 +126,10 @@ struct OfflineCLITests {
     @Test func calendarPrintsTheContractExample() throws {
         let (status, lines) = try runCLI(["calendar", "--at", "2026-11-23T09:15:00+08:00"], input: [])
         #expect(status == 0)
-        #expect(lines == [#"{"receivedAt":"2026-11-23T09:15:00+08:00","intakeBatch":"2026-W49","intakeAt":"2026-11-30T09:00:00+08:00","dueBy":"2026-12-04T16:00:00+08:00"}"#])
+        #expect(
+            lines == [
+                #"{"receivedAt":"2026-11-23T09:15:00+08:00","intakeBatch":"2026-W49","intakeAt":"2026-11-30T09:00:00+08:00","dueBy":"2026-12-04T16:00:00+08:00"}"#
+            ])
         let (badStatus, _) = try runCLI(["calendar", "--at", "next monday"], input: [])
         #expect(badStatus != 0, "a bad timestamp is a usage error")
     }
@@ -132,9 +137,18 @@ struct OfflineCLITests {
     @Test func calendarBeyondTheFileKeepsTheStatutoryHolidays() throws {
         // CONTRACT §6 (amended 2026-12-06): the file ends with 2026.
         for (at, expected) in [
-            ("2026-12-25T17:00:00+08:00", #""intakeBatch":"2026-W53","intakeAt":"2026-12-28T09:00:00+08:00","dueBy":"2026-12-31T16:00:00+08:00"}"#),
-            ("2027-01-26T10:00:00+08:00", #""intakeBatch":"2027-W05","intakeAt":"2027-02-01T09:00:00+08:00","dueBy":"2027-02-04T16:00:00+08:00"}"#),
-            ("2027-03-30T10:00:00+08:00", #""intakeBatch":"2027-W14","intakeAt":"2027-04-06T09:00:00+08:00","dueBy":"2027-04-09T16:00:00+08:00"}"#),
+            (
+                "2026-12-25T17:00:00+08:00",
+                #""intakeBatch":"2026-W53","intakeAt":"2026-12-28T09:00:00+08:00","dueBy":"2026-12-31T16:00:00+08:00"}"#
+            ),
+            (
+                "2027-01-26T10:00:00+08:00",
+                #""intakeBatch":"2027-W05","intakeAt":"2027-02-01T09:00:00+08:00","dueBy":"2027-02-04T16:00:00+08:00"}"#
+            ),
+            (
+                "2027-03-30T10:00:00+08:00",
+                #""intakeBatch":"2027-W14","intakeAt":"2027-04-06T09:00:00+08:00","dueBy":"2027-04-09T16:00:00+08:00"}"#
+            ),
         ] {
             let (status, lines) = try runCLI(["calendar", "--at", at], input: [])
             #expect(status == 0)
@@ -178,33 +192,40 @@ struct OfflineCLITests {
         #expect(status == 0)
         #expect(lines.first?.hasSuffix("is valid") == true)
         // The calendar's horizon (CONTRACT §6 amended): covered years, provisional ones, and from 1 November a warning.
-        #expect(lines.contains("  calendar      covers 2021–2026 (published); 2027 and later provisional (weekends and statutory holidays only)"))
+        #expect(
+            lines.contains(
+                "  calendar      covers 2021–2026 (published); 2027 and later provisional (weekends and statutory holidays only)"))
         let (_, november) = try runCLI(["config", "check", "--now", "2026-11-01T00:00:00+08:00"], input: [])
         #expect(november.last?.hasPrefix("warning: calendar.csv ends with 2026: 2027's cycles are provisional") == true)
         let (_, october) = try runCLI(["config", "check", "--now", "2026-10-31T23:59:59+08:00"], input: [])
         #expect(!october.contains { $0.hasPrefix("warning:") })
 
         // Errors go to stderr, nothing to stdout.
-        let (unknownStatus, unknownOut, unknown) = try runCLIWithErrors(["config", "check"], input: [],
-                                                                         environment: ["BAOCUO_KAFKA_PROPERTY_NO_SUCH_PROPERTY": "1"])
+        let (unknownStatus, unknownOut, unknown) = try runCLIWithErrors(
+            ["config", "check"], input: [],
+            environment: ["BAOCUO_KAFKA_PROPERTY_NO_SUCH_PROPERTY": "1"])
         #expect(unknownStatus == 1)
         #expect(unknownOut.isEmpty)
         #expect(unknown.joined().contains("no.such.property"))
 
-        let (refusedStatus, _, refused) = try runCLIWithErrors(["config", "check"], input: [],
-                                                               environment: ["BAOCUO_KAFKA_PROPERTY_SECURITY_PROTOCOL": "s3cr3t-looking"])
+        let (refusedStatus, _, refused) = try runCLIWithErrors(
+            ["config", "check"], input: [],
+            environment: ["BAOCUO_KAFKA_PROPERTY_SECURITY_PROTOCOL": "s3cr3t-looking"])
         #expect(refusedStatus == 1)
         #expect(refused.joined().contains("security.protocol"))
         #expect(!refused.joined().contains("s3cr3t"), "a refused value may be a secret: never echoed")
     }
 
     @Test func configCheckRefusesAnUnknownBaocuoVariable() throws {
-        let (status, stdout, stderr) = try runCLIWithErrors(["config", "check"], input: [],
-                                                            environment: ["BAOCUO_ROUTER_MAX_INFLIGHT_RECORDS": "5"])
+        let (status, stdout, stderr) = try runCLIWithErrors(
+            ["config", "check"], input: [],
+            environment: ["BAOCUO_ROUTER_MAX_INFLIGHT_RECORDS": "5"])
         #expect(status == 1)
         #expect(stdout.isEmpty)
-        #expect(stderr.joined().contains("BAOCUO_ROUTER_MAX_INFLIGHT_RECORDS: unknown setting; did you mean BAOCUO_ROUTER_MAX_IN_FLIGHT_RECORDS?"),
-                "\(stderr)")
+        #expect(
+            stderr.joined().contains(
+                "BAOCUO_ROUTER_MAX_INFLIGHT_RECORDS: unknown setting; did you mean BAOCUO_ROUTER_MAX_IN_FLIGHT_RECORDS?"),
+            "\(stderr)")
     }
 
     /// Runtime failures: one `baocuo: error:` line naming the file, exit 2, no usage. Usage errors keep 64.
@@ -212,7 +233,9 @@ struct OfflineCLITests {
         for arguments in [["run", "--config", "/nonexistent"], ["classify", "--input", "/nonexistent"]] {
             let (status, _, stderr) = try runCLIWithErrors(arguments, input: [], config: !arguments.contains("--config"))
             #expect(status == 2, "\(arguments): \(stderr)")
-            #expect(stderr.count == 1 && stderr[0].hasPrefix("baocuo: error: ") && stderr[0].contains("/nonexistent"), "\(arguments): \(stderr)")
+            #expect(
+                stderr.count == 1 && stderr[0].hasPrefix("baocuo: error: ") && stderr[0].contains("/nonexistent"), "\(arguments): \(stderr)"
+            )
             #expect(!stderr.joined().contains("Usage:"))
         }
         let (brokersStatus, _, brokers) = try runCLIWithErrors(["run", "--brokers", "127.0.0.1:abc"], input: [])

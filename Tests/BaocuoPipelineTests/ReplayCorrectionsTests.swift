@@ -38,25 +38,34 @@ struct ReplayCorrectionsTests {
     }
 
     static func report(_ id: String, insured: String, code: String, receivedAt: String) -> [UInt8] {
-        Array(#"{"schema":"baocuo.report/v1","reportId":"\#(id)","reportedAt":"\#(receivedAt)","hospital":{"code":"H41010500123","regionCode":"410105"},"insured":{"regionCode":"\#(insured)","insuranceType":"employee"},"failure":{"stage":"settlement","code":"\#(code)","message":"未查询到该参保人有效的异地就医备案信息"}}"#.utf8)
+        Array(
+            #"{"schema":"baocuo.report/v1","reportId":"\#(id)","reportedAt":"\#(receivedAt)","hospital":{"code":"H41010500123","regionCode":"410105"},"insured":{"regionCode":"\#(insured)","insuranceType":"employee"},"failure":{"stage":"settlement","code":"\#(code)","message":"未查询到该参保人有效的异地就医备案信息"}}"#
+                .utf8)
     }
 
-    func replay(_ fixture: WeeklyFixture, configuration: DomainConfiguration, execute: Bool,
-                restart: Bool = false) async throws -> ReplaySummary {
-        let options = ReplayOptions(brokers: fixture.brokers, sourceTopic: fixture.names.failures, group: "corrections-replay",
-                                    selection: ReplaySelection(range: .offsets(partition: 0, start: nil, end: nil)),
-                                    execute: execute, restart: restart, pollBatchSize: 3, commitInterval: .milliseconds(100))
+    func replay(
+        _ fixture: WeeklyFixture, configuration: DomainConfiguration, execute: Bool,
+        restart: Bool = false
+    ) async throws -> ReplaySummary {
+        let options = ReplayOptions(
+            brokers: fixture.brokers, sourceTopic: fixture.names.failures, group: "corrections-replay",
+            selection: ReplaySelection(range: .offsets(partition: 0, start: nil, end: nil)),
+            execute: execute, restart: restart, pollBatchSize: 3, commitInterval: .milliseconds(100))
         let plan = try await ReplayPlan.resolve(options, logger: TestLogging.logger)
-        let runner = ReplayRunner(options: options, router: RecordRouter(configuration: configuration, group: options.group),
-                                  logger: TestLogging.logger)
+        let runner = ReplayRunner(
+            options: options, router: RecordRouter(configuration: configuration, group: options.group),
+            logger: TestLogging.logger)
         return try await runner.run(plan)
     }
 
     /// The preview as an operator runs it (`baocuo replay` without `--execute`), its stdout.
     func preview(_ fixture: WeeklyFixture, folder: String, json: Bool = false) async throws -> String {
-        let child = try ChildProcess(["replay", "--brokers", fixture.brokers, "--partition", "0", "--start-offset", "0",
-                                      "--group", "corrections-preview"] + (json ? ["--json"] : []),
-                                     environment: ["BAOCUO_CONFIG_DIR": folder], name: "replay-corrections-preview")
+        let child = try ChildProcess(
+            [
+                "replay", "--brokers", fixture.brokers, "--partition", "0", "--start-offset", "0",
+                "--group", "corrections-preview",
+            ] + (json ? ["--json"] : []),
+            environment: ["BAOCUO_CONFIG_DIR": folder], name: "replay-corrections-preview")
         let output = child.standardOutput()
         let status = await child.waitForExit(timeout: .seconds(60))
         #expect(status == 0, "\(child.log.suffix(1500))")
@@ -75,32 +84,38 @@ struct ReplayCorrectionsTests {
 
         // A week (intake 2026-W49) routed by the fleet with the old rules.
         let reports: [(id: String, insured: String, code: String)] = [
-            ("C-1", "210700", "BZ-3012"),              // unchanged
-            ("C-2", "210700", Self.recodedFailure),   // category changes, stays with 210700
-            ("C-3", Self.movedCounty, "BZ-3012"),      // owner 210700 → 210781
-            ("C-4", "410100", "BZ-3012"),              // unchanged
-            ("C-5", "410100", Self.recodedFailure),   // category changes in another province
-            ("C-6", "999999", "BZ-3012"),              // UNKNOWN_REGION under both rules
-            ("C-7", "210100", "BZ-3012"),              // unchanged, same province as the moved report
+            ("C-1", "210700", "BZ-3012"),  // unchanged
+            ("C-2", "210700", Self.recodedFailure),  // category changes, stays with 210700
+            ("C-3", Self.movedCounty, "BZ-3012"),  // owner 210700 → 210781
+            ("C-4", "410100", "BZ-3012"),  // unchanged
+            ("C-5", "410100", Self.recodedFailure),  // category changes in another province
+            ("C-6", "999999", "BZ-3012"),  // UNKNOWN_REGION under both rules
+            ("C-7", "210100", "BZ-3012"),  // unchanged, same province as the moved report
         ]
         let lines = reports.enumerated().map { index, report in
             Self.report(report.id, insured: report.insured, code: report.code, receivedAt: "2026-11-2\(4 + index % 3)T10:00:00+08:00")
         }
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(["bootstrap.servers": fixture.brokers, "linger.ms": "1"]),
-                                         logger: TestLogging.logger)
-        try await producer.send(lines.enumerated().map { index, line in
-            let receivedAt = Timestamp.parseRFC3339("2026-11-2\(4 + index % 3)T10:00:00+08:00")!
-            return ProducerRecord(topic: fixture.names.failures, partition: 0, value: line, timestampMs: receivedAt.millisecondsSinceEpoch)
-        })
+        let producer = try KafkaProducer(
+            configuration: KafkaConfiguration(["bootstrap.servers": fixture.brokers, "linger.ms": "1"]),
+            logger: TestLogging.logger)
+        try await producer.send(
+            lines.enumerated().map { index, line in
+                let receivedAt = Timestamp.parseRFC3339("2026-11-2\(4 + index % 3)T10:00:00+08:00")!
+                return ProducerRecord(
+                    topic: fixture.names.failures, partition: 0, value: line, timestampMs: receivedAt.millisecondsSinceEpoch)
+            })
         await producer.close()
         let fleet = RouterHarness(configuration: before)
-        try await fleet.route(cluster: WeeklyFixture.cluster, workers: [fleet.makeWorker(cluster: WeeklyFixture.cluster, group: "corrections-fleet")],
-                              group: "corrections-fleet", inputPartitions: 1)
+        try await fleet.route(
+            cluster: WeeklyFixture.cluster, workers: [fleet.makeWorker(cluster: WeeklyFixture.cluster, group: "corrections-fleet")],
+            group: "corrections-fleet", inputPartitions: 1)
 
         // What the new rules change, by the routing engines themselves (the test's premise).
         func routing(_ line: [UInt8], _ configuration: DomainConfiguration) -> (owner: String, category: Category)? {
-            guard case .routed(let routed) = RoutingEngine(configuration: configuration)
-                .route(line, receivedAt: Timestamp.parseRFC3339("2026-11-24T10:00:00+08:00")!) else { return nil }
+            guard
+                case .routed(let routed) = RoutingEngine(configuration: configuration)
+                    .route(line, receivedAt: Timestamp.parseRFC3339("2026-11-24T10:00:00+08:00")!)
+            else { return nil }
             return (routed.owner.code, routed.classification.category)
         }
         let changed = zip(reports, lines).filter { routing($1, before).map { "\($0)" } != routing($1, after).map { "\($0)" } }.map(\.0.id)
@@ -129,8 +144,10 @@ struct ReplayCorrectionsTests {
         let executed = try await replay(fixture, configuration: after, execute: true)
         #expect(executed.changes == 3 && executed.categoryChanged == 2 && executed.ownerChanged == 1, "\(executed)")
         #expect(executed.unchanged == 3 && executed.stillRejected == 1 && executed.withdrawals == 1, "\(executed)")
-        let affected: Set<String> = ["intake-210700-2026-W49", "intake-\(Self.movedCounty)-2026-W49", "intake-410100-2026-W49",
-                                     "return-210000-2026-W49", "return-410000-2026-W49"]
+        let affected: Set<String> = [
+            "intake-210700-2026-W49", "intake-\(Self.movedCounty)-2026-W49", "intake-410100-2026-W49",
+            "return-210000-2026-W49", "return-410000-2026-W49",
+        ]
         #expect(executed.batchesToReEmit == affected)
         // Owner copies of C-2, C-3, C-5 (no cc: their categories are the insured agency's) and one withdrawal.
         #expect(executed.outputsProduced == 4, "\(executed)")
@@ -142,15 +159,20 @@ struct ReplayCorrectionsTests {
         let withdrawn = try #require(withdrawals.first)
         #expect(withdrawn.reportId == "C-3" && withdrawn.formerOwner == "210700" && withdrawn.newOwner == Self.movedCounty)
         #expect(withdrawn.category == "FILING_MISSING")
-        #expect(withdrawn.rulesVersionBefore == before.classifier.rulesVersion && withdrawn.rulesVersionAfter == after.classifier.rulesVersion)
+        #expect(
+            withdrawn.rulesVersionBefore == before.classifier.rulesVersion && withdrawn.rulesVersionAfter == after.classifier.rulesVersion)
         #expect(withdrawn.withdrawnAt.hasSuffix("+08:00") && withdrawn.replayId.hasPrefix("replay-"))
         #expect(formerInbox.first { WithdrawnRecord($0.value) != nil }?.keyString == "C-3")
         let keys = try #require(try JSONSerialization.jsonObject(with: Data(withdrawn.bytes)) as? [String: Any]).keys
-        #expect(Set(keys) == ["schema", "reportId", "formerOwner", "newOwner", "category", "rulesVersionBefore",
-                              "rulesVersionAfter", "replayId", "withdrawnAt"])
+        #expect(
+            Set(keys) == [
+                "schema", "reportId", "formerOwner", "newOwner", "category", "rulesVersionBefore",
+                "rulesVersionAfter", "replayId", "withdrawnAt",
+            ])
 
         // `batch status` sees the emitted batches as outdated until the next tick.
-        let status = try fixture.operations.status(week: IsoWeek("2026-W49")!, snapshot: await fixture.operations.snapshot(), now: clock.now())
+        let status = try fixture.operations.status(
+            week: IsoWeek("2026-W49")!, snapshot: await fixture.operations.snapshot(), now: clock.now())
         #expect(Set(status.intake.outdated) == ["intake-210700-2026-W49", "intake-410100-2026-W49"])
         #expect(Set(status.returns.outdated) == ["return-210000-2026-W49", "return-410000-2026-W49"])
 
@@ -164,8 +186,9 @@ struct ReplayCorrectionsTests {
         }
         let emittedAfter = try await fixture.operations.snapshot().markers
         for (batchId, marker) in emittedBefore where !affected.contains(batchId) {
-            #expect(emittedAfter[batchId]?.digest == marker.digest && emittedAfter[batchId]?.revision == marker.revision,
-                    "\(batchId) is unaffected")
+            #expect(
+                emittedAfter[batchId]?.digest == marker.digest && emittedAfter[batchId]?.revision == marker.revision,
+                "\(batchId) is unaffected")
         }
 
         let intake = try await fixture.consumerView(.intake)
@@ -178,8 +201,9 @@ struct ReplayCorrectionsTests {
         let liaoning = try #require(returns.batches["return-210000-2026-W49"])
         #expect(Set(liaoning.items.keys) == ["C-1", "C-2", "C-3", "C-7"])
         #expect(liaoning.items["C-3"]?["region"] as? String == Self.movedCounty)
-        #expect(liaoning.outcome("C-3") == "RESETTLED" && liaoning.items["C-3"]?["agency"] as? String == "210700",
-                "the former owner's resolution recorded before the withdrawal stays in the return's history")
+        #expect(
+            liaoning.outcome("C-3") == "RESETTLED" && liaoning.items["C-3"]?["agency"] as? String == "210700",
+            "the former owner's resolution recorded before the withdrawal stays in the return's history")
 
         // A resolution from the former owner after the withdrawal is refused, naming the new owner.
         let now = Timestamp(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000) + 1000)
@@ -190,8 +214,9 @@ struct ReplayCorrectionsTests {
         let refusals = try await fixture.readAll { $0 == fixture.names.resolutionsDLQ }
         let refusal = try #require(refusals.last)
         #expect(refusal.header(DeadLetterHeader.errorCode) == "FORBIDDEN_AGENCY")
-        #expect(refusal.header(DeadLetterHeader.errorDetail)?.contains("now belongs to \(Self.movedCounty)") == true,
-                "\(refusal.header(DeadLetterHeader.errorDetail) ?? "")")
+        #expect(
+            refusal.header(DeadLetterHeader.errorDetail)?.contains("now belongs to \(Self.movedCounty)") == true,
+            "\(refusal.header(DeadLetterHeader.errorDetail) ?? "")")
 
         // The same replay again (the checkpoint says done; started over, it finds nothing to change).
         let resumed = try await replay(fixture, configuration: after, execute: true)

@@ -4,6 +4,7 @@ import BaocuoPipeline
 import Foundation
 import Synchronization
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,18 +31,23 @@ struct ReplayTests {
     }
 
     /// Loads `lines` into `partition`, routes them with the fleet's rules, and returns their offsets.
-    func loadAndRoute(_ lines: [[UInt8]], partition: Int32, in environment: Environment, baseMs: Int64 = 1_795_000_000_000) async throws -> Range<Int64> {
+    func loadAndRoute(_ lines: [[UInt8]], partition: Int32, in environment: Environment, baseMs: Int64 = 1_795_000_000_000) async throws
+        -> Range<Int64>
+    {
         let before = try await highWatermark(environment.names.failures, partition: partition, environment)
-        try await SampleReports.load(lines, topic: environment.names.failures, partition: partition, brokers: environment.brokers, baseMs: baseMs)
+        try await SampleReports.load(
+            lines, topic: environment.names.failures, partition: partition, brokers: environment.brokers, baseMs: baseMs)
         let fleet = RouterHarness(configuration: environment.configuration)
-        try await fleet.route(cluster: environment.cluster, workers: [fleet.makeWorker(cluster: environment.cluster, group: "replay-suite-fleet")],
-                              group: "replay-suite-fleet", inputPartitions: Environment.inputPartitions)
+        try await fleet.route(
+            cluster: environment.cluster, workers: [fleet.makeWorker(cluster: environment.cluster, group: "replay-suite-fleet")],
+            group: "replay-suite-fleet", inputPartitions: Environment.inputPartitions)
         return before..<(before + Int64(lines.count))
     }
 
     func highWatermark(_ topic: String, partition: Int32, _ environment: Environment) async throws -> Int64 {
-        let consumer = try KafkaConsumer(configuration: KafkaConfiguration(["bootstrap.servers": environment.brokers, "group.id": "replay-test-probe"]), assignment: [],
-                                         logger: TestLogging.logger)
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConfiguration(["bootstrap.servers": environment.brokers, "group.id": "replay-test-probe"]), assignment: [],
+            logger: TestLogging.logger)
         let marks = try await consumer.watermarks(topic: topic, partition: partition)
         await consumer.close()
         return marks.high
@@ -62,14 +68,19 @@ struct ReplayTests {
         return try await reader.readAll(topics).filter { $0.header(ReplayHeader.id) == runID }
     }
 
-    func options(_ environment: Environment, group: String, selection: ReplaySelection, execute: Bool,
-                 topic: String? = nil) -> ReplayOptions {
-        ReplayOptions(brokers: environment.brokers, sourceTopic: topic ?? environment.names.failures, group: group,
-                      selection: selection, execute: execute, pollBatchSize: 7, commitInterval: .milliseconds(100))
+    func options(
+        _ environment: Environment, group: String, selection: ReplaySelection, execute: Bool,
+        topic: String? = nil
+    ) -> ReplayOptions {
+        ReplayOptions(
+            brokers: environment.brokers, sourceTopic: topic ?? environment.names.failures, group: group,
+            selection: selection, execute: execute, pollBatchSize: 7, commitInterval: .milliseconds(100))
     }
 
-    func replay(_ options: ReplayOptions, configuration: DomainConfiguration,
-                offsetsForTimes: ReplayPlan.OffsetsForTimes? = nil) async throws -> (ReplayPlan, ReplaySummary, [ReplayedRecord]) {
+    func replay(
+        _ options: ReplayOptions, configuration: DomainConfiguration,
+        offsetsForTimes: ReplayPlan.OffsetsForTimes? = nil
+    ) async throws -> (ReplayPlan, ReplaySummary, [ReplayedRecord]) {
         try await runReplay(options, configuration: configuration, offsetsForTimes: offsetsForTimes)
     }
 
@@ -82,9 +93,13 @@ struct ReplayTests {
         let group = "replay-offsets"
         let outputsBefore = try await outputCount(environment)
 
-        let (plan, preview, records) = try await replay(options(environment, group: group, selection: selection, execute: false),
-                                                        configuration: environment.configuration)
-        #expect(plan.partitions == [ReplayPlan.PartitionRange(partition: 0, start: range.lowerBound, end: range.upperBound, from: range.lowerBound)])
+        let (plan, preview, records) = try await replay(
+            options(environment, group: group, selection: selection, execute: false),
+            configuration: environment.configuration)
+        #expect(
+            plan.partitions == [
+                ReplayPlan.PartitionRange(partition: 0, start: range.lowerBound, end: range.upperBound, from: range.lowerBound)
+            ])
         #expect(preview.scanned == 30 && preview.selected == 30)
         // The rules did not change: every routed report matches its earlier owner copy, every
         // rejected one its dead letter.
@@ -94,12 +109,15 @@ struct ReplayTests {
         #expect(records.count == 30)
         #expect(preview.outputsProduced == 0)
         #expect(try await outputCount(environment) == outputsBefore, "a preview produces nothing")
-        #expect(try await Committed.offsets(group: group, topic: environment.names.failures, partitions: [0], brokers: environment.brokers).isEmpty,
-                "a preview commits nothing")
+        #expect(
+            try await Committed.offsets(group: group, topic: environment.names.failures, partitions: [0], brokers: environment.brokers)
+                .isEmpty,
+            "a preview commits nothing")
 
         // Executed with the same rules, nothing changes, so nothing is written.
-        let (_, unchanged, _) = try await replay(options(environment, group: group, selection: selection, execute: true),
-                                                 configuration: environment.configuration)
+        let (_, unchanged, _) = try await replay(
+            options(environment, group: group, selection: selection, execute: true),
+            configuration: environment.configuration)
         #expect(unchanged.changes == 0 && unchanged.outputsProduced == 0, "\(unchanged)")
         #expect(try await outputCount(environment) == outputsBefore, "only changes are written")
 
@@ -122,7 +140,8 @@ struct ReplayTests {
         }
         #expect(ownerSources.count == 30 - malformed && ownerSources.values.allSatisfy { $0 == 1 }, "one owner copy per routed record")
         #expect(outputs.filter { $0.topic == environment.names.failuresDLQ }.count == malformed)
-        let committed = try await Committed.offsets(group: group, topic: environment.names.failures, partitions: [0], brokers: environment.brokers)
+        let committed = try await Committed.offsets(
+            group: group, topic: environment.names.failures, partitions: [0], brokers: environment.brokers)
         #expect(committed[0] == range.upperBound, "the checkpoint is the end of the range")
 
         // The same range again with the same group (without --restart): nothing left.
@@ -141,28 +160,37 @@ struct ReplayTests {
         let chosen = Set(chosenLines.compactMap(SampleRegions.reportId))
 
         // By report ids, over the whole topic: matched on the decoded reportId (these records have no key).
-        let (_, byIds, records) = try await replay(options(environment, group: "replay-ids", selection: ReplaySelection(range: .all, reportIds: chosen),
-                                                           execute: false), configuration: environment.configuration)
+        let (_, byIds, records) = try await replay(
+            options(
+                environment, group: "replay-ids", selection: ReplaySelection(range: .all, reportIds: chosen),
+                execute: false), configuration: environment.configuration)
         #expect(byIds.selected == 3 && byIds.unchanged == 3, "\(byIds)")
         #expect(Set(records.compactMap(\.reportId)) == chosen)
 
         // By time: the 5th…14th record; the mock's offsetsForTimes is detected and replaced by a scan.
-        let since = Timestamp(millisecondsSinceEpoch: baseMs + 5), until = Timestamp(millisecondsSinceEpoch: baseMs + 15)
-        let timeOptions = options(environment, group: "replay-time", selection: ReplaySelection(range: .time(since: since, until: until)), execute: false)
+        let since = Timestamp(millisecondsSinceEpoch: baseMs + 5)
+        let until = Timestamp(millisecondsSinceEpoch: baseMs + 15)
+        let timeOptions = options(
+            environment, group: "replay-time", selection: ReplaySelection(range: .time(since: since, until: until)), execute: false)
         let (plan, byTime, timed) = try await replay(timeOptions, configuration: environment.configuration)
         #expect(plan.timeLookup == .scanFallback)
         #expect(byTime.selected == 10, "\(byTime)")
-        #expect(Set(timed.map(\.source)) == Set((range.lowerBound + 5..<range.lowerBound + 15).map { "\(environment.names.failures)[1]@\($0)" }))
+        #expect(
+            Set(timed.map(\.source)) == Set((range.lowerBound + 5..<range.lowerBound + 15).map { "\(environment.names.failures)[1]@\($0)" })
+        )
 
         // New rules: the region table loses the first chosen report's insured region.
-        let dropped = try #require(SampleRegions.insuredRegion(chosenLines[0]).flatMap { environment.configuration.regions.resolve($0)?.code })
+        let dropped = try #require(
+            SampleRegions.insuredRegion(chosenLines[0]).flatMap { environment.configuration.regions.resolve($0)?.code })
         let fewer = try TestConfigFolder(prefix: environment.folder.prefix, regions: SampleRegions.pooling.subtracting([dropped]))
         defer { fewer.remove() }
         let fewerConfiguration = try fewer.load()
         let affected = chosenLines.filter { !SampleRegions.routes($0, fewerConfiguration) }.compactMap(SampleRegions.reportId)
         #expect(!affected.isEmpty)
-        let (_, changed, changes) = try await replay(options(environment, group: "replay-ids", selection: ReplaySelection(range: .all, reportIds: chosen),
-                                                             execute: false), configuration: fewerConfiguration)
+        let (_, changed, changes) = try await replay(
+            options(
+                environment, group: "replay-ids", selection: ReplaySelection(range: .all, reportIds: chosen),
+                execute: false), configuration: fewerConfiguration)
         #expect(changed.nowRejected == affected.count && changed.rejectedByCode["UNKNOWN_REGION"] == affected.count, "\(changed)")
         #expect(changes.filter { $0.verdict == .nowRejected }.compactMap(\.reportId).sorted() == affected.sorted())
     }
@@ -180,23 +208,34 @@ struct ReplayTests {
         let stored = try await reader.readAll(try await reader.topics(matching: { $0 == environment.names.failures }))
         let lookup: ReplayPlan.OffsetsForTimes = { query in
             query.map { entry in
-                let first = stored.filter { $0.partition == entry.partition && ($0.timestampMs ?? -1) >= entry.offset.rawValue }.map(\.offset).min()
+                let first = stored.filter { $0.partition == entry.partition && ($0.timestampMs ?? -1) >= entry.offset.rawValue }.map(
+                    \.offset
+                ).min()
                 return TopicPartitionOffset(topic: entry.topic, partition: entry.partition, offset: first.map { KafkaOffset($0) } ?? .end)
             }
         }
-        let since = Timestamp(millisecondsSinceEpoch: baseMs + 5), until = Timestamp(millisecondsSinceEpoch: baseMs + 15)
+        let since = Timestamp(millisecondsSinceEpoch: baseMs + 5)
+        let until = Timestamp(millisecondsSinceEpoch: baseMs + 15)
         let selection = ReplaySelection(range: .time(since: since, until: until))
-        let (plan, summary, records) = try await replay(options(environment, group: "replay-times", selection: selection, execute: false),
-                                                        configuration: environment.configuration, offsetsForTimes: lookup)
+        let (plan, summary, records) = try await replay(
+            options(environment, group: "replay-times", selection: selection, execute: false),
+            configuration: environment.configuration, offsetsForTimes: lookup)
         #expect(plan.timeLookup == .offsetsForTimes)
-        #expect(plan.partitions == [ReplayPlan.PartitionRange(partition: 3, start: range.lowerBound + 5, end: range.lowerBound + 15,
-                                                              from: range.lowerBound + 5)], "only the range is read: \(plan.partitions)")
+        #expect(
+            plan.partitions == [
+                ReplayPlan.PartitionRange(
+                    partition: 3, start: range.lowerBound + 5, end: range.lowerBound + 15,
+                    from: range.lowerBound + 5)
+            ], "only the range is read: \(plan.partitions)")
         #expect(summary.scanned == 10 && summary.selected == 10, "\(summary)")
-        #expect(Set(records.map(\.source)) == Set((range.lowerBound + 5..<range.lowerBound + 15).map { "\(environment.names.failures)[3]@\($0)" }))
+        #expect(
+            Set(records.map(\.source))
+                == Set((range.lowerBound + 5..<range.lowerBound + 15).map { "\(environment.names.failures)[3]@\($0)" }))
 
         // The mock's own answers choose the scan, and it selects the same records.
-        let (scanPlan, scanned, scannedRecords) = try await replay(options(environment, group: "replay-times-scan", selection: selection, execute: false),
-                                                                   configuration: environment.configuration)
+        let (scanPlan, scanned, scannedRecords) = try await replay(
+            options(environment, group: "replay-times-scan", selection: selection, execute: false),
+            configuration: environment.configuration)
         #expect(scanPlan.timeLookup == .scanFallback)
         #expect(scanned.selected == 10 && Set(scannedRecords.map(\.source)) == Set(records.map(\.source)))
     }
@@ -209,16 +248,25 @@ struct ReplayTests {
         }
         let end = TopicPartitionOffset.end
         // Apache Kafka: the first record's offset at the epoch, "end" (-1) far in the future.
-        #expect(ReplayPlan.TimeLookup.judge(partitions: partitions, atEpoch: answers([10, end]), atFarFuture: answers([end, end])) == .offsetsForTimes)
+        #expect(
+            ReplayPlan.TimeLookup.judge(partitions: partitions, atEpoch: answers([10, end]), atFarFuture: answers([end, end]))
+                == .offsetsForTimes)
         // A broker answering the high watermark for a time past every record is as good.
-        #expect(ReplayPlan.TimeLookup.judge(partitions: partitions, atEpoch: answers([12, end]), atFarFuture: answers([20, 0])) == .offsetsForTimes)
+        #expect(
+            ReplayPlan.TimeLookup.judge(partitions: partitions, atEpoch: answers([12, end]), atFarFuture: answers([20, 0]))
+                == .offsetsForTimes)
         // librdkafka's mock (2.0.2 and 2.16): "end" for every time.
-        #expect(ReplayPlan.TimeLookup.judge(partitions: partitions, atEpoch: answers([end, end]), atFarFuture: answers([end, end])) == .scanFallback)
+        #expect(
+            ReplayPlan.TimeLookup.judge(partitions: partitions, atEpoch: answers([end, end]), atFarFuture: answers([end, end]))
+                == .scanFallback)
         // tansu 0.6: the earliest offset for every time.
-        #expect(ReplayPlan.TimeLookup.judge(partitions: partitions, atEpoch: answers([10, 0]), atFarFuture: answers([10, 0])) == .scanFallback)
+        #expect(
+            ReplayPlan.TimeLookup.judge(partitions: partitions, atEpoch: answers([10, 0]), atFarFuture: answers([10, 0])) == .scanFallback)
         // A partition missing from the answers, or an offset outside the partition.
         #expect(ReplayPlan.TimeLookup.judge(partitions: partitions, atEpoch: [], atFarFuture: answers([end, end])) == .scanFallback)
-        #expect(ReplayPlan.TimeLookup.judge(partitions: partitions, atEpoch: answers([25, end]), atFarFuture: answers([end, end])) == .scanFallback)
+        #expect(
+            ReplayPlan.TimeLookup.judge(partitions: partitions, atEpoch: answers([25, end]), atFarFuture: answers([end, end]))
+                == .scanFallback)
         // Only empty partitions: nothing to judge, nothing to read.
         #expect(ReplayPlan.TimeLookup.judge(partitions: [(1, 0, 0)], atEpoch: [], atFarFuture: []) == .offsetsForTimes)
     }
@@ -240,8 +288,9 @@ struct ReplayTests {
     @Test(arguments: ["baocuo-router", "fleet-of-this-deployment"])
     func refusesTheFleetGroup(group: String) async throws {
         // Refused before any broker is asked.
-        let fleet = ReplayOptions(brokers: "127.0.0.1:1", sourceTopic: "yb.settlement.failures", group: group,
-                                  fleetGroup: "fleet-of-this-deployment", selection: ReplaySelection(range: .all, reportIds: ["x"]), execute: true)
+        let fleet = ReplayOptions(
+            brokers: "127.0.0.1:1", sourceTopic: "yb.settlement.failures", group: group,
+            fleetGroup: "fleet-of-this-deployment", selection: ReplaySelection(range: .all, reportIds: ["x"]), execute: true)
         await #expect(throws: ReplayError.self) { try await ReplayPlan.resolve(fleet, logger: TestLogging.logger) }
     }
 
@@ -250,8 +299,10 @@ struct ReplayTests {
         let lines = SampleReports.generate(count: 40, tag: "-resume")
         let range = try await loadAndRoute(lines, partition: 2, in: environment)
         let group = "replay-resume"
-        let arguments = ["replay", "--brokers", environment.brokers, "--partition", "2",
-                         "--start-offset", "\(range.lowerBound)", "--end-offset", "\(range.upperBound)", "--group", group, "--execute", "--all"]
+        let arguments = [
+            "replay", "--brokers", environment.brokers, "--partition", "2",
+            "--start-offset", "\(range.lowerBound)", "--end-offset", "\(range.upperBound)", "--group", group, "--execute", "--all",
+        ]
         let environmentVariables = ["BAOCUO_CONFIG_DIR": environment.folder.path, "BAOCUO_LOGGING_LEVEL": "info"]
 
         // At 2 records/s the 40 records take 20 s, so the interrupt lands mid-way even when the
@@ -262,19 +313,26 @@ struct ReplayTests {
         let deadline = ContinuousClock.now + .seconds(15)
         while committed < range.lowerBound + 5, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(100))
-            committed = try await Committed.offsets(group: group, topic: environment.names.failures, partitions: [2], brokers: environment.brokers)[2] ?? committed
+            committed =
+                try await Committed.offsets(group: group, topic: environment.names.failures, partitions: [2], brokers: environment.brokers)[
+                    2] ?? committed
         }
         first.signal(SIGINT)
         let firstStatus = await first.waitForExit(timeout: .seconds(10))
         #expect(firstStatus == 3, "an interrupted replay exits 3 after committing: \(first.log.suffix(1500))")
-        let checkpoint = try #require(try await Committed.offsets(group: group, topic: environment.names.failures, partitions: [2], brokers: environment.brokers)[2])
+        let checkpoint = try #require(
+            try await Committed.offsets(group: group, topic: environment.names.failures, partitions: [2], brokers: environment.brokers)[2])
         #expect(checkpoint > range.lowerBound && checkpoint < range.upperBound, "stopped mid-way: \(checkpoint) in \(range)")
 
         let second = try ChildProcess(arguments, environment: environmentVariables, name: "replay-resumed")
         let secondStatus = await second.waitForExit(timeout: .seconds(60))
         #expect(secondStatus == 0, "\(second.log.suffix(1500))")
-        let plan = try await ReplayPlan.resolve(options(environment, group: group, selection: ReplaySelection(
-            range: .offsets(partition: 2, start: range.lowerBound, end: range.upperBound)), execute: true), logger: TestLogging.logger)
+        let plan = try await ReplayPlan.resolve(
+            options(
+                environment, group: group,
+                selection: ReplaySelection(
+                    range: .offsets(partition: 2, start: range.lowerBound, end: range.upperBound)), execute: true),
+            logger: TestLogging.logger)
         #expect(plan.remaining == 0)
 
         // Exactly once overall: one owner copy or one dead letter per source record, across both runs.
@@ -290,13 +348,18 @@ struct ReplayTests {
 
     @Test func redrivesTheDeadLetterQueueAfterTheRegionTableIsFixed() async throws {
         let environment = try await Self.shared.value
-        try await DeadLetterRedrive(brokers: environment.brokers, prefix: "redrive.", createTopics: { full in
-            try full.createTopics(on: environment.cluster, inputPartitions: 1)
-        }, route: { lacking in
-            let fleet = RouterHarness(configuration: try lacking.load())
-            try await fleet.route(cluster: environment.cluster, workers: [fleet.makeWorker(cluster: environment.cluster, group: "redrive-fleet")],
-                                  group: "redrive-fleet", inputPartitions: 1)
-        }).run()
+        try await DeadLetterRedrive(
+            brokers: environment.brokers, prefix: "redrive.",
+            createTopics: { full in
+                try full.createTopics(on: environment.cluster, inputPartitions: 1)
+            },
+            route: { lacking in
+                let fleet = RouterHarness(configuration: try lacking.load())
+                try await fleet.route(
+                    cluster: environment.cluster, workers: [fleet.makeWorker(cluster: environment.cluster, group: "redrive-fleet")],
+                    group: "redrive-fleet", inputPartitions: 1)
+            }
+        ).run()
     }
 }
 

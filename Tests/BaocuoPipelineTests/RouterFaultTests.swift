@@ -13,8 +13,10 @@ struct RouterFaultTests {
 
     /// Loads reports, starts one worker, injects `fault` once routing is under way, and checks the ledger.
     /// Reports the scenario for the reliability table.
-    func routeThroughFault(_ scenario: String, injected: String, group: String,
-                           fault: @escaping @Sendable (MockCluster) async throws -> Void) async throws -> Ledger.Result {
+    func routeThroughFault(
+        _ scenario: String, injected: String, group: String,
+        fault: @escaping @Sendable (MockCluster) async throws -> Void
+    ) async throws -> Ledger.Result {
         let cluster = try harness.makeCluster(inputPartitions: 4)
         defer { cluster.close() }
         try await SampleReports.load(SampleReports.generate(count: Self.reports), topic: names.failures, brokers: cluster.bootstrapServers)
@@ -28,7 +30,9 @@ struct RouterFaultTests {
     }
 
     @Test func aBrokerDownForAWhileLosesNothing() async throws {
-        let result = try await routeThroughFault("broker down and back", injected: "broker 2 (a partition leader) down for 3 s", group: "fault-broker-down") { cluster in
+        let result = try await routeThroughFault(
+            "broker down and back", injected: "broker 2 (a partition leader) down for 3 s", group: "fault-broker-down"
+        ) { cluster in
             try await Task.sleep(for: .milliseconds(300))
             try cluster.setBrokerDown(2)
             try await Task.sleep(for: .seconds(3))
@@ -39,18 +43,28 @@ struct RouterFaultTests {
     }
 
     @Test func retriableProduceErrorsAreRetriedWithoutLoss() async throws {
-        let result = try await routeThroughFault("retriable produce errors", injected: "15 Produce errors: NOT_LEADER, REQUEST_TIMED_OUT, NOT_ENOUGH_REPLICAS", group: "fault-produce") { cluster in
-            try cluster.pushRequestErrors(.produce, Array(repeating: .notLeaderForPartition, count: 5)
-                + Array(repeating: .requestTimedOut, count: 5) + Array(repeating: .notEnoughReplicas, count: 5))
+        let result = try await routeThroughFault(
+            "retriable produce errors", injected: "15 Produce errors: NOT_LEADER, REQUEST_TIMED_OUT, NOT_ENOUGH_REPLICAS",
+            group: "fault-produce"
+        ) { cluster in
+            try cluster.pushRequestErrors(
+                .produce,
+                Array(repeating: .notLeaderForPartition, count: 5)
+                    + Array(repeating: .requestTimedOut, count: 5) + Array(repeating: .notEnoughReplicas, count: 5))
         }
         #expect(result.hasNoLoss, "\(result)")
         #expect(result.duplicated == 0, "the idempotent producer retries without duplicates: \(result)")
     }
 
     @Test func retriableCommitErrorsAreRetriedWithoutLoss() async throws {
-        let result = try await routeThroughFault("retriable commit errors", injected: "6 OffsetCommit errors: REQUEST_TIMED_OUT, COORDINATOR_NOT_AVAILABLE", group: "fault-commit") { cluster in
-            try cluster.pushRequestErrors(.offsetCommit, Array(repeating: .requestTimedOut, count: 3)
-                + Array(repeating: .coordinatorNotAvailable, count: 3))
+        let result = try await routeThroughFault(
+            "retriable commit errors", injected: "6 OffsetCommit errors: REQUEST_TIMED_OUT, COORDINATOR_NOT_AVAILABLE",
+            group: "fault-commit"
+        ) { cluster in
+            try cluster.pushRequestErrors(
+                .offsetCommit,
+                Array(repeating: .requestTimedOut, count: 3)
+                    + Array(repeating: .coordinatorNotAvailable, count: 3))
         }
         #expect(result.isExact, "\(result)")
     }
@@ -71,15 +85,19 @@ struct RouterFaultTests {
         // Nothing past the failed record was committed: a fresh worker, with the fault gone, routes
         // everything, and together with whatever was delivered before, nothing is lost.
         try cluster.clearRequestErrors(.produce)
-        let recovery = try await harness.route(cluster: cluster, workers: [harness.makeWorker(cluster: cluster, group: group)], group: group, inputPartitions: 1)
+        let recovery = try await harness.route(
+            cluster: cluster, workers: [harness.makeWorker(cluster: cluster, group: group)], group: group, inputPartitions: 1)
         let result = try await harness.ledger(cluster: cluster, group: group)
         #expect(result.hasNoLoss, "\(result)")
-        FleetReport.record("fatal produce error", result, injected: "50 Produce errors TOPIC_AUTHORIZATION_FAILED: the worker stops; a fresh worker after the fix",
-                           recoverySeconds: recovery)
+        FleetReport.record(
+            "fatal produce error", result,
+            injected: "50 Produce errors TOPIC_AUTHORIZATION_FAILED: the worker stops; a fresh worker after the fix",
+            recoverySeconds: recovery)
     }
 
     @Test func aSlowBrokerSlowsButLosesNothing() async throws {
-        let result = try await routeThroughFault("slow broker", injected: "RTT 100 ms on every broker for 3 s", group: "fault-rtt") { cluster in
+        let result = try await routeThroughFault("slow broker", injected: "RTT 100 ms on every broker for 3 s", group: "fault-rtt") {
+            cluster in
             for broker in cluster.brokerIDs { try cluster.setBrokerRTT(broker, milliseconds: 100) }
             try await Task.sleep(for: .seconds(3))
             for broker in cluster.brokerIDs { try cluster.setBrokerRTT(broker, milliseconds: 0) }
@@ -88,8 +106,10 @@ struct RouterFaultTests {
     }
 
     @Test func theGroupCoordinatorDownAndBackLosesNothing() async throws {
-        let result = try await routeThroughFault("coordinator down and back", injected: "the group coordinator's broker down for 3 s",
-                                                 group: "fault-coordinator") { cluster in
+        let result = try await routeThroughFault(
+            "coordinator down and back", injected: "the group coordinator's broker down for 3 s",
+            group: "fault-coordinator"
+        ) { cluster in
             try cluster.setCoordinator(group: "fault-coordinator", broker: 1)
             try await Task.sleep(for: .milliseconds(300))
             try cluster.setBrokerDown(1)

@@ -16,7 +16,8 @@ struct RouterIntegrationTests {
         let lines = SampleReports.generate(count: 460)
         try await SampleReports.load(lines, topic: names.failures, brokers: cluster.bootstrapServers)
         let group = "router-exact"
-        try await harness.route(cluster: cluster, workers: [harness.makeWorker(cluster: cluster, group: group)], group: group, inputPartitions: 4)
+        try await harness.route(
+            cluster: cluster, workers: [harness.makeWorker(cluster: cluster, group: group)], group: group, inputPartitions: 4)
         let result = try await harness.ledger(cluster: cluster, group: group)
         #expect(result.inputs == 460)
         #expect(result.expectedDeadLetters == 100)
@@ -27,13 +28,18 @@ struct RouterIntegrationTests {
     @Test func deadLettersKeepTheOriginalBytesAndCarryTheContractHeaders() async throws {
         let cluster = try harness.makeCluster(inputPartitions: 1)
         defer { cluster.close() }
-        let producer = try KafkaProducer(configuration: KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers]), logger: TestLogging.logger)
+        let producer = try KafkaProducer(
+            configuration: KafkaConfiguration(["bootstrap.servers": cluster.bootstrapServers]), logger: TestLogging.logger)
         let broken = Array(#"{"schema":"baocuo.report/v1","reportId":"R-1""#.utf8)
-        try await producer.send([ProducerRecord(topic: names.failures, key: Array("R-1".utf8), value: broken,
-                                                headers: [KafkaHeader(key: "trace", value: "abc")], timestampMs: 1_795_000_000_000)])
+        try await producer.send([
+            ProducerRecord(
+                topic: names.failures, key: Array("R-1".utf8), value: broken,
+                headers: [KafkaHeader(key: "trace", value: "abc")], timestampMs: 1_795_000_000_000)
+        ])
         await producer.close()
         let group = "router-dlq"
-        try await harness.route(cluster: cluster, workers: [harness.makeWorker(cluster: cluster, group: group)], group: group, inputPartitions: 1)
+        try await harness.route(
+            cluster: cluster, workers: [harness.makeWorker(cluster: cluster, group: group)], group: group, inputPartitions: 1)
         let reader = TopicReader(brokers: cluster.bootstrapServers, logger: TestLogging.logger)
         let dead = try await reader.readAll(reader.topics { $0 == names.failuresDLQ })
         try #require(dead.count == 1)
@@ -60,7 +66,8 @@ struct RouterIntegrationTests {
         let lines = SampleReports.lines
         try await SampleReports.load(lines, topic: names.failures, brokers: cluster.bootstrapServers)
         let group = "router-copies"
-        try await harness.route(cluster: cluster, workers: [harness.makeWorker(cluster: cluster, group: group)], group: group, inputPartitions: 1)
+        try await harness.route(
+            cluster: cluster, workers: [harness.makeWorker(cluster: cluster, group: group)], group: group, inputPartitions: 1)
         let reader = TopicReader(brokers: cluster.bootstrapServers, logger: TestLogging.logger)
         let ops = try await reader.readAll(reader.topics { $0 == names.ops })
         #expect(ops.count == 3, "three SYSTEM_FAULT samples")

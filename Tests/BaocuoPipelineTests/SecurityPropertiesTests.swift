@@ -1,6 +1,7 @@
-@testable import BaocuoPipeline
 import BaocuoKafka
 import Testing
+
+@testable import BaocuoPipeline
 
 /// TLS and SASL settings reach librdkafka unchanged (CONTRACT: deployments configure them in
 /// `kafka.properties` or `BAOCUO_KAFKA_PROPERTY_*`).
@@ -20,8 +21,10 @@ struct SecurityPropertiesTests {
             logger: TestLogging.logger
         )
         let consumer = worker.consumerConfiguration().properties
-        let producer = OutputDelivery.producerConfiguration(brokers: "127.0.0.1:1", clientID: "c", maxRecordBytes: 1 << 20,
-                                                            overrides: Self.security).properties
+        let producer = OutputDelivery.producerConfiguration(
+            brokers: "127.0.0.1:1", clientID: "c", maxRecordBytes: 1 << 20,
+            overrides: Self.security
+        ).properties
         for (key, value) in Self.security {
             #expect(consumer[key] == value, "consumer \(key)")
             #expect(producer[key] == value, "producer \(key)")

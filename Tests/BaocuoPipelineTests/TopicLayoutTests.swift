@@ -60,9 +60,11 @@ import Testing
             try String(contentsOf: deploy.appendingPathComponent(name), encoding: .utf8)
                 .split(separator: "\n").map(String.init).filter { !$0.hasPrefix("#") }
         }
-        #expect(try lines("topics.txt") == TopicLayout(names: names, regions: regions).topicLines,
-                "Deploy/topics.txt is stale: run Deploy/generate-topics.sh")
-        #expect(try lines("acls.txt") == AccessControlList(names: names, regions: regions).lines,
-                "Deploy/acls.txt is stale: run Deploy/generate-topics.sh")
+        #expect(
+            try lines("topics.txt") == TopicLayout(names: names, regions: regions).topicLines,
+            "Deploy/topics.txt is stale: run Deploy/generate-topics.sh")
+        #expect(
+            try lines("acls.txt") == AccessControlList(names: names, regions: regions).lines,
+            "Deploy/acls.txt is stale: run Deploy/generate-topics.sh")
     }
 }

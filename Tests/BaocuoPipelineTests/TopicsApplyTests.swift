@@ -9,8 +9,9 @@ import Testing
 @Suite(.serialized)
 struct TopicsApplyTests {
     func apply(prefix: String, brokers: String, _ extra: [String] = []) async throws -> (status: Int32?, stdout: String, log: String) {
-        let process = try ChildProcess(["topics", "apply", "--brokers", brokers] + extra,
-                                       environment: ["BAOCUO_TOPIC_PREFIX": prefix], name: "topics-apply")
+        let process = try ChildProcess(
+            ["topics", "apply", "--brokers", brokers] + extra,
+            environment: ["BAOCUO_TOPIC_PREFIX": prefix], name: "topics-apply")
         let stdout = process.standardOutput()
         return (await process.waitForExit(timeout: .seconds(60)), stdout, process.log)
     }
@@ -22,7 +23,9 @@ struct TopicsApplyTests {
         let present = try await apply(prefix: "apply.", brokers: fixture.brokers)
         #expect(present.status == 1, "\(present.stdout) \(present.log)")
         #expect(present.stdout.contains("differs  apply.settlement.failures: 1 partitions, the layout says 16"))
-        #expect(present.stdout.contains("0 created, 0 failed, \(1 + fixture.configuration.regions.regions.count) differ"), "\(present.stdout.suffix(300))")
+        #expect(
+            present.stdout.contains("0 created, 0 failed, \(1 + fixture.configuration.regions.regions.count) differ"),
+            "\(present.stdout.suffix(300))")
         #expect(present.stdout.contains("\(count) topics in the layout, \(count) on"))
         #expect(present.stdout.contains("configs not checked: the cluster implements no Admin API"))
 

@@ -3,6 +3,7 @@ import BaocuoKafka
 import BaocuoPipeline
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,9 +17,12 @@ struct WeeklyProcessTests {
     /// `startWeek`: the reports go back 16 days, so the go-live is set to their first week (a first
     /// start emits no history by default).
     func startWorker(brokers: String, name: String, startWeek: IsoWeek) throws -> ChildProcess {
-        try ChildProcess(["run", "--brokers", brokers, "--group", "weekly-process", "--http-port", "0",
-                          "--scheduler-tick-seconds", "1", "--look-back-weeks", "2", "--start-week", "\(startWeek)"],
-                         environment: FleetProcessTests.workerEnvironment, name: name)
+        try ChildProcess(
+            [
+                "run", "--brokers", brokers, "--group", "weekly-process", "--http-port", "0",
+                "--scheduler-tick-seconds", "1", "--look-back-weeks", "2", "--start-week", "\(startWeek)",
+            ],
+            environment: FleetProcessTests.workerEnvironment, name: name)
     }
 
     @Test func sigtermDuringABatchEmissionStillYieldsOneCompleteBatchEach() async throws {
@@ -29,11 +33,13 @@ struct WeeklyProcessTests {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let lines = SampleReports.generate(count: 600)
         let span: Int64 = 16 * 86_400_000
-        try await SampleReports.load(lines, topic: names.failures, brokers: brokers,
-                                     baseMs: now - span, stepMs: span / Int64(lines.count))
+        try await SampleReports.load(
+            lines, topic: names.failures, brokers: brokers,
+            baseMs: now - span, stepMs: span / Int64(lines.count))
 
-        let startWeek = IsoWeek(containing: Timestamp(millisecondsSinceEpoch: now - span)
-            .civilDate(utcOffsetSeconds: configuration.settings.schedule.utcOffsetSeconds))
+        let startWeek = IsoWeek(
+            containing: Timestamp(millisecondsSinceEpoch: now - span)
+                .civilDate(utcOffsetSeconds: configuration.settings.schedule.utcOffsetSeconds))
         let first = try startWorker(brokers: brokers, name: "weekly-a", startWeek: startWeek)
         await first.waitForLog("emitting weekly batches", timeout: .seconds(60))
         #expect(first.log.contains("emitting weekly batches"), "the scheduler never started an emission: \(first.log.suffix(2000))")
@@ -44,9 +50,13 @@ struct WeeklyProcessTests {
         let second = try startWorker(brokers: brokers, name: "weekly-b", startWeek: startWeek)
         defer { second.signal(SIGTERM) }
         let operations = WeeklyOperations(configuration: configuration, brokers: brokers, logger: TestLogging.logger)
-        let weeks = Set(lines.indices.map { index in
-            configuration.calendar.cycle(receivedAt: Timestamp(millisecondsSinceEpoch: now - span + Int64(index) * (span / Int64(lines.count)))).week
-        }).filter { week in (operations.calendarCycle(week)?.intakeAt).map { $0.millisecondsSinceEpoch < now } ?? false }
+        let weeks = Set(
+            lines.indices.map { index in
+                configuration.calendar.cycle(
+                    receivedAt: Timestamp(millisecondsSinceEpoch: now - span + Int64(index) * (span / Int64(lines.count)))
+                ).week
+            }
+        ).filter { week in (operations.calendarCycle(week)?.intakeAt).map { $0.millisecondsSinceEpoch < now } ?? false }
         try #require(!weeks.isEmpty)
 
         // The second worker completes every due batch of those weeks: all emitted with current content.

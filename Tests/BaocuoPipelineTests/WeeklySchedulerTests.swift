@@ -9,7 +9,9 @@ import Testing
 @Suite(.serialized)
 struct WeeklySchedulerTests {
     /// Intake batches of every region and return batches of every province for `week`, each complete.
-    func expectEveryBatchComplete(_ fixture: WeeklyFixture, week: String, returns: Bool = true) async throws -> (intake: BatchConsumerView, returns: BatchConsumerView) {
+    func expectEveryBatchComplete(_ fixture: WeeklyFixture, week: String, returns: Bool = true) async throws -> (
+        intake: BatchConsumerView, returns: BatchConsumerView
+    ) {
         let intake = try await fixture.consumerView(.intake)
         let intakeBatches = intake.week(week)
         #expect(intakeBatches.count == fixture.configuration.regions.regions.count, "intake batches of \(week)")
@@ -71,7 +73,8 @@ struct WeeklySchedulerTests {
         #expect(status.intake.emitted == 401 && status.intake.missing.isEmpty && status.intake.outdated.isEmpty)
         #expect(status.returns.emitted == fixture.configuration.regions.provinces.count)
         let liaoningStatus = try #require(status.provinces.first { $0.province == "210000" })
-        #expect((liaoningStatus.reports, liaoningStatus.resolvedByDeadline, liaoningStatus.outstanding, liaoningStatus.overdue) == (3, 1, 1, 1))
+        #expect(
+            (liaoningStatus.reports, liaoningStatus.resolvedByDeadline, liaoningStatus.outstanding, liaoningStatus.overdue) == (3, 1, 1, 1))
     }
 
     @Test func holidayWeeksAndAWeekWithoutCycle() async throws {
@@ -125,9 +128,12 @@ struct WeeklySchedulerTests {
 
         // The treatment region tries to resolve the insured region's report: refused, visibly.
         try await fixture.resolve("C-1", agency: "410100", recordedAt: "2026-12-01T10:00:00+08:00")
-        try await fixture.publishResolution(Array(#"{"schema":"baocuo.resolution/v1","reportId":"C-2","agency":"210700","outcome":"DONE","resolvedAt":"2026-12-01T10:00:00+08:00"}"#.utf8),
-                                            key: "C-2", recordedAt: "2026-12-01T10:00:00+08:00",
-                                            topic: fixture.names.resolutions(region: "210700"))
+        try await fixture.publishResolution(
+            Array(
+                #"{"schema":"baocuo.resolution/v1","reportId":"C-2","agency":"210700","outcome":"DONE","resolvedAt":"2026-12-01T10:00:00+08:00"}"#
+                    .utf8),
+            key: "C-2", recordedAt: "2026-12-01T10:00:00+08:00",
+            topic: fixture.names.resolutions(region: "210700"))
         try await fixture.resolve("C-2", agency: "210700", outcome: "FILING_COMPLETED", recordedAt: "2026-12-01T11:00:00+08:00")
         clock.set("2026-12-04T16:01:00+08:00")
         let w49 = try await scheduler.tick()
@@ -147,7 +153,9 @@ struct WeeklySchedulerTests {
             #expect(batch.manifest["carriedOverCount"] as? Int == 1)
         }
 
-        let deadLetters = try await fixture.readAll { $0 == fixture.names.resolutionsDLQ }.sorted { $0.keyString ?? "" < $1.keyString ?? "" }
+        let deadLetters = try await fixture.readAll { $0 == fixture.names.resolutionsDLQ }.sorted {
+            $0.keyString ?? "" < $1.keyString ?? ""
+        }
         #expect(deadLetters.map { $0.header(DeadLetterHeader.errorCode) } == ["FORBIDDEN_AGENCY", "INVALID_FIELD"])
         #expect(deadLetters[0].keyString == "C-1")
         #expect(deadLetters[0].header(DeadLetterHeader.sourceTopic) == fixture.names.resolutions(region: "410100"))
@@ -164,12 +172,14 @@ struct WeeklySchedulerTests {
             ("A-3", "210700", "2026-11-24T11:00:00+08:00"), ("A-4", "410100", "2026-11-24T11:00:00+08:00"),
         ])
         // 410100 writes, on its own topic, a resolution of 210700's report that claims to come from 210700.
-        try await fixture.resolve("A-1", agency: "210700", recordedAt: "2026-12-01T10:00:00+08:00", topic: names.resolutions(region: "410100"))
+        try await fixture.resolve(
+            "A-1", agency: "210700", recordedAt: "2026-12-01T10:00:00+08:00", topic: names.resolutions(region: "410100"))
         // 410100 resolves its own report on its own topic.
         try await fixture.resolve("A-2", agency: "410100", outcome: "MANUAL_REIMBURSEMENT", recordedAt: "2026-12-01T11:00:00+08:00")
         // The deprecated shared topic during the window: the owner's record counts, a non-owner's does not.
-        try await fixture.resolve("A-3", agency: "210700", outcome: "FILING_COMPLETED", recordedAt: "2026-12-02T10:00:00+08:00",
-                                  topic: names.sharedResolutions)
+        try await fixture.resolve(
+            "A-3", agency: "210700", outcome: "FILING_COMPLETED", recordedAt: "2026-12-02T10:00:00+08:00",
+            topic: names.sharedResolutions)
         try await fixture.resolve("A-4", agency: "210700", recordedAt: "2026-12-02T11:00:00+08:00", topic: names.sharedResolutions)
 
         let (registry, metricsFactory) = TestMetrics.makeRegistry()
@@ -206,7 +216,9 @@ struct WeeklySchedulerTests {
         clock.set("2027-03-31T10:00:00+08:00")
         #expect(try await scheduler.tick().deadLettered == 1)
         #expect(sharedTopic("after_window") == 1)
-        let late = try await fixture.readAll { $0 == names.resolutionsDLQ }.filter { $0.timestampMs == Timestamp.parseRFC3339("2027-03-31T00:00:00+08:00")!.millisecondsSinceEpoch }
+        let late = try await fixture.readAll { $0 == names.resolutionsDLQ }.filter {
+            $0.timestampMs == Timestamp.parseRFC3339("2027-03-31T00:00:00+08:00")!.millisecondsSinceEpoch
+        }
         #expect(late.first?.header(DeadLetterHeader.errorDetail)?.contains("migration window") == true)
     }
 
@@ -215,8 +227,11 @@ struct WeeklySchedulerTests {
         try await fixture.route((1...30).map { ("K-\($0)", "210700", "2026-11-24T10:00:00+08:00") })
         // The dead worker got half the items of one batch out: no manifest, no marker.
         let operations = fixture.operations
-        let emission = try #require(try operations.rebuild(.intake, week: IsoWeek("2026-W49")!, scope: "210700",
-                                                             snapshot: await operations.snapshot()).first)
+        let emission = try #require(
+            try operations.rebuild(
+                .intake, week: IsoWeek("2026-W49")!, scope: "210700",
+                snapshot: await operations.snapshot()
+            ).first)
         let records = operations.emitter.records(of: emission)
         try await fixture.send(Array(records.prefix(15)))
         #expect(try await fixture.consumerView(.intake).batches.isEmpty, "without a manifest, consumers see no batch")
@@ -257,7 +272,8 @@ struct WeeklySchedulerTests {
         // A replay routes a report received before the intake, after the intake was emitted.
         try await fixture.route([("L-2", "210700", "2026-11-29T23:00:00+08:00")])
         clock.set("2026-11-30T10:00:00+08:00")
-        let status = try fixture.operations.status(week: IsoWeek("2026-W49")!, snapshot: await fixture.operations.snapshot(), now: clock.now())
+        let status = try fixture.operations.status(
+            week: IsoWeek("2026-W49")!, snapshot: await fixture.operations.snapshot(), now: clock.now())
         #expect(status.intake.outdated == ["intake-210700-2026-W49"])
         let tick = try await scheduler.tick()
         #expect(tick.emitted.map(\.batchId) == ["intake-210700-2026-W49"])
@@ -292,13 +308,16 @@ struct WeeklySchedulerTests {
 
         // The State Council's schedule: the statutory days, a bridge day on Thursday 4 February and a
         // make-up Saturday. Only W05 moves: due Wednesday 3 February.
-        let schedule = StatutoryHolidays(year: 2027).daysOff.sorted().map { "\($0),holiday,Schedule 2027\n" }.joined()
+        let schedule =
+            StatutoryHolidays(year: 2027).daysOff.sorted().map { "\($0),holiday,Schedule 2027\n" }.joined()
             + "2027-02-04,holiday,Spring Festival\n2027-02-20,workday,Spring Festival\n"
         let reloaded = try fixture.reloadingCalendar(adding: schedule)
         let week = { (text: String) in IsoWeek(text)! }
         #expect(reloaded.calendar.basis(of: week("2027-W05")) == .published)
         #expect(reloaded.calendar.cycle(for: week("2027-W05"))?.dueBy == Timestamp.parseRFC3339("2027-02-03T16:00:00+08:00"))
-        #expect(reloaded.calendar.cycle(for: week("2027-W05"))?.intakeAt == fixture.configuration.calendar.cycle(for: week("2027-W05"))?.intakeAt)
+        #expect(
+            reloaded.calendar.cycle(for: week("2027-W05"))?.intakeAt
+                == fixture.configuration.calendar.cycle(for: week("2027-W05"))?.intakeAt)
         for unchanged in ["2027-W04", "2027-W06"] {
             #expect(reloaded.calendar.cycle(for: week(unchanged)) == fixture.configuration.calendar.cycle(for: week(unchanged)))
         }
@@ -331,15 +350,17 @@ struct WeeklySchedulerTests {
         #expect(liaoning.outcome("S5-1") == "PENDING" && liaoning.items["S5-1"]?["dueBy"] as? String == newDue)
         #expect(liaoning.items["S4-1"]?["intakeBatch"] as? String == "2027-W04" && liaoning.items["S4-1"]?["overdue"] as? Bool == true)
         let carried = try #require(returns.batches["return-440000-2027-W06"]?.items["S5-2"])
-        #expect(carried["intakeBatch"] as? String == "2027-W05" && carried["dueBy"] as? String == newDue && carried["overdue"] as? Bool == true)
+        #expect(
+            carried["intakeBatch"] as? String == "2027-W05" && carried["dueBy"] as? String == newDue && carried["overdue"] as? Bool == true)
         #expect(returns.batches["return-210000-2027-W06"].map { Set($0.items.keys) } == ["S6-1", "S4-1"])
         // Revision 2's records carry the new deadline as their timestamp, like every return record.
         let records = try await fixture.readAll { $0 == fixture.names.returns(province: "210000") }
             .filter { $0.keyString == "return-210000-2027-W05" && $0.valueString.contains(#""revision":2"#) }
         #expect(!records.isEmpty && records.allSatisfy { $0.timestampMs == Timestamp.parseRFC3339(newDue)!.millisecondsSinceEpoch })
         // The agency's inbox keeps what the router recorded: the week, and the deadline of its time.
-        let copy = try #require(try await fixture.readAll { $0 == fixture.names.inbox(region: "210700") }
-            .compactMap { OwnerCopy(routedRecord: $0.value) }.first { $0.reportId == "S5-1" })
+        let copy = try #require(
+            try await fixture.readAll { $0 == fixture.names.inbox(region: "210700") }
+                .compactMap { OwnerCopy(routedRecord: $0.value) }.first { $0.reportId == "S5-1" })
         #expect(copy.intakeBatch == week("2027-W05") && copy.dueBy == Timestamp.parseRFC3339("2027-02-04T16:00:00+08:00"))
     }
 

@@ -23,13 +23,16 @@ public struct BatchMarker: Sendable, Equatable {
     public var emittedAt: Timestamp
 
     public init(batch: WeeklyBatch, revision: Int, emittedAt: Timestamp) {
-        self.init(batchId: batch.batchId, kind: batch.kind, week: batch.cycle.week, scope: batch.scope,
-                  revision: revision, digest: batch.digest, itemCount: batch.itemCount,
-                  intakeAt: batch.cycle.intakeAt, dueBy: batch.cycle.dueBy, emittedAt: emittedAt)
+        self.init(
+            batchId: batch.batchId, kind: batch.kind, week: batch.cycle.week, scope: batch.scope,
+            revision: revision, digest: batch.digest, itemCount: batch.itemCount,
+            intakeAt: batch.cycle.intakeAt, dueBy: batch.cycle.dueBy, emittedAt: emittedAt)
     }
 
-    public init(batchId: String, kind: BatchKind, week: IsoWeek, scope: String, revision: Int, digest: String,
-                itemCount: Int, intakeAt: Timestamp? = nil, dueBy: Timestamp? = nil, emittedAt: Timestamp) {
+    public init(
+        batchId: String, kind: BatchKind, week: IsoWeek, scope: String, revision: Int, digest: String,
+        itemCount: Int, intakeAt: Timestamp? = nil, dueBy: Timestamp? = nil, emittedAt: Timestamp
+    ) {
         self.batchId = batchId
         self.kind = kind
         self.week = week
@@ -73,7 +76,7 @@ public struct BatchMarker: Sendable, Equatable {
         let marker: BatchMarker? = bytes.withUnsafeBytes { raw in
             var parser = JSONParser()
             guard case .success(let document) = parser.parse(raw), document.kind(document.root) == .object,
-                  let schema = document.member(of: document.root, named: "schema"), document.stringEquals(schema, "baocuo.batch-marker/v1")
+                let schema = document.member(of: document.root, named: "schema"), document.stringEquals(schema, "baocuo.batch-marker/v1")
             else { return nil }
             func string(_ name: StaticString) -> String? {
                 guard let value = document.member(of: document.root, named: name), document.kind(value) == .string else { return nil }
@@ -84,19 +87,23 @@ public struct BatchMarker: Sendable, Equatable {
                 return Int(String(decoding: document.rawBytes(value), as: UTF8.self))
             }
             guard let batchId = string("batchId"), let kind = string("kind").flatMap(BatchKind.init(rawValue:)),
-                  let week = string("week").flatMap(IsoWeek.init), let scope = string("scope"),
-                  let revision = integer("revision"), let digest = string("digest"), let itemCount = integer("itemCount"),
-                  let emittedAt = string("emittedAt").flatMap(Timestamp.parseRFC3339)
+                let week = string("week").flatMap(IsoWeek.init), let scope = string("scope"),
+                let revision = integer("revision"), let digest = string("digest"), let itemCount = integer("itemCount"),
+                let emittedAt = string("emittedAt").flatMap(Timestamp.parseRFC3339)
             else { return nil }
             // Absent from older markers; present but unreadable makes the record no marker.
             var cycle: [Timestamp?] = []
             for name: StaticString in ["intakeAt", "dueBy"] {
-                guard let text = string(name) else { cycle.append(nil); continue }
+                guard let text = string(name) else {
+                    cycle.append(nil)
+                    continue
+                }
                 guard let instant = Timestamp.parseRFC3339(text) else { return nil }
                 cycle.append(instant)
             }
-            return BatchMarker(batchId: batchId, kind: kind, week: week, scope: scope, revision: revision, digest: digest,
-                               itemCount: itemCount, intakeAt: cycle[0], dueBy: cycle[1], emittedAt: emittedAt)
+            return BatchMarker(
+                batchId: batchId, kind: kind, week: week, scope: scope, revision: revision, digest: digest,
+                itemCount: itemCount, intakeAt: cycle[0], dueBy: cycle[1], emittedAt: emittedAt)
         }
         guard let marker else { return nil }
         self = marker

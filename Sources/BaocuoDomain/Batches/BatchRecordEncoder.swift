@@ -19,8 +19,9 @@ public struct BatchRecordEncoder: Sendable {
         records.reserveCapacity(batch.itemCount + 1)
         for index in 0..<batch.itemCount {
             var out: [UInt8] = []
-            appendHeader(schema: batch.kind == .intake ? Self.intakeItemSchema : Self.returnItemSchema,
-                         batchId: batch.batchId, revision: revision, to: &out)
+            appendHeader(
+                schema: batch.kind == .intake ? Self.intakeItemSchema : Self.returnItemSchema,
+                batchId: batch.batchId, revision: revision, to: &out)
             out.append(UInt8(ascii: ","))
             appendItemContent(of: batch.content, at: index, scope: batch.scope, to: &out)
             out.append(UInt8(ascii: "}"))
@@ -33,8 +34,9 @@ public struct BatchRecordEncoder: Sendable {
     /// The manifest record of `batch` at `revision`.
     public func manifest(of batch: WeeklyBatch, revision: Int) -> [UInt8] {
         var out: [UInt8] = []
-        appendHeader(schema: batch.kind == .intake ? Self.intakeManifestSchema : Self.returnManifestSchema,
-                     batchId: batch.batchId, revision: revision, to: &out)
+        appendHeader(
+            schema: batch.kind == .intake ? Self.intakeManifestSchema : Self.returnManifestSchema,
+            batchId: batch.batchId, revision: revision, to: &out)
         appendField(batch.kind == .intake ? "region" : "province", batch.scope, to: &out)
         appendField("intakeBatch", batch.cycle.week.description, to: &out)
         appendField("intakeAt", batch.cycle.intakeAt, to: &out)

@@ -95,8 +95,10 @@ public struct BatchSources: Sendable {
     /// `sharedTopicUntil`: the end of the shared topic's migration window (`resolutions.sharedTopicUntil`);
     /// a shared-topic record recorded at or after it is refused, so a rebuild gives the same batches
     /// whenever it runs.
-    public init(ownerCopies: some Sequence<OwnerCopy>, resolutionRecords: [ResolutionRecord], sharedTopicUntil: Timestamp,
-                decoder: ResolutionDecoder = ResolutionDecoder()) {
+    public init(
+        ownerCopies: some Sequence<OwnerCopy>, resolutionRecords: [ResolutionRecord], sharedTopicUntil: Timestamp,
+        decoder: ResolutionDecoder = ResolutionDecoder()
+    ) {
         var decisions: [String: [OwnerCopy]] = [:]
         for copy in ownerCopies { decisions[copy.reportId, default: []].append(copy) }
         var reports: [String: OwnerCopy] = [:]
@@ -125,8 +127,10 @@ public struct BatchSources: Sendable {
         var refused: [(RecordPosition, Rejection)] = []
         var parser = JSONParser()
         for record in resolutionRecords {
-            switch Self.check(record, sharedTopicUntil: sharedTopicUntil, decoder: decoder, parser: &parser,
-                              owner: { reports[$0]?.owner }, history: { ownerHistory[$0] }) {
+            switch Self.check(
+                record, sharedTopicUntil: sharedTopicUntil, decoder: decoder, parser: &parser,
+                owner: { reports[$0]?.owner }, history: { ownerHistory[$0] })
+            {
             case .success(let resolution):
                 resolutions[resolution.reportId, default: []].append(
                     RecordedResolution(resolution: resolution, recordedAt: record.recordedAt, position: record.position))
@@ -158,18 +162,26 @@ public struct BatchSources: Sendable {
     /// may resolve it. `history`: the owners of a report a replay moved (`ownerHistory`): a former
     /// owner's resolution recorded before the withdrawal stays valid, one recorded after it is
     /// refused, naming the new owner.
-    public static func check(_ record: ResolutionRecord, sharedTopicUntil: Timestamp, decoder: ResolutionDecoder,
-                             parser: inout JSONParser, owner: (String) -> String?,
-                             history: (String) -> [OwnerTenure]? = { _ in nil }) -> Result<Resolution, Rejection> {
+    public static func check(
+        _ record: ResolutionRecord, sharedTopicUntil: Timestamp, decoder: ResolutionDecoder,
+        parser: inout JSONParser, owner: (String) -> String?,
+        history: (String) -> [OwnerTenure]? = { _ in nil }
+    ) -> Result<Resolution, Rejection> {
         let decoded = record.value.withUnsafeBytes { decoder.decode($0, using: &parser) }
         guard case .success(let resolution) = decoded else { return decoded }
         switch record.source {
         case .agency(let region) where region != resolution.agency:
-            return .failure(Rejection(.forbiddenAgency, "agency: the payload names \(resolution.agency) but the record is on "
-                                      + "the resolutions topic of \(region); an agency resolves only as itself"))
+            return .failure(
+                Rejection(
+                    .forbiddenAgency,
+                    "agency: the payload names \(resolution.agency) but the record is on "
+                        + "the resolutions topic of \(region); an agency resolves only as itself"))
         case .shared where record.recordedAt >= sharedTopicUntil:
-            return .failure(Rejection(.forbiddenAgency, "agency: \(resolution.agency) wrote to the shared resolutions topic after its "
-                                      + "migration window (resolutions.sharedTopicUntil); resolutions go to the agency's own topic"))
+            return .failure(
+                Rejection(
+                    .forbiddenAgency,
+                    "agency: \(resolution.agency) wrote to the shared resolutions topic after its "
+                        + "migration window (resolutions.sharedTopicUntil); resolutions go to the agency's own topic"))
         case .agency, .shared:
             break
         }
@@ -188,9 +200,12 @@ public struct BatchSources: Sendable {
             // The agency owned it before and lost it by the time the resolution was recorded.
             if tenures[..<index].contains(where: { $0.owner == resolution.agency }) {
                 let when = then.since.map { " at \($0.rfc3339(utcOffsetSeconds: 0))" } ?? ""
-                return .failure(Rejection(.forbiddenAgency, "agency: the report was withdrawn from \(resolution.agency)\(when) and now "
-                                          + "belongs to \(then.owner) (baocuo.withdrawn/v1); a resolution \(resolution.agency) records "
-                                          + "after the withdrawal never counts, \(then.owner) resolves it"))
+                return .failure(
+                    Rejection(
+                        .forbiddenAgency,
+                        "agency: the report was withdrawn from \(resolution.agency)\(when) and now "
+                            + "belongs to \(then.owner) (baocuo.withdrawn/v1); a resolution \(resolution.agency) records "
+                            + "after the withdrawal never counts, \(then.owner) resolves it"))
             }
             return .failure(Rejection(.forbiddenAgency, "agency: \(resolution.agency) does not own the report (owner \(then.owner))"))
         }

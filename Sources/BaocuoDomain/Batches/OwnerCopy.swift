@@ -21,9 +21,11 @@ public struct OwnerCopy: Sendable, Hashable {
     /// Where the inbox record sits: orders decisions made in the same millisecond.
     public var decisionPosition: RecordPosition?
 
-    public init(reportId: String, owner: String, category: Category, intakeBatch: IsoWeek,
-                intakeAt: Timestamp, dueBy: Timestamp, receivedAt: Timestamp,
-                decidedAt: Timestamp? = nil, decisionPosition: RecordPosition? = nil) {
+    public init(
+        reportId: String, owner: String, category: Category, intakeBatch: IsoWeek,
+        intakeAt: Timestamp, dueBy: Timestamp, receivedAt: Timestamp,
+        decidedAt: Timestamp? = nil, decisionPosition: RecordPosition? = nil
+    ) {
         self.reportId = reportId
         self.owner = owner
         self.category = category
@@ -38,7 +40,8 @@ public struct OwnerCopy: Sendable, Hashable {
     /// Decision order: by `decidedAt`, then by position (nil sorts first; callers break the
     /// remaining ties by the order given).
     func decidedBefore(_ other: OwnerCopy) -> Bool? {
-        let left = decidedAt?.millisecondsSinceEpoch ?? .min, right = other.decidedAt?.millisecondsSinceEpoch ?? .min
+        let left = decidedAt?.millisecondsSinceEpoch ?? .min
+        let right = other.decidedAt?.millisecondsSinceEpoch ?? .min
         if left != right { return left < right }
         switch (decisionPosition, other.decisionPosition) {
         case (let l?, let r?) where l != r: return l < r
@@ -64,14 +67,15 @@ public struct OwnerCopy: Sendable, Hashable {
             return document.withStringBytes(value) { Timestamp.parseRFC3339($0) }
         }
         guard let schema = document.member(of: root, named: "schema"), document.stringEquals(schema, "baocuo.routed/v1"),
-              let role = document.member(of: root, named: "role"), document.stringEquals(role, "owner"),
-              let reportId = string("reportId"), let owner = string("owner"),
-              let category = string("category").flatMap(Category.init(rawValue:)),
-              let intakeBatch = string("intakeBatch").flatMap(IsoWeek.init),
-              let intakeAt = timestamp("intakeAt"), let dueBy = timestamp("dueBy"), let receivedAt = timestamp("receivedAt")
+            let role = document.member(of: root, named: "role"), document.stringEquals(role, "owner"),
+            let reportId = string("reportId"), let owner = string("owner"),
+            let category = string("category").flatMap(Category.init(rawValue:)),
+            let intakeBatch = string("intakeBatch").flatMap(IsoWeek.init),
+            let intakeAt = timestamp("intakeAt"), let dueBy = timestamp("dueBy"), let receivedAt = timestamp("receivedAt")
         else { return nil }
-        self.init(reportId: reportId, owner: owner, category: category, intakeBatch: intakeBatch,
-                  intakeAt: intakeAt, dueBy: dueBy, receivedAt: receivedAt)
+        self.init(
+            reportId: reportId, owner: owner, category: category, intakeBatch: intakeBatch,
+            intakeAt: intakeAt, dueBy: dueBy, receivedAt: receivedAt)
     }
 
     public init?(routedRecord bytes: [UInt8], decidedAt: Timestamp? = nil, position: RecordPosition? = nil) {

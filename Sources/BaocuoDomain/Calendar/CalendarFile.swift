@@ -34,8 +34,10 @@ struct CalendarFile {
             case "holiday": isWorking = false
             case "workday": isWorking = true
             default:
-                problems.append(ConfigError(file: source, line: row.line,
-                                            reason: "unknown kind \"\(row.fields[1])\": expected holiday or workday"))
+                problems.append(
+                    ConfigError(
+                        file: source, line: row.line,
+                        reason: "unknown kind \"\(row.fields[1])\": expected holiday or workday"))
                 continue
             }
             if let firstLine = lineByDay[date.daysSinceEpoch] {
@@ -83,9 +85,12 @@ extension WorkCalendar {
         for entry in file.entries {
             entryByDay[entry.date.daysSinceEpoch] = entry
             if entry.isWorking && entry.date.isoWeekday <= 5 {
-                problems.append(ConfigError(file: source, line: entry.line, reason:
-                    "make-up working day \(entry.date) is a \(Self.weekdayNames[entry.date.isoWeekday - 1]): "
-                        + "make-up days fall on a Saturday or Sunday"))
+                problems.append(
+                    ConfigError(
+                        file: source, line: entry.line,
+                        reason:
+                            "make-up working day \(entry.date) is a \(Self.weekdayNames[entry.date.isoWeekday - 1]): "
+                            + "make-up days fall on a Saturday or Sunday"))
             }
         }
         for year in Set(file.entries.map(\.date.year)).sorted() {
@@ -96,9 +101,12 @@ extension WorkCalendar {
                     let entry = entryByDay[day.daysSinceEpoch]
                     guard entry?.isWorking != false else { continue }
                     let listed = entry.map { _ in "listed as a workday" } ?? "not listed"
-                    problems.append(ConfigError(file: source, line: entry?.line ?? occasionLine, reason:
-                        "\(day) is a statutory day off of \(year)'s \(holiday.occasion.rawValue) but is \(listed): "
-                            + "expected \(day),holiday,\(holiday.occasion.rawValue)"))
+                    problems.append(
+                        ConfigError(
+                            file: source, line: entry?.line ?? occasionLine,
+                            reason:
+                                "\(day) is a statutory day off of \(year)'s \(holiday.occasion.rawValue) but is \(listed): "
+                                + "expected \(day),holiday,\(holiday.occasion.rawValue)"))
                 }
             }
         }

@@ -55,8 +55,9 @@ public struct StatutoryHolidays: Sendable, Equatable {
         func date(_ month: Int, _ day: Int) -> CivilDate { CivilDate(year: year, month: month, day: day)! }
         holidays = [
             Holiday(occasion: .newYear, days: [date(1, 1)]),
-            Holiday(occasion: .springFestival,
-                    days: amended ? days(festivals.springFestival.adding(days: -1), 4) : days(festivals.springFestival, 3)),
+            Holiday(
+                occasion: .springFestival,
+                days: amended ? days(festivals.springFestival.adding(days: -1), 4) : days(festivals.springFestival, 3)),
             Holiday(occasion: .qingming, days: [SolarTerms.qingming(year: year)]),
             Holiday(occasion: .labourDay, days: days(date(5, 1), amended ? 2 : 1)),
             Holiday(occasion: .dragonBoat, days: [festivals.dragonBoat]),
@@ -163,7 +164,8 @@ enum SolarTerms {
         let t = (julianEphemerisDay - 2_451_545.0) / 36_525
         let meanLongitude = 280.466_46 + 36_000.769_83 * t + 0.000_303_2 * t * t
         let meanAnomaly = (357.529_11 + 35_999.050_29 * t - 0.000_153_7 * t * t) * .pi / 180
-        let center = (1.914_602 - 0.004_817 * t - 0.000_014 * t * t) * sin(meanAnomaly)
+        let center =
+            (1.914_602 - 0.004_817 * t - 0.000_014 * t * t) * sin(meanAnomaly)
             + (0.019_993 - 0.000_101 * t) * sin(2 * meanAnomaly) + 0.000_289 * sin(3 * meanAnomaly)
         let omega = (125.04 - 1_934.136 * t) * .pi / 180
         let longitude = (meanLongitude + center - 0.005_69 - 0.004_78 * sin(omega)).truncatingRemainder(dividingBy: 360)

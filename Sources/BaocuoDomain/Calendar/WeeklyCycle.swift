@@ -8,10 +8,13 @@ public struct Schedule: Sendable, Hashable {
     public var utcOffsetSeconds: Int
 
     /// Both times must lie within a day (`0..<86400`); `BaocuoSettings` checks them as `HH:MM`.
-    public init(intakeSecondsIntoDay: Int = 9 * 3600, returnSecondsIntoDay: Int = 16 * 3600,
-                utcOffsetSeconds: Int = 8 * 3600) {
-        precondition((0..<86_400).contains(intakeSecondsIntoDay) && (0..<86_400).contains(returnSecondsIntoDay),
-                     "schedule times must lie within a day")
+    public init(
+        intakeSecondsIntoDay: Int = 9 * 3600, returnSecondsIntoDay: Int = 16 * 3600,
+        utcOffsetSeconds: Int = 8 * 3600
+    ) {
+        precondition(
+            (0..<86_400).contains(intakeSecondsIntoDay) && (0..<86_400).contains(returnSecondsIntoDay),
+            "schedule times must lie within a day")
         self.intakeSecondsIntoDay = intakeSecondsIntoDay
         self.returnSecondsIntoDay = returnSecondsIntoDay
         self.utcOffsetSeconds = utcOffsetSeconds

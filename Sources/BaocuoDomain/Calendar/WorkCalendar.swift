@@ -46,8 +46,10 @@ public struct WorkCalendar: Sendable {
     /// - Parameters:
     ///   - source: the file name used in error and warning messages.
     ///   - warn: called once for each year outside the file's coverage that a query touches.
-    public init(csv: String, source: String, schedule: Schedule = Schedule(),
-                warn: @escaping @Sendable (String) -> Void = { _ in }) throws(ConfigError) {
+    public init(
+        csv: String, source: String, schedule: Schedule = Schedule(),
+        warn: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws(ConfigError) {
         let file = try CalendarFile(csv: csv, source: source)
         if let problem = file.problems.first { throw problem }
         // A file without problems has dates.
@@ -63,20 +65,24 @@ public struct WorkCalendar: Sendable {
 
         // The table is built by `cycle(for:)` itself, so a cycle has one definition. Weeks reaching
         // outside these years stay out of it: they warn when (and only if) they are used.
-        let withoutTable = WorkCalendar(schedule: schedule, coveredYears: covered, statutoryYears: statutory,
-                                        exceptions: exceptions,
-                                        otherYears: OtherYears(source: source, covered: covered, warn: warn),
-                                        coveredCycles: [])
+        let withoutTable = WorkCalendar(
+            schedule: schedule, coveredYears: covered, statutoryYears: statutory,
+            exceptions: exceptions,
+            otherYears: OtherYears(source: source, covered: covered, warn: warn),
+            coveredCycles: [])
         var firstWeek = IsoWeek(containing: CivilDate(year: covered.lowerBound, month: 1, day: 1)!)
         if firstWeek.monday.year < covered.lowerBound { firstWeek = firstWeek.next }
         var lastWeek = IsoWeek(containing: CivilDate(year: statutory.upperBound, month: 12, day: 31)!)
         if lastWeek.day(5).year > statutory.upperBound { lastWeek = lastWeek.previous }
-        self.init(schedule: schedule, coveredYears: covered, statutoryYears: statutory, exceptions: exceptions,
-                  otherYears: withoutTable.otherYears, coveredCycles: withoutTable.cycles(from: firstWeek, through: lastWeek))
+        self.init(
+            schedule: schedule, coveredYears: covered, statutoryYears: statutory, exceptions: exceptions,
+            otherYears: withoutTable.otherYears, coveredCycles: withoutTable.cycles(from: firstWeek, through: lastWeek))
     }
 
-    private init(schedule: Schedule, coveredYears: ClosedRange<Int>, statutoryYears: ClosedRange<Int>,
-                 exceptions: [Int: Bool], otherYears: OtherYears, coveredCycles: [WeeklyCycle]) {
+    private init(
+        schedule: Schedule, coveredYears: ClosedRange<Int>, statutoryYears: ClosedRange<Int>,
+        exceptions: [Int: Bool], otherYears: OtherYears, coveredCycles: [WeeklyCycle]
+    ) {
         self.schedule = schedule
         self.coveredYears = coveredYears
         self.statutoryYears = statutoryYears
@@ -137,10 +143,12 @@ public struct WorkCalendar: Sendable {
         return WeeklyCycle(
             week: week,
             intakeDay: intakeDay,
-            intakeAt: Timestamp(date: intakeDay, secondsIntoDay: schedule.intakeSecondsIntoDay,
-                                utcOffsetSeconds: schedule.utcOffsetSeconds),
-            dueBy: Timestamp(date: week.day(dueWeekday), secondsIntoDay: schedule.returnSecondsIntoDay,
-                             utcOffsetSeconds: schedule.utcOffsetSeconds))
+            intakeAt: Timestamp(
+                date: intakeDay, secondsIntoDay: schedule.intakeSecondsIntoDay,
+                utcOffsetSeconds: schedule.utcOffsetSeconds),
+            dueBy: Timestamp(
+                date: week.day(dueWeekday), secondsIntoDay: schedule.returnSecondsIntoDay,
+                utcOffsetSeconds: schedule.utcOffsetSeconds))
     }
 
     /// The cycle a report received at `receivedAt` belongs to: the first intake strictly after it.
@@ -208,8 +216,9 @@ private final class OtherYears: Sendable {
         }
         // Outside the lock: the callback may log, and must not be able to deadlock us.
         if isFirst {
-            warn("\(source) covers \(covered.lowerBound)–\(covered.upperBound); \(date.year) is provisional: "
-                 + "weekends and statutory holidays only, no make-up working days")
+            warn(
+                "\(source) covers \(covered.lowerBound)–\(covered.upperBound); \(date.year) is provisional: "
+                    + "weekends and statutory holidays only, no make-up working days")
         }
         return computed.contains(date.daysSinceEpoch)
     }

@@ -38,7 +38,8 @@ public struct Classification: Sendable, Equatable {
 extension Report {
     /// The fields the classifier reads, as strings (off the hot path: explanation, corrections).
     public var classificationInput: ClassificationInput {
-        ClassificationInput(failureCode: failureCode, failureMessage: failureMessage, failureStage: failureStage,
-                            visitType: visitType, filingType: filingType)
+        ClassificationInput(
+            failureCode: failureCode, failureMessage: failureMessage, failureStage: failureStage,
+            visitType: visitType, filingType: filingType)
     }
 }

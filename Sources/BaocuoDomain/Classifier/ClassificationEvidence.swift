@@ -73,7 +73,8 @@ extension Classifier {
         }
         let probabilities = ClassifierModel.probabilities(logits, categoryCount: categories.count)
         let ranked = probabilities.indices.sorted { probabilities[$0] > probabilities[$1] }
-        let focus = evidence.classification.category == .unclassified
+        let focus =
+            evidence.classification.category == .unclassified
             ? ranked.first(where: { categories[$0] != .unclassified }) ?? ranked[0]
             : categories.firstIndex(of: evidence.classification.category)!
         let runnerUp = ranked.first { $0 != focus } ?? focus

@@ -87,14 +87,16 @@ private struct RulesParser {
         } catch let error as YamlError {
             throw ConfigError(file: source, line: Self.line(of: error), reason: "invalid YAML: \(Self.problem(of: error))")
         }
-        let top = try fields(of: root, allowed: ["format", "decision", "terms", "categories", "rules", "boosts"],
-                             required: ["format", "decision", "categories", "rules"], what: "the rules file")
+        let top = try fields(
+            of: root, allowed: ["format", "decision", "terms", "categories", "rules", "boosts"],
+            required: ["format", "decision", "categories", "rules"], what: "the rules file")
 
         let format = try string(top["format"]!, what: "format")
         guard format == "1" else { throw error(at: top["format"], "unsupported format \(format); this version reads format 1") }
 
-        let decision = try fields(of: top["decision"]!, allowed: ["threshold", "margin", "decisive"], required: ["threshold", "margin"],
-                                  what: "decision")
+        let decision = try fields(
+            of: top["decision"]!, allowed: ["threshold", "margin", "decisive"], required: ["threshold", "margin"],
+            what: "decision")
         let decisiveWeight = try decision["decisive"].map { try number($0, what: "decision.decisive") } ?? .infinity
         let threshold = try number(decision["threshold"]!, what: "decision.threshold")
         let margin = try number(decision["margin"]!, what: "decision.margin")
@@ -124,8 +126,9 @@ private struct RulesParser {
 
         let boosts = try top["boosts"].map { try sequence($0, what: "boosts").map(parseBoost) } ?? []
 
-        return ClassificationRules(threshold: threshold, margin: margin, decisiveWeight: decisiveWeight, actions: actions,
-                                   groups: groups, rules: rules, boosts: boosts)
+        return ClassificationRules(
+            threshold: threshold, margin: margin, decisiveWeight: decisiveWeight, actions: actions,
+            groups: groups, rules: rules, boosts: boosts)
     }
 
     private func parseActions(_ node: Node) throws -> [Category: [String]] {
@@ -174,13 +177,15 @@ private struct RulesParser {
         guard !required.isEmpty || !codes.isEmpty else {
             throw error(at: node, "rule \(id) needs keywords (any/all) or codes; context alone is a boost, not evidence")
         }
-        return ClassificationRules.Rule(id: id, category: category, weight: weight, required: required, veto: veto,
-                                        codes: codes, context: try context(entry))
+        return ClassificationRules.Rule(
+            id: id, category: category, weight: weight, required: required, veto: veto,
+            codes: codes, context: try context(entry))
     }
 
     private func parseBoost(_ node: Node) throws -> ClassificationRules.Boost {
-        let entry = try fields(of: node, allowed: ["category", "add", "stages", "visitTypes", "filingTypes"],
-                               required: ["category", "add"], what: "a boost")
+        let entry = try fields(
+            of: node, allowed: ["category", "add", "stages", "visitTypes", "filingTypes"],
+            required: ["category", "add"], what: "a boost")
         let category = try self.category(entry["category"]!)
         let add = try number(entry["add"]!, what: "add")
         let context = try context(entry)
@@ -305,7 +310,7 @@ private struct RulesParser {
     private static func isIdByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
             true
         default:
             false
@@ -323,7 +328,7 @@ private struct RulesParser {
     private static func problem(of error: YamlError) -> String {
         switch error {
         case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _),
-             .composer(let context, let problem, _, _):
+            .composer(let context, let problem, _, _):
             context.map { "\(problem) (\($0.text))" } ?? problem
         case .duplicatedKeysInMapping(let duplicates, _): "duplicate key \(duplicates.joined(separator: ", "))"
         default: "\(error)"

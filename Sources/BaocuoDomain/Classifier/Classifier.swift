@@ -64,8 +64,10 @@ public final class Classifier: Sendable {
             for keyword in group { patterns.append((Array(keyword.utf8), index)) }
         }
         guard let automaton = KeywordAutomaton(patterns: patterns) else {
-            throw ConfigError(file: source, line: nil, reason: "too many keywords: they need more than "
-                + "\(KeywordAutomaton.maximumStateCount) automaton states; merge or shorten keyword lists")
+            throw ConfigError(
+                file: source, line: nil,
+                reason: "too many keywords: they need more than "
+                    + "\(KeywordAutomaton.maximumStateCount) automaton states; merge or shorten keyword lists")
         }
         self.automaton = automaton
         groupCount = rules.groups.count
@@ -95,8 +97,9 @@ public final class Classifier: Sendable {
         let none = UnsafeRawBufferPointer(start: nil, count: 0)
         return report.text.withUTF8(.failureCode) { code in
             report.text.withUTF8(.failureMessage) { message in
-                classify(code: (code ?? none).assumingMemoryBound(to: UInt8.self),
-                         message: (message ?? none).assumingMemoryBound(to: UInt8.self), context: context)
+                classify(
+                    code: (code ?? none).assumingMemoryBound(to: UInt8.self),
+                    message: (message ?? none).assumingMemoryBound(to: UInt8.self), context: context)
             }
         }
     }
@@ -110,8 +113,10 @@ public final class Classifier: Sendable {
 
     /// Normalises `code` and `message` into one scratch buffer, code, a 0 byte, message, and hands
     /// `body` that text and its code part.
-    private func withNormalized<Result>(code: UnsafeBufferPointer<UInt8>, message: UnsafeBufferPointer<UInt8>,
-                                        _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+    private func withNormalized<Result>(
+        code: UnsafeBufferPointer<UInt8>, message: UnsafeBufferPointer<UInt8>,
+        _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>) -> Result
+    ) -> Result {
         let capacity = code.count + 1 + message.count
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { text in
             let base = text.baseAddress!
@@ -119,8 +124,9 @@ public final class Classifier: Sendable {
             // A byte no keyword contains, so no match spans code and message.
             base[codeLength] = 0
             let messageLength = MessageNormalizer.normalize(message, into: base + codeLength + 1)
-            return body(UnsafeBufferPointer(start: base, count: codeLength + 1 + messageLength),
-                        UnsafeBufferPointer(start: base, count: codeLength))
+            return body(
+                UnsafeBufferPointer(start: base, count: codeLength + 1 + messageLength),
+                UnsafeBufferPointer(start: base, count: codeLength))
         }
     }
 
@@ -156,8 +162,10 @@ public final class Classifier: Sendable {
 
     /// Runs the rules over the normalised `text` (code, a 0 byte, message) and hands `body`
     /// one score per category.
-    private func withRuleScores<Result>(text: UnsafeBufferPointer<UInt8>, code: UnsafeBufferPointer<UInt8>, context: ContextBits,
-                                        _ body: (UnsafeBufferPointer<Score>) -> Result) -> Result {
+    private func withRuleScores<Result>(
+        text: UnsafeBufferPointer<UInt8>, code: UnsafeBufferPointer<UInt8>, context: ContextBits,
+        _ body: (UnsafeBufferPointer<Score>) -> Result
+    ) -> Result {
         let groupWords = (groupCount + 63) >> 6
         return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: groupWords) { groupBits in
             groupBits.initialize(repeating: 0)
@@ -173,8 +181,10 @@ public final class Classifier: Sendable {
     }
 
     /// The decision from the rules' `scores` and, with a model, the model's logits.
-    private func verdict(_ scores: UnsafeBufferPointer<Score>, text: UnsafeBufferPointer<UInt8>, code: UnsafeBufferPointer<UInt8>,
-                         context: ContextBits) -> (classification: Classification, logits: ClassifierModel.Row?) {
+    private func verdict(
+        _ scores: UnsafeBufferPointer<Score>, text: UnsafeBufferPointer<UInt8>, code: UnsafeBufferPointer<UInt8>,
+        context: ContextBits
+    ) -> (classification: Classification, logits: ClassifierModel.Row?) {
         let rules = rulesVerdict(scores)
         let rulesDecide = rules.best >= 0 && rules.total >= threshold && rules.total - rules.runnerUp >= margin
         guard let model else {
@@ -187,8 +197,9 @@ public final class Classifier: Sendable {
             return (Classification(category: categories[rules.best], ruleId: tables.ruleIds[scores[rules.best].rule]), nil)
         }
         let message = UnsafeBufferPointer(rebasing: text[min(code.count + 1, text.count)...])
-        let logits = model.logits(code: code, message: message, context: ContextSlots(context), ruleScores: scores,
-                                  rulesVerdict: rulesDecide ? rules.best : -1)
+        let logits = model.logits(
+            code: code, message: message, context: ContextSlots(context), ruleScores: scores,
+            rulesVerdict: rulesDecide ? rules.best : -1)
         var best = 0
         for lane in 1..<categories.count where logits[lane] > logits[best] { best = lane }
         // The winner's probability, 1 / Σ exp(logit - best logit), compared without dividing. A lane
@@ -255,14 +266,16 @@ struct ContextOrder: Sendable {
     }
 
     func bits(stage: FailureStage?, visit: VisitType?, filing: FilingType?) -> ContextBits {
-        ContextBits(stage: Self.bit(stage, in: stages), visit: Self.bit(visit, in: visitTypes),
-                    filing: Self.bit(filing, in: filingTypes))
+        ContextBits(
+            stage: Self.bit(stage, in: stages), visit: Self.bit(visit, in: visitTypes),
+            filing: Self.bit(filing, in: filingTypes))
     }
 
     func mask(of filter: ClassificationRules.ContextFilter) -> ContextBits {
-        ContextBits(stage: filter.stages.reduce(0) { $0 | Self.bit($1, in: stages) },
-                    visit: filter.visitTypes.reduce(0) { $0 | Self.bit($1, in: visitTypes) },
-                    filing: filter.filingTypes.reduce(0) { $0 | Self.bit($1, in: filingTypes) })
+        ContextBits(
+            stage: filter.stages.reduce(0) { $0 | Self.bit($1, in: stages) },
+            visit: filter.visitTypes.reduce(0) { $0 | Self.bit($1, in: visitTypes) },
+            filing: filter.filingTypes.reduce(0) { $0 | Self.bit($1, in: filingTypes) })
     }
 
     private static func bit<Value: Equatable>(_ value: Value?, in order: [Value]) -> UInt16 {

@@ -52,9 +52,10 @@ public struct ClassifierEvaluation: Sendable, Codable {
             let support = confusion[index].reduce(0, +)
             let decided = confusion.reduce(0) { $0 + $1[index] }
             let right = confusion[index][index]
-            return CategoryFigures(category: categories[index].rawValue, support: support,
-                                   precision: decided == 0 ? 0 : Double(right) / Double(decided),
-                                   recall: support == 0 ? 0 : Double(right) / Double(support))
+            return CategoryFigures(
+                category: categories[index].rawValue, support: support,
+                precision: decided == 0 ? 0 : Double(right) / Double(decided),
+                recall: support == 0 ? 0 : Double(right) / Double(support))
         }
     }
 }

@@ -42,8 +42,10 @@ public final class ClassifierModel: Sendable {
         FailureStage.allCases.map(\.rawValue), VisitType.allCases.map(\.rawValue), FilingType.allCases.map(\.rawValue),
     ]
 
-    init(version: String, threshold: Float, bias: Row, ruleWeights: [Row], verdictWeights: [Row], contextWeights: [[Row]],
-         ngrams: NgramTable) {
+    init(
+        version: String, threshold: Float, bias: Row, ruleWeights: [Row], verdictWeights: [Row], contextWeights: [[Row]],
+        ngrams: NgramTable
+    ) {
         self.version = version
         self.threshold = threshold
         self.bias = bias
@@ -92,8 +94,9 @@ public final class ClassifierModel: Sendable {
         guard let table = NgramTable(names: parsed.ngramNames, rows: parsed.ngramRows) else {
             throw ConfigError(file: source, reason: "an n-gram is listed twice, or there are more than \(NgramTable.maximumCount)")
         }
-        self.init(version: shortDigest(of: text), threshold: threshold, bias: bias, ruleWeights: parsed.ruleWeights,
-                  verdictWeights: parsed.verdictWeights, contextWeights: parsed.contextWeights, ngrams: table)
+        self.init(
+            version: shortDigest(of: text), threshold: threshold, bias: bias, ruleWeights: parsed.ruleWeights,
+            verdictWeights: parsed.verdictWeights, contextWeights: parsed.contextWeights, ngrams: table)
     }
 
     /// The records of a model file as they are read.
@@ -143,8 +146,9 @@ public final class ClassifierModel: Sendable {
                 sawFormat = true
             case "categories":
                 guard (1..<fields.count).map(text) == categories.map(\.rawValue) else {
-                    throw Problem(reason: "the categories must be the taxonomy's, in order: "
-                        + categories.map(\.rawValue).joined(separator: " "))
+                    throw Problem(
+                        reason: "the categories must be the taxonomy's, in order: "
+                            + categories.map(\.rawValue).joined(separator: " "))
                 }
                 sawCategories = true
             case "threshold":
@@ -194,8 +198,10 @@ public final class ClassifierModel: Sendable {
     /// form, `context` the slot of each context kind (0: absent), `ruleScores` one per category,
     /// `rulesVerdict` the category the rules alone decide (-1: none).
     @inline(__always)
-    func logits(code: UnsafeBufferPointer<UInt8>, message: UnsafeBufferPointer<UInt8>, context: ContextSlots,
-                ruleScores: UnsafeBufferPointer<Score>, rulesVerdict: Int) -> Row {
+    func logits(
+        code: UnsafeBufferPointer<UInt8>, message: UnsafeBufferPointer<UInt8>, context: ContextSlots,
+        ruleScores: UnsafeBufferPointer<Score>, rulesVerdict: Int
+    ) -> Row {
         var text = Row()
         var count = 0
         ngrams.rows.withUnsafeBufferPointer { rows in

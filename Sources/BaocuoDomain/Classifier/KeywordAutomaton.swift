@@ -162,61 +162,61 @@ struct KeywordAutomaton: Sendable {
     @inline(__always)
     func scan(_ text: UnsafeBufferPointer<UInt8>, report: (Int) -> Void) {
         asciiClass.withUnsafeBufferPointer { asciiClass in
-        pageBlock.withUnsafeBufferPointer { pageBlock in
-        pageClasses.withUnsafeBufferPointer { pageClasses in
-        rootEntries.withUnsafeBufferPointer { rootEntries in
-        states.withUnsafeBufferPointer { states in
-            let count = text.count
-            var state = 0
-            var position = 0
-            while position < count {
-                let symbol: Int
-                let lead = text[position]
-                if lead < 0x80 {
-                    symbol = Int(asciiClass[Int(lead)])
-                    position += 1
-                } else if let (scalar, length) = Self.decodeMultiByte(text, at: position) {
-                    symbol = Int(pageClasses[Int(pageBlock[Int(scalar >> 8)]) << 8 | Int(scalar & 0xFF)])
-                    position += length
-                } else {
-                    symbol = 0
-                    position += 1
-                }
-                guard symbol != 0 else {
-                    state = 0
-                    continue
-                }
-                var entry: UInt16
-                while true {
-                    if state == 0 {
-                        entry = rootEntries[symbol]
-                        break
-                    }
-                    let record = states[state]
-                    if record.childCount == 1 {
-                        if Int(record.onlyChildClass) == symbol {
-                            entry = record.onlyChildEntry
-                            break
+            pageBlock.withUnsafeBufferPointer { pageBlock in
+                pageClasses.withUnsafeBufferPointer { pageClasses in
+                    rootEntries.withUnsafeBufferPointer { rootEntries in
+                        states.withUnsafeBufferPointer { states in
+                            let count = text.count
+                            var state = 0
+                            var position = 0
+                            while position < count {
+                                let symbol: Int
+                                let lead = text[position]
+                                if lead < 0x80 {
+                                    symbol = Int(asciiClass[Int(lead)])
+                                    position += 1
+                                } else if let (scalar, length) = Self.decodeMultiByte(text, at: position) {
+                                    symbol = Int(pageClasses[Int(pageBlock[Int(scalar >> 8)]) << 8 | Int(scalar & 0xFF)])
+                                    position += length
+                                } else {
+                                    symbol = 0
+                                    position += 1
+                                }
+                                guard symbol != 0 else {
+                                    state = 0
+                                    continue
+                                }
+                                var entry: UInt16
+                                while true {
+                                    if state == 0 {
+                                        entry = rootEntries[symbol]
+                                        break
+                                    }
+                                    let record = states[state]
+                                    if record.childCount == 1 {
+                                        if Int(record.onlyChildClass) == symbol {
+                                            entry = record.onlyChildEntry
+                                            break
+                                        }
+                                    } else if record.childCount > 1, let found = edges.value(for: Self.edgeKey(from: state, on: symbol)) {
+                                        entry = found
+                                        break
+                                    }
+                                    state = Int(record.failure)
+                                }
+                                state = Int(entry & ~Self.outputFlag)
+                                guard entry & Self.outputFlag != 0 else { continue }
+                                var index = Int(outputStart[state])
+                                let end = Int(outputStart[state + 1])
+                                while index < end {
+                                    report(Int(outputs[index]))
+                                    index += 1
+                                }
+                            }
                         }
-                    } else if record.childCount > 1, let found = edges.value(for: Self.edgeKey(from: state, on: symbol)) {
-                        entry = found
-                        break
                     }
-                    state = Int(record.failure)
-                }
-                state = Int(entry & ~Self.outputFlag)
-                guard entry & Self.outputFlag != 0 else { continue }
-                var index = Int(outputStart[state])
-                let end = Int(outputStart[state + 1])
-                while index < end {
-                    report(Int(outputs[index]))
-                    index += 1
                 }
             }
-        }
-        }
-        }
-        }
         }
     }
 

@@ -108,14 +108,14 @@ public enum MessageNormalizer {
         case 0xFF01...0xFF5E:  // full-width ASCII
             return .ascii(UInt8(scalar - 0xFEE0))
         case 0x0080...0x00BF, 0x00D7, 0x00F7,  // Latin-1 spaces, punctuation and signs
-             0x2000...0x2BFF,  // general punctuation, symbols, arrows, box drawing, shapes
-             0x3000...0x303F,  // ideographic space and CJK punctuation 、。《》【】「」〔〕…
-             0x30FB,  // katakana middle dot ・
-             0xFE00...0xFE6F,  // variation selectors, vertical and small punctuation forms
-             0xFEFF,  // byte-order mark
-             0xFF5F...0xFF65,  // full-width brackets, half-width CJK punctuation
-             0xFFE0...0xFFEE,  // full-width signs ￥￡
-             0x1F000...0x1FAFF:  // emoji and pictographs
+            0x2000...0x2BFF,  // general punctuation, symbols, arrows, box drawing, shapes
+            0x3000...0x303F,  // ideographic space and CJK punctuation 、。《》【】「」〔〕…
+            0x30FB,  // katakana middle dot ・
+            0xFE00...0xFE6F,  // variation selectors, vertical and small punctuation forms
+            0xFEFF,  // byte-order mark
+            0xFF5F...0xFF65,  // full-width brackets, half-width CJK punctuation
+            0xFFE0...0xFFEE,  // full-width signs ￥￡
+            0x1F000...0x1FAFF:  // emoji and pictographs
             return .drop
         default:
             return .keep

@@ -48,9 +48,11 @@ public struct LabelledExample: Codable, Sendable {
                 throw fail("not a labelled example: \(error)")
             }
             guard Category(rawValue: example.category) != nil else { throw fail("unknown category \(example.category)") }
-            for (name, value, known) in [("stage", example.stage, FailureStage.allCases.map(\.rawValue)),
-                                         ("visit", example.visit, VisitType.allCases.map(\.rawValue)),
-                                         ("filing", example.filing, FilingType.allCases.map(\.rawValue))]
+            for (name, value, known) in [
+                ("stage", example.stage, FailureStage.allCases.map(\.rawValue)),
+                ("visit", example.visit, VisitType.allCases.map(\.rawValue)),
+                ("filing", example.filing, FilingType.allCases.map(\.rawValue)),
+            ]
             where value?.isEmpty == false && !known.contains(value!) {
                 throw fail("unknown \(name) \(value!)")
             }
@@ -127,8 +129,9 @@ public struct ModelTrainer {
         for (kind, values) in ClassifierModel.contextValues.enumerated() {
             for slot in 0...values.count {
                 let value = slot == 0 ? "-" : values[slot - 1]
-                lines.append("context\t\(ClassifierModel.contextKinds[kind])\t\(value)\t"
-                    + format(weights[Self.contextRowStarts[kind] + slot]))
+                lines.append(
+                    "context\t\(ClassifierModel.contextKinds[kind])\t\(value)\t"
+                        + format(weights[Self.contextRowStarts[kind] + slot]))
             }
         }
         // Sorted by name, so that a retrained file differs only where the weights do.
@@ -144,7 +147,9 @@ public struct ModelTrainer {
 
     /// The category probabilities of each example of every batch, from a model trained on all
     /// the other batches (leave one batch out): how the model does on an author it never saw.
-    public func crossValidate(_ batches: [(name: String, examples: [LabelledExample])]) throws -> [(batch: String, predictions: [Prediction])] {
+    public func crossValidate(_ batches: [(name: String, examples: [LabelledExample])]) throws -> [(
+        batch: String, predictions: [Prediction]
+    )] {
         try batches.indices.map { held in
             let training = batches.indices.filter { $0 != held }.flatMap { batches[$0].examples }
             let text = modelText(training: training, threshold: 0)
@@ -157,7 +162,8 @@ public struct ModelTrainer {
     /// The threshold that classifies `predictions` best (the highest among equals: when it makes
     /// no difference, a person decides).
     public static func bestThreshold(_ predictions: [Prediction], candidates: [Float] = stride(from: 0, through: 0.8, by: 0.02).map { $0 })
-        -> (threshold: Float, accuracy: Double) {
+        -> (threshold: Float, accuracy: Double)
+    {
         var best: (threshold: Float, accuracy: Double) = (0, -1)
         for threshold in candidates {
             let right = predictions.filter { $0.category(threshold: threshold) == $0.label }.count

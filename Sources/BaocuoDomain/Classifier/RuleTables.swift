@@ -62,8 +62,10 @@ struct RuleTables: Sendable {
 
     /// Fills `scores` (one per category, initially empty) for a report whose normalised
     /// text satisfied the groups set in `groups`.
-    func score(groups: UnsafeBufferPointer<UInt64>, code: UnsafeBufferPointer<UInt8>, context: ContextBits,
-               into scores: UnsafeMutableBufferPointer<Score>) {
+    func score(
+        groups: UnsafeBufferPointer<UInt64>, code: UnsafeBufferPointer<UInt8>, context: ContextBits,
+        into scores: UnsafeMutableBufferPointer<Score>
+    ) {
         if let first = code.first {
             // Scores do not depend on the order rules are considered in (ties go to the lower rule number).
             for position in codeOnlyStart[Int(first)]..<codeOnlyStart[Int(first) + 1] {
@@ -86,11 +88,14 @@ struct RuleTables: Sendable {
     }
 
     @inline(__always)
-    private func consider(_ rule: Int, groups: UnsafeBufferPointer<UInt64>, code: UnsafeBufferPointer<UInt8>,
-                          context: ContextBits, into scores: UnsafeMutableBufferPointer<Score>) {
+    private func consider(
+        _ rule: Int, groups: UnsafeBufferPointer<UInt64>, code: UnsafeBufferPointer<UInt8>,
+        context: ContextBits, into scores: UnsafeMutableBufferPointer<Score>
+    ) {
         guard ruleContext[rule].accepts(context) else { return }
         if codeStart[rule] < codeStart[rule + 1],
-           !codes[codeStart[rule]..<codeStart[rule + 1]].contains(where: { Self.matches($0, code) }) {
+            !codes[codeStart[rule]..<codeStart[rule + 1]].contains(where: { Self.matches($0, code) })
+        {
             return
         }
         for position in requiredStart[rule]..<requiredStart[rule + 1] where !Self.isSet(required[position], in: groups) {

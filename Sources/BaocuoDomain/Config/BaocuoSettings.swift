@@ -171,16 +171,21 @@ public struct BaocuoSettings: Sendable, Equatable {
         let known = Set(environmentVariables).union(otherVariables)
         for variable in environment.keys.sorted() where variable.hasPrefix("BAOCUO_") {
             if known.contains(variable) || variable.hasPrefix(propertyVariablePrefix)
-                || injectedVariablePrefixes.contains(where: variable.hasPrefix) { continue }
+                || injectedVariablePrefixes.contains(where: variable.hasPrefix)
+            {
+                continue
+            }
             let closest = known.min { editDistance($0, variable) < editDistance($1, variable) } ?? ""
-            throw ConfigError(file: "environment variable \(variable)",
-                              reason: "unknown setting; did you mean \(closest)? (the settings' variables: Config/baocuo.yaml)")
+            throw ConfigError(
+                file: "environment variable \(variable)",
+                reason: "unknown setting; did you mean \(closest)? (the settings' variables: Config/baocuo.yaml)")
         }
     }
 
     /// Levenshtein distance, for suggesting the variable meant.
     static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.utf8), b = Array(b.utf8)
+        let a = Array(a.utf8)
+        let b = Array(b.utf8)
         var previous = Array(0...b.count)
         for i in 1...max(a.count, 1) where !a.isEmpty {
             var current = [i] + Array(repeating: 0, count: b.count)
@@ -206,7 +211,8 @@ public struct BaocuoSettings: Sendable, Equatable {
         for (variable, value) in environment.sorted(by: { $0.key < $1.key }) where variable.hasPrefix(propertyVariablePrefix) {
             let name = variable.dropFirst(propertyVariablePrefix.count).lowercased().replacingOccurrences(of: "_", with: ".")
             guard !name.isEmpty else {
-                throw ConfigError(file: "environment variable \(variable)", reason: "no librdkafka property name after \(propertyVariablePrefix)")
+                throw ConfigError(
+                    file: "environment variable \(variable)", reason: "no librdkafka property name after \(propertyVariablePrefix)")
             }
             settings.kafka.properties[name] = value
         }
@@ -216,24 +222,30 @@ public struct BaocuoSettings: Sendable, Equatable {
         // The environment may have set either side, so name both places to look.
         let origin = "\(source) and BAOCUO_* environment"
         guard schedule.returnSecondsIntoDay > schedule.intakeSecondsIntoDay else {
-            throw ConfigError(file: origin, reason: "schedule.returnTime (\(Self.clockText(schedule.returnSecondsIntoDay))) must be later "
-                              + "than schedule.intakeTime (\(Self.clockText(schedule.intakeSecondsIntoDay))): "
-                              + "a one-day week is due on its intake day")
+            throw ConfigError(
+                file: origin,
+                reason: "schedule.returnTime (\(Self.clockText(schedule.returnSecondsIntoDay))) must be later "
+                    + "than schedule.intakeTime (\(Self.clockText(schedule.intakeSecondsIntoDay))): "
+                    + "a one-day week is due on its intake day")
         }
         guard router.pollBatchSize <= router.maxInFlightRecords else {
-            throw ConfigError(file: origin, reason: "router.pollBatchSize (\(router.pollBatchSize)) must not exceed "
-                              + "router.maxInFlightRecords (\(router.maxInFlightRecords))")
+            throw ConfigError(
+                file: origin,
+                reason: "router.pollBatchSize (\(router.pollBatchSize)) must not exceed "
+                    + "router.maxInFlightRecords (\(router.maxInFlightRecords))")
         }
     }
 
     private static func configError(from error: any Error, source: String) -> ConfigError {
         switch error as? YamlError {
-        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
             let during = context.map { " (\($0.text))" } ?? ""
             return ConfigError(file: source, line: mark.line, reason: "invalid YAML: \(problem)\(during)")
-        case let .duplicatedKeysInMapping(duplicates, context):
-            return ConfigError(file: source, line: context.mark.line,
-                               reason: "duplicate key \(duplicates.map { "\"\($0)\"" }.joined(separator: ", "))")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return ConfigError(
+                file: source, line: context.mark.line,
+                reason: "duplicate key \(duplicates.map { "\"\($0)\"" }.joined(separator: ", "))")
         default:
             return ConfigError(file: source, reason: "invalid YAML: \(error)")
         }
@@ -369,7 +381,9 @@ private struct Setting: Sendable {
         },
         Setting(path: ["scheduler", "startWeek"]) { value, settings throws(InvalidValue) in
             let text = try text(value)
-            guard let week = IsoWeek(text) else { throw InvalidValue(reason: "expected an ISO week YYYY-Www, e.g. 2026-W49, got \"\(text)\"") }
+            guard let week = IsoWeek(text) else {
+                throw InvalidValue(reason: "expected an ISO week YYYY-Www, e.g. 2026-W49, got \"\(text)\"")
+            }
             settings.scheduler.startWeek = week
         },
         Setting(path: ["logging", "level"]) { value, settings throws(InvalidValue) in
@@ -408,12 +422,13 @@ private struct Setting: Sendable {
         let text = try text(value)
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2, parts.allSatisfy({ $0.count == 2 }),
-              let hour = Int(parts[0]), let minute = Int(parts[1]), (0...23).contains(hour), (0...59).contains(minute)
+            let hour = Int(parts[0]), let minute = Int(parts[1]), (0...23).contains(hour), (0...59).contains(minute)
         else { throw InvalidValue(reason: "expected a time of day HH:MM (00:00–23:59), got \"\(text)\"") }
         return hour * 3600 + minute * 60
     }
 
-    private static func choice<Choice: RawRepresentable & CaseIterable>(_ value: SettingValue, of _: Choice.Type) throws(InvalidValue) -> Choice
+    private static func choice<Choice: RawRepresentable & CaseIterable>(_ value: SettingValue, of _: Choice.Type) throws(InvalidValue)
+        -> Choice
     where Choice.RawValue == String {
         let text = try text(value)
         guard let choice = Choice(rawValue: text) else {
@@ -426,7 +441,7 @@ private struct Setting: Sendable {
     private static func isTopicNameByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+            UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
             return true
         default:
             return false
@@ -436,7 +451,7 @@ private struct Setting: Sendable {
     /// `host:port` with a port in 1...65535; the host may be a bracketed IPv6 address.
     static func isHostAndPort(_ entry: String) -> Bool {
         guard let colon = entry.lastIndex(of: ":"), colon != entry.startIndex,
-              let port = Int(entry[entry.index(after: colon)...]), (1...65_535).contains(port)
+            let port = Int(entry[entry.index(after: colon)...]), (1...65_535).contains(port)
         else { return false }
         return !entry[..<colon].contains(where: \.isWhitespace)
     }
@@ -448,7 +463,8 @@ private struct Setting: Sendable {
         }
         let now = Date()
         guard !zone.isDaylightSavingTime(for: now), zone.nextDaylightSavingTimeTransition(after: now) == nil else {
-            throw InvalidValue(reason: "time zone \"\(name)\" observes daylight-saving time; the weekly cycle needs a zone with one fixed UTC offset")
+            throw InvalidValue(
+                reason: "time zone \"\(name)\" observes daylight-saving time; the weekly cycle needs a zone with one fixed UTC offset")
         }
         return zone.secondsFromGMT(for: now)
     }
@@ -478,7 +494,9 @@ private struct SettingsReader {
                 try read(valueNode, at: childPath, into: &settings)
             } else {
                 let place = path.isEmpty ? "" : " of \(path.joined(separator: "."))"
-                throw error(keyNode, [], "unknown key \"\(childPath.joined(separator: "."))\"; known keys\(place): \(known.joined(separator: ", "))")
+                throw error(
+                    keyNode, [], "unknown key \"\(childPath.joined(separator: "."))\"; known keys\(place): \(known.joined(separator: ", "))"
+                )
             }
         }
     }
@@ -511,7 +529,9 @@ private struct SettingsReader {
         case .sequence(let sequence):
             var items: [String] = []
             for item in sequence {
-                guard case .scalar(let scalar) = item, item.null == nil else { throw InvalidValue(reason: "expected a list of single values") }
+                guard case .scalar(let scalar) = item, item.null == nil else {
+                    throw InvalidValue(reason: "expected a list of single values")
+                }
                 items.append(scalar.string)
             }
             return .list(items)

@@ -26,15 +26,17 @@ struct CSVRows {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false)
             guard sawHeader else {
                 guard fields.map(String.init) == header else {
-                    throw ConfigError(file: source, line: lineNumber,
-                                      reason: "expected the header \"\(header.joined(separator: ","))\"")
+                    throw ConfigError(
+                        file: source, line: lineNumber,
+                        reason: "expected the header \"\(header.joined(separator: ","))\"")
                 }
                 sawHeader = true
                 continue
             }
             guard fields.count == header.count else {
-                throw ConfigError(file: source, line: lineNumber,
-                                  reason: "expected \(header.count) columns (\(header.joined(separator: ","))), found \(fields.count)")
+                throw ConfigError(
+                    file: source, line: lineNumber,
+                    reason: "expected \(header.count) columns (\(header.joined(separator: ","))), found \(fields.count)")
             }
             rows.append(Row(line: lineNumber, fields: fields))
         }

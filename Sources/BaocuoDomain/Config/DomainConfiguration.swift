@@ -59,7 +59,8 @@ public struct DomainConfiguration: Sendable {
     /// alone when the folder has no model file.
     static func loadClassifier(directory: String) throws(ConfigError) -> Classifier {
         let modelPath = path(directory, ClassifierModel.fileName)
-        let model = try FileManager.default.fileExists(atPath: modelPath)
+        let model =
+            try FileManager.default.fileExists(atPath: modelPath)
             ? ClassifierModel(text: read(modelPath), source: modelPath) : nil
         let rulesPath = path(directory, rulesFile)
         do {

@@ -40,7 +40,8 @@ public struct TopicNames: Sendable, Hashable {
     /// The agency whose resolutions topic `topic` is (`yb.agency.{region}.resolutions`, a 6-digit
     /// region code), or nil for any other topic, the shared one included.
     public func resolutionsRegion(of topic: String) -> String? {
-        let head = prefix + "agency.", tail = ".resolutions"
+        let head = prefix + "agency."
+        let tail = ".resolutions"
         guard topic.hasPrefix(head), topic.hasSuffix(tail), topic.utf8.count == head.utf8.count + 6 + tail.utf8.count else { return nil }
         let region = topic.dropFirst(head.count).dropLast(tail.count)
         guard region.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else { return nil }

@@ -70,8 +70,10 @@ struct ByteWriter {
     /// Calls `body` for each occurrence of `pattern` in the bytes written since offset `start`,
     /// with the occurrence's offset in those bytes, and the bytes to overwrite in place as it
     /// needs; each later occurrence is searched for in the bytes as `body` left them.
-    mutating func forEachOccurrence(of pattern: UnsafeRawBufferPointer, writtenSince start: Int,
-                                    _ body: (Int, UnsafeMutableRawBufferPointer) -> Void) {
+    mutating func forEachOccurrence(
+        of pattern: UnsafeRawBufferPointer, writtenSince start: Int,
+        _ body: (Int, UnsafeMutableRawBufferPointer) -> Void
+    ) {
         guard let patternStart = pattern.baseAddress else { return }
         let written = UnsafeMutableRawBufferPointer(start: base + start, count: count - start)
         let first = Int32(pattern[0])
@@ -79,7 +81,8 @@ struct ByteWriter {
         // memchr finds each candidate start, memcmp confirms it (glibc's memmem is a GNU extension
         // the Glibc module does not export).
         while written.count - offset >= pattern.count,
-              let candidate = memchr(written.baseAddress! + offset, first, written.count - offset - pattern.count + 1) {
+            let candidate = memchr(written.baseAddress! + offset, first, written.count - offset - pattern.count + 1)
+        {
             let candidateOffset = written.baseAddress!.distance(to: candidate)
             if memcmp(candidate, patternStart, pattern.count) == 0 { body(candidateOffset, written) }
             offset = candidateOffset + 1

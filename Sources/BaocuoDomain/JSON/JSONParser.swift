@@ -240,9 +240,10 @@ private struct TapeBuilder {
         openIsObject = isObject
         openCount = 0
         openNameSignatures = 0
-        append(JSONNode(
-            kind: isObject ? .object : .array, hasEscapes: false,
-            start: UInt32(i), end: 0, link: parentLink, count: 0))
+        append(
+            JSONNode(
+                kind: isObject ? .object : .array, hasEscapes: false,
+                start: UInt32(i), end: 0, link: parentLink, count: 0))
         i += 1
     }
 
@@ -274,9 +275,10 @@ private struct TapeBuilder {
     @inline(__always)
     mutating func appendScalar(_ kind: JSONKind, from start: Int, hasEscapes: Bool = false) {
         let index = nodeCount
-        append(JSONNode(
-            kind: kind, hasEscapes: hasEscapes, start: UInt32(start), end: UInt32(i),
-            link: UInt32(index + 1), count: 0))
+        append(
+            JSONNode(
+                kind: kind, hasEscapes: hasEscapes, start: UInt32(start), end: UInt32(i),
+                link: UInt32(index + 1), count: 0))
     }
 
     /// Scans the string token starting at the quote at `i`, validating escapes and UTF-8.
@@ -337,7 +339,7 @@ private struct TapeBuilder {
         guard index + 1 < n else { throw invalid("unterminated string starting at offset \(stringStart)") }
         switch byte(index + 1) {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
-             UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+            UInt8(ascii: "f"), UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
             return index + 2
         case UInt8(ascii: "u"):
             guard let unit = hex4(at: index + 2) else {
@@ -346,7 +348,7 @@ private struct TapeBuilder {
             switch unit {
             case 0xD800...0xDBFF:
                 guard index + 7 < n, byte(index + 6) == UInt8(ascii: "\\"), byte(index + 7) == UInt8(ascii: "u"),
-                      let low = hex4(at: index + 8), (0xDC00...0xDFFF).contains(low)
+                    let low = hex4(at: index + 8), (0xDC00...0xDFFF).contains(low)
                 else { throw invalid("lone surrogate in \\u escape at offset \(index)") }
                 return index + 12
             case 0xDC00...0xDFFF:
@@ -398,8 +400,9 @@ private struct TapeBuilder {
     mutating func scanLiteral(_ literal: StaticString, _ kind: JSONKind) throws(JSONError) {
         let start = i
         let count = literal.utf8CodeUnitCount
-        guard i + count <= n, JSONDocument.bytesEqual(
-            UnsafeRawBufferPointer(start: input + i, count: count), literal)
+        guard i + count <= n,
+            JSONDocument.bytesEqual(
+                UnsafeRawBufferPointer(start: input + i, count: count), literal)
         else { throw invalid("unexpected \(describeByte(at: i)) where a value should start at offset \(i)") }
         i += count
         appendScalar(kind, from: start)

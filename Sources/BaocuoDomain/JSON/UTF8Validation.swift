@@ -8,7 +8,8 @@ enum UTF8Validation {
         let lead = byte(index)
         // Fast path for the common three-byte sequences (all of CJK): E1…EC, EE, EF lead bytes.
         if lead & 0xF0 == 0xE0, lead != 0xE0, lead != 0xED, index + 2 < n,
-           byte(index + 1) & 0xC0 == 0x80, byte(index + 2) & 0xC0 == 0x80 {
+            byte(index + 1) & 0xC0 == 0x80, byte(index + 2) & 0xC0 == 0x80
+        {
             return 3
         }
         @inline(__always) func continuation(_ offset: Int, _ low: UInt8 = 0x80, _ high: UInt8 = 0xBF) -> Bool {

@@ -33,8 +33,9 @@ public final class PoolingRegion: Sendable, Hashable {
     }
 
     public static func == (lhs: PoolingRegion, rhs: PoolingRegion) -> Bool {
-        lhs === rhs || (lhs.code == rhs.code && lhs.name == rhs.name && lhs.level == rhs.level
-            && lhs.provinceCode == rhs.provinceCode && lhs.provinceName == rhs.provinceName)
+        lhs === rhs
+            || (lhs.code == rhs.code && lhs.name == rhs.name && lhs.level == rhs.level
+                && lhs.provinceCode == rhs.provinceCode && lhs.provinceName == rhs.provinceName)
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -92,7 +93,7 @@ public struct RegionTable: Sendable {
                 throw fail("unknown level \"\(row.fields[2])\" for region \(code); known levels: \(known)")
             }
             guard let provinceValue = Self.codeValue(provinceCode.utf8), provinceValue % 10_000 == 0,
-                  provinceValue / 10_000 == value / 10_000
+                provinceValue / 10_000 == value / 10_000
             else {
                 throw fail("bad province code \"\(provinceCode)\" for region \(code): expected \(code.prefix(2))0000")
             }
@@ -105,8 +106,10 @@ public struct RegionTable: Sendable {
                 throw fail("duplicate region code \(code) (first on line \(firstLine))")
             }
             lineByCode[value] = row.line
-            parsed.append(PoolingRegion(code: code, name: name, level: level,
-                                        provinceCode: provinceCode, provinceName: provinceName))
+            parsed.append(
+                PoolingRegion(
+                    code: code, name: name, level: level,
+                    provinceCode: provinceCode, provinceName: provinceName))
         }
         guard !parsed.isEmpty else { throw ConfigError(file: source, reason: "no pooling regions") }
         guard parsed.count <= Int(UInt16.max) else {

@@ -191,10 +191,12 @@ struct FieldReader<Field: RecordField> {
             for _ in 0..<tape[object.index].memberCount {
                 let node = tape[key]
                 let nameStart = Int(node.start) + 1
-                let field = node.hasEscapes
+                let field =
+                    node.hasEscapes
                     ? document.withStringBytes(JSONValue(index: key)) { table.field(named: $0, readable: $0.count, inSet: set) }
-                    : table.field(named: UnsafeRawBufferPointer(start: input + nameStart, count: Int(node.end) - 1 - nameStart),
-                                  readable: inputCount - nameStart, inSet: set)
+                    : table.field(
+                        named: UnsafeRawBufferPointer(start: input + nameStart, count: Int(node.end) - 1 - nameStart),
+                        readable: inputCount - nameStart, inSet: set)
                 if let field { slots[field] = Int32(key &+ 1) }
                 key = tape[key &+ 1].subtreeEnd
             }
@@ -322,9 +324,10 @@ enum FieldChecks {
         for k in 0..<utf8.count {
             let c = utf8[k]
             let letter = c | 0x20  // ASCII lower case; maps no other byte into a-z
-            guard (letter >= UInt8(ascii: "a") && letter <= UInt8(ascii: "z"))
-                || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: ":"))  // digits and ':'
-                || c == UInt8(ascii: ".") || c == UInt8(ascii: "_") || c == UInt8(ascii: "-")
+            guard
+                (letter >= UInt8(ascii: "a") && letter <= UInt8(ascii: "z"))
+                    || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: ":"))  // digits and ':'
+                    || c == UInt8(ascii: ".") || c == UInt8(ascii: "_") || c == UInt8(ascii: "-")
             else { return problem }
         }
         return nil
@@ -360,8 +363,9 @@ enum FieldParsers {
 
     static func timestamp(_ utf8: UnsafeRawBufferPointer) -> Result<Timestamp, FieldProblem> {
         guard let timestamp = Timestamp.parseRFC3339(utf8) else {
-            return .failure(FieldProblem(
-                reason: "must be an RFC 3339 timestamp with an offset, e.g. 2026-11-23T09:15:02+08:00"))
+            return .failure(
+                FieldProblem(
+                    reason: "must be an RFC 3339 timestamp with an offset, e.g. 2026-11-23T09:15:02+08:00"))
         }
         return .success(timestamp)
     }
@@ -384,8 +388,9 @@ enum FieldParsers {
     static func enumeration<E: WireVocabulary>(_ utf8: UnsafeRawBufferPointer) -> Result<E, FieldProblem> {
         if let index = E.wireSpellings.index(of: utf8) { return .success(E.allCases[index]) }
         let expected = E.allCases.map(\.rawValue).joined(separator: ", ")
-        return .failure(FieldProblem(
-            reason: "unknown value \"\(JSONDocument.truncatedForDisplay(utf8))\"; expected one of \(expected)"))
+        return .failure(
+            FieldProblem(
+                reason: "unknown value \"\(JSONDocument.truncatedForDisplay(utf8))\"; expected one of \(expected)"))
     }
 }
 
@@ -422,7 +427,8 @@ struct WireSpellings: Sendable {
                     let end = ends[index]
                     // The length test settles most candidates.
                     if end - start == utf8.count,
-                       JSONDocument.bytesEqual(UnsafeRawBufferPointer(start: all.baseAddress! + start, count: end - start), utf8) {
+                        JSONDocument.bytesEqual(UnsafeRawBufferPointer(start: all.baseAddress! + start, count: end - start), utf8)
+                    {
                         return index
                     }
                     start = end

@@ -43,8 +43,10 @@ public struct DecodeLimits: Sendable, Equatable {
     /// a report has a few dozen.
     public var maxValues: Int
 
-    public init(maxRecordBytes: Int = 1_048_576, maxDepth: Int = 32, maxMessageCharacters: Int = 2000,
-                maxValues: Int = JSONParser.defaultMaxValues) {
+    public init(
+        maxRecordBytes: Int = 1_048_576, maxDepth: Int = 32, maxMessageCharacters: Int = 2000,
+        maxValues: Int = JSONParser.defaultMaxValues
+    ) {
         self.maxRecordBytes = maxRecordBytes
         self.maxDepth = maxDepth
         self.maxMessageCharacters = maxMessageCharacters

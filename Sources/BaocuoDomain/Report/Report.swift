@@ -127,7 +127,7 @@ struct ReportText: Sendable, Equatable {
                 rhs.withUTF8(field) { right in
                     switch (left, right) {
                     case (nil, nil): true
-                    case let (left?, right?): JSONDocument.bytesEqual(left, right)
+                    case (let left?, let right?): JSONDocument.bytesEqual(left, right)
                     default: false
                     }
                 }
@@ -166,25 +166,27 @@ extension Report: CustomStringConvertible, CustomDebugStringConvertible, CustomR
 
     /// Every field, with the person ID masked: test failures and `dump` must not leak it.
     public var customMirror: Mirror {
-        Mirror(self, children: [
-            "reportId": reportId,
-            "reportedAt": reportedAt,
-            "hospitalCode": hospitalCode,
-            "hospitalName": hospitalName as Any,
-            "hospitalRegionCode": hospitalRegionCode,
-            "insuredRegionCode": insuredRegionCode,
-            "personId": personId.map(ResidentID.masked) as Any,
-            "personIdValueRange": personIdValueRange as Any,
-            "insuranceType": insuranceType as Any,
-            "filingType": filingType as Any,
-            "filingValidUntil": filingValidUntil as Any,
-            "visitType": visitType as Any,
-            "visitAdmittedAt": visitAdmittedAt as Any,
-            "failureStage": failureStage as Any,
-            "failureCode": failureCode as Any,
-            "failureMessage": failureMessage as Any,
-            "failureOccurredAt": failureOccurredAt as Any,
-            "amounts": amounts,
-        ])
+        Mirror(
+            self,
+            children: [
+                "reportId": reportId,
+                "reportedAt": reportedAt,
+                "hospitalCode": hospitalCode,
+                "hospitalName": hospitalName as Any,
+                "hospitalRegionCode": hospitalRegionCode,
+                "insuredRegionCode": insuredRegionCode,
+                "personId": personId.map(ResidentID.masked) as Any,
+                "personIdValueRange": personIdValueRange as Any,
+                "insuranceType": insuranceType as Any,
+                "filingType": filingType as Any,
+                "filingValidUntil": filingValidUntil as Any,
+                "visitType": visitType as Any,
+                "visitAdmittedAt": visitAdmittedAt as Any,
+                "failureStage": failureStage as Any,
+                "failureCode": failureCode as Any,
+                "failureMessage": failureMessage as Any,
+                "failureOccurredAt": failureOccurredAt as Any,
+                "amounts": amounts,
+            ])
     }
 }

@@ -29,8 +29,9 @@ public struct ReportDecoder: Sendable {
     /// Decodes one record, reusing `parser`'s storage from earlier calls.
     public func decode(_ bytes: UnsafeRawBufferPointer, using parser: inout JSONParser) -> Result<Report, Rejection> {
         do {
-            return .success(try FieldReader<ReportField>.read(
-                bytes, limits: limits, parser: &parser, expectedSchema: ReportDecoder.schema, decodeFields))
+            return .success(
+                try FieldReader<ReportField>.read(
+                    bytes, limits: limits, parser: &parser, expectedSchema: ReportDecoder.schema, decodeFields))
         } catch {
             return .failure(error)
         }
@@ -56,13 +57,15 @@ public struct ReportDecoder: Sendable {
     private func decodeFields(_ reader: FieldReader<ReportField>) throws(Rejection) -> Report {
         try reader.requirePresence(of: ReportDecoder.requiredFields)
         if let failure = reader.value(.failure), reader.document.kind(failure) == .object,
-           reader.nonNullValue(.failureCode) == nil, reader.nonNullValue(.failureMessage) == nil {
+            reader.nonNullValue(.failureCode) == nil, reader.nonNullValue(.failureMessage) == nil
+        {
             throw Rejection(.missingField, "failure: needs a non-empty code or message")
         }
-        var text = ReportText.Builder(capacity: ReportDecoder.textFields.reduce(0) { total, entry in
-            guard let value = reader.value(entry.field), reader.document.kind(value) == .string else { return total }
-            return total + reader.document.byteRange(value).count
-        })
+        var text = ReportText.Builder(
+            capacity: ReportDecoder.textFields.reduce(0) { total, entry in
+                guard let value = reader.value(entry.field), reader.document.kind(value) == .string else { return total }
+                return total + reader.document.byteRange(value).count
+            })
 
         try reader.packString(.reportId, required: true, into: &text, as: .reportId, FieldChecks.identifier)
         let reportedAt = try reader.requiredString(.reportedAt, FieldParsers.timestamp)

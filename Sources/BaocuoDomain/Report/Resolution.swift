@@ -21,8 +21,10 @@ public struct Resolution: Sendable, Equatable {
     /// labelled correction for the classifier (`baocuo rules corrections`); routing ignores it.
     public var category: Category?
 
-    public init(reportId: String, agency: String, outcome: ResolutionOutcome, note: String? = nil, resolvedAt: Timestamp,
-                category: Category? = nil) {
+    public init(
+        reportId: String, agency: String, outcome: ResolutionOutcome, note: String? = nil, resolvedAt: Timestamp,
+        category: Category? = nil
+    ) {
         self.reportId = reportId
         self.agency = agency
         self.outcome = outcome
@@ -53,8 +55,9 @@ public struct ResolutionDecoder: Sendable {
     /// Decodes one record, reusing `parser`'s storage from earlier calls.
     public func decode(_ bytes: UnsafeRawBufferPointer, using parser: inout JSONParser) -> Result<Resolution, Rejection> {
         do {
-            return .success(try FieldReader<ResolutionField>.read(
-                bytes, limits: limits, parser: &parser, expectedSchema: ResolutionDecoder.schema, decodeFields))
+            return .success(
+                try FieldReader<ResolutionField>.read(
+                    bytes, limits: limits, parser: &parser, expectedSchema: ResolutionDecoder.schema, decodeFields))
         } catch {
             return .failure(error)
         }

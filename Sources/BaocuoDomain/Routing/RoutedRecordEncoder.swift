@@ -41,9 +41,10 @@ public struct RoutedRecordEncoder: Sendable {
 
     /// An encoder for `configuration`'s rules, time zone and calendar.
     public init(configuration: DomainConfiguration) {
-        self.init(classifier: configuration.classifier,
-                  utcOffsetSeconds: configuration.settings.schedule.utcOffsetSeconds,
-                  calendar: configuration.calendar)
+        self.init(
+            classifier: configuration.classifier,
+            utcOffsetSeconds: configuration.settings.schedule.utcOffsetSeconds,
+            calendar: configuration.calendar)
     }
 
     /// The precomputed cycles of `calendar` are written from text built here; any other cycle
@@ -105,7 +106,8 @@ public struct RoutedRecordEncoder: Sendable {
         ruleId.withUTF8 { ruleId in
             report.text.withUTF8(.reportId) { reportId in
                 let reportId = reportId!
-                var bound = Self.literalsBound + (leadingFields?.utf8CodeUnitCount ?? 0) + ByteWriter.maxDigitsLength
+                var bound =
+                    Self.literalsBound + (leadingFields?.utf8CodeUnitCount ?? 0) + ByteWriter.maxDigitsLength
                     + ByteWriter.quotedLength(reportId) + ByteWriter.quotedLength(UnsafeRawBufferPointer(ruleId))
                     + categoryFields[categoryIndex].count + actionFields[categoryIndex].count + rulesVersionField.count
                     + routed.owner.code.utf8.count + IsoWeek.maxDescriptionLength + 3 * Timestamp.maxRFC3339Length
@@ -165,8 +167,9 @@ public struct RoutedRecordEncoder: Sendable {
                         // failure message): no copy of it leaves in the ops copy either.
                         report.text.withUTF8(.personId) { personId in
                             masked.withUTF8 { masked in
-                                Self.maskCopies(of: personId!, as: UnsafeRawBufferPointer(masked),
-                                                in: &writer, writtenSince: reportStart)
+                                Self.maskCopies(
+                                    of: personId!, as: UnsafeRawBufferPointer(masked),
+                                    in: &writer, writtenSince: reportStart)
                             }
                         }
                     } else {
@@ -193,8 +196,10 @@ public struct RoutedRecordEncoder: Sendable {
     /// Masks every literal copy of `personId` in the report (valid JSON) written since
     /// `reportStart`: as `masked` inside strings, and with `0` for its `*` inside numbers, where a
     /// `*` would break the JSON. An ID is digits (and a final `X`), so a copy lies within one token.
-    private static func maskCopies(of personId: UnsafeRawBufferPointer, as masked: UnsafeRawBufferPointer,
-                                   in writer: inout ByteWriter, writtenSince reportStart: Int) {
+    private static func maskCopies(
+        of personId: UnsafeRawBufferPointer, as masked: UnsafeRawBufferPointer,
+        in writer: inout ByteWriter, writtenSince reportStart: Int
+    ) {
         precondition(masked.count == personId.count, "a masked person ID of another length")
         var scanned = 0
         var inString = false

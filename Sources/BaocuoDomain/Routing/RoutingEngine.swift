@@ -42,8 +42,10 @@ public struct RoutingEngine: Sendable {
         self.calendar = calendar
         self.classifier = classifier
         let offset = calendar.schedule.utcOffsetSeconds
-        placeableReceiveTimes = Timestamp(date: CivilDate(year: 1, month: 1, day: 1)!, secondsIntoDay: 0, utcOffsetSeconds: offset)
-            ..< Timestamp(date: CivilDate(year: 9999, month: 1, day: 1)!, secondsIntoDay: 0, utcOffsetSeconds: offset)
+        placeableReceiveTimes =
+            Timestamp(
+                date: CivilDate(year: 1, month: 1, day: 1)!, secondsIntoDay: 0, utcOffsetSeconds: offset)..<Timestamp(
+                date: CivilDate(year: 9999, month: 1, day: 1)!, secondsIntoDay: 0, utcOffsetSeconds: offset)
     }
 
     /// The engine of a loaded configuration folder (limits, regions, calendar, rules).
@@ -92,15 +94,16 @@ public struct RoutingEngine: Sendable {
                 unresolvedTreatmentRegion = report.hospitalRegionCode
             }
         }
-        return .routed(RoutedReport(
-            report: report,
-            classification: classification,
-            owner: owner,
-            cc: cc,
-            unresolvedTreatmentRegion: unresolvedTreatmentRegion,
-            cycle: calendar.cycle(receivedAt: receiveTime),
-            receivedAt: receiveTime
-        ))
+        return .routed(
+            RoutedReport(
+                report: report,
+                classification: classification,
+                owner: owner,
+                cc: cc,
+                unresolvedTreatmentRegion: unresolvedTreatmentRegion,
+                cycle: calendar.cycle(receivedAt: receiveTime),
+                receivedAt: receiveTime
+            ))
     }
 
     /// Routes one record's bytes (see ``route(_:receivedAt:)`` on a buffer).

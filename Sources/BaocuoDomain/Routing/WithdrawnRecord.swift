@@ -15,8 +15,10 @@ public struct WithdrawnRecord: Sendable, Equatable {
     /// RFC 3339 in the deployment's zone.
     public var withdrawnAt: String
 
-    public init(reportId: String, formerOwner: String, newOwner: String, category: String, rulesVersionBefore: String,
-                rulesVersionAfter: String, replayId: String, withdrawnAt: String) {
+    public init(
+        reportId: String, formerOwner: String, newOwner: String, category: String, rulesVersionBefore: String,
+        rulesVersionAfter: String, replayId: String, withdrawnAt: String
+    ) {
         self.reportId = reportId
         self.formerOwner = formerOwner
         self.newOwner = newOwner
@@ -56,18 +58,19 @@ public struct WithdrawnRecord: Sendable, Equatable {
         var parser = JSONParser()
         let parsed: WithdrawnRecord? = bytes.withUnsafeBytes { raw in
             guard case .success(let document) = parser.parse(raw), document.kind(document.root) == .object,
-                  let schema = document.member(of: document.root, named: "schema"), document.stringEquals(schema, "baocuo.withdrawn/v1")
+                let schema = document.member(of: document.root, named: "schema"), document.stringEquals(schema, "baocuo.withdrawn/v1")
             else { return nil }
             func string(_ name: StaticString) -> String? {
                 guard let value = document.member(of: document.root, named: name), document.kind(value) == .string else { return nil }
                 return document.string(value)
             }
             guard let reportId = string("reportId"), let formerOwner = string("formerOwner"), let newOwner = string("newOwner"),
-                  let category = string("category"), let before = string("rulesVersionBefore"), let after = string("rulesVersionAfter"),
-                  let replayId = string("replayId"), let withdrawnAt = string("withdrawnAt")
+                let category = string("category"), let before = string("rulesVersionBefore"), let after = string("rulesVersionAfter"),
+                let replayId = string("replayId"), let withdrawnAt = string("withdrawnAt")
             else { return nil }
-            return WithdrawnRecord(reportId: reportId, formerOwner: formerOwner, newOwner: newOwner, category: category,
-                                   rulesVersionBefore: before, rulesVersionAfter: after, replayId: replayId, withdrawnAt: withdrawnAt)
+            return WithdrawnRecord(
+                reportId: reportId, formerOwner: formerOwner, newOwner: newOwner, category: category,
+                rulesVersionBefore: before, rulesVersionAfter: after, replayId: replayId, withdrawnAt: withdrawnAt)
         }
         guard let parsed else { return nil }
         self = parsed

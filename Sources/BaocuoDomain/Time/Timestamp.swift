@@ -119,15 +119,15 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             return value
         }
         guard let year = digits(0, 4), bytes[4] == UInt8(ascii: "-"),
-              let month = digits(5, 2), bytes[7] == UInt8(ascii: "-"),
-              let day = digits(8, 2),
-              bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t") || bytes[10] == UInt8(ascii: " "),
-              let hour = digits(11, 2), bytes[13] == UInt8(ascii: ":"),
-              let minute = digits(14, 2), bytes[16] == UInt8(ascii: ":"),
-              let second = digits(17, 2)
+            let month = digits(5, 2), bytes[7] == UInt8(ascii: "-"),
+            let day = digits(8, 2),
+            bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t") || bytes[10] == UInt8(ascii: " "),
+            let hour = digits(11, 2), bytes[13] == UInt8(ascii: ":"),
+            let minute = digits(14, 2), bytes[16] == UInt8(ascii: ":"),
+            let second = digits(17, 2)
         else { return nil }
         guard let date = CivilDate(year: year, month: month, day: day),
-              hour < 24, minute < 60, second < 61
+            hour < 24, minute < 60, second < 61
         else { return nil }
         var index = 19
         var millis = 0
@@ -150,7 +150,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
             index += 1
         case UInt8(ascii: "+"), UInt8(ascii: "-"):
             guard index + 6 == n, let oh = digits(index + 1, 2), bytes[index + 3] == UInt8(ascii: ":"),
-                  let om = digits(index + 4, 2), oh < 24, om < 60
+                let om = digits(index + 4, 2), oh < 24, om < 60
             else { return nil }
             offsetSeconds = (bytes[index] == UInt8(ascii: "-") ? -1 : 1) * (oh * 3600 + om * 60)
             index += 6
@@ -173,7 +173,7 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
 
     public init?(year: Int, month: Int, day: Int) {
         guard (1...9999).contains(year), (1...12).contains(month),
-              day >= 1, day <= CivilDate.daysInMonth(year: year, month: month)
+            day >= 1, day <= CivilDate.daysInMonth(year: year, month: month)
         else { return nil }
         self.year = year
         self.month = month

@@ -69,11 +69,13 @@ public struct ReplayOptions: Sendable {
     public var drainTimeout: Duration
     public var maxRecordBytes: Int
 
-    public init(brokers: String, sourceTopic: String, group: String, fleetGroup: String = "baocuo-router",
-                selection: ReplaySelection, execute: Bool = false, reEmitAll: Bool = false, recordsPerSecond: Int? = nil,
-                restart: Bool = false, kafkaProperties: [String: String] = [:],
-                pollBatchSize: Int = 500, commitInterval: Duration = .milliseconds(500), drainTimeout: Duration = .seconds(30),
-                maxRecordBytes: Int = 1 << 20) {
+    public init(
+        brokers: String, sourceTopic: String, group: String, fleetGroup: String = "baocuo-router",
+        selection: ReplaySelection, execute: Bool = false, reEmitAll: Bool = false, recordsPerSecond: Int? = nil,
+        restart: Bool = false, kafkaProperties: [String: String] = [:],
+        pollBatchSize: Int = 500, commitInterval: Duration = .milliseconds(500), drainTimeout: Duration = .seconds(30),
+        maxRecordBytes: Int = 1 << 20
+    ) {
         self.brokers = brokers
         self.sourceTopic = sourceTopic
         self.group = group

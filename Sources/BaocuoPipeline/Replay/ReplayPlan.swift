@@ -53,8 +53,10 @@ public struct ReplayPlan: Sendable {
         /// record's); far in the future, it answers "no such record" (a negative logical offset, or
         /// the end). A broker answering "end" for every time fails the first; one answering the
         /// earliest offset for every time fails the second. No non-empty partition: nothing to judge.
-        public static func judge(partitions: [(partition: Int32, start: Int64, end: Int64)],
-                                 atEpoch: [TopicPartitionOffset], atFarFuture: [TopicPartitionOffset]) -> TimeLookup {
+        public static func judge(
+            partitions: [(partition: Int32, start: Int64, end: Int64)],
+            atEpoch: [TopicPartitionOffset], atFarFuture: [TopicPartitionOffset]
+        ) -> TimeLookup {
             let epoch = Dictionary(atEpoch.map { ($0.partition, $0.offset.rawValue) }, uniquingKeysWith: { first, _ in first })
             let future = Dictionary(atFarFuture.map { ($0.partition, $0.offset.rawValue) }, uniquingKeysWith: { first, _ in first })
             for range in partitions where range.end > range.start {
@@ -76,10 +78,12 @@ public struct ReplayPlan: Sendable {
     /// Resolves `options.selection` on the cluster; reads the checkpoint of `options.group` unless
     /// `options.restart`. Commits nothing.
     /// `offsetsForTimes` replaces the broker's lookup (tests: a broker that answers it for real).
-    public static func resolve(_ options: ReplayOptions, logger: Logger, offsetsForTimes: OffsetsForTimes? = nil) async throws -> ReplayPlan {
+    public static func resolve(_ options: ReplayOptions, logger: Logger, offsetsForTimes: OffsetsForTimes? = nil) async throws -> ReplayPlan
+    {
         try options.validateGroup()
-        let configuration = ConsumerConfiguration(bootstrapServers: options.brokers, groupID: options.group,
-                                                  overrides: options.consumerOverrides)
+        let configuration = ConsumerConfiguration(
+            bootstrapServers: options.brokers, groupID: options.group,
+            overrides: options.consumerOverrides)
         let consumer = try KafkaConsumer(configuration: configuration, assignment: [], logger: logger)
         do {
             let lookup: OffsetsForTimes = offsetsForTimes ?? { query in try await consumer.offsetsForTimes(query) }
@@ -92,7 +96,9 @@ public struct ReplayPlan: Sendable {
         }
     }
 
-    private static func resolve(_ options: ReplayOptions, consumer: KafkaConsumer, offsetsForTimes: OffsetsForTimes) async throws -> ReplayPlan {
+    private static func resolve(_ options: ReplayOptions, consumer: KafkaConsumer, offsetsForTimes: OffsetsForTimes) async throws
+        -> ReplayPlan
+    {
         let topic = options.sourceTopic
         guard let metadata = try await consumer.metadata().first(where: { $0.name == topic }) else {
             throw ReplayError.unknownTopic(topic)
@@ -111,7 +117,8 @@ public struct ReplayPlan: Sendable {
         switch options.selection.range {
         case .offsets(_, let start, let end):
             for index in ranges.indices {
-                let low = ranges[index].start, high = ranges[index].end
+                let low = ranges[index].start
+                let high = ranges[index].end
                 ranges[index].start = min(max(start ?? low, low), high)
                 ranges[index].end = max(min(end ?? high, high), ranges[index].start)
             }
@@ -134,28 +141,35 @@ public struct ReplayPlan: Sendable {
             guard let committed = checkpoint[ranges[index].partition], committed > ranges[index].start else { continue }
             ranges[index].from = min(committed, ranges[index].end)
         }
-        return ReplayPlan(topic: topic, group: options.group, runID: options.runID,
-                          partitions: ranges.filter { $0.end > $0.start }, timeLookup: timeLookup)
+        return ReplayPlan(
+            topic: topic, group: options.group, runID: options.runID,
+            partitions: ranges.filter { $0.end > $0.start }, timeLookup: timeLookup)
     }
 
     /// Asks every non-empty partition for the first offset at or after the epoch and after a time
     /// far in the future, and judges the answers (``TimeLookup/judge(partitions:atEpoch:atFarFuture:)``).
-    private static func probeOffsetsForTimes(topic: String, ranges: [PartitionRange], offsetsForTimes: OffsetsForTimes) async throws -> TimeLookup {
+    private static func probeOffsetsForTimes(topic: String, ranges: [PartitionRange], offsetsForTimes: OffsetsForTimes) async throws
+        -> TimeLookup
+    {
         let nonEmpty = ranges.filter { $0.end > $0.start }
         guard !nonEmpty.isEmpty else { return .offsetsForTimes }
         let atEpoch = try await offsetsForTimes(nonEmpty.map { TopicPartitionOffset(topic: topic, partition: $0.partition, offset: 0) })
-        let atFarFuture = try await offsetsForTimes(nonEmpty.map {
-            TopicPartitionOffset(topic: topic, partition: $0.partition, offset: KafkaOffset(TimeLookup.farFutureMs))
-        })
+        let atFarFuture = try await offsetsForTimes(
+            nonEmpty.map {
+                TopicPartitionOffset(topic: topic, partition: $0.partition, offset: KafkaOffset(TimeLookup.farFutureMs))
+            })
         return TimeLookup.judge(partitions: nonEmpty.map { ($0.partition, $0.start, $0.end) }, atEpoch: atEpoch, atFarFuture: atFarFuture)
     }
 
     /// The first offset at or after `time` per range; a partition with no such record ends at its high watermark.
-    private static func offsets(at time: Timestamp, topic: String, ranges: [PartitionRange],
-                                offsetsForTimes: OffsetsForTimes) async throws -> [Int64] {
-        let answers = try await offsetsForTimes(ranges.map {
-            TopicPartitionOffset(topic: topic, partition: $0.partition, offset: KafkaOffset(time.millisecondsSinceEpoch))
-        })
+    private static func offsets(
+        at time: Timestamp, topic: String, ranges: [PartitionRange],
+        offsetsForTimes: OffsetsForTimes
+    ) async throws -> [Int64] {
+        let answers = try await offsetsForTimes(
+            ranges.map {
+                TopicPartitionOffset(topic: topic, partition: $0.partition, offset: KafkaOffset(time.millisecondsSinceEpoch))
+            })
         let byPartition = Dictionary(answers.map { ($0.partition, $0.offset.rawValue) }, uniquingKeysWith: { first, _ in first })
         return ranges.map { range in
             guard let offset = byPartition[range.partition], offset >= 0 else { return range.end }

@@ -165,8 +165,10 @@ public final class ReplayRunner: Sendable {
     private var isDeadLetterSource: Bool { options.sourceTopic == router.topics.failuresDLQ }
 
     /// Replays `plan`. `onProgress` is called after every batch, `onRecord` for every selected record.
-    public func run(_ plan: ReplayPlan, onProgress: @Sendable (ReplayProgress) -> Void = { _ in },
-                    onRecord: @Sendable (ReplayedRecord) -> Void = { _ in }) async throws -> ReplaySummary {
+    public func run(
+        _ plan: ReplayPlan, onProgress: @Sendable (ReplayProgress) -> Void = { _ in },
+        onRecord: @Sendable (ReplayedRecord) -> Void = { _ in }
+    ) async throws -> ReplaySummary {
         try options.validateGroup()
         var summary = ReplaySummary()
         guard plan.remaining > 0 else { return summary }
@@ -184,8 +186,10 @@ public final class ReplayRunner: Sendable {
     }
 
     /// The report ids of the selected records (to look up their earlier owner copies).
-    private func collectReportIds(_ plan: ReplayPlan, filter: SelectionFilter,
-                                  onProgress: @Sendable (ReplayProgress) -> Void) async throws -> Set<String> {
+    private func collectReportIds(
+        _ plan: ReplayPlan, filter: SelectionFilter,
+        onProgress: @Sendable (ReplayProgress) -> Void
+    ) async throws -> Set<String> {
         let scanner = try RangeScanner(plan: plan, options: options, batchSize: 5000, logger: logger)
         var ids: Set<String> = []
         do {
@@ -209,7 +213,8 @@ public final class ReplayRunner: Sendable {
     /// outputs count like any other decision, so replaying the same range again changes nothing.
     /// Also returns the dead letters of source records without a report id, by `topic[partition]@offset`.
     private func standingDecisions(of ids: Set<String>, onProgress: @Sendable (ReplayProgress) -> Void) async throws
-        -> (byReport: [String: PriorOutcome], bySource: [String: PriorOutcome]) {
+        -> (byReport: [String: PriorOutcome], bySource: [String: PriorOutcome])
+    {
         let reader = TopicReader(brokers: options.brokers, logger: logger, properties: options.consumerOverrides)
         let names = router.topics
         let topics = try await reader.topics { names.isInbox($0) || $0 == names.failuresDLQ }
@@ -219,23 +224,30 @@ public final class ReplayRunner: Sendable {
         try await reader.forEachRecord(in: topics) { record in
             read += 1
             if read % 10_000 == 0 { onProgress(ReplayProgress(phase: .readingPriorCopies, done: read, total: nil)) }
-            let reportId: String, at: Int64, outcome: PriorOutcome
+            let reportId: String
+            let at: Int64
+            let outcome: PriorOutcome
             if record.topic == names.failuresDLQ {
                 guard let code = record.header(DeadLetterHeader.errorCode) else { return }
                 guard let id = record.value.withUnsafeBytes({ ReportIdentity.reportId(in: $0) }) ?? record.keyString else {
                     if record.header(DeadLetterHeader.sourceTopic) == options.sourceTopic,
-                       let partition = record.header(DeadLetterHeader.sourcePartition), let offset = record.header(DeadLetterHeader.sourceOffset) {
+                        let partition = record.header(DeadLetterHeader.sourcePartition),
+                        let offset = record.header(DeadLetterHeader.sourceOffset)
+                    {
                         bySource["\(options.sourceTopic)[\(partition)]@\(offset)"] = .deadLettered(code: code)
                     }
                     return
                 }
                 guard ids.contains(id) else { return }
                 reportId = id
-                at = record.header(DeadLetterHeader.failedAt).flatMap(Timestamp.parseRFC3339)?.millisecondsSinceEpoch ?? record.timestampMs ?? 0
+                at =
+                    record.header(DeadLetterHeader.failedAt).flatMap(Timestamp.parseRFC3339)?.millisecondsSinceEpoch ?? record.timestampMs
+                    ?? 0
                 outcome = .deadLettered(code: code)
             } else {
                 guard let key = record.keyString, ids.contains(key),
-                      let facts = record.value.withUnsafeBytes({ RoutingFacts(ownerCopy: $0) }) else { return }
+                    let facts = record.value.withUnsafeBytes({ RoutingFacts(ownerCopy: $0) })
+                else { return }
                 reportId = key
                 at = record.timestampMs ?? 0
                 outcome = .routed(facts)
@@ -258,7 +270,9 @@ public final class ReplayRunner: Sendable {
         var options: ReplayOptions { runner.options }
         var router: RecordRouter { runner.router }
 
-        func preview(onProgress: @Sendable (ReplayProgress) -> Void, onRecord: @Sendable (ReplayedRecord) -> Void) async throws -> ReplaySummary {
+        func preview(onProgress: @Sendable (ReplayProgress) -> Void, onRecord: @Sendable (ReplayedRecord) -> Void) async throws
+            -> ReplaySummary
+        {
             var summary = ReplaySummary()
             summary.rulesVersionAfter = router.encoder.rulesVersion
             var standing = priors
@@ -282,15 +296,18 @@ public final class ReplayRunner: Sendable {
             return summary
         }
 
-        func execute(onProgress: @Sendable (ReplayProgress) -> Void, onRecord: @Sendable (ReplayedRecord) -> Void) async throws -> ReplaySummary {
+        func execute(onProgress: @Sendable (ReplayProgress) -> Void, onRecord: @Sendable (ReplayedRecord) -> Void) async throws
+            -> ReplaySummary
+        {
             var summary = ReplaySummary()
             summary.rulesVersionAfter = router.encoder.rulesVersion
             var standing = priors
             let batchSize = options.recordsPerSecond.map { min(options.pollBatchSize, max(1, $0 / 5)) } ?? options.pollBatchSize
             let scanner = try RangeScanner(plan: plan, options: options, batchSize: batchSize, logger: runner.logger)
             let delivery = try OutputDelivery(
-                configuration: OutputDelivery.producerConfiguration(brokers: options.brokers, clientID: "baocuo-replay-\(ProcessIdentity.hostAndPID)",
-                                                              maxRecordBytes: options.maxRecordBytes, overrides: options.kafkaProperties),
+                configuration: OutputDelivery.producerConfiguration(
+                    brokers: options.brokers, clientID: "baocuo-replay-\(ProcessIdentity.hostAndPID)",
+                    maxRecordBytes: options.maxRecordBytes, overrides: options.kafkaProperties),
                 producers: 1, logger: runner.logger, metrics: RouterMetrics()
             )
             var pacer = options.recordsPerSecond.map { RatePacer(recordsPerSecond: $0) }
@@ -318,8 +335,10 @@ public final class ReplayRunner: Sendable {
             // Interrupted, failed or done: the checkpoint moves only past acknowledged outputs.
             summary.interrupted = !scanner.isFinished
             await delivery.drain(timeout: options.drainTimeout)
-            let committed = await delivery.commitFrontier(consumer: scanner.consumer, partitions: nil,
-                                                          timeout: options.drainTimeout).succeeded
+            let committed = await delivery.commitFrontier(
+                consumer: scanner.consumer, partitions: nil,
+                timeout: options.drainTimeout
+            ).succeeded
             await scanner.close()
             await delivery.close()
             if let failure { throw failure }
@@ -334,9 +353,11 @@ public final class ReplayRunner: Sendable {
         /// with the decision standing for its report. Only a change keeps its outputs (all of them
         /// with `--all`); a change of owner adds a `baocuo.withdrawn/v1` record for the former owner.
         /// The new outcome then stands for later records of the same report in the run.
-        private func replay(_ message: ConsumedMessage, provenance: ReplayProvenance, into outputs: inout OutputBatch,
-                            standing: inout [String: PriorOutcome], summary: inout ReplaySummary,
-                            onRecord: (ReplayedRecord) -> Void) {
+        private func replay(
+            _ message: ConsumedMessage, provenance: ReplayProvenance, into outputs: inout OutputBatch,
+            standing: inout [String: PriorOutcome], summary: inout ReplaySummary,
+            onRecord: (ReplayedRecord) -> Void
+        ) {
             summary.scanned += 1
             let reportId: String?
             switch filter.decide(message) {
@@ -347,23 +368,27 @@ public final class ReplayRunner: Sendable {
             case .accept(let id): reportId = id
             }
             summary.selected += 1
-            let source = SourcePosition(topic: message.topic, partition: message.partition, offset: message.offset,
-                                        timestampMs: message.timestampMs ?? WallClock.nowMilliseconds())
+            let source = SourcePosition(
+                topic: message.topic, partition: message.partition, offset: message.offset,
+                timestampMs: message.timestampMs ?? WallClock.nowMilliseconds())
             let sourceText = "\(message.topic)[\(message.partition)]@\(message.offset)"
             let firstOutput = outputs.records.count
             let routeSummary = message.withKey { key in
                 message.withValue { value in
-                    router.route(key: key, value: value, source: source,
-                                 headers: { message.headers.filter { !ReplayHeader.all.contains($0.key) } },
-                                 extraHeaders: provenance.headers(source: sourceText),
-                                 failedAt: { Timestamp(millisecondsSinceEpoch: WallClock.nowMilliseconds()) }, into: &outputs)
+                    router.route(
+                        key: key, value: value, source: source,
+                        headers: { message.headers.filter { !ReplayHeader.all.contains($0.key) } },
+                        extraHeaders: provenance.headers(source: sourceText),
+                        failedAt: { Timestamp(millisecondsSinceEpoch: WallClock.nowMilliseconds()) }, into: &outputs)
                 }
             }
             let current = currentOutcome(routeSummary, outputs: outputs, from: firstOutput)
             let id = reportId ?? current.reportId
-            let ownCode = runner.isDeadLetterSource
+            let ownCode =
+                runner.isDeadLetterSource
                 ? message.header(DeadLetterHeader.errorCode).flatMap { $0.map { String(decoding: $0, as: UTF8.self) } } : nil
-            let prior = id.flatMap { standing[$0] } ?? ownCode.map { .deadLettered(code: $0) } ?? deadLettersBySource[sourceText] ?? .unknown
+            let prior =
+                id.flatMap { standing[$0] } ?? ownCode.map { .deadLettered(code: $0) } ?? deadLettersBySource[sourceText] ?? .unknown
             if case .routed(let before) = prior { summary.rulesVersionsBefore[before.rulesVersion ?? "unknown", default: 0] += 1 }
             let verdict = ReplayVerdict(prior: prior, current: current)
             summary.add(verdict, current: current)
@@ -372,13 +397,16 @@ public final class ReplayRunner: Sendable {
             if verdict.isChange || options.reEmitAll {
                 summary.batchesToReEmit.formUnion(affected)
                 if case .routed(let before) = prior, case .routed(let now) = current, before.owner != now.owner {
-                    let record = WithdrawnRecord(reportId: now.reportId, formerOwner: before.owner, newOwner: now.owner, category: now.category,
-                                                 rulesVersionBefore: before.rulesVersion ?? "", rulesVersionAfter: now.rulesVersion ?? "",
-                                                 replayId: provenance.runID, withdrawnAt: provenance.at)
+                    let record = WithdrawnRecord(
+                        reportId: now.reportId, formerOwner: before.owner, newOwner: now.owner, category: now.category,
+                        rulesVersionBefore: before.rulesVersion ?? "", rulesVersionAfter: now.rulesVersion ?? "",
+                        replayId: provenance.runID, withdrawnAt: provenance.at)
                     var key = now.reportId
                     key.withUTF8 { keyBytes in
-                        outputs.append(topic: router.topics.inbox(region: before.owner), destination: router.inboxDestination(region: before.owner),
-                                       key: UnsafeRawBufferPointer(keyBytes), headers: provenance.headers(source: sourceText)) {
+                        outputs.append(
+                            topic: router.topics.inbox(region: before.owner), destination: router.inboxDestination(region: before.owner),
+                            key: UnsafeRawBufferPointer(keyBytes), headers: provenance.headers(source: sourceText)
+                        ) {
                             record.append(to: &$0)
                         }
                     }
@@ -394,8 +422,10 @@ public final class ReplayRunner: Sendable {
             } else {
                 outputs.removeRecords(from: firstOutput)
             }
-            onRecord(ReplayedRecord(source: sourceText, reportId: id, prior: prior, current: current, verdict: verdict,
-                                    withdrawn: withdrawn, affectedBatches: affected))
+            onRecord(
+                ReplayedRecord(
+                    source: sourceText, reportId: id, prior: prior, current: current, verdict: verdict,
+                    withdrawn: withdrawn, affectedBatches: affected))
         }
 
         private func currentOutcome(_ routeSummary: RouteSummary, outputs: OutputBatch, from firstOutput: Int) -> CurrentOutcome {
@@ -431,8 +461,10 @@ struct ReplayProvenance {
     }
 
     func headers(source: String) -> [KafkaHeader] {
-        [KafkaHeader(key: ReplayHeader.id, value: runID), KafkaHeader(key: ReplayHeader.source, value: source),
-         KafkaHeader(key: ReplayHeader.at, value: at)]
+        [
+            KafkaHeader(key: ReplayHeader.id, value: runID), KafkaHeader(key: ReplayHeader.source, value: source),
+            KafkaHeader(key: ReplayHeader.at, value: at),
+        ]
     }
 }
 
@@ -454,7 +486,8 @@ struct SelectionFilter: Sendable {
         }
         if case .time(let since, let until) = selection.range {
             guard let timestamp = message.timestampMs,
-                  timestamp >= since.millisecondsSinceEpoch, timestamp < until.millisecondsSinceEpoch else { return .skip }
+                timestamp >= since.millisecondsSinceEpoch, timestamp < until.millisecondsSinceEpoch
+            else { return .skip }
         }
         let key = message.withKey { $0.map { String(decoding: $0, as: UTF8.self) } }
         let reportId = message.withValue { ReportIdentity.reportId(in: $0) }

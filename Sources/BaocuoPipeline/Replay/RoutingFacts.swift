@@ -23,9 +23,9 @@ public struct RoutingFacts: Sendable, Equatable {
             return document.string(value)
         }
         guard string(document.member(of: root, named: "role")) == RoutedRole.owner.rawValue,
-              let reportId = string(document.member(of: root, named: "reportId")),
-              let category = string(document.member(of: root, named: "category")),
-              let owner = string(document.member(of: root, named: "owner"))
+            let reportId = string(document.member(of: root, named: "reportId")),
+            let category = string(document.member(of: root, named: "category")),
+            let owner = string(document.member(of: root, named: "owner"))
         else { return nil }
         self.reportId = reportId
         self.category = category
@@ -36,8 +36,10 @@ public struct RoutingFacts: Sendable, Equatable {
         rulesVersion = document.member(of: root, named: "classifier").flatMap { string(document.member(of: $0, named: "rulesVersion")) }
     }
 
-    public init(reportId: String, category: String, owner: String, cc: [String], rulesVersion: String? = nil,
-                intakeBatch: String? = nil) {
+    public init(
+        reportId: String, category: String, owner: String, cc: [String], rulesVersion: String? = nil,
+        intakeBatch: String? = nil
+    ) {
         self.reportId = reportId
         self.category = category
         self.owner = owner
@@ -58,7 +60,7 @@ enum ReportIdentity {
     static func reportId(in value: UnsafeRawBufferPointer) -> String? {
         var parser = JSONParser()
         guard case .success(let document) = parser.parse(value), document.kind(document.root) == .object,
-              let id = document.member(of: document.root, named: "reportId"), document.kind(id) == .string
+            let id = document.member(of: document.root, named: "reportId"), document.kind(id) == .string
         else { return nil }
         return document.string(id)
     }
@@ -102,8 +104,10 @@ public enum ReplayVerdict: Sendable, Equatable {
     public init(prior: PriorOutcome, current: CurrentOutcome) {
         switch (prior, current) {
         case (.routed(let before), .routed(let now)):
-            let category = before.category != now.category, owner = before.owner != now.owner
-            let cc = before.cc != now.cc, ops = before.ops != now.ops
+            let category = before.category != now.category
+            let owner = before.owner != now.owner
+            let cc = before.cc != now.cc
+            let ops = before.ops != now.ops
             self = category || owner || cc || ops ? .changed(category: category, owner: owner, cc: cc, ops: ops) : .unchanged
         case (.routed, .rejected): self = .nowRejected
         case (.deadLettered, .routed): self = .nowRouted

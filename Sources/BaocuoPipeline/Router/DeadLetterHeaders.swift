@@ -20,8 +20,10 @@ public enum DeadLetterHeader {
     /// (CONTRACT §1). A re-driven record keeps its first origin (`baocuo.source.*`) so the first
     /// failure stays traceable, and counts attempts.
     /// - Parameter group: the consumer group that read the failed record (`baocuo.source.group`).
-    public static func headers(original: [KafkaHeader], rejection: Rejection, source: SourcePosition, group: String,
-                               failedAt: Timestamp, utcOffsetSeconds: Int) -> [KafkaHeader] {
+    public static func headers(
+        original: [KafkaHeader], rejection: Rejection, source: SourcePosition, group: String,
+        failedAt: Timestamp, utcOffsetSeconds: Int
+    ) -> [KafkaHeader] {
         var previous: [String: [UInt8]?] = [:]
         var headers: [KafkaHeader] = []
         for header in original {
@@ -42,8 +44,10 @@ public enum DeadLetterHeader {
             headers.append(KafkaHeader(key: sourceTopic, value: source.topic))
             headers.append(KafkaHeader(key: sourcePartition, value: String(source.partition)))
             headers.append(KafkaHeader(key: sourceOffset, value: String(source.offset)))
-            headers.append(KafkaHeader(key: sourceTimestamp,
-                                       value: Timestamp(millisecondsSinceEpoch: source.timestampMs).rfc3339(utcOffsetSeconds: utcOffsetSeconds)))
+            headers.append(
+                KafkaHeader(
+                    key: sourceTimestamp,
+                    value: Timestamp(millisecondsSinceEpoch: source.timestampMs).rfc3339(utcOffsetSeconds: utcOffsetSeconds)))
             headers.append(KafkaHeader(key: sourceGroup, value: group))
         }
         headers.append(KafkaHeader(key: DeadLetterHeader.failedAt, value: failedAt.rfc3339(utcOffsetSeconds: utcOffsetSeconds)))

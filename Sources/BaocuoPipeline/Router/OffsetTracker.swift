@@ -99,7 +99,8 @@ public final class OffsetTracker: Sendable {
         state.withLock { state in
             for offset in offsets {
                 guard let index = state.slotIndex[offset.topicPartition],
-                      state.slots[index].reportedFrontier == offset.offset.rawValue else { continue }
+                    state.slots[index].reportedFrontier == offset.offset.rawValue
+                else { continue }
                 state.slots[index].reportedFrontier = nil
             }
         }

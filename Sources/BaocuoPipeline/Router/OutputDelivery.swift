@@ -72,17 +72,20 @@ final class OutputDelivery: Sendable {
     /// One output per call is timed from produce to acknowledgement (`baocuo_produce_latency_seconds`);
     /// every message's first output from the message's timestamp to its acknowledgement
     /// (`baocuo_ingest_to_ack_seconds`).
-    func produce<Messages: Collection<ConsumedMessage>>(_ messages: Messages, outputs: inout OutputBatch,
-                                                        route: (ConsumedMessage, inout OutputBatch) -> Void) throws {
+    func produce<Messages: Collection<ConsumedMessage>>(
+        _ messages: Messages, outputs: inout OutputBatch,
+        route: (ConsumedMessage, inout OutputBatch) -> Void
+    ) throws {
         outputs.removeAll()
         var tokens: [UInt64] = []
         tokens.reserveCapacity(messages.count)
         for message in messages {
             let firstOutput = outputs.records.count
             route(message, &outputs)
-            let token = tracker.begin(message.topicPartition, offset: message.offset,
-                                      ingestedAtMs: message.timestampMs ?? WallClock.nowMilliseconds(),
-                                      outputs: outputs.records.count - firstOutput)
+            let token = tracker.begin(
+                message.topicPartition, offset: message.offset,
+                ingestedAtMs: message.timestampMs ?? WallClock.nowMilliseconds(),
+                outputs: outputs.records.count - firstOutput)
             for output in firstOutput..<outputs.records.count {
                 tokens.append(output == firstOutput ? token | OffsetTracker.firstOutputFlag : token)
             }
@@ -101,8 +104,9 @@ final class OutputDelivery: Sendable {
                 guard first.isPlain else {
                     // Dead letters keep their headers and timestamp: one produce call each.
                     let (key, value) = bytes(first)
-                    try producer(for: first.topic).produce(topic: first.topic, key: key, value: value, headers: first.headers,
-                                         timestampMs: first.timestampMs, token: tokens[order[start]])
+                    try producer(for: first.topic).produce(
+                        topic: first.topic, key: key, value: value, headers: first.headers,
+                        timestampMs: first.timestampMs, token: tokens[order[start]])
                     start += 1
                     continue
                 }
@@ -133,7 +137,8 @@ final class OutputDelivery: Sendable {
                 try await group.waitForAll()
             }
         } catch {
-            logger.error("outputs not all acknowledged before the deadline; their records stay uncommitted", metadata: ["error": "\(error)"])
+            logger.error(
+                "outputs not all acknowledged before the deadline; their records stay uncommitted", metadata: ["error": "\(error)"])
             return false
         }
         return true
@@ -154,8 +159,10 @@ final class OutputDelivery: Sendable {
     /// fatal: the frontier is offered again at the next interval, and a crash meanwhile repeats
     /// work, never skips it.
     @discardableResult
-    func commitFrontier(consumer: KafkaConsumer, partitions: Set<TopicPartition>?, timeout: Duration,
-                        giveUp: @escaping @Sendable () -> Bool = { false }) async -> CommitOutcome {
+    func commitFrontier(
+        consumer: KafkaConsumer, partitions: Set<TopicPartition>?, timeout: Duration,
+        giveUp: @escaping @Sendable () -> Bool = { false }
+    ) async -> CommitOutcome {
         let offsets = partitions.map(tracker.frontiers(of:)) ?? tracker.takeCommittableOffsets()
         guard !offsets.isEmpty else { return .committed(partitions: 0) }
         do {
@@ -171,8 +178,10 @@ final class OutputDelivery: Sendable {
 
     /// The settings of Baocuo's output producers (idempotent, as every producer is by default),
     /// `overrides` (TLS, SASL, …) applied last; consumer-only settings of a shared map are left out.
-    static func producerConfiguration(brokers: String, clientID: String, maxRecordBytes: Int,
-                                      overrides: [String: String]) -> ProducerConfiguration {
+    static func producerConfiguration(
+        brokers: String, clientID: String, maxRecordBytes: Int,
+        overrides: [String: String]
+    ) -> ProducerConfiguration {
         ProducerConfiguration(
             bootstrapServers: brokers,
             clientID: clientID,
@@ -239,7 +248,9 @@ final class LatencySample: Sendable {
     func take(token: UInt64) -> ContinuousClock.Instant? {
         guard sampledToken.load(ordering: .acquiring) == token else { return nil }
         return startedAt.withLock { started in
-            guard sampledToken.compareExchange(expected: token, desired: Self.none, ordering: .acquiringAndReleasing).exchanged else { return nil }
+            guard sampledToken.compareExchange(expected: token, desired: Self.none, ordering: .acquiringAndReleasing).exchanged else {
+                return nil
+            }
             defer { started = nil }
             return started
         }

@@ -1,11 +1,12 @@
+import BaocuoKafka
+import Logging
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import BaocuoKafka
-import Logging
-import Synchronization
 
 /// Makes rebalances lose nothing and route nothing twice silently: before revoked partitions move
 /// to another worker, wait for every output of their consumed records to be acknowledged and
@@ -79,17 +80,20 @@ final class RebalanceListener: KafkaRebalanceHandler {
             }
         }
         if pending > 0 {
-            logger.warning("revoking partitions with unacknowledged outputs; the next owner routes them again",
-                           metadata: ["records": "\(pending)"])
+            logger.warning(
+                "revoking partitions with unacknowledged outputs; the next owner routes them again",
+                metadata: ["records": "\(pending)"])
         }
         tracker.forget(revoked)
         let count = assigned.withLock { set in
             set.subtract(revoked)
             return set.count
         }
-        logger.info("partitions revoked", metadata: [
-            "count": "\(partitions.count)", "committed": "\(stopMode?.skipCommit == true ? 0 : offsets.count)",
-        ])
+        logger.info(
+            "partitions revoked",
+            metadata: [
+                "count": "\(partitions.count)", "committed": "\(stopMode?.skipCommit == true ? 0 : offsets.count)",
+            ])
         onAssignment(count)
     }
 

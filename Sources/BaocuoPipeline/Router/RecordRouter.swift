@@ -72,8 +72,10 @@ public struct OutputBatch: Sendable {
         records.removeSubrange(index...)
     }
 
-    mutating func append(topic: String, destination: Int, key: UnsafeRawBufferPointer?, headers: [KafkaHeader] = [], timestampMs: Int64? = nil,
-                         category: Category? = nil, role: RoutedRole? = nil, writeValue: (inout [UInt8]) -> Void) {
+    mutating func append(
+        topic: String, destination: Int, key: UnsafeRawBufferPointer?, headers: [KafkaHeader] = [], timestampMs: Int64? = nil,
+        category: Category? = nil, role: RoutedRole? = nil, writeValue: (inout [UInt8]) -> Void
+    ) {
         var keyRange: Range<Int>?
         if let key {
             let start = arena.count
@@ -82,8 +84,10 @@ public struct OutputBatch: Sendable {
         }
         let valueStart = arena.count
         writeValue(&arena)
-        records.append(Record(topic: topic, destination: destination, key: keyRange, value: valueStart..<arena.count, headers: headers,
-                              timestampMs: timestampMs, category: category, role: role))
+        records.append(
+            Record(
+                topic: topic, destination: destination, key: keyRange, value: valueStart..<arena.count, headers: headers,
+                timestampMs: timestampMs, category: category, role: role))
     }
 
     /// Calls `body` with the key and value bytes of record `index`.
@@ -164,10 +168,14 @@ public struct RecordRouter: Sendable {
         let receivedAt = Timestamp(millisecondsSinceEpoch: source.timestampMs)
         switch engine.route(value, receivedAt: receivedAt, using: &outputs.parser) {
         case .rejected(let rejection):
-            let dlqHeaders = DeadLetterHeader.headers(original: headers(), rejection: rejection, source: source, group: group,
-                                                      failedAt: failedAt(), utcOffsetSeconds: utcOffsetSeconds) + extraHeaders
-            outputs.append(topic: destinations[Self.deadLetterDestination], destination: Self.deadLetterDestination, key: key,
-                           headers: dlqHeaders, timestampMs: source.timestampMs) {
+            let dlqHeaders =
+                DeadLetterHeader.headers(
+                    original: headers(), rejection: rejection, source: source, group: group,
+                    failedAt: failedAt(), utcOffsetSeconds: utcOffsetSeconds) + extraHeaders
+            outputs.append(
+                topic: destinations[Self.deadLetterDestination], destination: Self.deadLetterDestination, key: key,
+                headers: dlqHeaders, timestampMs: source.timestampMs
+            ) {
                 $0.append(contentsOf: value)
             }
             return .deadLettered(rejection.code)
@@ -178,8 +186,10 @@ public struct RecordRouter: Sendable {
             func emit(_ destination: Int, role: RoutedRole) {
                 var keyBytes = reportKey
                 keyBytes.withUTF8 { keyBuffer in
-                    outputs.append(topic: destinations[destination], destination: destination, key: UnsafeRawBufferPointer(keyBuffer),
-                                   headers: extraHeaders, category: category, role: role) {
+                    outputs.append(
+                        topic: destinations[destination], destination: destination, key: UnsafeRawBufferPointer(keyBuffer),
+                        headers: extraHeaders, category: category, role: role
+                    ) {
                         encoder.append(routed, role: role, originalReport: value, to: &$0)
                     }
                 }

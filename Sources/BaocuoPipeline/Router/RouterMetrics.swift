@@ -113,9 +113,12 @@ final class RouterMetrics: Sendable {
         commitFailures = Counter(label: PipelineMetricNames.offsetCommitFailures, factory: factory)
         produceLatency = Timer(label: PipelineMetricNames.produceLatency, preferredDisplayUnit: .seconds, factory: factory)
         ingestToAcknowledged = Timer(label: PipelineMetricNames.ingestToAcknowledged, preferredDisplayUnit: .seconds, factory: factory)
-        routedByCategory = DimensionedCounters(label: PipelineMetricNames.recordsRouted, dimension: "category", factory: factory, name: \.rawValue)
-        routedByAgency = DimensionedCounters(label: PipelineMetricNames.recordsRoutedByAgency, dimension: "agency", factory: factory, name: { $0 })
-        deadLettered = DimensionedCounters(label: PipelineMetricNames.recordsDeadLettered, dimension: "code", factory: factory, name: \.rawValue)
+        routedByCategory = DimensionedCounters(
+            label: PipelineMetricNames.recordsRouted, dimension: "category", factory: factory, name: \.rawValue)
+        routedByAgency = DimensionedCounters(
+            label: PipelineMetricNames.recordsRoutedByAgency, dimension: "agency", factory: factory, name: { $0 })
+        deadLettered = DimensionedCounters(
+            label: PipelineMetricNames.recordsDeadLettered, dimension: "code", factory: factory, name: \.rawValue)
     }
 
     func record(_ tally: RouteTally, consumed count: Int) {
@@ -198,7 +201,8 @@ final class StatisticsMetrics: Sendable {
         state.withLock { state in
             for broker in statistics.brokers {
                 guard let rtt = broker.rttAverageMicroseconds else { continue }
-                let gauge = state.rtt[broker.nodeID]
+                let gauge =
+                    state.rtt[broker.nodeID]
                     ?? Gauge(label: PipelineMetricNames.brokerRTT, dimensions: [("broker", String(broker.nodeID))], factory: factory)
                 state.rtt[broker.nodeID] = gauge
                 gauge.record(Double(rtt) / 1_000_000)
@@ -207,9 +211,14 @@ final class StatisticsMetrics: Sendable {
                 // A partition this client no longer fetches reports an unknown lag: show 0 rather than a
                 // stale value, so that summing over the fleet counts each partition once.
                 if let lag = partition.consumerLag {
-                    let gauge = state.lag[partition.topicPartition] ?? Gauge(label: PipelineMetricNames.consumerLag, dimensions: [
-                        ("group", group), ("topic", partition.topicPartition.topic), ("partition", String(partition.topicPartition.partition)),
-                    ], factory: factory)
+                    let gauge =
+                        state.lag[partition.topicPartition]
+                        ?? Gauge(
+                            label: PipelineMetricNames.consumerLag,
+                            dimensions: [
+                                ("group", group), ("topic", partition.topicPartition.topic),
+                                ("partition", String(partition.topicPartition.partition)),
+                            ], factory: factory)
                     state.lag[partition.topicPartition] = gauge
                     gauge.record(lag)
                 } else {

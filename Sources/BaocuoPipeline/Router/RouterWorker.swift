@@ -24,10 +24,12 @@ public struct RouterOptions: Sendable {
     /// Idempotent producers the outputs are spread over (see ``OutputDelivery``).
     public var producers: Int
 
-    public init(brokers: String, group: String, pollBatchSize: Int = 16_000, maxInFlightRecords: Int = 64_000,
-                commitInterval: Duration = .milliseconds(200), kafkaProperties: [String: String] = [:],
-                drainTimeout: Duration = .milliseconds(BaocuoSettings.Lifecycle().drainTimeoutMs), maxRecordBytes: Int = 1 << 20,
-                producers: Int = 2) {
+    public init(
+        brokers: String, group: String, pollBatchSize: Int = 16_000, maxInFlightRecords: Int = 64_000,
+        commitInterval: Duration = .milliseconds(200), kafkaProperties: [String: String] = [:],
+        drainTimeout: Duration = .milliseconds(BaocuoSettings.Lifecycle().drainTimeoutMs), maxRecordBytes: Int = 1 << 20,
+        producers: Int = 2
+    ) {
         self.maxRecordBytes = maxRecordBytes
         self.producers = producers
         self.brokers = brokers
@@ -73,8 +75,10 @@ public final class RouterWorker: Service, Sendable {
 
     /// `metricsFactory`: where the worker's metrics go; the bootstrapped backend unless a test
     /// isolates them.
-    public init(options: RouterOptions, rules: RouterRules, logger: Logger, events: RouterEvents = RouterEvents(),
-                metricsFactory: any MetricsFactory = MetricsSystem.factory) {
+    public init(
+        options: RouterOptions, rules: RouterRules, logger: Logger, events: RouterEvents = RouterEvents(),
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) {
         self.options = options
         self.rules = rules
         self.logger = logger
@@ -104,17 +108,21 @@ public final class RouterWorker: Service, Sendable {
     /// the group. Throws ``RouterError`` when an output cannot be delivered (nothing past it is committed).
     public func run() async throws {
         let inputTopic = rules.router.topics.failures
-        logger.info("router starting", metadata: [
-            "group": "\(options.group)", "topic": "\(inputTopic)", "librdkafka": "\(librdkafkaVersion)",
-            "producers": "\(options.producers)",
-        ])
+        logger.info(
+            "router starting",
+            metadata: [
+                "group": "\(options.group)", "topic": "\(inputTopic)", "librdkafka": "\(librdkafkaVersion)",
+                "producers": "\(options.producers)",
+            ])
         let delivery = try OutputDelivery(
-            configuration: OutputDelivery.producerConfiguration(brokers: options.brokers, clientID: clientID,
-                                                                maxRecordBytes: options.maxRecordBytes, overrides: options.kafkaProperties),
+            configuration: OutputDelivery.producerConfiguration(
+                brokers: options.brokers, clientID: clientID,
+                maxRecordBytes: options.maxRecordBytes, overrides: options.kafkaProperties),
             producers: options.producers, logger: logger, metrics: metrics
         )
-        let rebalance = RebalanceListener(tracker: delivery.tracker, logger: logger, drainTimeout: options.drainTimeout,
-                                          onAssignment: events.onAssignment)
+        let rebalance = RebalanceListener(
+            tracker: delivery.tracker, logger: logger, drainTimeout: options.drainTimeout,
+            onAssignment: events.onAssignment)
         let statistics = StatisticsMetrics(factory: metricsFactory, group: options.group, onBrokerState: events.onBrokerState)
         let consumer = try KafkaConsumer(
             configuration: consumerConfiguration(),
@@ -149,10 +157,13 @@ public final class RouterWorker: Service, Sendable {
         let finalCommitReserve: Duration = .milliseconds(1000)
         let drained = await delivery.drain(timeout: min(options.drainTimeout, max(.zero, deadline - .now - finalCommitReserve)))
         let unacknowledged = delivery.tracker.inFlightRecords
-        let commit = await delivery.commitFrontier(consumer: consumer, partitions: nil,
-                                                   timeout: max(.milliseconds(100), (deadline - .now) * 0.5))
-        rebalance.stopping(RebalanceListener.StopMode(skipCommit: !commit.succeeded,
-                                                      commitTimeout: max(.zero, (deadline - .now) * 0.25)))
+        let commit = await delivery.commitFrontier(
+            consumer: consumer, partitions: nil,
+            timeout: max(.milliseconds(100), (deadline - .now) * 0.5))
+        rebalance.stopping(
+            RebalanceListener.StopMode(
+                skipCommit: !commit.succeeded,
+                commitTimeout: max(.zero, (deadline - .now) * 0.25)))
         let closed = await consumer.close(timeout: max(.zero, (deadline - .now) * 0.5))
         // The drain is over: whatever is still queued is failed, not waited for.
         await delivery.close(timeout: max(.milliseconds(10), (deadline - .now) * 0.5))
@@ -169,19 +180,22 @@ public final class RouterWorker: Service, Sendable {
         }
         if let failure {
             metadata["error"] = "\(failure)"
-            logger.error("router stopped on an error; records after the last committed offsets will be routed again by the fleet",
-                         metadata: metadata)
+            logger.error(
+                "router stopped on an error; records after the last committed offsets will be routed again by the fleet",
+                metadata: metadata)
             throw failure
         }
         if commit.succeeded && unacknowledged == 0 {
             logger.info("router stopped: every routed record is committed", metadata: metadata)
         } else if commit.succeeded {
-            logger.warning("""
+            logger.warning(
+                """
                 router stopped: the acknowledged records are committed; those with unacknowledged outputs are not \
                 and will be routed again
                 """, metadata: metadata)
         } else {
-            logger.warning("""
+            logger.warning(
+                """
                 router stopped without committing: the final commit failed; records after the last committed offsets \
                 will be routed again
                 """, metadata: metadata)
@@ -210,8 +224,9 @@ public final class RouterWorker: Service, Sendable {
             if now - lastCommit >= options.commitInterval {
                 lastCommit = now
                 // Bounded, and given up at a stop request: the final commit follows at once.
-                let outcome = await delivery.commitFrontier(consumer: consumer, partitions: nil, timeout: Self.commitTimeout,
-                                                            giveUp: { [self] in stopRequested.load(ordering: .relaxed) })
+                let outcome = await delivery.commitFrontier(
+                    consumer: consumer, partitions: nil, timeout: Self.commitTimeout,
+                    giveUp: { [self] in stopRequested.load(ordering: .relaxed) })
                 if case .failed(_, let error) = outcome, !stopRequested.load(ordering: .relaxed) {
                     logger.warning("offset commit failed; will retry", metadata: ["error": "\(error)"])
                 }
@@ -224,12 +239,14 @@ public final class RouterWorker: Service, Sendable {
         var tally = RouteTally()
         let wallClock = { Timestamp(millisecondsSinceEpoch: WallClock.nowMilliseconds()) }
         try delivery.produce(batch, outputs: &outputs) { message, outputs in
-            let source = SourcePosition(topic: message.topic, partition: message.partition, offset: message.offset,
-                                        timestampMs: message.timestampMs ?? WallClock.nowMilliseconds())
+            let source = SourcePosition(
+                topic: message.topic, partition: message.partition, offset: message.offset,
+                timestampMs: message.timestampMs ?? WallClock.nowMilliseconds())
             let summary = message.withKey { key in
                 message.withValue { value in
-                    router.route(key: key, value: value, source: source, headers: { message.headers },
-                                 failedAt: wallClock, into: &outputs)
+                    router.route(
+                        key: key, value: value, source: source, headers: { message.headers },
+                        failedAt: wallClock, into: &outputs)
                 }
             }
             tally.add(summary)
@@ -309,8 +326,10 @@ public struct RouterEvents: Sendable {
     public var onBrokerState: @Sendable (_ anyBrokerUp: Bool) -> Void
     public var onStopping: @Sendable () -> Void
 
-    public init(onPoll: @escaping @Sendable (Bool) -> Void = { _ in }, onAssignment: @escaping @Sendable (Int) -> Void = { _ in },
-                onBrokerState: @escaping @Sendable (Bool) -> Void = { _ in }, onStopping: @escaping @Sendable () -> Void = {}) {
+    public init(
+        onPoll: @escaping @Sendable (Bool) -> Void = { _ in }, onAssignment: @escaping @Sendable (Int) -> Void = { _ in },
+        onBrokerState: @escaping @Sendable (Bool) -> Void = { _ in }, onStopping: @escaping @Sendable () -> Void = {}
+    ) {
         self.onPoll = onPoll
         self.onAssignment = onAssignment
         self.onBrokerState = onBrokerState

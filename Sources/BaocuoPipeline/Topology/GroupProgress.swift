@@ -33,8 +33,10 @@ public struct GroupProgress: Sendable {
 
     /// Polls until the group has committed up to the end of `topic`, or `timeout` passes.
     @discardableResult
-    public static func waitUntilCaughtUp(group: String, topic: String, partitions: Int, brokers: String, logger: Logger,
-                                         timeout: Duration, onProgress: (GroupProgress) -> Void = { _ in }) async throws -> GroupProgress {
+    public static func waitUntilCaughtUp(
+        group: String, topic: String, partitions: Int, brokers: String, logger: Logger,
+        timeout: Duration, onProgress: (GroupProgress) -> Void = { _ in }
+    ) async throws -> GroupProgress {
         let deadline = ContinuousClock.now + timeout
         while true {
             let progress = try await read(group: group, topic: topic, partitions: partitions, brokers: brokers, logger: logger)

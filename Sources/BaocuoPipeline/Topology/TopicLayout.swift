@@ -20,8 +20,10 @@ public struct TopicLayout: Sendable {
 
     public let topics: [Topic]
 
-    public init(names: TopicNames, regions: RegionTable, inputPartitions: Int = TopicLayout.ingestPartitions,
-                inboxPartitions: Int = TopicLayout.inboxPartitions) {
+    public init(
+        names: TopicNames, regions: RegionTable, inputPartitions: Int = TopicLayout.ingestPartitions,
+        inboxPartitions: Int = TopicLayout.inboxPartitions
+    ) {
         let day: Int64 = 24 * 60 * 60 * 1000
         // Routed records embed the report (up to the 1 MiB record limit) plus routing fields and
         // headers; the worker's producer allows 1 MiB + 64 KiB (1,114,112 bytes).
@@ -90,8 +92,9 @@ public struct AccessControlList: Sendable {
                 .joined(separator: " "),
         ]
         for region in codes {
-            lines.append("--allow-principal User:agency-\(region) --operation Read "
-                + "--topic \(names.inbox(region: region)) --topic \(names.intake(region: region))")
+            lines.append(
+                "--allow-principal User:agency-\(region) --operation Read "
+                    + "--topic \(names.inbox(region: region)) --topic \(names.intake(region: region))")
             lines.append("--allow-principal User:agency-\(region) --operation Read --group agency-\(region)- \(prefixed)")
             // An agency writes its own resolutions topic and no other: the topic names the resolving agency.
             lines.append("--allow-principal User:agency-\(region) --operation Write --topic \(names.resolutions(region: region))")

@@ -83,9 +83,11 @@ public struct TopicReader: Sendable {
             for message in batch {
                 let key = TopicPartition(topic: message.topic, partition: message.partition)
                 guard let end = remaining[key], untilPartitionEnd || message.offset < end else { continue }
-                try body(StoredRecord(topic: message.topic, partition: message.partition, offset: message.offset,
-                                      timestampMs: message.timestampMs, key: message.keyBytes, value: message.valueBytes,
-                                      headers: message.headers))
+                try body(
+                    StoredRecord(
+                        topic: message.topic, partition: message.partition, offset: message.offset,
+                        timestampMs: message.timestampMs, key: message.keyBytes, value: message.valueBytes,
+                        headers: message.headers))
                 if !untilPartitionEnd, message.offset + 1 >= end { remaining[key] = nil }
             }
             // End-of-partition events also cover partitions whose last offsets are transaction
@@ -112,8 +114,9 @@ public struct TopicReader: Sendable {
     }
 
     private func configuration() -> ConsumerConfiguration {
-        ConsumerConfiguration(bootstrapServers: brokers, groupID: "baocuo-reader", isolationLevel: .readCommitted,
-                              reportsPartitionEnd: true, overrides: properties)
+        ConsumerConfiguration(
+            bootstrapServers: brokers, groupID: "baocuo-reader", isolationLevel: .readCommitted,
+            reportsPartitionEnd: true, overrides: properties)
     }
 }
 

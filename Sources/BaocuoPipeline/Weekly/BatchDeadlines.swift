@@ -27,8 +27,10 @@ public enum BatchDeadlines {
 
     /// Every week and kind of `cycles` whose due instant `now` has reached, with the batches
     /// `markers` record as emitted.
-    public static func evaluate(cycles: [WeeklyCycle], regions: RegionTable, markers: some Sequence<BatchMarker>,
-                                now: Timestamp, graceMilliseconds: Int64) -> [BatchDeadlineStatus] {
+    public static func evaluate(
+        cycles: [WeeklyCycle], regions: RegionTable, markers: some Sequence<BatchMarker>,
+        now: Timestamp, graceMilliseconds: Int64
+    ) -> [BatchDeadlineStatus] {
         var emittedScopes: [IsoWeek: [BatchKind: Set<String>]] = [:]
         for marker in markers {
             emittedScopes[marker.week, default: [:]][marker.kind, default: []].insert(marker.scope)
@@ -41,8 +43,10 @@ public enum BatchDeadlines {
             where dueAt <= now {
                 let emitted = emittedScopes[cycle.week]?[kind]?.intersection(scopes).count ?? 0
                 let late = now.millisecondsSinceEpoch >= dueAt.millisecondsSinceEpoch + graceMilliseconds
-                statuses.append(BatchDeadlineStatus(week: cycle.week, kind: kind, dueAt: dueAt, expected: scopes.count,
-                                                    emitted: emitted, missed: late && emitted < scopes.count))
+                statuses.append(
+                    BatchDeadlineStatus(
+                        week: cycle.week, kind: kind, dueAt: dueAt, expected: scopes.count,
+                        emitted: emitted, missed: late && emitted < scopes.count))
             }
         }
         return statuses
@@ -92,12 +96,15 @@ final class BatchDeadlineGauges: Sendable {
             for status in statuses {
                 let key = Key(week: status.week, kind: status.kind)
                 seen.insert(key)
-                let gauges = series[key] ?? {
-                    let dimensions = [("week", status.week.description), ("kind", status.kind.rawValue)]
-                    return Series(expected: Gauge(label: PipelineMetricNames.weekBatchesExpected, dimensions: dimensions, factory: factory),
-                                  emitted: Gauge(label: PipelineMetricNames.weekBatchesEmitted, dimensions: dimensions, factory: factory),
-                                  missed: Gauge(label: PipelineMetricNames.batchDeadlineMissed, dimensions: dimensions, factory: factory))
-                }()
+                let gauges =
+                    series[key]
+                    ?? {
+                        let dimensions = [("week", status.week.description), ("kind", status.kind.rawValue)]
+                        return Series(
+                            expected: Gauge(label: PipelineMetricNames.weekBatchesExpected, dimensions: dimensions, factory: factory),
+                            emitted: Gauge(label: PipelineMetricNames.weekBatchesEmitted, dimensions: dimensions, factory: factory),
+                            missed: Gauge(label: PipelineMetricNames.batchDeadlineMissed, dimensions: dimensions, factory: factory))
+                    }()
                 series[key] = gauges
                 gauges.expected.record(status.expected)
                 gauges.emitted.record(status.emitted)

@@ -24,8 +24,10 @@ public struct BatchEmitter: Sendable {
     public let kafkaProperties: [String: String]
     public let logger: Logger
 
-    public init(names: TopicNames, encoder: BatchRecordEncoder, brokers: String, kafkaProperties: [String: String] = [:],
-                logger: Logger) {
+    public init(
+        names: TopicNames, encoder: BatchRecordEncoder, brokers: String, kafkaProperties: [String: String] = [:],
+        logger: Logger
+    ) {
         self.names = names
         self.encoder = encoder
         self.brokers = brokers
@@ -63,10 +65,12 @@ public struct BatchEmitter: Sendable {
         do {
             try await producer.send(emissions.flatMap(records(of:)))
             let markers = emissions.map { BatchMarker(batch: $0.batch, revision: $0.revision, emittedAt: emittedAt) }
-            try await producer.send(markers.map { marker in
-                ProducerRecord(topic: names.batches, key: Array(marker.batchId.utf8),
-                               value: marker.encoded(utcOffsetSeconds: encoder.utcOffsetSeconds))
-            })
+            try await producer.send(
+                markers.map { marker in
+                    ProducerRecord(
+                        topic: names.batches, key: Array(marker.batchId.utf8),
+                        value: marker.encoded(utcOffsetSeconds: encoder.utcOffsetSeconds))
+                })
             await producer.close()
             return markers
         } catch {

@@ -20,8 +20,10 @@ public enum CorrectionExport {
     }
 
     /// The corrections recorded at or after `since`, in reportId order.
-    public static func read(reader: TopicReader, names: TopicNames, sharedTopicUntil: Timestamp,
-                            since: Timestamp) async throws -> [Correction] {
+    public static func read(
+        reader: TopicReader, names: TopicNames, sharedTopicUntil: Timestamp,
+        since: Timestamp
+    ) async throws -> [Correction] {
         let sources = try await WeeklySnapshot.read(reader: reader, names: names, sharedTopicUntil: sharedTopicUntil).sources
         var latest: [String: RecordedResolution] = [:]
         for (reportId, resolutions) in sources.resolutions {
@@ -35,15 +37,18 @@ public enum CorrectionExport {
         let inboxes = try await reader.topics(matching: names.isInbox)
         try await reader.forEachRecord(in: inboxes) { record in
             guard let copy = try? decoder.decode(RoutedOwnerCopy.self, from: Data(record.value)), copy.role == "owner",
-                  latest[copy.reportId] != nil, inputs[copy.reportId] == nil else { return }
+                latest[copy.reportId] != nil, inputs[copy.reportId] == nil
+            else { return }
             inputs[copy.reportId] = copy.report.classificationInput
         }
         return latest.keys.sorted().compactMap { reportId in
             guard let recorded = latest[reportId], let input = inputs[reportId], let routed = sources.reports[reportId],
-                  let category = recorded.resolution.category else { return nil }
+                let category = recorded.resolution.category
+            else { return nil }
             return Correction(
-                example: LabelledExample(id: reportId, category: category, input: input,
-                                         arguable: "agency \(recorded.resolution.agency) corrected \(routed.category.rawValue)"),
+                example: LabelledExample(
+                    id: reportId, category: category, input: input,
+                    arguable: "agency \(recorded.resolution.agency) corrected \(routed.category.rawValue)"),
                 agency: recorded.resolution.agency, routedCategory: routed.category, recordedAt: recorded.recordedAt)
         }
     }

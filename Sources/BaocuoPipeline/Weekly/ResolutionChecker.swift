@@ -27,9 +27,11 @@ public struct ResolutionChecker: Sendable {
     public let logger: Logger
     private let sharedTopicRecords: DimensionedCounters<SharedTopicOutcome>
 
-    public init(names: TopicNames, group: String, brokers: String, kafkaProperties: [String: String] = [:],
-                utcOffsetSeconds: Int, sharedTopicUntil: Timestamp, logger: Logger,
-                metricsFactory: any MetricsFactory = MetricsSystem.factory) {
+    public init(
+        names: TopicNames, group: String, brokers: String, kafkaProperties: [String: String] = [:],
+        utcOffsetSeconds: Int, sharedTopicUntil: Timestamp, logger: Logger,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) {
         self.names = names
         self.group = group
         self.brokers = brokers
@@ -37,8 +39,9 @@ public struct ResolutionChecker: Sendable {
         self.utcOffsetSeconds = utcOffsetSeconds
         self.sharedTopicUntil = sharedTopicUntil
         self.logger = logger
-        sharedTopicRecords = DimensionedCounters(label: PipelineMetricNames.sharedTopicResolutions, dimension: "outcome",
-                                                 factory: metricsFactory, name: \.rawValue)
+        sharedTopicRecords = DimensionedCounters(
+            label: PipelineMetricNames.sharedTopicResolutions, dimension: "outcome",
+            factory: metricsFactory, name: \.rawValue)
     }
 
     /// Dead-letters the snapshot's refused resolutions not yet handled; returns how many.
@@ -71,12 +74,15 @@ public struct ResolutionChecker: Sendable {
         let refusals = Dictionary(snapshot.sources.refused.map { ($0.position, $0.rejection) }) { first, _ in first }
         let deadLetters = unchecked.compactMap { record -> ProducerRecord? in
             guard let rejection = refusals[record.position] else { return nil }
-            let source = SourcePosition(topic: record.topic, partition: record.partition, offset: record.offset,
-                                        timestampMs: record.timestampMs ?? 0)
-            let headers = DeadLetterHeader.headers(original: record.headers, rejection: rejection, source: source,
-                                                   group: group, failedAt: failedAt, utcOffsetSeconds: utcOffsetSeconds)
-            return ProducerRecord(topic: names.resolutionsDLQ, key: record.key, value: record.value, headers: headers,
-                                  timestampMs: record.timestampMs)
+            let source = SourcePosition(
+                topic: record.topic, partition: record.partition, offset: record.offset,
+                timestampMs: record.timestampMs ?? 0)
+            let headers = DeadLetterHeader.headers(
+                original: record.headers, rejection: rejection, source: source,
+                group: group, failedAt: failedAt, utcOffsetSeconds: utcOffsetSeconds)
+            return ProducerRecord(
+                topic: names.resolutionsDLQ, key: record.key, value: record.value, headers: headers,
+                timestampMs: record.timestampMs)
         }
         if !deadLetters.isEmpty {
             let configuration = ProducerConfiguration(bootstrapServers: brokers, overrides: kafkaProperties)
@@ -88,7 +94,8 @@ public struct ResolutionChecker: Sendable {
                 await producer.close()
                 throw error
             }
-            logger.notice("refused resolutions dead-lettered", metadata: ["count": "\(deadLetters.count)", "topic": "\(names.resolutionsDLQ)"])
+            logger.notice(
+                "refused resolutions dead-lettered", metadata: ["count": "\(deadLetters.count)", "topic": "\(names.resolutionsDLQ)"])
         }
         accountForSharedTopic(unchecked.filter { $0.topic == names.sharedResolutions }, refusals: refusals)
         let advanced = ends.filter { $0.value > done[$0.key] ?? 0 }
@@ -117,12 +124,15 @@ public struct ResolutionChecker: Sendable {
             if case .success(let resolution) = decoder.decode(record.value) { agencies.insert(resolution.agency) }
         }
         sharedTopicRecords.increment(counts)
-        logger.warning("resolutions read from the deprecated shared topic; agencies write their own yb.agency.{region}.resolutions", metadata: [
-            "topic": "\(names.sharedResolutions)",
-            "accepted": "\(counts[.accepted] ?? 0)", "refused": "\(counts[.refused] ?? 0)", "afterWindow": "\(counts[.afterWindow] ?? 0)",
-            "agencies": "\(agencies.sorted().joined(separator: ","))",
-            "windowUntil": "\(sharedTopicUntil.rfc3339(utcOffsetSeconds: utcOffsetSeconds))",
-        ])
+        logger.warning(
+            "resolutions read from the deprecated shared topic; agencies write their own yb.agency.{region}.resolutions",
+            metadata: [
+                "topic": "\(names.sharedResolutions)",
+                "accepted": "\(counts[.accepted] ?? 0)", "refused": "\(counts[.refused] ?? 0)",
+                "afterWindow": "\(counts[.afterWindow] ?? 0)",
+                "agencies": "\(agencies.sorted().joined(separator: ","))",
+                "windowUntil": "\(sharedTopicUntil.rfc3339(utcOffsetSeconds: utcOffsetSeconds))",
+            ])
     }
 }
 

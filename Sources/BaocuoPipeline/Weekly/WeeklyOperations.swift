@@ -44,8 +44,10 @@ public struct WeeklyOperations: Sendable {
 
     /// The batches of `kind` for `week` (all regions or provinces, or just `scope`), each at the
     /// revision an emission now would use: the emitted revision when unchanged, the next otherwise.
-    public func rebuild(_ kind: BatchKind, week: IsoWeek, scope: String? = nil,
-                        snapshot: WeeklySnapshot) throws(WeeklyOperationError) -> [PlannedEmission] {
+    public func rebuild(
+        _ kind: BatchKind, week: IsoWeek, scope: String? = nil,
+        snapshot: WeeklySnapshot
+    ) throws(WeeklyOperationError) -> [PlannedEmission] {
         let cycle = try cycle(of: week)
         let batches: [WeeklyBatch]
         switch (kind, scope) {

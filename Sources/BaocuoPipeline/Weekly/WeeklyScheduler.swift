@@ -39,10 +39,12 @@ public struct WeeklySchedulerOptions: Sendable {
         case sinceFirstEmission
     }
 
-    public init(brokers: String, lookBackWeeks: Int = 8, settleDelay: Duration = .seconds(60),
-                tickInterval: Duration = .seconds(60), raceJitter: Duration = .seconds(5),
-                checkerGroup: String = "baocuo-resolution-check", kafkaProperties: [String: String] = [:],
-                firstWeek: FirstWeek = .lookBackWindow, deadlineGrace: Duration = .milliseconds(BatchDeadlines.defaultGraceMilliseconds)) {
+    public init(
+        brokers: String, lookBackWeeks: Int = 8, settleDelay: Duration = .seconds(60),
+        tickInterval: Duration = .seconds(60), raceJitter: Duration = .seconds(5),
+        checkerGroup: String = "baocuo-resolution-check", kafkaProperties: [String: String] = [:],
+        firstWeek: FirstWeek = .lookBackWindow, deadlineGrace: Duration = .milliseconds(BatchDeadlines.defaultGraceMilliseconds)
+    ) {
         self.firstWeek = firstWeek
         self.deadlineGrace = deadlineGrace
         self.brokers = brokers
@@ -91,8 +93,10 @@ public final class WeeklyScheduler: Service, Sendable {
     private let reportedMisses = Mutex<Set<String>>([])
 
     /// `metricsFactory`: the bootstrapped backend by default; a private registry's in tests.
-    public init(configuration: DomainConfiguration, options: WeeklySchedulerOptions, clock: any SchedulerClock = SystemClock(),
-                logger: Logger, metricsFactory: any MetricsFactory = MetricsSystem.factory) {
+    public init(
+        configuration: DomainConfiguration, options: WeeklySchedulerOptions, clock: any SchedulerClock = SystemClock(),
+        logger: Logger, metricsFactory: any MetricsFactory = MetricsSystem.factory
+    ) {
         let settings = configuration.settings
         let utcOffset = settings.schedule.utcOffsetSeconds
         self.options = options
@@ -104,17 +108,20 @@ public final class WeeklyScheduler: Service, Sendable {
         plan = Mutex((builder, Self.schedule(configuration.calendar, options)))
         regions = Mutex(configuration.regions)
         deadlineGauges = BatchDeadlineGauges(factory: metricsFactory)
-        emittedCounters = DimensionedCounters(label: PipelineMetricNames.batchesEmitted, dimension: "kind",
-                                              factory: metricsFactory, name: \.rawValue)
+        emittedCounters = DimensionedCounters(
+            label: PipelineMetricNames.batchesEmitted, dimension: "kind",
+            factory: metricsFactory, name: \.rawValue)
         // Exported from the start (0), not from the first emission: a rate over it needs the series.
         emittedCounters.increment([.intake: 0, .return: 0])
         reader = TopicReader(brokers: options.brokers, logger: logger, properties: options.kafkaProperties)
-        emitter = BatchEmitter(names: names, encoder: builder.encoder, brokers: options.brokers,
-                               kafkaProperties: options.kafkaProperties, logger: logger)
-        checker = ResolutionChecker(names: names, group: options.checkerGroup, brokers: options.brokers,
-                                    kafkaProperties: options.kafkaProperties, utcOffsetSeconds: utcOffset,
-                                    sharedTopicUntil: settings.resolutions.sharedTopicUntil, logger: logger,
-                                    metricsFactory: metricsFactory)
+        emitter = BatchEmitter(
+            names: names, encoder: builder.encoder, brokers: options.brokers,
+            kafkaProperties: options.kafkaProperties, logger: logger)
+        checker = ResolutionChecker(
+            names: names, group: options.checkerGroup, brokers: options.brokers,
+            kafkaProperties: options.kafkaProperties, utcOffsetSeconds: utcOffset,
+            sharedTopicUntil: settings.resolutions.sharedTopicUntil, logger: logger,
+            metricsFactory: metricsFactory)
     }
 
     /// Builds the batches of later ticks with `configuration`'s region table and calendar (a SIGHUP
@@ -136,13 +143,16 @@ public final class WeeklyScheduler: Service, Sendable {
     /// Ticks until graceful shutdown: at every `tickInterval`, and as soon as something falls due.
     /// A failed tick is logged and retried at the next one: nothing it did half is trusted.
     public func run() async throws {
-        logger.info("weekly scheduler starting", metadata: [
-            "lookBackWeeks": "\(options.lookBackWeeks)", "tickInterval": "\(options.tickInterval)",
-            "firstWeek": "\(options.firstWeek.logDescription)", "deadlineGrace": "\(options.deadlineGrace)",
-        ])
+        logger.info(
+            "weekly scheduler starting",
+            metadata: [
+                "lookBackWeeks": "\(options.lookBackWeeks)", "tickInterval": "\(options.tickInterval)",
+                "firstWeek": "\(options.firstWeek.logDescription)", "deadlineGrace": "\(options.deadlineGrace)",
+            ])
         // Workers started together tick at different moments, which keeps most emissions single.
-        var next = Timestamp(millisecondsSinceEpoch: clock.now().millisecondsSinceEpoch
-                             + Int64.random(in: 0...options.tickInterval.milliseconds))
+        var next = Timestamp(
+            millisecondsSinceEpoch: clock.now().millisecondsSinceEpoch
+                + Int64.random(in: 0...options.tickInterval.milliseconds))
         while true {
             do {
                 let wake = next
@@ -159,8 +169,9 @@ public final class WeeklyScheduler: Service, Sendable {
             publishDeadlines(at: clock.now())
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
             let now = clock.now()
-            next = min(Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + options.tickInterval.milliseconds),
-                       plan.withLock { $0.schedule }.nextDue(after: now))
+            next = min(
+                Timestamp(millisecondsSinceEpoch: now.millisecondsSinceEpoch + options.tickInterval.milliseconds),
+                plan.withLock { $0.schedule }.nextDue(after: now))
         }
         logger.info("weekly scheduler stopped")
     }
@@ -202,10 +213,12 @@ public final class WeeklyScheduler: Service, Sendable {
         for marker in result.emitted where marker.revision > 1 {
             // Same items as before: only a reloaded calendar moved the intake or the deadline.
             let reason = previous[marker.batchId]?.digest == marker.digest ? "cycle moved" : "items changed"
-            logger.notice("batch re-emitted as a new revision", metadata: [
-                "batchId": "\(marker.batchId)", "revision": "\(marker.revision)", "items": "\(marker.itemCount)",
-                "reason": "\(reason)",
-            ])
+            logger.notice(
+                "batch re-emitted as a new revision",
+                metadata: [
+                    "batchId": "\(marker.batchId)", "revision": "\(marker.revision)", "items": "\(marker.itemCount)",
+                    "reason": "\(reason)",
+                ])
         }
         if !result.emitted.isEmpty {
             logger.info("weekly batches emitted", metadata: ["count": "\(result.emitted.count)"])
@@ -231,8 +244,9 @@ public final class WeeklyScheduler: Service, Sendable {
         let markers = knownMarkers.withLock { $0 } ?? [:]
         let floor = firstWeek(markers: markers, now: now)
         let cycles = schedule.dueCycles(at: now).map(\.cycle).filter { floor.map($0.week.isAtOrAfter) ?? true }
-        return BatchDeadlines.evaluate(cycles: cycles, regions: regions.withLock { $0 }, markers: markers.values, now: now,
-                                       graceMilliseconds: options.deadlineGrace.milliseconds)
+        return BatchDeadlines.evaluate(
+            cycles: cycles, regions: regions.withLock { $0 }, markers: markers.values, now: now,
+            graceMilliseconds: options.deadlineGrace.milliseconds)
     }
 
     /// Publishes ``deadlines(at:)`` as gauges, and logs each newly missed deadline once.
@@ -240,10 +254,12 @@ public final class WeeklyScheduler: Service, Sendable {
         let statuses = deadlines(at: now)
         deadlineGauges.publish(statuses)
         for status in statuses where status.missed && reportedMisses.withLock({ $0.insert("\(status.week) \(status.kind)").inserted }) {
-            logger.error("weekly batches not emitted by their due time", metadata: [
-                "week": "\(status.week)", "kind": "\(status.kind.rawValue)", "dueAt": "\(status.dueAt)",
-                "emitted": "\(status.emitted)", "expected": "\(status.expected)",
-            ])
+            logger.error(
+                "weekly batches not emitted by their due time",
+                metadata: [
+                    "week": "\(status.week)", "kind": "\(status.kind.rawValue)", "dueAt": "\(status.dueAt)",
+                    "emitted": "\(status.emitted)", "expected": "\(status.expected)",
+                ])
         }
     }
 

@@ -28,19 +28,24 @@ public struct WeeklySnapshot: Sendable {
         try await reader.forEachRecord(in: inboxes) { record in
             try Task.checkCancellation()
             // The record's timestamp is when the router or a replay produced it: when the decision was made.
-            if let copy = OwnerCopy(routedRecord: record.value, decidedAt: record.timestampMs.map(Timestamp.init(millisecondsSinceEpoch:)),
-                                    position: record.position) {
+            if let copy = OwnerCopy(
+                routedRecord: record.value, decidedAt: record.timestampMs.map(Timestamp.init(millisecondsSinceEpoch:)),
+                position: record.position)
+            {
                 ownerCopies.append(copy)
             }
         }
         let resolutions = resolutionRecords.map { record in
-            ResolutionRecord(value: record.value, recordedAt: Timestamp(millisecondsSinceEpoch: record.timestampMs ?? 0),
-                             position: record.position,
-                             source: names.resolutionsRegion(of: record.topic).map(ResolutionSource.agency) ?? .shared)
+            ResolutionRecord(
+                value: record.value, recordedAt: Timestamp(millisecondsSinceEpoch: record.timestampMs ?? 0),
+                position: record.position,
+                source: names.resolutionsRegion(of: record.topic).map(ResolutionSource.agency) ?? .shared)
         }
-        return WeeklySnapshot(sources: BatchSources(ownerCopies: ownerCopies, resolutionRecords: resolutions,
-                                                    sharedTopicUntil: sharedTopicUntil),
-                              markers: markers, resolutionRecords: resolutionRecords)
+        return WeeklySnapshot(
+            sources: BatchSources(
+                ownerCopies: ownerCopies, resolutionRecords: resolutions,
+                sharedTopicUntil: sharedTopicUntil),
+            markers: markers, resolutionRecords: resolutionRecords)
     }
 
     /// The markers alone: cheap, for re-checking just before an emission.

@@ -59,10 +59,12 @@ struct Ledger: Sendable {
         var scratch = OutputBatch()
         for input in inputs {
             scratch.removeAll()
-            let source = SourcePosition(topic: input.topic, partition: input.partition, offset: input.offset, timestampMs: input.timestampMs ?? 0)
+            let source = SourcePosition(
+                topic: input.topic, partition: input.partition, offset: input.offset, timestampMs: input.timestampMs ?? 0)
             let summary = input.value.withUnsafeBytes { value in
-                router.route(key: nil, value: value, source: source, headers: { [] },
-                             failedAt: { Timestamp(millisecondsSinceEpoch: 0) }, into: &scratch)
+                router.route(
+                    key: nil, value: value, source: source, headers: { [] },
+                    failedAt: { Timestamp(millisecondsSinceEpoch: 0) }, into: &scratch)
             }
             switch summary {
             case .deadLettered:
@@ -73,7 +75,7 @@ struct Ledger: Sendable {
                 for index in scratch.records.indices {
                     let record = scratch.records[index]
                     guard let role = record.role,
-                          let reportId = scratch.withBytes(of: index, { key, _ in key.map { String(decoding: $0, as: UTF8.self) } })
+                        let reportId = scratch.withBytes(of: index, { key, _ in key.map { String(decoding: $0, as: UTF8.self) } })
                     else { continue }
                     expected[CopyKey(reportId: reportId, topic: record.topic, role: role), default: 0] += 1
                 }
@@ -115,8 +117,9 @@ struct Ledger: Sendable {
         for output in outputs where output.topic == router.topics.failuresDLQ {
             result.deadLetters += 1
             guard let topic = output.header(DeadLetterHeader.sourceTopic),
-                  let partition = output.header(DeadLetterHeader.sourcePartition).flatMap({ Int32($0) }),
-                  let offset = output.header(DeadLetterHeader.sourceOffset).flatMap({ Int64($0) }) else {
+                let partition = output.header(DeadLetterHeader.sourcePartition).flatMap({ Int32($0) }),
+                let offset = output.header(DeadLetterHeader.sourceOffset).flatMap({ Int64($0) })
+            else {
                 result.misrouted += 1
                 result.examples.append("dead letter at \(output.partition)@\(output.offset) without source headers")
                 continue
@@ -140,13 +143,17 @@ struct Ledger: Sendable {
         }
         for (key, count) in actual where expected[key] == nil {
             result.misrouted += count
-            if result.examples.count < 10 { result.examples.append("\(key.role.rawValue) copy of \(key.reportId) in unexpected \(key.topic)") }
+            if result.examples.count < 10 {
+                result.examples.append("\(key.role.rawValue) copy of \(key.reportId) in unexpected \(key.topic)")
+            }
         }
         for (key, count) in expectedDeadLetters {
             let got = actualDeadLetters[key] ?? 0
             result.lost += max(0, count - got)
             result.duplicated += max(0, got - count)
-            if got < count, result.examples.count < 10 { result.examples.append("dead letter for \(key.topic)[\(key.partition)]@\(key.offset) missing") }
+            if got < count, result.examples.count < 10 {
+                result.examples.append("dead letter for \(key.topic)[\(key.partition)]@\(key.offset) missing")
+            }
         }
         for (key, count) in actualDeadLetters where expectedDeadLetters[key] == nil {
             result.misrouted += count
@@ -185,8 +192,8 @@ struct RoutedFields {
             // Our own output: it nests one level deeper, and holds a few more values, than the
             // report it embeds, so the report limits do not apply.
             guard case .success(let document) = parser.parse(raw, maxDepth: .max, maxValues: .max), document.kind(document.root) == .object,
-                  let reportId = document.member(of: document.root, named: "reportId"), document.kind(reportId) == .string,
-                  let role = document.member(of: document.root, named: "role"), document.kind(role) == .string
+                let reportId = document.member(of: document.root, named: "reportId"), document.kind(reportId) == .string,
+                let role = document.member(of: document.root, named: "role"), document.kind(role) == .string
             else { return nil }
             return (document.string(reportId), document.string(role))
         }

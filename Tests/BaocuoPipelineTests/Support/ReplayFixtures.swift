@@ -3,6 +3,7 @@ import BaocuoKafka
 import BaocuoPipeline
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -32,7 +33,8 @@ struct TestConfigFolder: Sendable {
         let rows = try String(contentsOfFile: TestPaths.config + "/" + DomainConfiguration.regionsFile, encoding: .utf8)
             .split(whereSeparator: \.isNewline)  // the file has CRLF line ends
         let kept = [rows[0]] + rows.dropFirst().filter { regions.contains(String($0.prefix { $0 != "," })) }
-        try (kept.joined(separator: "\n") + "\n").write(toFile: path + "/" + DomainConfiguration.regionsFile, atomically: true, encoding: .utf8)
+        try (kept.joined(separator: "\n") + "\n").write(
+            toFile: path + "/" + DomainConfiguration.regionsFile, atomically: true, encoding: .utf8)
     }
 
     /// Appends `text` to a file of the folder.
@@ -124,8 +126,9 @@ enum Committed {
         )
         let committed = try await consumer.committed(partitions.map { TopicPartition(topic: topic, partition: $0) })
         await consumer.close()
-        return Dictionary(committed.compactMap { entry in entry.offset.position.map { (entry.partition, $0) } },
-                          uniquingKeysWith: { first, _ in first })
+        return Dictionary(
+            committed.compactMap { entry in entry.offset.position.map { (entry.partition, $0) } },
+            uniquingKeysWith: { first, _ in first })
     }
 }
 
@@ -170,19 +173,24 @@ enum HTTPGet {
             response.append(contentsOf: buffer[0..<count])
         }
         let text = String(decoding: response, as: UTF8.self)
-        guard let statusLine = text.split(separator: "\r\n").first, let status = Int(statusLine.split(separator: " ").dropFirst().first ?? ""),
-              let bodyStart = text.range(of: "\r\n\r\n") else { throw Failure(description: "not an HTTP response: \(text.prefix(200))") }
+        guard let statusLine = text.split(separator: "\r\n").first,
+            let status = Int(statusLine.split(separator: " ").dropFirst().first ?? ""),
+            let bodyStart = text.range(of: "\r\n\r\n")
+        else { throw Failure(description: "not an HTTP response: \(text.prefix(200))") }
         return Response(status: status, body: String(text[bodyStart.upperBound...]))
     }
 }
 
 /// Runs `baocuo replay`'s code in this process: the plan, then the runner, collecting every record.
-func runReplay(_ options: ReplayOptions, configuration: DomainConfiguration,
-               offsetsForTimes: ReplayPlan.OffsetsForTimes? = nil) async throws -> (ReplayPlan, ReplaySummary, [ReplayedRecord]) {
+func runReplay(
+    _ options: ReplayOptions, configuration: DomainConfiguration,
+    offsetsForTimes: ReplayPlan.OffsetsForTimes? = nil
+) async throws -> (ReplayPlan, ReplaySummary, [ReplayedRecord]) {
     let plan = try await ReplayPlan.resolve(options, logger: TestLogging.logger, offsetsForTimes: offsetsForTimes)
     let records = RecordCollector()
-    let runner = ReplayRunner(options: options, router: RecordRouter(configuration: configuration, group: options.group),
-                              logger: TestLogging.logger)
+    let runner = ReplayRunner(
+        options: options, router: RecordRouter(configuration: configuration, group: options.group),
+        logger: TestLogging.logger)
     let summary = try await runner.run(plan, onRecord: records.append)
     return (plan, summary, records.all)
 }
@@ -223,12 +231,14 @@ struct DeadLetterRedrive {
         #expect(forMissing > 0)
         let reader = TopicReader(brokers: brokers, logger: TestLogging.logger, untilPartitionEnd: untilPartitionEnd)
         let deadLetters = try await reader.readAll(reader.topics { $0 == names.failuresDLQ })
-        #expect(deadLetters.filter { $0.header(DeadLetterHeader.errorCode) == "UNKNOWN_REGION" }.count
+        #expect(
+            deadLetters.filter { $0.header(DeadLetterHeader.errorCode) == "UNKNOWN_REGION" }.count
                 == lines.filter { SampleRegions.rejectCode($0, lackingConfiguration) == "UNKNOWN_REGION" }.count)
 
-        var redrive = ReplayOptions(brokers: brokers, sourceTopic: names.failuresDLQ, group: prefix + "redrive-replay",
-                                    selection: ReplaySelection(range: .offsets(partition: nil, start: nil, end: nil)), execute: true,
-                                    pollBatchSize: 7, commitInterval: .milliseconds(100))
+        var redrive = ReplayOptions(
+            brokers: brokers, sourceTopic: names.failuresDLQ, group: prefix + "redrive-replay",
+            selection: ReplaySelection(range: .offsets(partition: nil, start: nil, end: nil)), execute: true,
+            pollBatchSize: 7, commitInterval: .milliseconds(100))
         redrive.kafkaProperties = kafkaProperties
         let (_, summary, _) = try await runReplay(redrive, configuration: fixed)
         #expect(summary.nowRouted == forMissing && summary.stillRejected == malformed, "\(summary)")
@@ -236,7 +246,9 @@ struct DeadLetterRedrive {
         let inbox = try await reader.readAll(reader.topics { $0 == names.inbox(region: missing) })
         let redriven = inbox.filter { $0.header(ReplayHeader.id) == redrive.runID && $0.valueString.contains(#""role":"owner""#) }
         #expect(redriven.count == forMissing, "the re-driven reports reach the fixed region's inbox")
-        let again = try await reader.readAll(reader.topics { $0 == names.failuresDLQ }).filter { $0.header(ReplayHeader.id) == redrive.runID }
+        let again = try await reader.readAll(reader.topics { $0 == names.failuresDLQ }).filter {
+            $0.header(ReplayHeader.id) == redrive.runID
+        }
         #expect(again.isEmpty, "records rejected again with the same code are not dead-lettered again")
 
         // `--all` dead-letters them again, with their error headers replaced.
@@ -245,7 +257,9 @@ struct DeadLetterRedrive {
         all.restart = true
         let (_, everything, _) = try await runReplay(all, configuration: fixed)
         #expect(everything.stillRejected == malformed && everything.nowRouted == 0, "the re-driven reports stand now: \(everything)")
-        let redriven2 = try await reader.readAll(reader.topics { $0 == names.failuresDLQ }).filter { $0.header(ReplayHeader.id) == redrive.runID }
+        let redriven2 = try await reader.readAll(reader.topics { $0 == names.failuresDLQ }).filter {
+            $0.header(ReplayHeader.id) == redrive.runID
+        }
         #expect(redriven2.count == malformed)
         for record in redriven2 {
             #expect(record.header(DeadLetterHeader.attempts) == "2")

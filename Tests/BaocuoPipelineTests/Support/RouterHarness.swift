@@ -21,8 +21,9 @@ struct RouterHarness {
         var kafka = ["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"]
         kafka.merge(properties) { _, new in new }
         return RouterWorker(
-            options: RouterOptions(brokers: cluster.bootstrapServers, group: group, pollBatchSize: 500,
-                                   commitInterval: .milliseconds(200), kafkaProperties: kafka),
+            options: RouterOptions(
+                brokers: cluster.bootstrapServers, group: group, pollBatchSize: 500,
+                commitInterval: .milliseconds(200), kafkaProperties: kafka),
             rules: RouterRules(RecordRouter(configuration: configuration, group: group)),
             logger: TestLogging.logger
         )
@@ -31,8 +32,10 @@ struct RouterHarness {
     /// Runs `workers` until the group has committed the whole input, then stops them.
     /// Returns the seconds from the end of `whileRunning` until the group had committed everything.
     @discardableResult
-    func route(cluster: MockCluster, workers: [RouterWorker], group: String, inputPartitions: Int,
-               whileRunning: @Sendable () async throws -> Void = {}) async throws -> Double {
+    func route(
+        cluster: MockCluster, workers: [RouterWorker], group: String, inputPartitions: Int,
+        whileRunning: @Sendable () async throws -> Void = {}
+    ) async throws -> Double {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             for worker in workers { tasks.addTask { try await worker.run() } }
             try await whileRunning()
@@ -52,9 +55,10 @@ struct RouterHarness {
     func ledger(cluster: MockCluster, group: String) async throws -> Ledger.Result {
         let reader = TopicReader(brokers: cluster.bootstrapServers, logger: TestLogging.logger)
         let inputs = try await reader.readAll(reader.topics { $0 == names.failures })
-        let outputs = try await reader.readAll(reader.topics { name in
-            name.hasSuffix(".inbox") || name == names.ops || name == names.failuresDLQ
-        })
+        let outputs = try await reader.readAll(
+            reader.topics { name in
+                name.hasSuffix(".inbox") || name == names.ops || name == names.failuresDLQ
+            })
         return Ledger(router: RecordRouter(configuration: configuration, group: group)).check(inputs: inputs, outputs: outputs)
     }
 }

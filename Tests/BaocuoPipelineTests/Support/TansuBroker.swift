@@ -1,6 +1,7 @@
 import BaocuoKafka
 import Foundation
 import Testing
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -57,8 +58,10 @@ final class TansuBroker: @unchecked Sendable {
         holder.close()
         brokers = "127.0.0.1:\(port)"
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["broker", "--storage-engine", "memory://tansu/",
-                             "--listener-url", "tcp://127.0.0.1:\(port)", "--advertised-listener-url", "tcp://127.0.0.1:\(port)"]
+        process.arguments = [
+            "broker", "--storage-engine", "memory://tansu/",
+            "--listener-url", "tcp://127.0.0.1:\(port)", "--advertised-listener-url", "tcp://127.0.0.1:\(port)",
+        ]
         let logDirectory = TestPaths.checkout.appendingPathComponent(".build/test-logs")
         try FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
         logPath = logDirectory.appendingPathComponent("tansu-\(port).log").path

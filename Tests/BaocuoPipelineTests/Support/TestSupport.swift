@@ -11,7 +11,8 @@ enum TestPaths {
     static let checkout: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     /// `$BAOCUO_TEST_CONFIG_DIR` when set (an older `baocuo` refuses newer settings' keys).
-    static let config = ProcessInfo.processInfo.environment["BAOCUO_TEST_CONFIG_DIR"]
+    static let config =
+        ProcessInfo.processInfo.environment["BAOCUO_TEST_CONFIG_DIR"]
         ?? checkout.appendingPathComponent("Config").path
     static let samples = checkout.appendingPathComponent("Demo/reports.jsonl").path
 
@@ -80,13 +81,16 @@ enum SampleReports {
 
     /// Produces lines into `topic` (into `partition` when given) keyed by nothing, timestamped
     /// `baseMs + index × stepMs`.
-    static func load(_ lines: [[UInt8]], topic: String, partition: Int32? = nil, brokers: String,
-                     baseMs: Int64 = 1_795_000_000_000, stepMs: Int64 = 1) async throws {
+    static func load(
+        _ lines: [[UInt8]], topic: String, partition: Int32? = nil, brokers: String,
+        baseMs: Int64 = 1_795_000_000_000, stepMs: Int64 = 1
+    ) async throws {
         // No sticky partitioning: unkeyed records spread evenly, so no partition of the mock
         // exceeds its ~5 MB retention and silently drops the oldest records.
-        let producer = try KafkaProducer(configuration: KafkaConfiguration([
-            "bootstrap.servers": brokers, "linger.ms": "20", "sticky.partitioning.linger.ms": "0",
-        ]), logger: TestLogging.logger)
+        let producer = try KafkaProducer(
+            configuration: KafkaConfiguration([
+                "bootstrap.servers": brokers, "linger.ms": "20", "sticky.partitioning.linger.ms": "0",
+            ]), logger: TestLogging.logger)
         var batch: [ProducerRecord] = []
         for (index, line) in lines.enumerated() {
             batch.append(ProducerRecord(topic: topic, partition: partition, value: line, timestampMs: baseMs + Int64(index) * stepMs))

@@ -25,8 +25,9 @@ struct WeeklyFixture {
         let shared = TestConfiguration.shared
         var settings = shared.settings
         settings.topicPrefix = prefix
-        configuration = DomainConfiguration(directory: shared.directory, settings: settings, regions: shared.regions,
-                                            calendar: shared.calendar, classifier: shared.classifier)
+        configuration = DomainConfiguration(
+            directory: shared.directory, settings: settings, regions: shared.regions,
+            calendar: shared.calendar, classifier: shared.classifier)
         names = TopicNames(prefix: prefix)
         brokers = Self.cluster.bootstrapServers
         let layout = TopicLayout(names: names, regions: shared.regions, inputPartitions: 1, inboxPartitions: 1)
@@ -43,13 +44,17 @@ struct WeeklyFixture {
     }
 
     /// `metricsFactory`: a test's own registry (`TestMetrics.makeRegistry`), so that figures are its own.
-    func scheduler(clock: ManualClock, lookBackWeeks: Int = 0, raceJitter: Duration = .zero,
-                   tickInterval: Duration = .seconds(3600), metricsFactory: (any MetricsFactory)? = nil,
-                   firstWeek: WeeklySchedulerOptions.FirstWeek = .lookBackWindow) -> WeeklyScheduler {
-        WeeklyScheduler(configuration: configuration, options: WeeklySchedulerOptions(
-            brokers: brokers, lookBackWeeks: lookBackWeeks, settleDelay: .seconds(60), tickInterval: tickInterval,
-            raceJitter: raceJitter, checkerGroup: names.prefix + "resolution-check", firstWeek: firstWeek
-        ), clock: clock, logger: TestLogging.logger, metricsFactory: metricsFactory ?? TestMetrics.makeRegistry().1)
+    func scheduler(
+        clock: ManualClock, lookBackWeeks: Int = 0, raceJitter: Duration = .zero,
+        tickInterval: Duration = .seconds(3600), metricsFactory: (any MetricsFactory)? = nil,
+        firstWeek: WeeklySchedulerOptions.FirstWeek = .lookBackWindow
+    ) -> WeeklyScheduler {
+        WeeklyScheduler(
+            configuration: configuration,
+            options: WeeklySchedulerOptions(
+                brokers: brokers, lookBackWeeks: lookBackWeeks, settleDelay: .seconds(60), tickInterval: tickInterval,
+                raceJitter: raceJitter, checkerGroup: names.prefix + "resolution-check", firstWeek: firstWeek
+            ), clock: clock, logger: TestLogging.logger, metricsFactory: metricsFactory ?? TestMetrics.makeRegistry().1)
     }
 
     /// What a SIGHUP reload gives after an operator added `rows` to calendar.csv: a copy of the
@@ -59,14 +64,17 @@ struct WeeklyFixture {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("baocuo-calendar-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        for file in [DomainConfiguration.settingsFile, DomainConfiguration.regionsFile, DomainConfiguration.calendarFile,
-                     DomainConfiguration.rulesFile] {
+        for file in [
+            DomainConfiguration.settingsFile, DomainConfiguration.regionsFile, DomainConfiguration.calendarFile,
+            DomainConfiguration.rulesFile,
+        ] {
             try FileManager.default.copyItem(atPath: TestPaths.config + "/" + file, toPath: folder + "/" + file)
         }
         let calendar = try String(contentsOfFile: folder + "/" + DomainConfiguration.calendarFile, encoding: .utf8)
         try (calendar + rows).write(toFile: folder + "/" + DomainConfiguration.calendarFile, atomically: true, encoding: .utf8)
-        let running = DomainConfiguration(directory: folder, settings: configuration.settings, regions: configuration.regions,
-                                          calendar: configuration.calendar, classifier: configuration.classifier)
+        let running = DomainConfiguration(
+            directory: folder, settings: configuration.settings, regions: configuration.regions,
+            calendar: configuration.calendar, classifier: configuration.classifier)
         return try running.reloadingRulesRegionsAndCalendar()
     }
 
@@ -81,12 +89,16 @@ struct WeeklyFixture {
         let router = RecordRouter(configuration: configuration, group: "weekly-test")
         var outputs = OutputBatch()
         for report in reports {
-            let json = #"{"schema":"baocuo.report/v1","reportId":"\#(report.id)","reportedAt":"\#(report.receivedAt)","hospital":{"code":"H41010500123","regionCode":"410105"},"insured":{"regionCode":"\#(report.insured)","insuranceType":"employee"},"failure":{"stage":"settlement","code":"BZ-3012","message":"未查询到该参保人有效的异地就医备案信息"}}"#
+            let json =
+                #"{"schema":"baocuo.report/v1","reportId":"\#(report.id)","reportedAt":"\#(report.receivedAt)","hospital":{"code":"H41010500123","regionCode":"410105"},"insured":{"regionCode":"\#(report.insured)","insuranceType":"employee"},"failure":{"stage":"settlement","code":"BZ-3012","message":"未查询到该参保人有效的异地就医备案信息"}}"#
             let receivedAt = Timestamp.parseRFC3339(report.receivedAt)!
             let summary = Array(json.utf8).withUnsafeBytes { value in
-                router.route(key: nil, value: value, source: SourcePosition(topic: names.failures, partition: 0, offset: 0,
-                                                                            timestampMs: receivedAt.millisecondsSinceEpoch),
-                             headers: { [] }, failedAt: { receivedAt }, into: &outputs)
+                router.route(
+                    key: nil, value: value,
+                    source: SourcePosition(
+                        topic: names.failures, partition: 0, offset: 0,
+                        timestampMs: receivedAt.millisecondsSinceEpoch),
+                    headers: { [] }, failedAt: { receivedAt }, into: &outputs)
             }
             guard case .routed = summary else {
                 Issue.record("test report \(report.id) was not routed: \(summary)")
@@ -103,16 +115,23 @@ struct WeeklyFixture {
 
     /// Publishes a resolution as an agency would, recorded at `recordedAt` (the Kafka timestamp):
     /// to `topic`, by default the agency's own resolutions topic.
-    func resolve(_ reportId: String, agency: String, outcome: String = "RESETTLED", recordedAt: String,
-                 topic: String? = nil) async throws {
-        let json = #"{"schema":"baocuo.resolution/v1","reportId":"\#(reportId)","agency":"\#(agency)","outcome":"\#(outcome)","note":"已处理","resolvedAt":"\#(recordedAt)"}"#
-        try await publishResolution(Array(json.utf8), key: reportId, recordedAt: recordedAt,
-                                    topic: topic ?? names.resolutions(region: agency))
+    func resolve(
+        _ reportId: String, agency: String, outcome: String = "RESETTLED", recordedAt: String,
+        topic: String? = nil
+    ) async throws {
+        let json =
+            #"{"schema":"baocuo.resolution/v1","reportId":"\#(reportId)","agency":"\#(agency)","outcome":"\#(outcome)","note":"已处理","resolvedAt":"\#(recordedAt)"}"#
+        try await publishResolution(
+            Array(json.utf8), key: reportId, recordedAt: recordedAt,
+            topic: topic ?? names.resolutions(region: agency))
     }
 
     func publishResolution(_ value: [UInt8], key: String, recordedAt: String, topic: String) async throws {
-        try await send([ProducerRecord(topic: topic, key: Array(key.utf8), value: value,
-                                       timestampMs: Timestamp.parseRFC3339(recordedAt)!.millisecondsSinceEpoch)])
+        try await send([
+            ProducerRecord(
+                topic: topic, key: Array(key.utf8), value: value,
+                timestampMs: Timestamp.parseRFC3339(recordedAt)!.millisecondsSinceEpoch)
+        ])
     }
 
     func send(_ records: [ProducerRecord]) async throws {
@@ -170,8 +189,9 @@ struct BatchConsumerView {
         var counts: [String: [Int: Int]] = [:]
         for record in records {
             guard let object = try? JSONSerialization.jsonObject(with: Data(record.value)) as? [String: Any],
-                  let schema = object["schema"] as? String, let batchId = object["batchId"] as? String,
-                  let revision = object["revision"] as? Int else { continue }
+                let schema = object["schema"] as? String, let batchId = object["batchId"] as? String,
+                let revision = object["revision"] as? Int
+            else { continue }
             counts[batchId, default: [:]][revision, default: 0] += 1
             if schema.hasSuffix("-manifest/v1") {
                 manifests[batchId, default: [:]][revision, default: []].insert(record.value)
