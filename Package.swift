@@ -87,7 +87,7 @@ let package = Package(
         // "Per stage and instructions per line").
         // Counts calls to malloc and friends by interposing them (glibc has no malloc hooks any more).
         .target(name: "MallocCounter", path: "Benchmarks/MallocCounter"),
-        .executableTarget(name: "BaocuoBench", dependencies: ["BaocuoDomain", "MallocCounter", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Benchmarks/BaocuoBench"),
+        .executableTarget(name: "BaocuoBench", dependencies: ["BaocuoDomain", "BaocuoPipeline", "BaocuoKafka", "MallocCounter", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Benchmarks/BaocuoBench"),
         .testTarget(name: "BaocuoDomainTests", dependencies: ["BaocuoDomain"], exclude: ["Fixtures"]),
         .testTarget(name: "BaocuoKafkaTests", dependencies: ["BaocuoKafka", "CRdKafka"]),
         .testTarget(
