@@ -89,8 +89,10 @@ let package = Package(
         .target(name: "MallocCounter", path: "Benchmarks/MallocCounter"),
         .executableTarget(
             name: "BaocuoBench",
-            dependencies: ["BaocuoDomain", "MallocCounter", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Benchmarks/BaocuoBench"),
+            dependencies: [
+                "BaocuoDomain", "BaocuoPipeline", "BaocuoKafka", "MallocCounter",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], path: "Benchmarks/BaocuoBench"),
         .testTarget(name: "BaocuoDomainTests", dependencies: ["BaocuoDomain"], exclude: ["Fixtures"]),
         .testTarget(name: "BaocuoKafkaTests", dependencies: ["BaocuoKafka", "CRdKafka"]),
         .testTarget(

@@ -9,6 +9,8 @@
 // correctness smoke (every line is routed or rejected, and routing is deterministic).
 import ArgumentParser
 import BaocuoDomain
+import BaocuoKafka
+import BaocuoPipeline
 import Foundation
 import MallocCounter
 
@@ -191,6 +193,40 @@ stage("engine + encode (per classify line)", items: count) {
         }
         sink &+= output.count
     }
+}
+
+// What `baocuo run` does per record besides the engine, without Kafka: every output (owner, cc,
+// ops copies, dead letters) written into a reusable `OutputBatch` as the router does, the record
+// tracked for its commit frontier and, per poll-sized batch, every output acknowledged as the
+// delivery thread does. Minus "engine + encode", it is the router's own per-record cost.
+let recordRouter = RecordRouter(configuration: configuration, group: "baocuo-bench")
+let tracker = OffsetTracker()
+let benchPartition = TopicPartition(topic: recordRouter.topics.failures, partition: 0)
+var routerBatch = OutputBatch()
+var nextOffset: Int64 = 0
+var pendingTokens: [UInt64] = []
+@MainActor func acknowledgeAll() {
+    for token in pendingTokens { sink &+= Int(tracker.acknowledge(token) ?? 0) & 1 }
+    pendingTokens.removeAll(keepingCapacity: true)
+    routerBatch.removeAll()
+}
+stage("router (all outputs + offset tracking)", items: count) {
+    let receivedAtMs = Int64(Date().timeIntervalSince1970 * 1000)
+    lines.forEachLine { index, line in
+        if index % 16_000 == 0 { acknowledgeAll() }
+        let source = SourcePosition(topic: benchPartition.topic, partition: 0, offset: nextOffset, timestampMs: receivedAtMs)
+        let first = routerBatch.records.count
+        recordRouter.route(
+            key: nil, value: line, source: source, headers: { [] },
+            failedAt: { Timestamp(millisecondsSinceEpoch: receivedAtMs) }, into: &routerBatch)
+        let token = tracker.begin(
+            benchPartition, offset: nextOffset, ingestedAtMs: receivedAtMs, outputs: routerBatch.records.count - first)
+        for output in first..<routerBatch.records.count {
+            pendingTokens.append(output == first ? token | OffsetTracker.firstOutputFlag : token)
+        }
+        nextOffset += 1
+    }
+    acknowledgeAll()
 }
 
 print("input: \(arguments.input): \(count) lines; best of \(arguments.repeatCount)")

@@ -43,6 +43,27 @@ struct OffsetTrackerTests {
         #expect(tracker.failedPartitions == [partition])
     }
 
+    /// `begin` remembers the last partition's slot: runs, alternation, another topic with the same
+    /// partition number and a revoke in between must each still reach their own partition.
+    @Test func recordsOfAlternatingPartitionsReachTheirOwnFrontiers() {
+        let tracker = OffsetTracker()
+        let other = TopicPartition(topic: "in", partition: 1)
+        let otherTopic = TopicPartition(topic: "in2", partition: 0)
+        var tokens: [(TopicPartition, UInt64)] = []
+        for (index, target) in [partition, partition, other, partition, otherTopic, otherTopic, other].enumerated() {
+            tokens.append((target, tracker.begin(target, offset: Int64(100 + index), outputs: 1)))
+        }
+        for (_, token) in tokens { tracker.acknowledge(token) }
+        let frontiers = Dictionary(uniqueKeysWithValues: tracker.takeCommittableOffsets().map { ($0.topicPartition, $0.offset) })
+        #expect(frontiers == [partition: 104, other: 107, otherTopic: 106])
+        tracker.forget([partition])
+        tracker.acknowledge(tracker.begin(partition, offset: 200, outputs: 1))
+        tracker.acknowledge(tracker.begin(other, offset: 201, outputs: 1))
+        let moved = Dictionary(uniqueKeysWithValues: tracker.takeCommittableOffsets().map { ($0.topicPartition, $0.offset) })
+        #expect(moved == [partition: 201, other: 202])
+        #expect(tracker.inFlightRecords == 0)
+    }
+
     @Test func aFailedCommitIsOfferedAgain() {
         let tracker = OffsetTracker()
         tracker.acknowledge(tracker.begin(partition, offset: 5, outputs: 1))

@@ -21,6 +21,12 @@ public struct RoutedReport: Sendable {
 
     /// A masked copy goes to the ops incidents topic.
     public var sendsOpsCopy: Bool { classification.category.copiesOps }
+
+    /// Calls `body` with the report ID's UTF-8 in place (the record key of every routed copy),
+    /// without making a `String` of it.
+    public func withReportIdUTF8<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        report.text.withUTF8(.reportId) { body($0!) }
+    }
 }
 
 /// Decode → validate → resolve regions → classify → place in the weekly cycle. Pure and immutable:

@@ -37,6 +37,11 @@ public final class OffsetTracker: Sendable {
         var slots: [Slot] = []
         var slotIndex: [TopicPartition: Int] = [:]
         var inFlightRecords = 0
+        /// The partition of the last `begin` and its slot: a poll returns runs of one partition's
+        /// records, and comparing is far cheaper than hashing the topic name for every record.
+        /// Slots are never removed (see `forget`), so the pair stays valid.
+        var lastPartition: TopicPartition?
+        var lastSlot = 0
     }
 
     private let state = Mutex(State())
@@ -53,7 +58,9 @@ public final class OffsetTracker: Sendable {
         precondition(outputs >= 0, "a negative output count")
         return state.withLock { state in
             let slotNumber: Int
-            if let existing = state.slotIndex[partition] {
+            if state.lastPartition == partition {
+                slotNumber = state.lastSlot
+            } else if let existing = state.slotIndex[partition] {
                 slotNumber = existing
             } else {
                 slotNumber = state.slots.count
@@ -61,6 +68,8 @@ public final class OffsetTracker: Sendable {
                 state.slots.append(Slot(partition: partition))
                 state.slotIndex[partition] = slotNumber
             }
+            state.lastPartition = partition
+            state.lastSlot = slotNumber
             let (sequence, completed) = state.slots[slotNumber].begin(offset: offset, ingestedAtMs: ingestedAtMs, outputs: Int32(outputs))
             state.inFlightRecords += 1 - completed
             return UInt64(slotNumber) << Self.sequenceBits | sequence

@@ -181,13 +181,12 @@ public struct RecordRouter: Sendable {
             return .deadLettered(rejection.code)
         case .routed(let routed):
             let category = routed.classification.category
-            let reportKey = routed.report.reportId
             var copies = 0
             func emit(_ destination: Int, role: RoutedRole) {
-                var keyBytes = reportKey
-                keyBytes.withUTF8 { keyBuffer in
+                // The key is the report ID's bytes in place: no String per record.
+                routed.withReportIdUTF8 { keyBuffer in
                     outputs.append(
-                        topic: destinations[destination], destination: destination, key: UnsafeRawBufferPointer(keyBuffer),
+                        topic: destinations[destination], destination: destination, key: keyBuffer,
                         headers: extraHeaders, category: category, role: role
                     ) {
                         encoder.append(routed, role: role, originalReport: value, to: &$0)
