@@ -268,7 +268,7 @@ struct WeeklySchedulerTests {
         try await fixture.route([("L-1", "210700", "2026-11-24T10:00:00+08:00")])
         let clock = ManualClock("2026-11-30T09:01:00+08:00")
         let scheduler = fixture.scheduler(clock: clock)
-        try await scheduler.tick()
+        #expect(try await scheduler.tick().recordsRead == 1)
         // A replay routes a report received before the intake, after the intake was emitted.
         try await fixture.route([("L-2", "210700", "2026-11-29T23:00:00+08:00")])
         clock.set("2026-11-30T10:00:00+08:00")
@@ -276,11 +276,33 @@ struct WeeklySchedulerTests {
             week: IsoWeek("2026-W49")!, snapshot: await fixture.operations.snapshot(), now: clock.now())
         #expect(status.intake.outdated == ["intake-210700-2026-W49"])
         let tick = try await scheduler.tick()
+        #expect(tick.recordsRead == 1, "a tick reads only what was appended since the last one")
         #expect(tick.emitted.map(\.batchId) == ["intake-210700-2026-W49"])
         #expect(tick.emitted.first?.revision == 2)
         let batch = try #require(try await fixture.consumerView(.intake).batches["intake-210700-2026-W49"])
         #expect(batch.revision == 2 && batch.isComplete)
         #expect(Set(batch.items.keys) == ["L-1", "L-2"], "revision 2 is complete on its own")
+        let quiet = try await scheduler.tick()
+        #expect(quiet.recordsRead == 0 && quiet.emitted.isEmpty)
+    }
+
+    /// The scheduler's reads resume where the last one stopped; a partition ending below that
+    /// position (its topic deleted and created again) is refused, and the feed then reads it all.
+    @Test func readsResumeAtTheirPositionsAndARewoundTopicIsRefused() async throws {
+        let fixture = try WeeklyFixture(prefix: "positions.")
+        try await fixture.route([("P-1", "210700", "2026-11-24T10:00:00+08:00"), ("P-2", "210700", "2026-11-24T11:00:00+08:00")])
+        let reader = TopicReader(brokers: fixture.brokers, logger: TestLogging.logger)
+        let inbox = try await reader.topics { $0 == fixture.names.inbox(region: "210700") }
+        var first = 0
+        let reached = try await reader.forEachRecord(in: inbox, from: [:]) { _ in first += 1 }
+        let partition = TopicPartition(topic: fixture.names.inbox(region: "210700"), partition: 0)
+        #expect(first == 2 && reached[partition] == 2)
+        var again = 0
+        #expect(try await reader.forEachRecord(in: inbox, from: reached) { _ in again += 1 } == reached)
+        #expect(again == 0)
+        await #expect(throws: TopicRewoundError.self) {
+            _ = try await reader.forEachRecord(in: inbox, from: [partition: 5]) { _ in }
+        }
     }
 
     /// Issue 24: next year's schedule loaded into a running fleet. The scheduler's `reload` is what

@@ -62,19 +62,40 @@ public struct TopicReader: Sendable {
     /// Calls `body` for every record of `topics` in partition order, with bounded memory.
     /// `isolation.level` is read_committed, so aborted transactional writes are never seen.
     public func forEachRecord(in topics: [TopicMetadata], _ body: (StoredRecord) throws -> Void) async throws {
+        _ = try await forEachRecord(in: topics, from: [:], body)
+    }
+
+    /// Calls `body` for the records of `topics` from `positions` (the next offset to read; a
+    /// partition without one, or with one below its low watermark, from its low watermark) to the
+    /// high watermark as of the start of the read, and returns where each partition now stands:
+    /// the positions to pass next time to read only what was appended since.
+    ///
+    /// Throws ``TopicRewoundError`` when a position lies beyond its partition's high watermark
+    /// (the topic was deleted and created again): the caller's records of it are stale.
+    public func forEachRecord(
+        in topics: [TopicMetadata], from positions: [TopicPartition: Int64], _ body: (StoredRecord) throws -> Void
+    ) async throws -> [TopicPartition: Int64] {
         var assignment: [TopicPartitionOffset] = []
         var ends: [TopicPartition: Int64] = [:]
+        var reached: [TopicPartition: Int64] = [:]
         let probe = try KafkaConsumer(configuration: configuration(), assignment: [], logger: logger)
         for topic in topics {
             for partition in 0..<Int32(topic.partitions) {
+                let key = TopicPartition(topic: topic.name, partition: partition)
                 let marks = try await probe.watermarks(topic: topic.name, partition: partition)
-                guard marks.high > marks.low else { continue }
-                assignment.append(TopicPartitionOffset(topic: topic.name, partition: partition, offset: KafkaOffset(marks.low)))
-                ends[TopicPartition(topic: topic.name, partition: partition)] = marks.high
+                if let position = positions[key], position > marks.high {
+                    await probe.close()
+                    throw TopicRewoundError(partition: key.description, position: position, highWatermark: marks.high)
+                }
+                let start = max(positions[key] ?? marks.low, marks.low)
+                reached[key] = start
+                guard marks.high > start else { continue }
+                assignment.append(TopicPartitionOffset(topic: topic.name, partition: partition, offset: KafkaOffset(start)))
+                ends[key] = marks.high
             }
         }
         await probe.close()
-        guard !assignment.isEmpty else { return }
+        guard !assignment.isEmpty else { return reached }
         let consumer = try KafkaConsumer(configuration: configuration(), assignment: assignment, logger: logger)
         var remaining = ends
         var lastProgress = ContinuousClock.now
@@ -88,13 +109,17 @@ public struct TopicReader: Sendable {
                         topic: message.topic, partition: message.partition, offset: message.offset,
                         timestampMs: message.timestampMs, key: message.keyBytes, value: message.valueBytes,
                         headers: message.headers))
+                reached[key] = max(reached[key] ?? 0, message.offset + 1)
                 if !untilPartitionEnd, message.offset + 1 >= end { remaining[key] = nil }
             }
             // End-of-partition events also cover partitions whose last offsets are transaction
             // markers, which no record is returned for.
             for position in batch.partitionsAtEnd {
                 let key = position.topicPartition
-                if let end = remaining[key], position.offset.rawValue >= end { remaining[key] = nil }
+                if let end = remaining[key], position.offset.rawValue >= end {
+                    remaining[key] = nil
+                    reached[key] = max(reached[key] ?? 0, position.offset.rawValue)
+                }
             }
             if !batch.isEmpty || !batch.partitionsAtEnd.isEmpty {
                 lastProgress = ContinuousClock.now
@@ -104,6 +129,7 @@ public struct TopicReader: Sendable {
             }
         }
         await consumer.close()
+        return reached
     }
 
     /// All records of `topics`, in partition order.
@@ -124,4 +150,13 @@ public struct TopicReader: Sendable {
 public struct TopicReadError: Error, CustomStringConvertible {
     public var partitions: [String]
     public var description: String { "no progress for 30 s reading \(partitions.joined(separator: ", "))" }
+}
+
+/// A partition's high watermark is below a position already read: the topic was deleted and
+/// created again, so what was read of it no longer describes it.
+public struct TopicRewoundError: Error, CustomStringConvertible {
+    public var partition: String
+    public var position: Int64
+    public var highWatermark: Int64
+    public var description: String { "\(partition) ends at \(highWatermark), below the position \(position) already read" }
 }

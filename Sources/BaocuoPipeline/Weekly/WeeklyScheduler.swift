@@ -65,6 +65,8 @@ public struct SchedulerTick: Sendable {
     public var alreadyEmitted = 0
     /// Refused resolutions dead-lettered.
     public var deadLettered = 0
+    /// Resolution and inbox records read by this tick: those appended since the previous one.
+    public var recordsRead = 0
 }
 
 /// The weekly batch scheduler (CONTRACT §6): a `Service` in every `baocuo run` worker. At each
@@ -79,9 +81,10 @@ public final class WeeklyScheduler: Service, Sendable {
     private let plan: Mutex<(builder: BatchBuilder, schedule: BatchSchedule)>
     private let clock: any SchedulerClock
     private let reader: TopicReader
+    /// The resolutions and owner copies read by earlier ticks: a tick reads only what is new.
+    private let feed: WeeklySnapshotFeed
     private let emitter: BatchEmitter
     private let checker: ResolutionChecker
-    private let sharedTopicUntil: Timestamp
     private let logger: Logger
     private let regions: Mutex<RegionTable>
     private let deadlineGauges: BatchDeadlineGauges
@@ -100,7 +103,6 @@ public final class WeeklyScheduler: Service, Sendable {
         let settings = configuration.settings
         let utcOffset = settings.schedule.utcOffsetSeconds
         self.options = options
-        sharedTopicUntil = settings.resolutions.sharedTopicUntil
         self.clock = clock
         self.logger = logger
         names = TopicNames(prefix: settings.topicPrefix)
@@ -114,6 +116,7 @@ public final class WeeklyScheduler: Service, Sendable {
         // Exported from the start (0), not from the first emission: a rate over it needs the series.
         emittedCounters.increment([.intake: 0, .return: 0])
         reader = TopicReader(brokers: options.brokers, logger: logger, properties: options.kafkaProperties)
+        feed = WeeklySnapshotFeed(reader: reader, names: names, sharedTopicUntil: settings.resolutions.sharedTopicUntil)
         emitter = BatchEmitter(
             names: names, encoder: builder.encoder, brokers: options.brokers,
             kafkaProperties: options.kafkaProperties, logger: logger)
@@ -183,7 +186,8 @@ public final class WeeklyScheduler: Service, Sendable {
         let now = clock.now()
         let (builder, schedule) = plan.withLock { $0 }
         var result = SchedulerTick()
-        let snapshot = try await WeeklySnapshot.read(reader: reader, names: names, sharedTopicUntil: sharedTopicUntil)
+        let (snapshot, recordsRead) = try await feed.read()
+        result.recordsRead = recordsRead
         result.deadLettered = try await checker.deadLetterRefused(in: snapshot, failedAt: now)
         let floor = firstWeek(markers: snapshot.markers, now: now)
         let due = schedule.dueCycles(at: now).filter { floor.map($0.cycle.week.isAtOrAfter) ?? true }.flatMap { due in
