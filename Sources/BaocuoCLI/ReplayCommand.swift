@@ -273,29 +273,10 @@ final class ReplayPrinter: Sendable {
 
     /// `{"reportId","source","changes":[…],"before":…,"after":…,"withdrawn":…,"batches":[…]}` on one line.
     static func jsonLine(_ record: ReplayedRecord) -> String {
-        func routing(_ facts: RoutingFacts) -> [String: Any] {
-            [
-                "category": facts.category, "owner": facts.owner, "cc": facts.cc, "ops": facts.ops,
-                "rulesVersion": facts.rulesVersion ?? NSNull(), "intakeBatch": facts.intakeBatch ?? NSNull(),
-            ]
-        }
-        var object: [String: Any] = [
-            "reportId": record.reportId ?? NSNull(), "source": record.source,
-            "changes": changeKinds(record.verdict), "batches": record.affectedBatches,
-        ]
-        switch record.prior {
-        case .routed(let facts): object["before"] = routing(facts)
-        case .deadLettered(let code): object["before"] = ["rejected": code]
-        case .unknown: object["before"] = NSNull()
-        }
-        switch record.current {
-        case .routed(let facts): object["after"] = routing(facts)
-        case .rejected(let code, let detail): object["after"] = ["rejected": code, "detail": detail]
-        }
-        if let withdrawn = record.withdrawn { object["withdrawn"] = String(decoding: withdrawn.bytes, as: UTF8.self) }
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else {
-            return "{}"
-        }
+        let line = ReplayJSONLine(record: record, changes: changeKinds(record.verdict))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(line) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }
 
@@ -430,4 +411,91 @@ final class ProgressDisplay: Sendable {
             ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
             : String(format: "%d:%02d", total / 60, total % 60)
     }
+}
+
+/// One line of `replay --json`. Absent values are written as `null`, not left out, so that every
+/// line has the same keys (`withdrawn` only where a report moved owner).
+struct ReplayJSONLine: Encodable {
+    /// A routing decision, before or after.
+    struct Routing: Encodable {
+        var category: String
+        var owner: String
+        var cc: [String]
+        var ops: Bool
+        var rulesVersion: String?
+        var intakeBatch: String?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(category, forKey: .category)
+            try container.encode(owner, forKey: .owner)
+            try container.encode(cc, forKey: .cc)
+            try container.encode(ops, forKey: .ops)
+            try container.encode(rulesVersion, forKey: .rulesVersion)
+            try container.encode(intakeBatch, forKey: .intakeBatch)
+        }
+
+        private enum CodingKeys: String, CodingKey { case category, owner, cc, ops, rulesVersion, intakeBatch }
+    }
+
+    /// A decision: routed, or rejected with its code (and the detail, for the current one).
+    enum Decision: Encodable {
+        case routed(Routing)
+        case rejected(code: String, detail: String?)
+
+        func encode(to encoder: any Encoder) throws {
+            switch self {
+            case .routed(let routing): try routing.encode(to: encoder)
+            case .rejected(let code, let detail):
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(code, forKey: .rejected)
+                try container.encodeIfPresent(detail, forKey: .detail)
+            }
+        }
+
+        private enum CodingKeys: String, CodingKey { case rejected, detail }
+    }
+
+    var reportId: String?
+    var source: String
+    var changes: [String]
+    var batches: [String]
+    var before: Decision?
+    var after: Decision
+    var withdrawn: String?
+
+    init(record: ReplayedRecord, changes: [String]) {
+        func routing(_ facts: RoutingFacts) -> Routing {
+            Routing(
+                category: facts.category, owner: facts.owner, cc: facts.cc, ops: facts.ops, rulesVersion: facts.rulesVersion,
+                intakeBatch: facts.intakeBatch)
+        }
+        reportId = record.reportId
+        source = record.source
+        self.changes = changes
+        batches = record.affectedBatches
+        switch record.prior {
+        case .routed(let facts): before = .routed(routing(facts))
+        case .deadLettered(let code): before = .rejected(code: code, detail: nil)
+        case .unknown: before = nil
+        }
+        switch record.current {
+        case .routed(let facts): after = .routed(routing(facts))
+        case .rejected(let code, let detail): after = .rejected(code: code, detail: detail)
+        }
+        withdrawn = record.withdrawn.map { String(decoding: $0.bytes, as: UTF8.self) }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(reportId, forKey: .reportId)
+        try container.encode(source, forKey: .source)
+        try container.encode(changes, forKey: .changes)
+        try container.encode(batches, forKey: .batches)
+        try container.encode(before, forKey: .before)
+        try container.encode(after, forKey: .after)
+        try container.encodeIfPresent(withdrawn, forKey: .withdrawn)
+    }
+
+    private enum CodingKeys: String, CodingKey { case reportId, source, changes, batches, before, after, withdrawn }
 }
