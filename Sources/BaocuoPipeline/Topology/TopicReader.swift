@@ -81,6 +81,11 @@ public struct TopicReader: Sendable {
         let probe = try KafkaConsumer(configuration: configuration(), assignment: [], logger: logger)
         for topic in topics {
             for partition in 0..<Int32(topic.partitions) {
+                // One request per partition (1,600 inbox partitions): a stop must not wait for them all.
+                if Task.isCancelled {
+                    await probe.close()
+                    throw CancellationError()
+                }
                 let key = TopicPartition(topic: topic.name, partition: partition)
                 let marks = try await probe.watermarks(topic: topic.name, partition: partition)
                 if let position = positions[key], position > marks.high {
@@ -100,6 +105,10 @@ public struct TopicReader: Sendable {
         var remaining = ends
         var lastProgress = ContinuousClock.now
         while !remaining.isEmpty {
+            if Task.isCancelled {
+                await consumer.close()
+                throw CancellationError()
+            }
             let batch = try await consumer.poll(maxMessages: 5000, timeout: .milliseconds(200))
             for message in batch {
                 let key = TopicPartition(topic: message.topic, partition: message.partition)
