@@ -154,6 +154,12 @@ public final class RouterWorker: Service, Sendable {
         // Whatever stopped the loop, commit what is safely done, then leave the group — each step
         // bounded, so that brokers that do not answer cannot hold the stop past its deadline.
         let deadline = stopDeadline
+        logger.info(
+            "router draining: waiting for the outputs of consumed records, then the final commit",
+            metadata: [
+                "inFlightRecords": "\(delivery.tracker.inFlightRecords)",
+                "sinceStopRequest": "\(ContinuousClock.now - (stopRequestedAt.withLock { $0 } ?? .now))",
+            ])
         let finalCommitReserve: Duration = .milliseconds(1000)
         let drained = await delivery.drain(timeout: min(options.drainTimeout, max(.zero, deadline - .now - finalCommitReserve)))
         let unacknowledged = delivery.tracker.inFlightRecords
