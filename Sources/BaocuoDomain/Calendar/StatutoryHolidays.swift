@@ -33,11 +33,13 @@ public struct StatutoryHolidays: Sendable, Equatable {
 
     /// A holiday's statutory days.
     public struct Holiday: Sendable, Equatable {
+        /// The holiday these days belong to.
         public let occasion: Occasion
         /// Consecutive days, in order.
         public let days: [CivilDate]
     }
 
+    /// The calendar year these holidays are computed for.
     public let year: Int
     /// The statutory days by holiday, in date order.
     public let holidays: [Holiday]
@@ -47,6 +49,7 @@ public struct StatutoryHolidays: Sendable, Equatable {
     /// The first year of the 2024 amendment (除夕 and 2 May became statutory days).
     public static let amendedFrom = 2025
 
+    /// The statutory holidays and days in lieu of `year`, computed from the law (the amended rules from 2025).
     public init(year: Int) {
         self.year = year
         let festivals = LunarFestivals(year: year)
@@ -87,6 +90,7 @@ public struct StatutoryHolidays: Sendable, Equatable {
         Set(holidays.flatMap(\.days)).union(daysInLieu.map(\.date))
     }
 
+    /// Equal when the year, holidays and days in lieu (dates and occasions) are equal.
     public static func == (lhs: StatutoryHolidays, rhs: StatutoryHolidays) -> Bool {
         lhs.year == rhs.year && lhs.holidays == rhs.holidays
             && lhs.daysInLieu.map(\.date) == rhs.daysInLieu.map(\.date)

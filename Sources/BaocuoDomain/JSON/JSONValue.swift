@@ -17,6 +17,7 @@ public struct JSONValue: Sendable, Hashable {
     /// Index of the value's node on the tape.
     public let index: Int
 
+    /// The handle of the node at tape position `index`; only meaningful with its document.
     public init(index: Int) { self.index = index }
 }
 
@@ -27,6 +28,7 @@ public struct JSONValue: Sendable, Hashable {
 /// per-node allocations, and `subtreeEnd` lets a reader skip any subtree in O(1).
 /// Offsets are 32-bit to keep the tape compact; `JSONParser` rejects larger inputs.
 public struct JSONNode: Sendable, Equatable {
+    /// The node's JSON type; for object members, keys are `.string` nodes.
     public let kind: JSONKind
     /// For strings: whether the token contains backslash escapes (so its raw bytes are not its value).
     public let hasEscapes: Bool

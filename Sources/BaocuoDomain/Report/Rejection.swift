@@ -18,14 +18,18 @@ public enum RejectCode: String, Sendable, CaseIterable {
 ///
 /// Details never contain a person ID, and echo at most 40 characters of any other input value.
 public struct Rejection: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The reject code, written as `baocuo.error.code` / `error.code`.
     public var code: RejectCode
+    /// The field path and the reason, e.g. `insured.regionCode: missing`; never contains a person ID.
     public var detail: String
 
+    /// A rejection with `code` and a human-readable `detail`.
     public init(_ code: RejectCode, _ detail: String) {
         self.code = code
         self.detail = detail
     }
 
+    /// `CODE: detail`, e.g. `MISSING_FIELD: insured.regionCode: missing`.
     public var description: String { "\(code.rawValue): \(detail)" }
 }
 
@@ -43,6 +47,7 @@ public struct DecodeLimits: Sendable, Equatable {
     /// a report has a few dozen.
     public var maxValues: Int
 
+    /// Limits with the contract defaults: 1 MiB records, depth 32, 2000-scalar messages, 100,000 values.
     public init(
         maxRecordBytes: Int = 1_048_576, maxDepth: Int = 32, maxMessageCharacters: Int = 2000,
         maxValues: Int = JSONParser.defaultMaxValues

@@ -8,6 +8,7 @@ public enum ResidentID {
         case badCheckCharacter
         case checkDigitMismatch
 
+        /// The broken rule in words, without the ID itself.
         public var description: String {
             switch self {
             case .wrongLength: "must be 18 characters"

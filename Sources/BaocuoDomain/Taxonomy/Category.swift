@@ -20,6 +20,7 @@ public enum Category: String, Sendable, CaseIterable, Comparable {
     case emergencyUnfiled = "EMERGENCY_UNFILED"
     case unclassified = "UNCLASSIFIED"
 
+    /// The Chinese display name of the category (CONTRACT §4), e.g. `待人工分类`.
     public var label: String {
         switch self {
         case .filingMissing: "未备案或查无有效备案"
@@ -37,6 +38,7 @@ public enum Category: String, Sendable, CaseIterable, Comparable {
         }
     }
 
+    /// Who must act on reports of this category: the insured region's agency, the treatment region's, or ops.
     public var responsible: Responsibility {
         switch self {
         case .catalogMapping, .institutionNotEnabled, .settlementConflict, .emergencyUnfiled: .treatmentAgency
@@ -51,5 +53,6 @@ public enum Category: String, Sendable, CaseIterable, Comparable {
     /// A masked copy goes to `yb.ops.incidents`.
     public var copiesOps: Bool { self == .systemFault }
 
+    /// Orders by raw value (the wire id), so listings are stable.
     public static func < (lhs: Category, rhs: Category) -> Bool { lhs.rawValue < rhs.rawValue }
 }
