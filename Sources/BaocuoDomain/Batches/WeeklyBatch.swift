@@ -61,7 +61,9 @@ public struct WeeklyBatch: Sendable {
 
     /// The items of an intake batch (reports received) or of a return batch (their outcomes).
     public enum Content: Sendable, Equatable {
+        /// The reports of one region's intake, in emission order.
         case intake([IntakeItem])
+        /// The outcomes of one province's return, in emission order.
         case `return`([ReturnItem])
     }
 

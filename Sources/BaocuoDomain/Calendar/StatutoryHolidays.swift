@@ -22,12 +22,19 @@ import Foundation
 public struct StatutoryHolidays: Sendable, Equatable {
     /// The holidays, named as `Config/calendar.csv`'s `occasion` column names them.
     public enum Occasion: String, Sendable, CaseIterable {
+        /// 元旦, 1 January.
         case newYear = "New Year's Day"
+        /// 春节: the 1st–3rd days of the first lunar month, and the eve (除夕) before them from 2025.
         case springFestival = "Spring Festival"
+        /// 清明节, the day of the Qingming solar term (early April).
         case qingming = "Tomb-sweeping Day"
+        /// 劳动节, 1 May (and 2 May from 2025).
         case labourDay = "Labour Day"
+        /// 端午节, the 5th day of the 5th lunar month.
         case dragonBoat = "Dragon Boat Festival"
+        /// 中秋节, the 15th day of the 8th lunar month.
         case midAutumn = "Mid-autumn Festival"
+        /// 国庆节, 1–3 October.
         case nationalDay = "National Day"
     }
 

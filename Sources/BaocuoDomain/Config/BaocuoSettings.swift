@@ -123,6 +123,7 @@ public struct BaocuoSettings: Sendable, Equatable {
 
     /// The swift-log levels.
     public enum LogLevel: String, Sendable, CaseIterable {
+        /// The levels, from the most verbose (`trace`) to the least (`critical`).
         case trace, debug, info, notice, warning, error, critical
     }
 

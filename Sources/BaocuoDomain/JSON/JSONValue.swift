@@ -1,11 +1,18 @@
 /// The JSON type of a parsed value.
 public enum JSONKind: UInt8, Sendable {
+    /// An object; its members follow it on the tape.
     case object
+    /// An array; its elements follow it on the tape.
     case array
+    /// A string (also every object member's key).
     case string
+    /// A number, kept as its text.
     case number
+    /// The literal `true`.
     case `true`
+    /// The literal `false`.
     case `false`
+    /// The literal `null`.
     case null
 }
 

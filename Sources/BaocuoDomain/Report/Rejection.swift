@@ -1,11 +1,17 @@
 /// Why a record was refused: the `baocuo.error.code` of dead-letter records and the offline
 /// CLI's `error.code` (CONTRACT §2, §5). Raw values are the wire spellings.
 public enum RejectCode: String, Sendable, CaseIterable {
+    /// The bytes are not valid UTF-8.
     case invalidUTF8 = "INVALID_UTF8"
+    /// Not strict JSON, nested too deep, with duplicate keys, or not an object at the top level.
     case invalidJSON = "INVALID_JSON"
+    /// Larger than `DecodeLimits.maxRecordBytes`, or more values than `DecodeLimits.maxValues`.
     case tooLarge = "TOO_LARGE"
+    /// `schema` names another schema or version than the decoder reads.
     case unsupportedSchema = "UNSUPPORTED_SCHEMA"
+    /// A required field is absent (or `failure` has neither code nor message).
     case missingField = "MISSING_FIELD"
+    /// A field has the wrong type or format, or an unknown enum value.
     case invalidField = "INVALID_FIELD"
     /// The insured region resolves to no pooling region (decided by region resolution, not decoding).
     case unknownRegion = "UNKNOWN_REGION"

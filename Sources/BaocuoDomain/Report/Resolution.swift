@@ -1,10 +1,16 @@
 /// How an agency settled a report (CONTRACT §5). Raw values are the wire spellings.
 public enum ResolutionOutcome: String, Sendable, CaseIterable {
+    /// Settled again through direct settlement.
     case resettled = "RESETTLED"
+    /// Reimbursed manually instead of by direct settlement.
     case manualReimbursement = "MANUAL_REIMBURSEMENT"
+    /// The missing filing was completed.
     case filingCompleted = "FILING_COMPLETED"
+    /// Passed on to another agency.
     case forwarded = "FORWARDED"
+    /// Refused by the agency.
     case rejected = "REJECTED"
+    /// The agency needs more information before it can act.
     case needMoreInfo = "NEED_MORE_INFO"
 }
 

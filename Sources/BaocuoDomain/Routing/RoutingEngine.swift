@@ -1,6 +1,8 @@
 /// The result of routing one ingest record.
 public enum RoutingOutcome: Sendable {
+    /// The report is valid and placed: it goes to its owner (and cc / ops copies).
     case routed(RoutedReport)
+    /// The record is refused: it goes to the dead-letter topic with this rejection.
     case rejected(Rejection)
 }
 

@@ -129,11 +129,15 @@ public enum ReplayHeader {
     static let all: Set<String> = [id, source, at]
 }
 
-/// A replay that cannot start.
+/// A replay that cannot start, or that stopped on a failed delivery.
 public enum ReplayError: Error, CustomStringConvertible {
+    /// The replay's group is the router fleet's (or `baocuo-router`): committing there would move the fleet.
     case fleetGroup(String)
+    /// The source topic does not exist.
     case unknownTopic(String)
+    /// The source topic (first value) has no such partition.
     case unknownPartition(String, Int32)
+    /// An output was not acknowledged: the replay stopped without moving the checkpoint past it.
     case deliveryFailed(KafkaError)
 
     /// What prevents the replay from starting or finishing, and what to do about it.

@@ -84,12 +84,15 @@ public enum PriorOutcome: Sendable, Equatable {
 
 /// Where a replayed record goes now.
 public enum CurrentOutcome: Sendable, Equatable {
+    /// It routes now, with these facts.
     case routed(RoutingFacts)
+    /// It is rejected now, with this reject code and detail.
     case rejected(code: String, detail: String)
 }
 
 /// The difference between a record's prior and current outcome.
 public enum ReplayVerdict: Sendable, Equatable {
+    /// Routed before and now the same way.
     case unchanged
     /// Routed before and now, to a different category, owner, cc list or ops copy.
     case changed(category: Bool, owner: Bool, cc: Bool, ops: Bool)

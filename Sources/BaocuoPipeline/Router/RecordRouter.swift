@@ -116,7 +116,9 @@ public struct OutputBatch: Sendable {
 
 /// What happened to one consumed record.
 public enum RouteSummary: Sendable {
+    /// Routed: the category, the owner's region code and how many copies (owner, cc, ops) were written.
     case routed(category: Category, owner: String, copies: Int)
+    /// Dead-lettered with this code.
     case deadLettered(RejectCode)
 }
 
