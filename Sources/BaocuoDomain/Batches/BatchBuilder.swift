@@ -5,10 +5,14 @@
 /// week's intake and deadline as `calendar` has them now: the routed ones, unless a schedule
 /// loaded since moved them (then the batch's digest changes with them).
 public struct BatchBuilder: Sendable {
+    /// Resolves owner codes to regions and provinces (return batches group by province).
     public let regions: RegionTable
+    /// The calendar whose current cycles give the items' `intakeAt` and `dueBy`.
     public let calendar: WorkCalendar
+    /// Writes the built batches' records, in the calendar's zone.
     public let encoder: BatchRecordEncoder
 
+    /// A builder over `regions` and `calendar`, encoding times at the calendar schedule's offset.
     public init(regions: RegionTable, calendar: WorkCalendar) {
         self.regions = regions
         self.calendar = calendar

@@ -4,24 +4,33 @@
 /// `dueBy` tell whether the batch as rebuilt now is still the one emitted (same items, same
 /// manifest, same record timestamps).
 public struct BatchMarker: Sendable, Equatable {
+    /// The `schema` value of every batch marker.
     public static let schema = "baocuo.batch-marker/v1"
 
+    /// The batch this marker stands for, e.g. `intake-110100-2026-W49`.
     public var batchId: String
+    /// Intake or return batch.
     public var kind: BatchKind
+    /// The ISO week of the batch's cycle.
     public var week: IsoWeek
     /// The region (intake) or province (return).
     public var scope: String
+    /// The emission's revision: 1 first, one more each time the batch changed since.
     public var revision: Int
+    /// The batch's `digest` when emitted (SHA-256, lower-case hex).
     public var digest: String
+    /// How many items the batch had when emitted.
     public var itemCount: Int
     /// The cycle's intake instant and deadline the batch was emitted with (its manifest's
     /// `intakeAt` and `dueBy`). Nil in markers written before they were recorded: such a marker
     /// is compared by digest alone, so an upgrade re-emits nothing.
     public var intakeAt: Timestamp?
+    /// See `intakeAt`: the deadline the batch was emitted with; nil in older markers.
     public var dueBy: Timestamp?
     /// When the emitting worker finished (its clock): for operators only, never read by batch logic.
     public var emittedAt: Timestamp
 
+    /// The marker of `batch` emitted as `revision`, recording its digest, count and cycle instants.
     public init(batch: WeeklyBatch, revision: Int, emittedAt: Timestamp) {
         self.init(
             batchId: batch.batchId, kind: batch.kind, week: batch.cycle.week, scope: batch.scope,
@@ -29,6 +38,7 @@ public struct BatchMarker: Sendable, Equatable {
             intakeAt: batch.cycle.intakeAt, dueBy: batch.cycle.dueBy, emittedAt: emittedAt)
     }
 
+    /// A marker from its fields, as read back from the markers topic.
     public init(
         batchId: String, kind: BatchKind, week: IsoWeek, scope: String, revision: Int, digest: String,
         itemCount: Int, intakeAt: Timestamp? = nil, dueBy: Timestamp? = nil, emittedAt: Timestamp

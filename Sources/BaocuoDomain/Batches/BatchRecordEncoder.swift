@@ -2,13 +2,19 @@
 /// then the manifest. The same batch and revision always give the same bytes, so a re-emission
 /// repeats the first one exactly.
 public struct BatchRecordEncoder: Sendable {
+    /// The service zone's offset east of UTC, in seconds: the records' times are written in it.
     public let utcOffsetSeconds: Int
 
+    /// The `schema` value of intake item records.
     public static let intakeItemSchema = "baocuo.intake-item/v1"
+    /// The `schema` value of intake manifest records.
     public static let intakeManifestSchema = "baocuo.intake-manifest/v1"
+    /// The `schema` value of return item records.
     public static let returnItemSchema = "baocuo.return-item/v1"
+    /// The `schema` value of return manifest records.
     public static let returnManifestSchema = "baocuo.return-manifest/v1"
 
+    /// An encoder writing times at `utcOffsetSeconds` east of UTC.
     public init(utcOffsetSeconds: Int) {
         self.utcOffsetSeconds = utcOffsetSeconds
     }

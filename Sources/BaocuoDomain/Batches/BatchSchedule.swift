@@ -2,6 +2,7 @@
 /// delay has passed, its return batches once its `dueBy` plus the delay has. Only decides *when*
 /// a batch is emitted, never what it contains.
 public struct BatchSchedule: Sendable {
+    /// The calendar giving each week's cycle (`intakeAt`, `dueBy`).
     public let calendar: WorkCalendar
     /// How many weeks before the current one are still checked at each tick (late data,
     /// emissions missed while the fleet was down).
@@ -10,6 +11,7 @@ public struct BatchSchedule: Sendable {
     /// the instant have been routed and are part of the first emission.
     public let settleMilliseconds: Int64
 
+    /// A schedule checking `lookBackWeeks` past weeks with a settle delay of `settleMilliseconds` (both ≥ 0).
     public init(calendar: WorkCalendar, lookBackWeeks: Int = 8, settleMilliseconds: Int64 = 60_000) {
         precondition(lookBackWeeks >= 0 && settleMilliseconds >= 0, "look-back and settle delay must not be negative")
         self.calendar = calendar
@@ -19,8 +21,11 @@ public struct BatchSchedule: Sendable {
 
     /// A cycle of the look-back window with what is due of it at some instant.
     public struct DueCycle: Sendable, Equatable {
+        /// The cycle.
         public var cycle: WeeklyCycle
+        /// Whether its intake batches are due: `intakeAt` plus the settle delay has passed.
         public var intakeDue: Bool
+        /// Whether its return batches are due: `dueBy` plus the settle delay has passed.
         public var returnDue: Bool
     }
 

@@ -1,15 +1,20 @@
 /// Where a record sits: its topic, partition and offset. Orders records that carry the same timestamp.
 public struct RecordPosition: Sendable, Hashable, Comparable {
+    /// The topic name.
     public var topic: String
+    /// The partition within the topic.
     public var partition: Int32
+    /// The record's offset within the partition.
     public var offset: Int64
 
+    /// The position `offset` in `topic`'s partition `partition`.
     public init(topic: String, partition: Int32, offset: Int64) {
         self.topic = topic
         self.partition = partition
         self.offset = offset
     }
 
+    /// Orders by topic name, then partition, then offset.
     public static func < (lhs: RecordPosition, rhs: RecordPosition) -> Bool {
         (lhs.topic, lhs.partition, lhs.offset) < (rhs.topic, rhs.partition, rhs.offset)
     }
@@ -27,13 +32,17 @@ public enum ResolutionSource: Sendable, Hashable {
 
 /// A resolution v1 record as stored in the resolutions topic.
 public struct ResolutionRecord: Sendable {
+    /// The record's value: resolution v1 JSON bytes, not yet decoded.
     public var value: [UInt8]
     /// The Kafka record timestamp: which deadline a resolution made is decided by when the
     /// broker log says it was published, not by the `resolvedAt` the agency wrote.
     public var recordedAt: Timestamp
+    /// Where the record sits in its topic.
     public var position: RecordPosition
+    /// Which resolutions topic the record came from: decides which agency it speaks for.
     public var source: ResolutionSource
 
+    /// A record as read from a resolutions topic.
     public init(value: [UInt8], recordedAt: Timestamp, position: RecordPosition, source: ResolutionSource) {
         self.value = value
         self.recordedAt = recordedAt
@@ -44,10 +53,14 @@ public struct ResolutionRecord: Sendable {
 
 /// A valid resolution and when it was recorded.
 public struct RecordedResolution: Sendable, Equatable {
+    /// The decoded resolution.
     public var resolution: Resolution
+    /// The Kafka record timestamp (see `ResolutionRecord.recordedAt`).
     public var recordedAt: Timestamp
+    /// Where the resolution record sits in its topic.
     public var position: RecordPosition
 
+    /// A resolution recorded at `recordedAt`, at `position`.
     public init(resolution: Resolution, recordedAt: Timestamp, position: RecordPosition) {
         self.resolution = resolution
         self.recordedAt = recordedAt
@@ -62,10 +75,12 @@ public struct RecordedResolution: Sendable, Equatable {
 
 /// One owner a report had, from the decision that gave it on (CONTRACT §3, superseded decisions).
 public struct OwnerTenure: Sendable, Equatable {
+    /// The owner's pooling-region code (6 digits).
     public var owner: String
     /// When the decision giving this owner was made; nil when unknown.
     public var since: Timestamp?
 
+    /// A tenure of `owner` from `since` (nil: unknown) on.
     public init(owner: String, since: Timestamp?) {
         self.owner = owner
         self.since = since

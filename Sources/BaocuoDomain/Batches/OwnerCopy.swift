@@ -4,13 +4,17 @@
 /// recomputed, so a report stays in the intake the agency saw it in. Its `intakeAt` and `dueBy`
 /// are those of its time; batch items carry the week's current ones (`BatchBuilder`).
 public struct OwnerCopy: Sendable, Hashable {
+    /// The report's `reportId`.
     public var reportId: String
     /// The owner agency's pooling-region code.
     public var owner: String
+    /// The report's category as routed.
     public var category: Category
     /// The ISO week of the intake this report belongs to.
     public var intakeBatch: IsoWeek
+    /// The intake instant the router recorded for the report's cycle.
     public var intakeAt: Timestamp
+    /// The return deadline the router recorded for the report's cycle.
     public var dueBy: Timestamp
     /// The ingest record's timestamp: decides which intake a report belongs to.
     public var receivedAt: Timestamp
@@ -21,6 +25,7 @@ public struct OwnerCopy: Sendable, Hashable {
     /// Where the inbox record sits: orders decisions made in the same millisecond.
     public var decisionPosition: RecordPosition?
 
+    /// An owner copy from its fields, taken as given.
     public init(
         reportId: String, owner: String, category: Category, intakeBatch: IsoWeek,
         intakeAt: Timestamp, dueBy: Timestamp, receivedAt: Timestamp,
@@ -78,6 +83,8 @@ public struct OwnerCopy: Sendable, Hashable {
             intakeAt: intakeAt, dueBy: dueBy, receivedAt: receivedAt)
     }
 
+    /// Reads the owner copy of routed v1 `bytes` (see `init?(routedRecord:)` on raw bytes),
+    /// recording when (`decidedAt`) and where (`position`) the inbox record was written.
     public init?(routedRecord bytes: [UInt8], decidedAt: Timestamp? = nil, position: RecordPosition? = nil) {
         guard let copy = bytes.withUnsafeBytes({ OwnerCopy(routedRecord: $0) }) else { return nil }
         self = copy

@@ -10,8 +10,10 @@ public enum BatchKind: String, Sendable, CaseIterable {
 
 /// One report in an intake batch.
 public struct IntakeItem: Sendable, Equatable {
+    /// The report as routed to its owner.
     public var report: OwnerCopy
 
+    /// An intake item for `report`.
     public init(report: OwnerCopy) {
         self.report = report
     }
@@ -19,12 +21,14 @@ public struct IntakeItem: Sendable, Equatable {
 
 /// One report in a return batch.
 public struct ReturnItem: Sendable, Equatable {
+    /// The report as routed to its owner.
     public var report: OwnerCopy
     /// The resolution that counts for the return's deadline; nil: `PENDING`.
     public var resolution: RecordedResolution?
     /// A report of an earlier week still unresolved at this return's deadline.
     public var overdue: Bool
 
+    /// A return item for `report`, with the resolution that counts (nil: pending) and whether it is overdue.
     public init(report: OwnerCopy, resolution: RecordedResolution?, overdue: Bool) {
         self.report = report
         self.resolution = resolution
@@ -34,6 +38,7 @@ public struct ReturnItem: Sendable, Equatable {
     /// The wire outcome: a resolution outcome or `PENDING`.
     public var outcome: String { resolution?.resolution.outcome.rawValue ?? ReturnItem.pending }
 
+    /// The wire outcome of an unresolved report.
     public static let pending = "PENDING"
 }
 
@@ -41,19 +46,24 @@ public struct ReturnItem: Sendable, Equatable {
 /// The content depends only on the recorded data and the calendar; the revision is chosen at
 /// emission (see `BatchMarker.nextEmission`) and is not part of the digest.
 public struct WeeklyBatch: Sendable {
+    /// Intake or return batch.
     public let kind: BatchKind
     /// `intake-{region}-{YYYY-Www}` or `return-{province}-{YYYY-Www}`.
     public let batchId: String
     /// The owner region (intake) or the `XX0000` province (return).
     public let scope: String
+    /// The weekly cycle the batch belongs to, as the calendar has it now.
     public let cycle: WeeklyCycle
+    /// The items, in emission order.
     public let content: Content
     /// SHA-256 (lower-case hex) over each item's content fields followed by a newline, in item order.
     public let digest: String
 
     /// The items of an intake batch (reports received) or of a return batch (their outcomes).
     public enum Content: Sendable, Equatable {
+        /// The reports of one region's intake, in emission order.
         case intake([IntakeItem])
+        /// The outcomes of one province's return, in emission order.
         case `return`([ReturnItem])
     }
 
@@ -80,6 +90,7 @@ public struct WeeklyBatch: Sendable {
         "\(kind.rawValue)-\(scope)-\(week)"
     }
 
+    /// The number of items.
     public var itemCount: Int { Self.count(content) }
 
     private static func count(_ content: Content) -> Int {

@@ -13,6 +13,7 @@ public struct CalendarHorizon: Sendable, Equatable {
     /// 1 November of the last covered year, 00:00 in the service's zone: warnings start.
     public let warnFrom: Timestamp
 
+    /// The horizon of `calendar`, with times in its schedule's zone.
     public init(calendar: WorkCalendar) {
         let lastYear = calendar.coveredYears.upperBound
         let offset = calendar.schedule.utcOffsetSeconds

@@ -48,7 +48,9 @@ public struct IsoWeek: Sendable, Hashable, Comparable, CustomStringConvertible, 
     /// The day of this week with ISO weekday `weekday` (1 = Monday … 7 = Sunday).
     public func day(_ weekday: Int) -> CivilDate { monday.adding(days: weekday - 1) }
 
+    /// The ISO week after this one (possibly in the next ISO year).
     public var next: IsoWeek { IsoWeek(containing: monday.adding(days: 7)) }
+    /// The ISO week before this one (possibly in the previous ISO year).
     public var previous: IsoWeek { IsoWeek(containing: monday.adding(days: -7)) }
 
     /// 53 when the year starts on a Thursday, or is a leap year starting on a Wednesday; else 52.
@@ -57,6 +59,7 @@ public struct IsoWeek: Sendable, Hashable, Comparable, CustomStringConvertible, 
         IsoWeek(containing: CivilDate(year: year, month: 12, day: 28)!).week
     }
 
+    /// Orders by ISO year, then week number.
     public static func < (lhs: IsoWeek, rhs: IsoWeek) -> Bool {
         (lhs.year, lhs.week) < (rhs.year, rhs.week)
     }

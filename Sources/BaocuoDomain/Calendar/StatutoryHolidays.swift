@@ -22,22 +22,31 @@ import Foundation
 public struct StatutoryHolidays: Sendable, Equatable {
     /// The holidays, named as `Config/calendar.csv`'s `occasion` column names them.
     public enum Occasion: String, Sendable, CaseIterable {
+        /// 元旦, 1 January.
         case newYear = "New Year's Day"
+        /// 春节: the 1st–3rd days of the first lunar month, and the eve (除夕) before them from 2025.
         case springFestival = "Spring Festival"
+        /// 清明节, the day of the Qingming solar term (early April).
         case qingming = "Tomb-sweeping Day"
+        /// 劳动节, 1 May (and 2 May from 2025).
         case labourDay = "Labour Day"
+        /// 端午节, the 5th day of the 5th lunar month.
         case dragonBoat = "Dragon Boat Festival"
+        /// 中秋节, the 15th day of the 8th lunar month.
         case midAutumn = "Mid-autumn Festival"
+        /// 国庆节, 1–3 October.
         case nationalDay = "National Day"
     }
 
     /// A holiday's statutory days.
     public struct Holiday: Sendable, Equatable {
+        /// The holiday these days belong to.
         public let occasion: Occasion
         /// Consecutive days, in order.
         public let days: [CivilDate]
     }
 
+    /// The calendar year these holidays are computed for.
     public let year: Int
     /// The statutory days by holiday, in date order.
     public let holidays: [Holiday]
@@ -47,6 +56,7 @@ public struct StatutoryHolidays: Sendable, Equatable {
     /// The first year of the 2024 amendment (除夕 and 2 May became statutory days).
     public static let amendedFrom = 2025
 
+    /// The statutory holidays and days in lieu of `year`, computed from the law (the amended rules from 2025).
     public init(year: Int) {
         self.year = year
         let festivals = LunarFestivals(year: year)
@@ -87,6 +97,7 @@ public struct StatutoryHolidays: Sendable, Equatable {
         Set(holidays.flatMap(\.days)).union(daysInLieu.map(\.date))
     }
 
+    /// Equal when the year, holidays and days in lieu (dates and occasions) are equal.
     public static func == (lhs: StatutoryHolidays, rhs: StatutoryHolidays) -> Bool {
         lhs.year == rhs.year && lhs.holidays == rhs.holidays
             && lhs.daysInLieu.map(\.date) == rhs.daysInLieu.map(\.date)

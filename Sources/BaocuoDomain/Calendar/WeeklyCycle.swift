@@ -33,6 +33,7 @@ public struct WeeklyCycle: Sendable, Hashable {
     /// The return time on the last working day among the intake day … Friday of `week`.
     public let dueBy: Timestamp
 
+    /// A cycle from its parts, taken as given; `WorkCalendar` computes them.
     public init(week: IsoWeek, intakeDay: CivilDate, intakeAt: Timestamp, dueBy: Timestamp) {
         self.week = week
         self.intakeDay = intakeDay

@@ -24,6 +24,7 @@ public enum CycleBasis: String, Sendable, Hashable {
 /// their cycles in the lookup table; a year beyond them (or before the file) is computed when a
 /// query first reaches it, and the `warn` callback hears about it once.
 public struct WorkCalendar: Sendable {
+    /// The intake and return times and the zone's fixed offset.
     public let schedule: Schedule
     /// The calendar years the file speaks for: the first to the last year it has dates in.
     public let coveredYears: ClosedRange<Int>

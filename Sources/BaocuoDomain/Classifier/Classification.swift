@@ -2,12 +2,18 @@
 ///
 /// Kept separate from the full report so the classifier depends only on what it uses.
 public struct ClassificationInput: Sendable {
+    /// `failure.code`; nil when absent or empty.
     public var failureCode: String?
+    /// `failure.message`; nil when absent or empty.
     public var failureMessage: String?
+    /// `failure.stage`; nil when absent.
     public var failureStage: FailureStage?
+    /// `visit.type`; nil when absent.
     public var visitType: VisitType?
+    /// `filing.type`; nil when absent.
     public var filingType: FilingType?
 
+    /// An input from the report's fields; nil means absent.
     public init(
         failureCode: String? = nil,
         failureMessage: String? = nil,
@@ -26,9 +32,12 @@ public struct ClassificationInput: Sendable {
 /// The outcome of classification: the category and the id of the rule that decided it
 /// (`Classifier.unclassifiedRuleId` when no rule was confident).
 public struct Classification: Sendable, Equatable {
+    /// The decided category.
     public var category: Category
+    /// The id of the deciding rule from `classification.yaml`, `Classifier.modelRuleId` or `Classifier.unclassifiedRuleId`.
     public var ruleId: String
 
+    /// A classification as `category` by rule `ruleId`.
     public init(category: Category, ruleId: String) {
         self.category = category
         self.ruleId = ruleId

@@ -40,7 +40,9 @@ struct ClassificationEvidence {
 public struct ClassificationExplanation: Sendable, Codable {
     /// `decisive-rule`, `model` or `rules` (no model configured).
     public var decidedBy: String
+    /// The decided category's wire id, e.g. `FILING_MISSING`.
     public var category: String
+    /// The id of the deciding rule (see `Classification.ruleId`).
     public var rule: String
     /// The model's three most probable categories with their probabilities.
     public var probabilities: [Scored]
@@ -53,7 +55,9 @@ public struct ClassificationExplanation: Sendable, Codable {
 
     /// A named contribution to the decision.
     public struct Scored: Sendable, Codable {
+        /// What contributed: a category, rule or feature.
         public var name: String
+        /// How much: a probability, rule score or logit contribution, by list.
         public var score: Double
     }
 }

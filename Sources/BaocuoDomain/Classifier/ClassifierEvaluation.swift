@@ -16,18 +16,25 @@ public struct ClassifierEvaluation: Sendable, Codable {
 
     /// Precision and recall of one category.
     public struct CategoryFigures: Sendable, Codable {
+        /// The category's wire id.
         public var category: String
         /// Examples labelled with the category.
         public var support: Int
+        /// Of the examples decided as the category, the fraction labelled with it (0 when none were).
         public var precision: Double
+        /// Of the examples labelled with the category, the fraction decided as it (0 without support).
         public var recall: Double
     }
 
     /// One example decided wrongly.
     public struct Miss: Sendable, Codable {
+        /// The example's id in the corpus.
         public var id: String
+        /// The category a person assigned (wire id).
         public var label: String
+        /// The category the classifier decided (wire id).
         public var decided: String
+        /// The id of the rule that decided it.
         public var rule: String
     }
 

@@ -16,6 +16,7 @@ import Foundation
 ///     context     stage|visit|filing  VALUE|-  w₁ … w₁₂   (- : the field is absent)
 ///     ngram       TEXT  w₁ … w₁₂                          (TEXT in normal form, 1–3 characters)
 public final class ClassifierModel: Sendable {
+    /// The model file's name, next to `classification.yaml` in the configuration folder.
     public static let fileName = "classifier-model.tsv"
     /// Rule scores are divided by this before they meet their weights (the strongest rules weigh 8).
     static let ruleScale: Float = 8

@@ -3,16 +3,24 @@ import Foundation
 /// One labelled failure of the classifier's corpus (`Tests/Corpus/`): the fields the classifier
 /// reads and the category a person assigned. A JSON line; empty strings mean "absent".
 public struct LabelledExample: Codable, Sendable {
+    /// The example's id, unique in the corpus.
     public var id: String
+    /// The category a person assigned (wire id, e.g. `FILING_MISSING`).
     public var category: String
+    /// `failure.stage` (wire spelling); nil or empty when absent.
     public var stage: String?
+    /// `visit.type` (wire spelling); nil or empty when absent.
     public var visit: String?
+    /// `filing.type` (wire spelling); nil or empty when absent.
     public var filing: String?
+    /// `failure.code`; nil or empty when absent.
     public var code: String?
+    /// `failure.message`; nil or empty when absent.
     public var message: String?
     /// Why another category could be argued for, when it could.
     public var arguable: String?
 
+    /// An example labelled `category` with `input`'s fields (absent fields stay nil).
     public init(id: String, category: Category, input: ClassificationInput, arguable: String? = nil) {
         self.id = id
         self.category = category.rawValue
@@ -24,6 +32,7 @@ public struct LabelledExample: Codable, Sendable {
         self.arguable = arguable
     }
 
+    /// The classifier's input, with empty strings read as absent.
     public var input: ClassificationInput {
         func present(_ value: String?) -> String? { value?.isEmpty == false ? value : nil }
         return ClassificationInput(
@@ -68,8 +77,11 @@ public struct LabelledExample: Codable, Sendable {
 public struct ModelTrainer {
     /// An n-gram becomes a feature when this many training examples contain it.
     public var minimumCount = 3
+    /// The L2 penalty's coefficient: the loss adds `l2` / 2 times the squared weights (0: none).
     public var l2: Float = 0
+    /// Full-batch Adam steps taken.
     public var iterations = 400
+    /// Adam's step size.
     public var learningRate: Float = 0.05
     /// N-grams whose weights all stay below this are left out of the file.
     public var pruneBelow: Float = 0.005
@@ -78,6 +90,7 @@ public struct ModelTrainer {
     let rulesSource: String
     private let rules: Classifier?
 
+    /// A trainer for the rules in `rulesYAML` (`rulesSource` names them in errors); throws when they are invalid.
     public init(rulesYAML: String, rulesSource: String) throws {
         self.rulesYAML = rulesYAML
         self.rulesSource = rulesSource
@@ -175,6 +188,7 @@ public struct ModelTrainer {
 
     /// A labelled example's outcome under a model trained without it.
     public struct Prediction: Sendable {
+        /// The category a person assigned.
         public var label: Category
         /// The category decided with a threshold of 0.
         public var decided: Category

@@ -16,19 +16,27 @@ public struct BaocuoSettings: Sendable, Equatable {
     public var timeZone = "Asia/Shanghai"
     /// Intake and return times of day, and the zone's offset.
     public var schedule = Schedule()
+    /// Input limits for report records (`limits.*`, CONTRACT §2).
     public var limits = DecodeLimits()
+    /// The Kafka connection and consumer group (`kafka.*`).
     public var kafka = Kafka()
+    /// The router worker's batching and commit settings (`router.*`).
     public var router = Router()
+    /// Agencies' resolutions (`resolutions.*`).
     public var resolutions = Resolutions()
+    /// The `/metrics` and `/health` endpoint (`http.*`).
     public var http = HTTP()
+    /// Start-up and stop bounds of `baocuo run` (`lifecycle.*`).
     public var lifecycle = Lifecycle()
+    /// The weekly batch scheduler (`scheduler.*`).
     public var scheduler = Scheduler()
+    /// Log level and format (`logging.*`).
     public var logging = Logging()
 
     /// All defaults: what an empty `baocuo.yaml` and no environment give.
     public init() {}
 
-    /// Input limits for report records (CONTRACT §2).
+    /// The Kafka connection and consumer group (`kafka.*`).
     public struct Kafka: Sendable, Equatable {
         /// The consumer group of the router fleet.
         public var group = "baocuo-router"
@@ -62,6 +70,7 @@ public struct BaocuoSettings: Sendable, Equatable {
     public struct HTTP: Sendable, Equatable {
         /// Port of `/metrics` and `/health`; 0 picks a free port.
         public var port = 9464
+        /// Address the endpoint listens on; the default `0.0.0.0` listens on every interface.
         public var host = "0.0.0.0"
     }
 
@@ -77,6 +86,7 @@ public struct BaocuoSettings: Sendable, Equatable {
         /// The final commit and closing after the drain: not a setting, part of the 10 s contract.
         public static let stopMarginMs = 1_500
 
+        /// All defaults.
         public init() {}
     }
 
@@ -99,6 +109,7 @@ public struct BaocuoSettings: Sendable, Equatable {
         /// no history.
         public var startWeek: IsoWeek?
 
+        /// All defaults.
         public init() {}
     }
 
@@ -112,6 +123,7 @@ public struct BaocuoSettings: Sendable, Equatable {
 
     /// The swift-log levels.
     public enum LogLevel: String, Sendable, CaseIterable {
+        /// The levels, from the most verbose (`trace`) to the least (`critical`).
         case trace, debug, info, notice, warning, error, critical
     }
 

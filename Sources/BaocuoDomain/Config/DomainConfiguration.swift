@@ -3,15 +3,24 @@ import Foundation
 /// Everything the domain reads from a `Config/` folder, loaded and validated together so that a
 /// bad file fails fast, naming the file, the line and the reason.
 public struct DomainConfiguration: Sendable {
+    /// The service settings file in the configuration folder.
     public static let settingsFile = "baocuo.yaml"
+    /// The region table file: 6-digit codes and their pooling regions.
     public static let regionsFile = "regions.csv"
+    /// The working-day calendar file: the published holiday and make-up working days.
     public static let calendarFile = "calendar.csv"
+    /// The classification rules file.
     public static let rulesFile = "classification.yaml"
 
+    /// The configuration folder the files were read from.
     public let directory: String
+    /// The service settings from `baocuo.yaml` and the environment.
     public let settings: BaocuoSettings
+    /// The pooling regions from `regions.csv`.
     public let regions: RegionTable
+    /// The working-day calendar from `calendar.csv`, with the schedule from the settings.
     public let calendar: WorkCalendar
+    /// The classifier built from `classification.yaml`.
     public let classifier: Classifier
 
     /// A configuration of already loaded parts (tests); ``load(directory:environment:warn:)`` reads a folder.

@@ -1,5 +1,6 @@
 /// The Kafka topic names of CONTRACT §1, under a configurable prefix (default `yb.`).
 public struct TopicNames: Sendable, Hashable {
+    /// The prefix every topic name starts with, e.g. `yb.`.
     public let prefix: String
     /// Reports from hospitals and the provincial platform: `yb.settlement.failures`.
     public let failures: String

@@ -22,5 +22,6 @@ public struct JSONError: Error, Sendable, Equatable, CustomStringConvertible {
         self.detail = detail
     }
 
+    /// The `detail`: the reason and its byte position.
     public var description: String { detail }
 }

@@ -20,6 +20,7 @@ public struct JSONParser: Sendable {
 
     private var tape: [JSONNode]
 
+    /// A parser with an empty tape, sized for a typical report.
     public init() {
         tape = []
         tape.reserveCapacity(128)

@@ -1,11 +1,18 @@
 /// The JSON type of a parsed value.
 public enum JSONKind: UInt8, Sendable {
+    /// An object; its members follow it on the tape.
     case object
+    /// An array; its elements follow it on the tape.
     case array
+    /// A string (also every object member's key).
     case string
+    /// A number, kept as its text.
     case number
+    /// The literal `true`.
     case `true`
+    /// The literal `false`.
     case `false`
+    /// The literal `null`.
     case null
 }
 
@@ -17,6 +24,7 @@ public struct JSONValue: Sendable, Hashable {
     /// Index of the value's node on the tape.
     public let index: Int
 
+    /// The handle of the node at tape position `index`; only meaningful with its document.
     public init(index: Int) { self.index = index }
 }
 
@@ -27,6 +35,7 @@ public struct JSONValue: Sendable, Hashable {
 /// per-node allocations, and `subtreeEnd` lets a reader skip any subtree in O(1).
 /// Offsets are 32-bit to keep the tape compact; `JSONParser` rejects larger inputs.
 public struct JSONNode: Sendable, Equatable {
+    /// The node's JSON type; for object members, keys are `.string` nodes.
     public let kind: JSONKind
     /// For strings: whether the token contains backslash escapes (so its raw bytes are not its value).
     public let hasEscapes: Bool

@@ -18,12 +18,16 @@ public final class PoolingRegion: Sendable, Hashable {
 
     /// Six-digit administrative code, e.g. `"410100"`.
     public let code: String
+    /// The region's Chinese name, e.g. `郑州市`.
     public let name: String
+    /// What kind of administrative unit pools the fund.
     public let level: Level
     /// The province's `XX0000` code.
     public let provinceCode: String
+    /// The province's Chinese name, e.g. `河南省`.
     public let provinceName: String
 
+    /// A region from its fields, taken as given.
     public init(code: String, name: String, level: Level, provinceCode: String, provinceName: String) {
         self.code = code
         self.name = name
@@ -32,12 +36,14 @@ public final class PoolingRegion: Sendable, Hashable {
         self.provinceName = provinceName
     }
 
+    /// Equal when every field is equal (or the same instance).
     public static func == (lhs: PoolingRegion, rhs: PoolingRegion) -> Bool {
         lhs === rhs
             || (lhs.code == rhs.code && lhs.name == rhs.name && lhs.level == rhs.level
                 && lhs.provinceCode == rhs.provinceCode && lhs.provinceName == rhs.provinceName)
     }
 
+    /// Hashes every field, consistently with `==`.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(code)
         hasher.combine(name)
@@ -49,6 +55,7 @@ public final class PoolingRegion: Sendable, Hashable {
 
 // The fields, as the struct printed them before it became a class: test failures stay readable.
 extension PoolingRegion: CustomStringConvertible {
+    /// All five fields, as the struct printed them before it became a class.
     public var description: String {
         "PoolingRegion(code: \(code), name: \(name), level: \(level), provinceCode: \(provinceCode), provinceName: \(provinceName))"
     }

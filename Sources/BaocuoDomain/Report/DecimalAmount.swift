@@ -34,5 +34,6 @@ public struct DecimalAmount: Sendable, Hashable, CustomStringConvertible {
         return k == utf8.count && (1...maxFractionDigits).contains(k - fractionStart)
     }
 
+    /// The amount exactly as received, e.g. `12345.67`.
     public var description: String { text }
 }

@@ -8,9 +8,13 @@ public struct Report: Sendable, Equatable {
     /// `String` per field, and the hot path (region lookup, classification, encoding) reads
     /// their bytes without creating strings. The `String` properties below copy on access.
     let text: ReportText
+    /// `reportId`: the producer's unique ID of the report, also the Kafka record key of routed copies.
     public var reportId: String { text.string(.reportId)! }
+    /// `reportedAt`: when the hospital system filed the report.
     public var reportedAt: Timestamp
+    /// `hospital.code`: the treating hospital's code as sent (non-empty).
     public var hospitalCode: String { text.string(.hospitalCode)! }
+    /// `hospital.name`; nil when absent.
     public var hospitalName: String? { text.string(.hospitalName) }
     /// Treatment region as sent: 6 digits, not yet resolved to a pooling region.
     public var hospitalRegionCode: String { text.string(.hospitalRegionCode)! }
@@ -21,30 +25,43 @@ public struct Report: Sendable, Equatable {
     /// Byte range in the input of the `insured.personId` string token, quotes included, so an
     /// encoder can splice a masked string in its place.
     public var personIdValueRange: Range<Int>?
+    /// `insured.insuranceType`; nil when absent.
     public var insuranceType: InsuranceType?
+    /// `filing.type`: how treatment outside the home region was filed; nil when absent.
     public var filingType: FilingType?
+    /// `filing.validUntil`: the last day the filing is valid (a date, no zone); nil when absent.
     public var filingValidUntil: CivilDate?
+    /// `visit.type`; nil when absent.
     public var visitType: VisitType?
+    /// `visit.admittedAt`: when the patient was admitted; nil when absent.
     public var visitAdmittedAt: Timestamp?
+    /// `failure.stage`: the settlement step that failed; nil when absent.
     public var failureStage: FailureStage?
     /// Nil when absent or empty; at least one of `failureCode` and `failureMessage` is set.
     public var failureCode: String? { text.string(.failureCode) }
     /// Nil when absent or empty; at most `DecodeLimits.maxMessageCharacters` Unicode scalars.
     public var failureMessage: String? { text.string(.failureMessage) }
+    /// `failure.occurredAt`: when the settlement failed; nil when absent.
     public var failureOccurredAt: Timestamp?
+    /// `amounts`: the optional money fields (an empty `Amounts` when the object is absent).
     public var amounts: Amounts
 
     /// The optional money fields of a report.
     public struct Amounts: Sendable, Equatable {
+        /// `amounts.total`: the bill total in yuan; nil when absent.
         public var total: DecimalAmount?
+        /// `amounts.fundPayable`: the part the fund pays, in yuan; nil when absent.
         public var fundPayable: DecimalAmount?
 
+        /// Amounts with the given fields; nil means absent.
         public init(total: DecimalAmount? = nil, fundPayable: DecimalAmount? = nil) {
             self.total = total
             self.fundPayable = fundPayable
         }
     }
 
+    /// A report from typed fields, as tests and tools build one; nothing is validated here.
+    /// `personIdValueRange` only matters to encoders that mask the ID in original bytes.
     public init(
         reportId: String, reportedAt: Timestamp,
         hospitalCode: String, hospitalName: String? = nil, hospitalRegionCode: String,
@@ -157,11 +174,13 @@ struct ReportText: Sendable, Equatable {
 }
 
 extension Report: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// A one-line summary (report ID, regions, hospital, failure code) that never shows the person ID.
     public var description: String {
         "Report(\(reportId), insured \(insuredRegionCode), hospital \(hospitalCode)@\(hospitalRegionCode), "
             + "failure \(failureCode ?? "-"))"
     }
 
+    /// The same as `description`: the person ID stays hidden in debug output too.
     public var debugDescription: String { description }
 
     /// Every field, with the person ID masked: test failures and `dump` must not leak it.

@@ -11,8 +11,10 @@
 /// wrong type (`INVALID_FIELD`). Unknown fields anywhere are accepted and left in the bytes.
 /// `failure` with neither `code` nor `message` is `MISSING_FIELD`; with both empty, `INVALID_FIELD`.
 public struct ReportDecoder: Sendable {
+    /// The `schema` value a report record must carry; any other is `UNSUPPORTED_SCHEMA`.
     public static let schema: StaticString = "baocuo.report/v1"
 
+    /// The size and shape limits checked on every record.
     public let limits: DecodeLimits
 
     /// A decoder enforcing `limits` (record size, depth, message length).

@@ -3,11 +3,16 @@
 public enum ResidentID {
     /// What is wrong with a candidate ID. Descriptions name the rule, never the value.
     public enum Problem: Sendable, Equatable, CustomStringConvertible {
+        /// Not exactly 18 characters.
         case wrongLength
+        /// One of the first 17 characters is not a digit.
         case nonDigit
+        /// The 18th character is neither a digit nor `X` / `x`.
         case badCheckCharacter
+        /// The 18th character is not the MOD 11-2 check character of the first 17.
         case checkDigitMismatch
 
+        /// The broken rule in words, without the ID itself.
         public var description: String {
             switch self {
             case .wrongLength: "must be 18 characters"

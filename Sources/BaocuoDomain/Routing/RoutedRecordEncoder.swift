@@ -24,7 +24,9 @@ public enum RoutedRole: String, Sendable {
 /// original value in place, and masks any other literal copy of the ID in the report. Writing
 /// appends to a caller-owned buffer so the hot path reuses one allocation per worker.
 public struct RoutedRecordEncoder: Sendable {
+    /// The service zone's offset east of UTC, in seconds: `receivedAt`, `intakeAt` and `dueBy` are written in it.
     public let utcOffsetSeconds: Int
+    /// The classification rules' version, written as `classification.rulesVersion` in every record.
     public let rulesVersion: String
     /// Per category, in `Category.allCases` order, the bytes that depend only on the category
     /// (and the rules), written once here so that each record copies them in one piece:

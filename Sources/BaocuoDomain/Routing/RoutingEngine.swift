@@ -1,12 +1,16 @@
 /// The result of routing one ingest record.
 public enum RoutingOutcome: Sendable {
+    /// The report is valid and placed: it goes to its owner (and cc / ops copies).
     case routed(RoutedReport)
+    /// The record is refused: it goes to the dead-letter topic with this rejection.
     case rejected(Rejection)
 }
 
 /// A validated, classified report with its destinations and its weekly cycle.
 public struct RoutedReport: Sendable {
+    /// The decoded report.
     public let report: Report
+    /// The category, with the rule or model evidence that chose it.
     public let classification: Classification
     /// The insured region's pooling region: the owner of the case.
     public let owner: PoolingRegion
@@ -16,7 +20,9 @@ public struct RoutedReport: Sendable {
     /// The hospital's region code when the category wanted a cc copy but the code resolves to no
     /// pooling region: the copy is skipped and the routed record says so.
     public let unresolvedTreatmentRegion: String?
+    /// The weekly intake and return the report falls in, placed by `receivedAt`.
     public let cycle: WeeklyCycle
+    /// The ingest record's Kafka timestamp, or the report's `reportedAt` when the record has none.
     public let receivedAt: Timestamp
 
     /// A masked copy goes to the ops incidents topic.
@@ -32,9 +38,13 @@ public struct RoutedReport: Sendable {
 /// Decode → validate → resolve regions → classify → place in the weekly cycle. Pure and immutable:
 /// one engine is shared by every worker thread and replaced as a whole on a rules reload.
 public struct RoutingEngine: Sendable {
+    /// Decodes and validates the record bytes (report v1).
     public let decoder: ReportDecoder
+    /// Resolves insured and treatment region codes to pooling regions.
     public let regions: RegionTable
+    /// The working-day calendar that places a report in its weekly cycle.
     public let calendar: WorkCalendar
+    /// Assigns the failure category.
     public let classifier: Classifier
     /// Receive times the weekly calendar can place: calendar years 0001–9998 in the schedule's
     /// zone, so that the following intake and its ISO week still have four-digit years. Any

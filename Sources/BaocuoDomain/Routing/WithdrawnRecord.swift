@@ -2,19 +2,27 @@
 /// keyed by `reportId`, when a replay moves a report to another owner. Consumers of an inbox treat
 /// it as the end of their responsibility for the report.
 public struct WithdrawnRecord: Sendable, Equatable {
+    /// The `schema` value of every withdrawn record.
     public static let schema = "baocuo.withdrawn/v1"
 
+    /// The withdrawn report's `reportId`, also the record key.
     public var reportId: String
+    /// The pooling-region code (6 digits) that owned the report before the replay; its inbox gets this record.
     public var formerOwner: String
+    /// The pooling-region code (6 digits) that owns the report after the replay.
     public var newOwner: String
     /// The report's category under the new decision (a §4 id).
     public var category: String
+    /// The rules version of the superseded decision; empty when unknown.
     public var rulesVersionBefore: String
+    /// The rules version of the new decision; empty when unknown.
     public var rulesVersionAfter: String
+    /// The ID of the replay run that moved the report.
     public var replayId: String
     /// RFC 3339 in the deployment's zone.
     public var withdrawnAt: String
 
+    /// A withdrawn record from its fields, written as given.
     public init(
         reportId: String, formerOwner: String, newOwner: String, category: String, rulesVersionBefore: String,
         rulesVersionAfter: String, replayId: String, withdrawnAt: String
@@ -47,6 +55,7 @@ public struct WithdrawnRecord: Sendable, Equatable {
         out.append(UInt8(ascii: "}"))
     }
 
+    /// The record as UTF-8 JSON bytes, fields in contract order.
     public var bytes: [UInt8] {
         var out: [UInt8] = []
         append(to: &out)

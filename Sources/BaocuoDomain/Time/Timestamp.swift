@@ -4,16 +4,20 @@
 /// per-record hot path (every report carries several timestamps) and Foundation's
 /// formatters allocate heavily.
 public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// Milliseconds since 1970-01-01T00:00:00Z; negative before the epoch.
     public var millisecondsSinceEpoch: Int64
 
+    /// The instant `millisecondsSinceEpoch` ms after the Unix epoch.
     public init(millisecondsSinceEpoch: Int64) {
         self.millisecondsSinceEpoch = millisecondsSinceEpoch
     }
 
+    /// Earlier instants order first.
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
         lhs.millisecondsSinceEpoch < rhs.millisecondsSinceEpoch
     }
 
+    /// RFC 3339 in UTC, e.g. `2026-11-30T01:00:00Z` (milliseconds only when non-zero).
     public var description: String { rfc3339(utcOffsetSeconds: 0) }
 
     /// The instant at `time` on local `date` in a zone `utcOffsetSeconds` east of UTC.
@@ -167,10 +171,14 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
 /// A proleptic Gregorian calendar date, without time or zone.
 public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The year, 1…9999.
     public let year: Int
+    /// The month, 1…12.
     public let month: Int
+    /// The day of the month, from 1.
     public let day: Int
 
+    /// Nil unless the date exists, e.g. not 2026-02-30 and not outside years 1…9999.
     public init?(year: Int, month: Int, day: Int) {
         guard (1...9999).contains(year), (1...12).contains(month),
             day >= 1, day <= CivilDate.daysInMonth(year: year, month: month)
@@ -202,6 +210,7 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
         self.init(year: y, month: m, day: d)
     }
 
+    /// Parses `YYYY-MM-DD`; nil when malformed or not a real date.
     public init?(iso text: String) { self.init(iso: Substring(text)) }
 
     /// Days since 1970-01-01 to a date (Howard Hinnant's `civil_from_days`).
@@ -237,10 +246,13 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
         return ((d % 7) + 7 + 3) % 7 + 1
     }
 
+    /// The date `days` days later (earlier when negative).
     public func adding(days: Int) -> CivilDate { CivilDate(daysSinceEpoch: daysSinceEpoch + days) }
 
+    /// Earlier dates order first.
     public static func < (lhs: CivilDate, rhs: CivilDate) -> Bool { lhs.daysSinceEpoch < rhs.daysSinceEpoch }
 
+    /// `YYYY-MM-DD`, zero-padded.
     public var description: String {
         var out: [UInt8] = []
         appendDigits(&out, year, width: 4)

@@ -15,10 +15,12 @@ public struct ReplaySelection: Sendable, Hashable {
         case all
     }
 
+    /// The offsets, time range or whole topic to read.
     public var range: Range
     /// When set, only records whose key or decoded reportId is in the set.
     public var reportIds: Set<String>?
 
+    /// A selection of `range`, narrowed to `reportIds` when given.
     public init(range: Range, reportIds: Set<String>? = nil) {
         self.range = range
         self.reportIds = reportIds
@@ -42,6 +44,7 @@ public struct ReplaySelection: Sendable, Hashable {
 
 /// Settings of one `baocuo replay` run.
 public struct ReplayOptions: Sendable {
+    /// Bootstrap brokers, a comma-separated `host:port` list.
     public var brokers: String
     /// The topic to read: the ingest topic, or its dead-letter topic for a re-drive.
     public var sourceTopic: String
@@ -49,6 +52,7 @@ public struct ReplayOptions: Sendable {
     public var group: String
     /// The router fleet's group, which a replay refuses to use (besides `baocuo-router`).
     public var fleetGroup: String
+    /// Which records of `sourceTopic` to replay.
     public var selection: ReplaySelection
     /// False: preview only (nothing produced, nothing committed).
     public var execute: Bool
@@ -64,11 +68,16 @@ public struct ReplayOptions: Sendable {
     /// ``kafkaProperties`` for the replay's consumers: their group is ``group``, never one the
     /// shared property map names.
     var consumerOverrides: [String: String] { ConsumerConfiguration.withoutGroupID(kafkaProperties) }
+    /// Records taken per poll (also bounded by `recordsPerSecond` when set).
     public var pollBatchSize: Int
+    /// How often the checkpoint (the group's offsets) is committed while producing.
     public var commitInterval: Duration
+    /// On a stop or at the end: the bound on waiting for outstanding outputs, and again on the final commit.
     public var drainTimeout: Duration
+    /// The largest input record (CONTRACT §2 limit), as for the router.
     public var maxRecordBytes: Int
 
+    /// Options for a preview unless `execute`; the defaults suit an operator's run (500-record polls, 30 s drain).
     public init(
         brokers: String, sourceTopic: String, group: String, fleetGroup: String = "baocuo-router",
         selection: ReplaySelection, execute: Bool = false, reEmitAll: Bool = false, recordsPerSecond: Int? = nil,
@@ -120,13 +129,18 @@ public enum ReplayHeader {
     static let all: Set<String> = [id, source, at]
 }
 
-/// A replay that cannot start.
+/// A replay that cannot start, or that stopped on a failed delivery.
 public enum ReplayError: Error, CustomStringConvertible {
+    /// The replay's group is the router fleet's (or `baocuo-router`): committing there would move the fleet.
     case fleetGroup(String)
+    /// The source topic does not exist.
     case unknownTopic(String)
+    /// The source topic (first value) has no such partition.
     case unknownPartition(String, Int32)
+    /// An output was not acknowledged: the replay stopped without moving the checkpoint past it.
     case deliveryFailed(KafkaError)
 
+    /// What prevents the replay from starting or finishing, and what to do about it.
     public var description: String {
         switch self {
         case .fleetGroup(let group):

@@ -29,9 +29,13 @@ public struct ReplayPlan: Sendable {
         public var isResumed: Bool { from > start }
     }
 
+    /// The source topic.
     public var topic: String
+    /// The replay's consumer group, whose committed offsets are the checkpoint.
     public var group: String
+    /// The run id, written in the `baocuo.replay.id` header and in withdrawn records.
     public var runID: String
+    /// The ranges to read, one per selected partition.
     public var partitions: [PartitionRange]
     /// How the time range was found: nil for offset selections.
     public var timeLookup: TimeLookup?
@@ -73,6 +77,7 @@ public struct ReplayPlan: Sendable {
 
     /// Offsets this run has left to read.
     public var remaining: Int64 { partitions.reduce(0) { $0 + $1.remaining } }
+    /// The partitions whose start an earlier interrupted run's checkpoint moved.
     public var resumedPartitions: [PartitionRange] { partitions.filter(\.isResumed) }
 
     /// Resolves `options.selection` on the cluster; reads the checkpoint of `options.group` unless

@@ -17,9 +17,11 @@ public struct ReplayProgress: Sendable {
         case replaying = "replaying"
     }
 
+    /// The current phase.
     public var phase: Phase
     /// Offsets (or, reading prior copies, records) done and in all; `total` is nil when unknown.
     public var done: Int64
+    /// The offsets or records in all; nil when unknown.
     public var total: Int64?
 }
 
@@ -27,9 +29,13 @@ public struct ReplayProgress: Sendable {
 public struct ReplayedRecord: Sendable {
     /// `topic[partition]@offset`.
     public var source: String
+    /// The report's `reportId` as the record gives it, else as routed now; nil when neither tells.
     public var reportId: String?
+    /// How the report was routed before: an earlier owner copy, a dead letter, or nothing found.
     public var prior: PriorOutcome
+    /// How it routes now.
     public var current: CurrentOutcome
+    /// How the two compare.
     public var verdict: ReplayVerdict
     /// The withdrawal written (preview: that would be written) for the former owner.
     public var withdrawn: WithdrawnRecord?
@@ -49,9 +55,13 @@ public struct ReplaySummary: Sendable, Equatable {
     public var unchanged = 0
     /// Records whose category, owner, cc list or ops copy changed (each kind counted below as well).
     public var changed = 0
+    /// Changed records whose category changed.
     public var categoryChanged = 0
+    /// Changed records whose owner changed.
     public var ownerChanged = 0
+    /// Changed records whose cc list changed.
     public var ccChanged = 0
+    /// Changed records whose ops copy changed.
     public var opsChanged = 0
     /// Dead letters that route now.
     public var nowRouted = 0
@@ -61,10 +71,13 @@ public struct ReplaySummary: Sendable, Equatable {
     public var rejectCodeChanged = 0
     /// Routed before, rejected now.
     public var nowRejected = 0
+    /// Records with no earlier owner copy or dead letter that route now.
     public var routedWithoutPrior = 0
+    /// Records with no earlier owner copy or dead letter that are rejected now.
     public var rejectedWithoutPrior = 0
     /// Records routing now (preview: would route), and rejected now, by code.
     public var routed = 0
+    /// Records rejected now, by reject code (raw value).
     public var rejectedByCode: [String: Int] = [:]
     /// Records produced (owner, cc and ops copies, dead letters, withdrawals); 0 in a preview.
     public var outputsProduced = 0
@@ -82,6 +95,7 @@ public struct ReplaySummary: Sendable, Equatable {
     /// Stopped by a signal before the end of the range; the checkpoint holds what was done.
     public var interrupted = false
 
+    /// Records rejected now, all codes together.
     public var rejected: Int { rejectedByCode.values.reduce(0, +) }
 
     /// Records whose routing outcome differs from the standing decision.

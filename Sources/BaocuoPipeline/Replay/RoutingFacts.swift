@@ -2,13 +2,17 @@ import BaocuoDomain
 
 /// What a routed v1 owner copy says about where a report went: what a replay compares.
 public struct RoutingFacts: Sendable, Equatable {
+    /// The report's `reportId`.
     public var reportId: String
+    /// The category's wire id, e.g. `FILING_MISSING`.
     public var category: String
+    /// The owner's pooling-region code (6 digits).
     public var owner: String
     /// Sorted.
     public var cc: [String]
     /// Whether the decision sends a masked copy to the ops topic (the category's, CONTRACT §4).
     public var ops: Bool
+    /// `classifier.rulesVersion` of the routed record; nil when absent.
     public var rulesVersion: String?
     /// The intake week the router recorded (`intakeBatch`), when the record names one.
     public var intakeBatch: String?
@@ -36,6 +40,7 @@ public struct RoutingFacts: Sendable, Equatable {
         rulesVersion = document.member(of: root, named: "classifier").flatMap { string(document.member(of: $0, named: "rulesVersion")) }
     }
 
+    /// Facts from their parts; `ops` follows from `category`, `cc` is sorted.
     public init(
         reportId: String, category: String, owner: String, cc: [String], rulesVersion: String? = nil,
         intakeBatch: String? = nil
@@ -79,12 +84,15 @@ public enum PriorOutcome: Sendable, Equatable {
 
 /// Where a replayed record goes now.
 public enum CurrentOutcome: Sendable, Equatable {
+    /// It routes now, with these facts.
     case routed(RoutingFacts)
+    /// It is rejected now, with this reject code and detail.
     case rejected(code: String, detail: String)
 }
 
 /// The difference between a record's prior and current outcome.
 public enum ReplayVerdict: Sendable, Equatable {
+    /// Routed before and now the same way.
     case unchanged
     /// Routed before and now, to a different category, owner, cc list or ops copy.
     case changed(category: Bool, owner: Bool, cc: Bool, ops: Bool)
@@ -101,6 +109,7 @@ public enum ReplayVerdict: Sendable, Equatable {
     /// No earlier owner copy or dead letter; rejected now.
     case rejectedWithoutPrior
 
+    /// The verdict comparing `prior` with `current`.
     public init(prior: PriorOutcome, current: CurrentOutcome) {
         switch (prior, current) {
         case (.routed(let before), .routed(let now)):

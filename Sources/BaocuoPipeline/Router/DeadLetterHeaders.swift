@@ -4,14 +4,23 @@ import BaocuoKafka
 /// Dead-letter header names (CONTRACT §1), and the headers of a dead-letter record: shared by the
 /// report DLQ (router) and the resolutions DLQ (weekly scheduler).
 public enum DeadLetterHeader {
+    /// The reject code, e.g. `MISSING_FIELD`.
     public static let errorCode = "baocuo.error.code"
+    /// The rejection's detail: field path and reason, never a person ID.
     public static let errorDetail = "baocuo.error.detail"
+    /// The topic the failed record was first read from.
     public static let sourceTopic = "baocuo.source.topic"
+    /// Its partition, in decimal.
     public static let sourcePartition = "baocuo.source.partition"
+    /// Its offset, in decimal.
     public static let sourceOffset = "baocuo.source.offset"
+    /// Its Kafka timestamp, RFC 3339 in the service's zone.
     public static let sourceTimestamp = "baocuo.source.timestamp"
+    /// The consumer group that first read it.
     public static let sourceGroup = "baocuo.source.group"
+    /// When it was dead-lettered, RFC 3339 in the service's zone.
     public static let failedAt = "baocuo.failed.at"
+    /// How many times the record has been dead-lettered, in decimal: 1, then one more per re-drive.
     public static let attempts = "baocuo.attempts"
     static let sourceKeys = [sourceTopic, sourcePartition, sourceOffset, sourceTimestamp, sourceGroup]
     static let all: Set<String> = Set([errorCode, errorDetail, failedAt, attempts] + sourceKeys)

@@ -6,14 +6,17 @@ import Foundation
 public struct KafkaStatistics: Sendable, Equatable {
     /// One broker as the client sees it.
     public struct Broker: Sendable, Equatable {
+        /// The broker's node id.
         public var nodeID: Int32
         /// `UP`, `DOWN`, `CONNECT`, `AUTH`, …
         public var state: String
         /// Windowed average round-trip time; nil when the window holds no request.
         public var rttAverageMicroseconds: Int64?
 
+        /// Whether the connection is up (`state` is `UP`).
         public var isUp: Bool { state == "UP" }
 
+        /// A broker as parsed from a statistics report.
         public init(nodeID: Int32, state: String, rttAverageMicroseconds: Int64?) {
             self.nodeID = nodeID
             self.state = state
@@ -23,10 +26,12 @@ public struct KafkaStatistics: Sendable, Equatable {
 
     /// One consumed partition.
     public struct Partition: Sendable, Equatable {
+        /// The topic and partition.
         public var topicPartition: TopicPartition
         /// Messages between the consumer's position and the high watermark; nil when unknown (not fetched).
         public var consumerLag: Int64?
 
+        /// A partition as parsed from a statistics report.
         public init(topicPartition: TopicPartition, consumerLag: Int64?) {
             self.topicPartition = topicPartition
             self.consumerLag = consumerLag

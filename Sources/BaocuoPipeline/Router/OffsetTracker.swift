@@ -46,6 +46,7 @@ public final class OffsetTracker: Sendable {
 
     private let state = Mutex(State())
 
+    /// A tracker with no partitions and nothing in flight.
     public init() {}
 
     /// Records currently waiting for acknowledgements, across partitions.

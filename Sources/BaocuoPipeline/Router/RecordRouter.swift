@@ -3,11 +3,16 @@ import BaocuoKafka
 
 /// Where a consumed record came from: what the DLQ headers and the offset tracker need.
 public struct SourcePosition: Sendable {
+    /// The topic the record was read from.
     public var topic: String
+    /// Its partition.
     public var partition: Int32
+    /// Its offset within the partition.
     public var offset: Int64
+    /// Its Kafka timestamp, in milliseconds since the Unix epoch.
     public var timestampMs: Int64
 
+    /// The position of a consumed record.
     public init(topic: String, partition: Int32, offset: Int64, timestampMs: Int64) {
         self.topic = topic
         self.partition = partition
@@ -111,17 +116,24 @@ public struct OutputBatch: Sendable {
 
 /// What happened to one consumed record.
 public enum RouteSummary: Sendable {
+    /// Routed: the category, the owner's region code and how many copies (owner, cc, ops) were written.
     case routed(category: Category, owner: String, copies: Int)
+    /// Dead-lettered with this code.
     case deadLettered(RejectCode)
 }
 
 /// Turns one consumed ingest record into its output records: the owner copy, cc copies, the masked
 /// ops copy, or one dead-letter record (CONTRACT §1–§3). Immutable; replaced whole on a reload.
 public struct RecordRouter: Sendable {
+    /// Decodes, resolves, classifies and places each report.
     public let engine: RoutingEngine
+    /// Writes the routed v1 copies.
     public let encoder: RoutedRecordEncoder
+    /// The topic names under the configured prefix.
     public let topics: TopicNames
+    /// The consumer group, written to the `baocuo.source.group` header of dead-letter records.
     public let group: String
+    /// The service zone's offset east of UTC, in seconds: dead-letter header times are written in it.
     public let utcOffsetSeconds: Int
     /// Every output topic by destination number: the dead-letter topic, the ops topic, then one
     /// inbox per region of the table.
@@ -130,6 +142,7 @@ public struct RecordRouter: Sendable {
     private static let deadLetterDestination = 0
     private static let opsDestination = 1
 
+    /// A router for `configuration`'s rules, regions, calendar and topic prefix, reading as consumer `group`.
     public init(configuration: DomainConfiguration, group: String) {
         let settings = configuration.settings
         engine = RoutingEngine(configuration: configuration)

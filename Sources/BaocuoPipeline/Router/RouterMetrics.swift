@@ -7,17 +7,22 @@ import Synchronization
 /// The names of Baocuo's Prometheus metrics, for every component that records them and for the
 /// runbook's alerts.
 public enum PipelineMetricNames {
+    /// Ingest records read by this worker.
     public static let recordsConsumed = "baocuo_records_consumed_total"
     /// Dimension `category`.
     public static let recordsRouted = "baocuo_records_routed_total"
     /// Dimension `agency` (the owner region). A separate family rather than a second dimension of
     /// `recordsRouted`: category × agency would be ~4,800 series per worker.
     public static let recordsRoutedByAgency = "baocuo_records_routed_by_agency_total"
+    /// Owner, cc and ops copies written.
     public static let routedCopies = "baocuo_routed_copies_total"
     /// Dimension `code` (the reject code).
     public static let recordsDeadLettered = "baocuo_records_dead_lettered_total"
+    /// Outputs the cluster refused for good (the worker stops).
     public static let deliveryFailures = "baocuo_delivery_failures_total"
+    /// Successful offset commits of the router.
     public static let offsetCommits = "baocuo_offset_commits_total"
+    /// Failed or timed-out offset commits of the router.
     public static let offsetCommitFailures = "baocuo_offset_commit_failures_total"
     /// A histogram: one sampled output per produced batch, from produce to the broker's acknowledgement.
     public static let produceLatency = "baocuo_produce_latency_seconds"
@@ -32,9 +37,11 @@ public enum PipelineMetricNames {
     }()
     /// Dimensions `group`, `topic`, `partition`; from librdkafka statistics.
     public static let consumerLag = "baocuo_consumer_lag"
+    /// Consumer group rebalances this worker took part in.
     public static let consumerRebalances = "baocuo_consumer_rebalances_total"
     /// Dimension `broker` (node id); librdkafka's windowed average round-trip time.
     public static let brokerRTT = "baocuo_kafka_broker_rtt_seconds"
+    /// Broker connections up, from librdkafka statistics.
     public static let brokersUp = "baocuo_kafka_brokers_up"
     /// Dimension `kind`: weekly intake and return batches emitted by this worker's batch scheduler.
     public static let batchesEmitted = "baocuo_batches_emitted_total"
@@ -57,6 +64,7 @@ public enum PipelineMetricNames {
     /// Dimension `outcome` (`accepted`, `refused`, `after_window`): records of the deprecated shared
     /// resolutions topic, each counted when the batch scheduler first checks it.
     public static let sharedTopicResolutions = "baocuo_resolutions_shared_topic_total"
+    /// End of the last year `calendar.csv` covers, in Unix seconds; cycles after it are provisional.
     public static let calendarCoveredUntil = "baocuo_calendar_covered_until_seconds"
 
     /// The `# HELP` text of every metric Baocuo exports (`HelpfulMetricsFactory` writes it).

@@ -7,7 +7,9 @@ import Synchronization
 
 /// Settings of one router worker (CONTRACT §8 `baocuo run`).
 public struct RouterOptions: Sendable {
+    /// Bootstrap brokers, a comma-separated `host:port` list.
     public var brokers: String
+    /// The consumer group of the router fleet.
     public var group: String
     /// Records per poll.
     public var pollBatchSize: Int
@@ -24,6 +26,7 @@ public struct RouterOptions: Sendable {
     /// Idempotent producers the outputs are spread over (see ``OutputDelivery``).
     public var producers: Int
 
+    /// Options with the defaults of `BaocuoSettings` (1 MiB records, 2 producers, 200 ms commits).
     public init(
         brokers: String, group: String, pollBatchSize: Int = 16_000, maxInFlightRecords: Int = 64_000,
         commitInterval: Duration = .milliseconds(200), kafkaProperties: [String: String] = [:],
@@ -46,6 +49,7 @@ public struct RouterOptions: Sendable {
 public final class RouterRules: Sendable {
     private let current: Mutex<RecordRouter>
 
+    /// Rules starting with `router`.
     public init(_ router: RecordRouter) {
         current = Mutex(router)
     }
@@ -295,6 +299,7 @@ public enum RouterError: Error, CustomStringConvertible {
     /// An output was not acknowledged: the worker stops without committing past its input.
     case deliveryFailed(KafkaError)
 
+    /// What went wrong and that the worker stopped without committing past it.
     public var description: String {
         switch self {
         case .deliveryFailed(let error):
@@ -330,8 +335,10 @@ public struct RouterEvents: Sendable {
     public var onAssignment: @Sendable (Int) -> Void
     /// After every statistics report (`statistics.interval.ms`): whether any broker connection is up.
     public var onBrokerState: @Sendable (_ anyBrokerUp: Bool) -> Void
+    /// When the worker stops consuming, whatever the reason, before the final commit.
     public var onStopping: @Sendable () -> Void
 
+    /// Hooks that do nothing unless given.
     public init(
         onPoll: @escaping @Sendable (Bool) -> Void = { _ in }, onAssignment: @escaping @Sendable (Int) -> Void = { _ in },
         onBrokerState: @escaping @Sendable (Bool) -> Void = { _ in }, onStopping: @escaping @Sendable () -> Void = {}

@@ -3,8 +3,11 @@ import Logging
 
 /// How far a consumer group has committed on a topic, against the topic's end.
 public struct GroupProgress: Sendable {
+    /// The group's committed offsets summed over the partitions (the low watermark where it never committed).
     public var committed: Int64
+    /// The partitions' high watermarks, summed.
     public var end: Int64
+    /// Records not yet committed by the group, over all partitions.
     public var lag: Int64 { end - committed }
 
     /// Reads the group's committed offsets and the end offsets of every partition of `topic`.

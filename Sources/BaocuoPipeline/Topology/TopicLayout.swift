@@ -16,10 +16,13 @@ public struct TopicLayout: Sendable {
 
     /// The ingest topic's partition count bounds how many workers share the load (RUNBOOK.md: Scale).
     public static let ingestPartitions = 16
+    /// Partitions of each agency inbox topic (`yb.agency.{region}.inbox`), unless the caller asks otherwise.
     public static let inboxPartitions = 2
 
+    /// Every topic of the deployment, with its partitions and configs.
     public let topics: [Topic]
 
+    /// The layout for `names` with one inbox and resolutions topic per region of `regions`.
     public init(
         names: TopicNames, regions: RegionTable, inputPartitions: Int = TopicLayout.ingestPartitions,
         inboxPartitions: Int = TopicLayout.inboxPartitions
@@ -72,8 +75,10 @@ public struct TopicLayout: Sendable {
 /// `kafka-acls.sh --add` argument list per line, least privilege per party (Deploy/acls.md).
 /// Read implies Describe; Write on a topic implies cluster IdempotentWrite (Kafka ≥ 3.0).
 public struct AccessControlList: Sendable {
+    /// One `kafka-acls.sh --add` argument list per entry, in file order.
     public let lines: [String]
 
+    /// The ACLs for the topics under `names.prefix` and one agency principal per region of `regions`.
     public init(names: TopicNames, regions: RegionTable) {
         let prefix = names.prefix
         let prefixed = "--resource-pattern-type prefixed"

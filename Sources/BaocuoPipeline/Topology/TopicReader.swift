@@ -23,21 +23,27 @@ public struct StoredRecord: Sendable {
         headers.last { $0.key == name }?.value.map { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// The key as UTF-8 text; `nil` for a null key.
     public var keyString: String? { key.map { String(decoding: $0, as: UTF8.self) } }
+    /// The value as UTF-8 text (invalid bytes replaced).
     public var valueString: String { String(decoding: value, as: UTF8.self) }
 }
 
 /// Reads whole topics, from their low to their high watermark as of the start of the read: the
 /// snapshot that batch building, replay previews, the ledger check and the demo work from.
 public struct TopicReader: Sendable {
+    /// Bootstrap brokers, a comma-separated `host:port` list.
     public let brokers: String
+    /// Where the reader logs its consumers' events.
     public let logger: Logger
+    /// librdkafka properties (TLS, SASL, …) applied to the reader's consumers.
     public let properties: [String: String]
     /// Read each partition until the broker reports its end (the fetch's high watermark), not only
     /// up to the ListOffsets watermark: tansu 0.6 answers ListOffsets(latest) with the last batch's
     /// base offset + 1, which hides the rest of that batch (docs/RELIABILITY.md, "tansu").
     public let untilPartitionEnd: Bool
 
+    /// A reader of the cluster at `brokers`.
     public init(brokers: String, logger: Logger, properties: [String: String] = [:], untilPartitionEnd: Bool = false) {
         self.brokers = brokers
         self.logger = logger
@@ -157,15 +163,21 @@ public struct TopicReader: Sendable {
 
 /// Reading a topic snapshot stalled before reaching the end of these partitions.
 public struct TopicReadError: Error, CustomStringConvertible {
+    /// The stalled partitions, as `topic[partition]`, sorted.
     public var partitions: [String]
+    /// Which partitions stalled, after 30 s without progress.
     public var description: String { "no progress for 30 s reading \(partitions.joined(separator: ", "))" }
 }
 
 /// A partition's high watermark is below a position already read: the topic was deleted and
 /// created again, so what was read of it no longer describes it.
 public struct TopicRewoundError: Error, CustomStringConvertible {
+    /// The rewound partition, as `topic[partition]`.
     public var partition: String
+    /// The offset already read up to.
     public var position: Int64
+    /// The partition's high watermark now, below `position`.
     public var highWatermark: Int64
+    /// The partition, its high watermark and the position already read.
     public var description: String { "\(partition) ends at \(highWatermark), below the position \(position) already read" }
 }

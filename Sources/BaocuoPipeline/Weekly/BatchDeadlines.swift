@@ -7,15 +7,20 @@ import Synchronization
 /// province) at its deadline. A batch counts as emitted once its marker exists (an outdated
 /// marker still means the batch went out; the new revision follows within the look-back window).
 public struct BatchDeadlineStatus: Sendable, Equatable {
+    /// The ISO week of the cycle.
     public var week: IsoWeek
+    /// Intake or return batches.
     public var kind: BatchKind
     /// When the batches fall due: `intakeAt` for intake, `dueBy` for return.
     public var dueAt: Timestamp
+    /// Batches due: one per pooling region (intake) or per province (return).
     public var expected: Int
+    /// Of those, the batches with a marker.
     public var emitted: Int
     /// Past `dueAt` + the grace period with fewer batches emitted than expected.
     public var missed: Bool
 
+    /// Batches due but not emitted yet.
     public var missing: Int { expected - emitted }
 }
 

@@ -4,9 +4,12 @@ import Logging
 
 /// A batch and the revision to emit it at.
 public struct PlannedEmission: Sendable {
+    /// The batch as built now.
     public var batch: WeeklyBatch
+    /// The revision to write it at (see `BatchMarker.revision(for:latest:)`).
     public var revision: Int
 
+    /// An emission of `batch` at `revision`.
     public init(batch: WeeklyBatch, revision: Int) {
         self.batch = batch
         self.revision = revision
@@ -18,12 +21,18 @@ public struct PlannedEmission: Sendable {
 /// revision (same keys, values and timestamps every time), items precede the manifest on one
 /// partition, and the marker is written only once items and manifest are acknowledged.
 public struct BatchEmitter: Sendable {
+    /// The topic names: batches go to the intake and return topics, markers to the markers topic.
     public let names: TopicNames
+    /// Writes the item, manifest and marker records.
     public let encoder: BatchRecordEncoder
+    /// Bootstrap brokers, a comma-separated `host:port` list.
     public let brokers: String
+    /// librdkafka properties (TLS, SASL, …) applied to the emitter's producers.
     public let kafkaProperties: [String: String]
+    /// Where emissions are logged.
     public let logger: Logger
 
+    /// An emitter to the cluster at `brokers`.
     public init(
         names: TopicNames, encoder: BatchRecordEncoder, brokers: String, kafkaProperties: [String: String] = [:],
         logger: Logger

@@ -18,15 +18,23 @@ import Metrics
 /// checked, and the offsets move past a record only once its dead letter is acknowledged
 /// (at-least-once, like the report DLQ: two workers checking at once may both write and count it).
 public struct ResolutionChecker: Sendable {
+    /// The topic names: the resolutions topics read and the resolutions DLQ written.
     public let names: TopicNames
+    /// The consumer group whose committed offsets mark which resolutions were checked.
     public let group: String
+    /// Bootstrap brokers, a comma-separated `host:port` list.
     public let brokers: String
+    /// librdkafka properties (TLS, SASL, …) applied to the checker's clients.
     public let kafkaProperties: [String: String]
+    /// The service zone's offset east of UTC, in seconds: dead-letter header times are written in it.
     public let utcOffsetSeconds: Int
+    /// The end of the shared topic's migration window (`resolutions.sharedTopicUntil`).
     public let sharedTopicUntil: Timestamp
+    /// Where the checker logs, including the shared-topic warning.
     public let logger: Logger
     private let sharedTopicRecords: DimensionedCounters<SharedTopicOutcome>
 
+    /// A checker reading as `group`; shared-topic outcomes are counted with `metricsFactory`.
     public init(
         names: TopicNames, group: String, brokers: String, kafkaProperties: [String: String] = [:],
         utcOffsetSeconds: Int, sharedTopicUntil: Timestamp, logger: Logger,

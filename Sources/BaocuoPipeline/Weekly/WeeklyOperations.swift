@@ -158,6 +158,7 @@ public enum WeeklyOperationError: Error, CustomStringConvertible {
     /// `--region` / `--province` names no region or province of the table.
     case unknownScope(String)
 
+    /// What the operator asked for that cannot be done, and why.
     public var description: String {
         switch self {
         case .noCycle(let week): "\(week) has no cycle: no working day Monday–Friday; its reports belong to the next week with one"

@@ -7,6 +7,7 @@ import Synchronization
 
 /// Settings of the weekly batch scheduler that runs in every worker.
 public struct WeeklySchedulerOptions: Sendable {
+    /// Bootstrap brokers, a comma-separated `host:port` list.
     public var brokers: String
     /// Weeks before the current one re-checked at every tick (late data, missed emissions).
     public var lookBackWeeks: Int
@@ -39,6 +40,7 @@ public struct WeeklySchedulerOptions: Sendable {
         case sinceFirstEmission
     }
 
+    /// Options with the defaults: 8 weeks of look-back, a 60 s settle delay and tick interval, 5 s of jitter.
     public init(
         brokers: String, lookBackWeeks: Int = 8, settleDelay: Duration = .seconds(60),
         tickInterval: Duration = .seconds(60), raceJitter: Duration = .seconds(5),
@@ -75,6 +77,7 @@ public struct SchedulerTick: Sendable {
 /// that moved the cycle: a new revision). No
 /// worker is special: they all do the same, and emission is idempotent (see `BatchEmitter`).
 public final class WeeklyScheduler: Service, Sendable {
+    /// The settings the scheduler was started with.
     public let options: WeeklySchedulerOptions
     private let names: TopicNames
     /// The region table and the calendar batches are built with, replaced on reload (SIGHUP).

@@ -4,6 +4,7 @@ import BaocuoKafka
 /// What the weekly batches are built from, as read from Kafka: the emission markers, the
 /// resolutions and the owner copies of every agency inbox.
 public struct WeeklySnapshot: Sendable {
+    /// The owner copies and resolutions, validated and indexed.
     public var sources: BatchSources
     /// The marker standing for each batch id (see `BatchMarker.latest`).
     public var markers: [String: BatchMarker]
@@ -47,6 +48,7 @@ public actor WeeklySnapshotFeed {
     private var resolutionRecords: [StoredRecord] = []
     private var ownerCopies: [OwnerCopy] = []
 
+    /// A feed reading with `reader`; shared-topic records are judged against `sharedTopicUntil`.
     public init(reader: TopicReader, names: TopicNames, sharedTopicUntil: Timestamp) {
         self.reader = reader
         self.names = names
