@@ -57,7 +57,9 @@ struct ConsumerGroupTests {
             logger: testLogger, rebalanceHandler: secondHandler
         )
         secondHandler.consumer.withLock { $0 = second }
-        let shared = try await pollUntil([first, second]) {
+        // Two incremental rounds, each join held by the mock for session.timeout.ms − 1 s: on a loaded
+        // CI host this took longer than pollUntil's default 30 s once.
+        let shared = try await pollUntil([first, second], timeout: .seconds(90)) {
             let a = Set(try first.assignment())
             let b = Set(try second.assignment())
             return !a.isEmpty && !b.isEmpty && a.isDisjoint(with: b) && a.union(b) == all
@@ -198,7 +200,9 @@ struct ConsumerGroupTests {
         let second = try KafkaConsumer(
             configuration: consumerConfiguration(cluster, group: group, cooperative), topics: [topic],
             logger: testLogger, rebalanceHandler: RecordingRebalanceHandler())
-        let shared = try await pollUntil([first, second]) {
+        // Two incremental rounds, each join held by the mock for session.timeout.ms − 1 s: on a loaded
+        // CI host this took longer than pollUntil's default 30 s once.
+        let shared = try await pollUntil([first, second], timeout: .seconds(90)) {
             let a = Set(try first.assignment())
             let b = Set(try second.assignment())
             return a.count == 2 && b.count == 2 && a.union(b) == all
