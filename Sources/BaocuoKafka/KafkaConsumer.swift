@@ -74,8 +74,9 @@ public final class KafkaConsumer: Sendable {
 
     /// Joins consumer group `group.id` and subscribes to `topics`.
     ///
-    /// Defaults added unless configured: `enable.auto.offset.store=false` (offsets are stored
-    /// only after processing) and `partition.assignment.strategy=range,roundrobin`.
+    /// Defaults added unless configured: `enable.auto.offset.store=false` (a consumed offset is
+    /// never committed implicitly: callers commit the offsets they processed) and
+    /// `partition.assignment.strategy=range,roundrobin`.
     /// `cooperative-sticky` is refused on librdkafka older than 2.4
     /// (``RebalanceProtocol/cooperativeMinimumVersion``): 2.0.2 has lag-spike bugs with it.
     public init(
