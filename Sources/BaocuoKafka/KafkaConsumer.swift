@@ -412,21 +412,6 @@ public final class KafkaConsumer: Sendable {
     }
 }
 
-/// Topic names by topic handle, so that each consumed message shares one String.
-/// Used only on the consumer's poll queue.
-private final class TopicNameCache: @unchecked Sendable {
-    // @unchecked: confined to the poll queue, which runs one block at a time.
-    private var names: [OpaquePointer: String] = [:]
-
-    func name(of topic: OpaquePointer?) -> String {
-        guard let topic else { return "" }
-        if let name = names[topic] { return name }
-        let name = String(cString: rd_kafka_topic_name(topic))
-        names[topic] = name
-        return name
-    }
-}
-
 /// The rebalance protocols a group consumer can use, and which one this librdkafka supports.
 public enum RebalanceProtocol: String, Sendable {
     case eager = "EAGER"

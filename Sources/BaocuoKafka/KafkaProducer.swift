@@ -377,6 +377,9 @@ public final class KafkaProducer: Sendable {
         }
     }
 
+    /// How many times the poll loop slept between drains under load (for tests).
+    var deliveryLoopNaps: Int { pollLoop.naps.load(ordering: .relaxed) }
+
     /// Records enqueued or in flight, not yet reported.
     public var outstandingCount: Int {
         state.withLock { state in
@@ -433,6 +436,7 @@ private final class PollLoop: Sendable {
     private let pendingSends: PendingSends
     private let deliveryHandler: @Sendable (DeliveryReport) -> Void
     private let stopRequested = Atomic<Bool>(false)
+    let naps = Atomic<Int>(0)
     private let finished = DispatchSemaphore(value: 0)
 
     init(client: NativeClient, pendingSends: PendingSends, deliveryHandler: @escaping @Sendable (DeliveryReport) -> Void) {
@@ -455,35 +459,70 @@ private final class PollLoop: Sendable {
         finished.wait()
     }
 
+    /// Above this many delivery reports in a window, the loop sleeps between drains instead of
+    /// blocking on the queue: a blocked poll is woken by every event (one per produce response,
+    /// thousands a second across ~1,600 inbox partitions), a sleeping one takes them all at once.
+    /// A backlog's throughput gains; below the threshold (10,000 reports/s gives ~700 per producer
+    /// per window) acknowledgements are never held back by a nap (BENCHMARKS.md "Decision log").
+    static let busyDeliveriesPerWindow = 2_000
+    static let rateWindow: Duration = .milliseconds(100)
+    /// A nap's length: what it adds at most to an acknowledgement under load.
+    static let busyNapMicroseconds: UInt32 = 1000
+
     private func run() {
-        // Topic names by topic handle: delivery reports then share one String per topic.
-        var topicNames: [OpaquePointer: String] = [:]
+        let topicNames = TopicNameCache()
+        var napping = false
+        var windowStart = ContinuousClock.now
+        var windowDeliveries = 0
         while !stopRequested.load(ordering: .relaxed) {
-            guard let event = rd_kafka_queue_poll(client.queue, 100) else { continue }
-            switch rd_kafka_event_type(event) {
-            case RD_KAFKA_EVENT_DR:
-                while let message = rd_kafka_event_message_next(event) {
-                    deliver(message.pointee, topicNames: &topicNames)
-                }
-            case RD_KAFKA_EVENT_ERROR:
-                let code = rd_kafka_event_error(event)
-                let reason = String(cString: rd_kafka_event_error_string(event))
-                client.context.report(
-                    rd_kafka_event_error_is_fatal(event) != 0
-                        ? client.fatalError(reason: reason)
-                        : KafkaError(code: KafkaErrorCode(code), message: reason)
-                )
-            case RD_KAFKA_EVENT_STATS:
-                client.context.statisticsHandler?(String(cString: rd_kafka_event_stats(event)))
-            default:
-                break
+            // Wait for the first event (unless napping), then take what else is queued.
+            var next = rd_kafka_queue_poll(client.queue, napping ? 0 : 100)
+            while let event = next {
+                windowDeliveries += handle(event, topicNames: topicNames)
+                rd_kafka_event_destroy(event)
+                next = rd_kafka_queue_poll(client.queue, 0)
             }
-            rd_kafka_event_destroy(event)
+            let now = ContinuousClock.now
+            if now - windowStart >= Self.rateWindow {
+                napping = windowDeliveries >= Self.busyDeliveriesPerWindow
+                windowStart = now
+                windowDeliveries = 0
+            }
+            if napping {
+                naps.add(1, ordering: .relaxed)
+                usleep(Self.busyNapMicroseconds)
+            }
         }
         finished.signal()
     }
 
-    private func deliver(_ message: rd_kafka_message_t, topicNames: inout [OpaquePointer: String]) {
+    /// Serves one event; returns the number of delivery reports it carried.
+    private func handle(_ event: OpaquePointer, topicNames: TopicNameCache) -> Int {
+        switch rd_kafka_event_type(event) {
+        case RD_KAFKA_EVENT_DR:
+            var count = 0
+            while let message = rd_kafka_event_message_next(event) {
+                deliver(message.pointee, topicNames: topicNames)
+                count += 1
+            }
+            return count
+        case RD_KAFKA_EVENT_ERROR:
+            let code = rd_kafka_event_error(event)
+            let reason = String(cString: rd_kafka_event_error_string(event))
+            client.context.report(
+                rd_kafka_event_error_is_fatal(event) != 0
+                    ? client.fatalError(reason: reason)
+                    : KafkaError(code: KafkaErrorCode(code), message: reason)
+            )
+        case RD_KAFKA_EVENT_STATS:
+            client.context.statisticsHandler?(String(cString: rd_kafka_event_stats(event)))
+        default:
+            break
+        }
+        return 0
+    }
+
+    private func deliver(_ message: rd_kafka_message_t, topicNames: TopicNameCache) {
         let token = UInt64(UInt(bitPattern: message._private))
         var error: KafkaError?
         if message.err != RD_KAFKA_RESP_ERR_NO_ERROR {
@@ -497,20 +536,10 @@ private final class PollLoop: Sendable {
             pendingSends.delivered(token & ~KafkaProducer.reservedTokenBit, error: error)
             return
         }
-        var topic: String?
-        if let topicHandle = message.rkt {
-            if let cached = topicNames[topicHandle] {
-                topic = cached
-            } else {
-                let name = String(cString: rd_kafka_topic_name(topicHandle))
-                topicNames[topicHandle] = name
-                topic = name
-            }
-        }
         deliveryHandler(
             DeliveryReport(
                 token: token,
-                topic: topic,
+                topic: message.rkt.map { topicNames.name(of: $0) },
                 partition: message.partition,
                 offset: error == nil ? message.offset : KafkaOffset.invalid.rawValue,
                 error: error

@@ -1,6 +1,7 @@
-import BaocuoKafka
 import Synchronization
 import Testing
+
+@testable import BaocuoKafka
 
 @Suite(.timeLimit(.minutes(1)))
 struct ProduceConsumeTests {
@@ -124,6 +125,43 @@ struct ProduceConsumeTests {
         // One key, one partition.
         let partitionsByKey = Dictionary(grouping: received, by: { $0.key ?? [] }).mapValues { Set($0.map(\.partition)) }
         #expect(partitionsByKey.count == 7 && partitionsByKey.values.allSatisfy { $0.count == 1 })
+    }
+
+    /// 80,000 records over two topics, 2,000 every 10 ms: the deliveries pass the poll loop's busy
+    /// threshold in several windows, so it sleeps between drains while records are still arriving;
+    /// every record is still reported once, with its topic.
+    @Test func underLoadTheDeliveryLoopNapsAndStillReportsEveryRecordOnce() async throws {
+        let cluster = try MockCluster(brokers: 1, logger: testLogger)
+        defer { cluster.close() }
+        let topics = [uniqueName("busy-a"), uniqueName("busy-b")]
+        for topic in topics { try cluster.createTopic(topic, partitions: 4) }
+        let reports = Recorder<DeliveryReport>()
+        let producer = try KafkaProducer(configuration: producerConfiguration(cluster), logger: testLogger) {
+            reports.append($0)
+        }
+        let value: [UInt8] = Array("报错".utf8)
+        let runs = 40
+        let perRun = 2_000
+        for run in 0..<runs {
+            try value.withUnsafeBytes { bytes in
+                try producer.produceBatch(topic: topics[run % 2], count: perRun) { batch in
+                    for index in 0..<perRun {
+                        batch.initializeElement(
+                            at: index, to: KafkaBatchRecord(key: nil, value: bytes, token: UInt64(run * perRun + index)))
+                    }
+                }
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let napsWhileProducing = producer.deliveryLoopNaps
+        try await producer.flush(timeout: .seconds(30))
+        await producer.close()
+
+        #expect(napsWhileProducing > 0)
+        let delivered = reports.all
+        #expect(delivered.count == runs * perRun)
+        #expect(Set(delivered.map(\.token)).count == runs * perRun)
+        #expect(delivered.allSatisfy { $0.error == nil && $0.topic == topics[Int($0.token) / perRun % 2] })
     }
 
     @Test func queriesReportWatermarksMetadataAndCommittedOffsets() async throws {
