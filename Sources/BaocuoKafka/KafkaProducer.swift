@@ -462,8 +462,9 @@ private final class PollLoop: Sendable {
     /// Above this many delivery reports in a window, the loop sleeps between drains instead of
     /// blocking on the queue: a blocked poll is woken by every event (one per produce response,
     /// thousands a second across ~1,600 inbox partitions), a sleeping one takes them all at once.
-    /// A backlog's throughput gains; below the threshold (10,000 reports/s gives ~700 per producer
-    /// per window) acknowledgements are never held back by a nap (BENCHMARKS.md "Decision log").
+    /// A backlog's context switches fall by ~3/4; below the threshold (10,000 reports/s gives ~700
+    /// per producer per window) acknowledgements are never held back by a nap (BENCHMARKS.md
+    /// "Decision log").
     static let busyDeliveriesPerWindow = 2_000
     static let rateWindow: Duration = .milliseconds(100)
     /// A nap's length: what it adds at most to an acknowledgement under load.
