@@ -383,6 +383,20 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// Runs `body` with this consumer, then closes it, whether `body` returned or threw (Swift has
+    /// no `defer` that can await).
+    public func closing<Result>(after body: (KafkaConsumer) async throws -> Result) async throws -> Result {
+        let result: Result
+        do {
+            result = try await body(self)
+        } catch {
+            await close()
+            throw error
+        }
+        await close()
+        return result
+    }
+
     /// Like ``close()``, but returns after `timeout` even if librdkafka is still leaving the group
     /// (every broker down: the final revoke and the LeaveGroup wait for a coordinator). Returns
     /// whether the close completed; if not, the handle is left to the process's exit.

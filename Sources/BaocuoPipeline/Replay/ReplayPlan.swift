@@ -90,14 +90,9 @@ public struct ReplayPlan: Sendable {
             bootstrapServers: options.brokers, groupID: options.group,
             overrides: options.consumerOverrides)
         let consumer = try KafkaConsumer(configuration: configuration, assignment: [], logger: logger)
-        do {
+        return try await consumer.closing { consumer in
             let lookup: OffsetsForTimes = offsetsForTimes ?? { query in try await consumer.offsetsForTimes(query) }
-            let plan = try await resolve(options, consumer: consumer, offsetsForTimes: lookup)
-            await consumer.close()
-            return plan
-        } catch {
-            await consumer.close()
-            throw error
+            return try await resolve(options, consumer: consumer, offsetsForTimes: lookup)
         }
     }
 

@@ -16,7 +16,7 @@ public struct GroupProgress: Sendable {
             configuration: ConsumerConfiguration(bootstrapServers: brokers, groupID: group),
             assignment: [], logger: logger
         )
-        do {
+        return try await consumer.closing { consumer in
             let all = (0..<Int32(partitions)).map { TopicPartition(topic: topic, partition: $0) }
             let committed = try await consumer.committed(all)
             var progress = GroupProgress(committed: 0, end: 0)
@@ -26,11 +26,7 @@ public struct GroupProgress: Sendable {
                 // A partition the group never committed counts from its low watermark.
                 progress.committed += position.offset.position ?? marks.low
             }
-            await consumer.close()
             return progress
-        } catch {
-            await consumer.close()
-            throw error
         }
     }
 

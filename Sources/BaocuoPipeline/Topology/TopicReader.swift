@@ -54,14 +54,7 @@ public struct TopicReader: Sendable {
     /// Every partition of every existing topic whose name satisfies `include`.
     public func topics(matching include: (String) -> Bool) async throws -> [TopicMetadata] {
         let consumer = try KafkaConsumer(configuration: configuration(), assignment: [], logger: logger)
-        let metadata: [TopicMetadata]
-        do {
-            metadata = try await consumer.metadata()
-        } catch {
-            await consumer.close()
-            throw error
-        }
-        await consumer.close()
+        let metadata = try await consumer.closing { try await $0.metadata() }
         return metadata.filter { include($0.name) }.sorted { $0.name < $1.name }
     }
 
@@ -85,36 +78,42 @@ public struct TopicReader: Sendable {
         var ends: [TopicPartition: Int64] = [:]
         var reached: [TopicPartition: Int64] = [:]
         let probe = try KafkaConsumer(configuration: configuration(), assignment: [], logger: logger)
-        for topic in topics {
-            for partition in 0..<Int32(topic.partitions) {
-                // One request per partition (1,600 inbox partitions): a stop must not wait for them all.
-                if Task.isCancelled {
-                    await probe.close()
-                    throw CancellationError()
+        try await probe.closing { probe in
+            for topic in topics {
+                for partition in 0..<Int32(topic.partitions) {
+                    // One request per partition (1,600 inbox partitions): a stop must not wait for them all.
+                    try Task.checkCancellation()
+                    let key = TopicPartition(topic: topic.name, partition: partition)
+                    let marks = try await probe.watermarks(topic: topic.name, partition: partition)
+                    if let position = positions[key], position > marks.high {
+                        throw TopicRewoundError(partition: key.description, position: position, highWatermark: marks.high)
+                    }
+                    let start = max(positions[key] ?? marks.low, marks.low)
+                    reached[key] = start
+                    guard marks.high > start else { continue }
+                    assignment.append(TopicPartitionOffset(topic: topic.name, partition: partition, offset: KafkaOffset(start)))
+                    ends[key] = marks.high
                 }
-                let key = TopicPartition(topic: topic.name, partition: partition)
-                let marks = try await probe.watermarks(topic: topic.name, partition: partition)
-                if let position = positions[key], position > marks.high {
-                    await probe.close()
-                    throw TopicRewoundError(partition: key.description, position: position, highWatermark: marks.high)
-                }
-                let start = max(positions[key] ?? marks.low, marks.low)
-                reached[key] = start
-                guard marks.high > start else { continue }
-                assignment.append(TopicPartitionOffset(topic: topic.name, partition: partition, offset: KafkaOffset(start)))
-                ends[key] = marks.high
             }
         }
-        await probe.close()
         guard !assignment.isEmpty else { return reached }
         let consumer = try KafkaConsumer(configuration: configuration(), assignment: assignment, logger: logger)
+        try await consumer.closing { consumer in
+            try await read(consumer, until: ends, reached: &reached, body)
+        }
+        return reached
+    }
+
+    /// Polls `consumer` until every partition of `ends` has reached its end, calling `body` per record
+    /// and moving `reached` past each one.
+    private func read(
+        _ consumer: KafkaConsumer, until ends: [TopicPartition: Int64], reached: inout [TopicPartition: Int64],
+        _ body: (StoredRecord) throws -> Void
+    ) async throws {
         var remaining = ends
         var lastProgress = ContinuousClock.now
         while !remaining.isEmpty {
-            if Task.isCancelled {
-                await consumer.close()
-                throw CancellationError()
-            }
+            try Task.checkCancellation()
             let batch = try await consumer.poll(maxMessages: 5000, timeout: .milliseconds(200))
             for message in batch {
                 let key = TopicPartition(topic: message.topic, partition: message.partition)
@@ -139,12 +138,9 @@ public struct TopicReader: Sendable {
             if !batch.isEmpty || !batch.partitionsAtEnd.isEmpty {
                 lastProgress = ContinuousClock.now
             } else if ContinuousClock.now - lastProgress > .seconds(30) {
-                await consumer.close()
                 throw TopicReadError(partitions: remaining.keys.map(\.description).sorted())
             }
         }
-        await consumer.close()
-        return reached
     }
 
     /// All records of `topics`, in partition order.

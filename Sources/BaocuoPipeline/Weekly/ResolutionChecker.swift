@@ -58,13 +58,8 @@ public struct ResolutionChecker: Sendable {
         guard !snapshot.resolutionRecords.isEmpty else { return 0 }
         let configuration = ConsumerConfiguration(bootstrapServers: brokers, groupID: group, overrides: kafkaProperties)
         let consumer = try KafkaConsumer(configuration: configuration, assignment: [], logger: logger)
-        do {
-            let count = try await deadLetter(snapshot, failedAt: failedAt, consumer: consumer)
-            await consumer.close()
-            return count
-        } catch {
-            await consumer.close()
-            throw error
+        return try await consumer.closing { consumer in
+            try await deadLetter(snapshot, failedAt: failedAt, consumer: consumer)
         }
     }
 
