@@ -4,8 +4,8 @@ the CPU goes").
 
     Benchmarks/perf_components.py --records 300000 baocuo=b1.data,b2.data routepass=r1.data,r2.data
 
-Each NAME=FILES is one worker; its files are runs of it (Benchmarks/perf-record.sh as the e2e.sh
-worker, `perf record -F 2999`, cpu-clock). A sample is 1/2999 s of one thread's CPU. The table gives
+Each NAME=FILES is one worker; its files are runs of it (Benchmarks/observe-worker.sh --perf as the
+e2e.sh worker, `perf record -F 2999`, cpu-clock). A sample is 1/2999 s of one thread's CPU. The table gives
 the median over a worker's runs of µs per input record, per component, and each worker's total;
 `--threads` gives the same by thread instead of by code.
 """
@@ -27,7 +27,7 @@ KERNEL_NETWORK = re.compile(
     r"_copy_from_iter|_copy_to_iter|copy_user|tcp_|skb|sock|__sys_sendmsg|__sys_recvmsg|___sys_|"
     r"____sys_|ip_|__ip|net_|netif|loopback|__dev_queue_xmit|dev_hard_start|process_backlog|inet_|"
     r"release_sock|__release_sock|lock_sock|csum|validate_xmit|__napi|napi_|__kfree_skb|kmem_cache|"
-    r"__alloc_skb|page_frag|__local_bh_enable|do_softirq|__softirqentry|rcu")
+    r"__alloc_skb|page_frag|__local_bh_enable|do_softirq|__softirqentry")
 KERNEL_MEMORY = re.compile(
     r"page_fault|clear_page|anonymous_page|handle_mm_fault|__handle_mm_fault|folio|lru|zap_|unmap|"
     r"madvise|mmap|munmap|alloc_pages|__alloc_pages|get_page_from_freelist|free_pages|free_unref|"
